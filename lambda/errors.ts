@@ -1,0 +1,118 @@
+/**
+ * Typed errors of the whole product, each with the HTTP status it maps to and a
+ * stable `code`. One place (the handlers' error middleware) turns them into
+ * problem+json; an error is shown to the caller only when `expose` is true,
+ * anything else becomes a generic 500 with the details in the log.
+ */
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  errors?: FieldError[];
+}
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.errors = options.errors;
+  }
+
+  /** Only client errors are shown to callers; server faults stay in the log. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+/**
+ * A configuration error. The name and messages are those of the operator
+ * guide (`ValueError: AWS_REGION est obligatoire`), which users search for.
+ */
+export class ValueError extends AppError {
+  override readonly name = "ValueError";
+  readonly status = 500;
+  readonly code = "CONFIGURATION_INVALID";
+}
+
+export class ValidationError extends AppError {
+  override readonly name = "ValidationError";
+  readonly status = 400;
+  readonly code = "VALIDATION_FAILED";
+
+  constructor(errors: FieldError[], message = "The request is invalid.") {
+    super(message, { errors });
+  }
+}
+
+export class NotFoundError extends AppError {
+  override readonly name = "NotFoundError";
+  readonly status = 404;
+  readonly code = "NOT_FOUND";
+}
+
+export class DuplicateReferenceError extends AppError {
+  override readonly name = "DuplicateReferenceError";
+  readonly status = 409;
+  readonly code = "DUPLICATE_REFERENCE";
+}
+
+export class ForbiddenTransitionError extends AppError {
+  override readonly name = "ForbiddenTransitionError";
+  readonly status = 409;
+  readonly code = "FORBIDDEN_TRANSITION";
+}
+
+export class VersionMismatchError extends AppError {
+  override readonly name = "VersionMismatchError";
+  readonly status = 412;
+  readonly code = "VERSION_MISMATCH";
+}
+
+export class IdempotencyKeyReuseError extends AppError {
+  override readonly name = "IdempotencyKeyReuseError";
+  readonly status = 422;
+  readonly code = "IDEMPOTENCY_KEY_REUSED";
+}
+
+/** The object kept changing under us past the retry budget: try again later. */
+export class StorageBusyError extends AppError {
+  override readonly name = "StorageBusyError";
+  readonly status = 503;
+  readonly code = "STORAGE_BUSY";
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options: AppErrorOptions = {}) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  override get expose(): boolean {
+    return true;
+  }
+}
+
+/** The stored object is not a file this code can read; it is left untouched. */
+export class StorageUnreadableError extends AppError {
+  override readonly name = "StorageUnreadableError";
+  readonly status = 500;
+  readonly code = "STORAGE_UNREADABLE";
+}
+
+/** S3 refused or could not be reached: credentials, permissions, region, bucket. */
+export class StorageAccessError extends AppError {
+  override readonly name = "StorageAccessError";
+  readonly status = 500;
+  readonly code: string;
+
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(message, options);
+    this.code = code;
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Domain: the SQL that stores rapatriements in a sql.js database. Bound
+ * parameters only; the only text joined into SQL is from fixed fragments here.
+ */
+import type { Database, SqlValue } from "sql.js";
+import type { Line, Rapatriement, RapatriementFields, Status } from "./model.ts";
+
+type Row = Record<string, SqlValue>;
+
+function all(db: Database, sql: string, params: SqlValue[] = []): Row[] {
+  const statement = db.prepare(sql);
+  try {
+    statement.bind(params);
+    const rows: Row[] = [];
+    while (statement.step()) rows.push(statement.getAsObject());
+    return rows;
+  } finally {
+    statement.free();
+  }
+}
+
+const COLUMNS = `seq, id, reference, origin, destination, status, requested_at, expected_at,
+  comment, created_at, updated_at, version`;
+
+export interface StoredRapatriement {
+  seq: number;
+  record: Rapatriement;
+}
+
+export function findById(db: Database, id: string): StoredRapatriement | undefined {
+  const row = all(db, `SELECT ${COLUMNS} FROM rapatriements WHERE id = ?`, [id])[0];
+  if (row === undefined) return undefined;
+  return { seq: Number(row.seq), record: toRecord(row, linesOf(db, [id]).get(id) ?? []) };
+}
+
+export function findIdByReference(db: Database, reference: string): string | undefined {
+  const row = all(db, "SELECT id FROM rapatriements WHERE reference = ?", [reference])[0];
+  return row === undefined ? undefined : String(row.id);
+}
+
+export interface ListFilter {
+  statuses?: Status[];
+  origin?: string;
+  destination?: string;
+  reference?: string;
+  /** Only records older than this position (the cursor). */
+  beforeSeq?: number;
+}
+
+/** Newest first; returns up to `limit` records and the position to continue from. */
+export function list(
+  db: Database,
+  filter: ListFilter,
+  limit: number,
+): { items: Rapatriement[]; nextSeq: number | undefined } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (filter.statuses !== undefined && filter.statuses.length > 0) {
+    where.push(`status IN (${filter.statuses.map(() => "?").join(", ")})`);
+    params.push(...filter.statuses);
+  }
+  for (const [column, value] of [
+    ["origin", filter.origin],
+    ["destination", filter.destination],
+    ["reference", filter.reference],
+  ] as const) {
+    if (value !== undefined) {
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+  }
+  if (filter.beforeSeq !== undefined) {
+    where.push("seq < ?");
+    params.push(filter.beforeSeq);
+  }
+  const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+  const rows = all(db, `SELECT ${COLUMNS} FROM rapatriements ${clause} ORDER BY seq DESC LIMIT ?`, [
+    ...params,
+    limit + 1,
+  ]);
+  const page = rows.slice(0, limit);
+  const lines = linesOf(
+    db,
+    page.map((row) => String(row.id)),
+  );
+  const items = page.map((row) => toRecord(row, lines.get(String(row.id)) ?? []));
+  const last = page.at(-1);
+  return {
+    items,
+    nextSeq: rows.length > limit && last !== undefined ? Number(last.seq) : undefined,
+  };
+}
+
+export function count(db: Database): number {
+  return Number(all(db, "SELECT COUNT(*) AS n FROM rapatriements")[0]?.n ?? 0);
+}
+
+export function insert(db: Database, record: Rapatriement): void {
+  db.run(
+    `INSERT INTO rapatriements (id, reference, origin, destination, status, requested_at,
+       expected_at, comment, created_at, updated_at, version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      record.id,
+      record.reference,
+      record.origin,
+      record.destination,
+      record.status,
+      record.requestedAt ?? null,
+      record.expectedAt ?? null,
+      record.comment ?? null,
+      record.createdAt,
+      record.updatedAt,
+      record.version,
+    ],
+  );
+  insertLines(db, record.id, record.lines);
+}
+
+export function update(db: Database, record: Rapatriement, linesChanged: boolean): void {
+  db.run(
+    `UPDATE rapatriements SET reference = ?, origin = ?, destination = ?, status = ?,
+       requested_at = ?, expected_at = ?, comment = ?, updated_at = ?, version = ?
+     WHERE id = ?`,
+    [
+      record.reference,
+      record.origin,
+      record.destination,
+      record.status,
+      record.requestedAt ?? null,
+      record.expectedAt ?? null,
+      record.comment ?? null,
+      record.updatedAt,
+      record.version,
+      record.id,
+    ],
+  );
+  if (linesChanged) {
+    db.run("DELETE FROM rapatriement_lines WHERE rapatriement_id = ?", [record.id]);
+    insertLines(db, record.id, record.lines);
+  }
+}
+
+export function remove(db: Database, id: string): void {
+  db.run("DELETE FROM rapatriement_lines WHERE rapatriement_id = ?", [id]);
+  db.run("DELETE FROM rapatriements WHERE id = ?", [id]);
+}
+
+export interface IdempotencyEntry {
+  requestHash: string;
+  response: string;
+}
+
+export function findIdempotencyKey(db: Database, key: string): IdempotencyEntry | undefined {
+  const row = all(db, "SELECT request_hash, response FROM idempotency_keys WHERE key = ?", [
+    key,
+  ])[0];
+  return row === undefined
+    ? undefined
+    : { requestHash: String(row.request_hash), response: String(row.response) };
+}
+
+export function saveIdempotencyKey(
+  db: Database,
+  key: string,
+  requestHash: string,
+  record: Rapatriement,
+): void {
+  db.run(
+    `INSERT INTO idempotency_keys (key, request_hash, rapatriement_id, response, created_at)
+     VALUES (?, ?, ?, ?, ?)`,
+    [key, requestHash, record.id, JSON.stringify(record), record.createdAt],
+  );
+}
+
+function insertLines(db: Database, id: string, lines: readonly Line[]): void {
+  const statement = db.prepare(
+    "INSERT INTO rapatriement_lines (rapatriement_id, position, sku, quantity, unit) VALUES (?, ?, ?, ?, ?)",
+  );
+  try {
+    lines.forEach((line, position) => {
+      statement.run([id, position, line.sku, line.quantity, line.unit ?? null]);
+    });
+  } finally {
+    statement.free();
+  }
+}
+
+function linesOf(db: Database, ids: readonly string[]): Map<string, Line[]> {
+  const byId = new Map<string, Line[]>();
+  if (ids.length === 0) return byId;
+  const rows = all(
+    db,
+    `SELECT rapatriement_id, sku, quantity, unit FROM rapatriement_lines
+     WHERE rapatriement_id IN (${ids.map(() => "?").join(", ")})
+     ORDER BY rapatriement_id, position`,
+    [...ids],
+  );
+  for (const row of rows) {
+    const id = String(row.rapatriement_id);
+    const line: Line = { sku: String(row.sku), quantity: Number(row.quantity) };
+    if (row.unit !== null && row.unit !== undefined) line.unit = String(row.unit);
+    const lines = byId.get(id);
+    if (lines === undefined) byId.set(id, [line]);
+    else lines.push(line);
+  }
+  return byId;
+}
+
+function toRecord(row: Row, lines: Line[]): Rapatriement {
+  const fields: RapatriementFields = {
+    reference: String(row.reference),
+    origin: String(row.origin),
+    destination: String(row.destination),
+    lines,
+    status: String(row.status) as Status,
+  };
+  if (row.requested_at !== null) fields.requestedAt = String(row.requested_at);
+  if (row.expected_at !== null) fields.expectedAt = String(row.expected_at);
+  if (row.comment !== null) fields.comment = String(row.comment);
+  return {
+    id: String(row.id),
+    ...fields,
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+    version: Number(row.version),
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * Domain: validation of what clients send. Every bad field is reported, with
+ * its path; unknown fields are rejected, not ignored.
+ */
+import { z } from "zod";
+import { type FieldError, ValidationError } from "../errors.ts";
+import { type Line, type RapatriementFields, STATUSES, type Status } from "./model.ts";
+
+const REFERENCE = /^[A-Za-z0-9._\-/]{1,64}$/;
+
+/** "is required" for a missing field, "must be …" for a value of the wrong type. */
+function expected(what: string) {
+  return (issue: { input: unknown }) =>
+    issue.input === undefined ? "is required" : `must be ${what}`;
+}
+
+const siteCode = z
+  .string({ error: expected("a string") })
+  .min(1, { error: "must not be empty" })
+  .max(64, { error: "must be at most 64 characters" })
+  .refine((value) => value.trim() === value && value !== "", {
+    error: "must not start or end with spaces",
+  });
+
+const dateTime = z.iso.datetime({
+  offset: true,
+  error: "must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T08:00:00Z",
+});
+
+const line = z.strictObject(
+  {
+    sku: z
+      .string({ error: expected("a string") })
+      .min(1, { error: "must not be empty" })
+      .max(64, { error: "must be at most 64 characters" }),
+    quantity: z
+      .number({ error: expected("a number") })
+      .refine((value) => Number.isFinite(value) && value > 0, {
+        error: "must be a number greater than 0",
+      }),
+    unit: z
+      .string({ error: expected("a string") })
+      .min(1, { error: "must not be empty" })
+      .max(32, { error: "must be at most 32 characters" })
+      .optional(),
+  },
+  { error: "must be an object" },
+);
+
+const fields = {
+  reference: z
+    .string({ error: expected("a string") })
+    .regex(REFERENCE, { error: "must be 1 to 64 of A-Z a-z 0-9 . _ - /" }),
+  origin: siteCode,
+  destination: siteCode,
+  lines: z
+    .array(line, { error: expected("an array of lines") })
+    .min(1, { error: "must hold at least 1 line" })
+    .max(500, { error: "must hold at most 500 lines" }),
+  status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(", ")}` }),
+  requestedAt: dateTime,
+  expectedAt: dateTime,
+  comment: z.string({ error: expected("a string") }).max(2000, {
+    error: "must be at most 2000 characters",
+  }),
+};
+
+const createSchema = z.strictObject(
+  {
+    reference: fields.reference,
+    origin: fields.origin,
+    destination: fields.destination,
+    lines: fields.lines,
+    status: fields.status.optional(),
+    requestedAt: fields.requestedAt.optional(),
+    expectedAt: fields.expectedAt.optional(),
+    comment: fields.comment.optional(),
+  },
+  { error: "the body must be a JSON object" },
+);
+
+const patchSchema = z.strictObject(
+  {
+    reference: fields.reference.optional(),
+    origin: fields.origin.optional(),
+    destination: fields.destination.optional(),
+    lines: fields.lines.optional(),
+    status: fields.status.optional(),
+    // null clears an optional field
+    requestedAt: fields.requestedAt.nullable().optional(),
+    expectedAt: fields.expectedAt.nullable().optional(),
+    comment: fields.comment.nullable().optional(),
+  },
+  { error: "the body must be a JSON object" },
+);
+
+export type CreateInput = RapatriementFields;
+export type PatchInput = z.infer<typeof patchSchema>;
+
+export function parseCreate(input: unknown): CreateInput {
+  const result = createSchema.safeParse(input);
+  const errors = result.success ? [] : toFieldErrors(result.error);
+  if (typeof input === "object" && input !== null) errors.push(...crossFieldErrors(input));
+  if (!result.success || errors.length > 0) throw new ValidationError(dedupe(errors));
+  const { status, lines, ...rest } = result.data;
+  return { ...rest, lines: lines.map(cleanLine), status: status ?? "draft" };
+}
+
+export function parsePatch(input: unknown): PatchInput {
+  const result = patchSchema.safeParse(input);
+  if (!result.success) throw new ValidationError(toFieldErrors(result.error));
+  if (Object.keys(result.data).length === 0) {
+    throw new ValidationError([{ path: "", message: "the patch changes no field" }]);
+  }
+  return result.data;
+}
+
+/** The rules that span fields, checked on a whole record (after a patch is merged too). */
+export function crossFieldErrors(record: {
+  origin?: unknown;
+  destination?: unknown;
+  requestedAt?: unknown;
+  expectedAt?: unknown;
+}): FieldError[] {
+  const errors: FieldError[] = [];
+  if (typeof record.origin === "string" && record.origin === record.destination) {
+    errors.push({ path: "destination", message: "must differ from origin" });
+  }
+  if (typeof record.requestedAt === "string" && typeof record.expectedAt === "string") {
+    const requested = Date.parse(record.requestedAt);
+    const expected = Date.parse(record.expectedAt);
+    if (!Number.isNaN(requested) && !Number.isNaN(expected) && expected < requested) {
+      errors.push({ path: "expectedAt", message: "must not be before requestedAt" });
+    }
+  }
+  return errors;
+}
+
+export interface ListQuery {
+  statuses?: Status[];
+  origin?: string;
+  destination?: string;
+  reference?: string;
+  limit: number;
+  cursor?: string;
+}
+
+const LIST_PARAMETERS = ["status", "origin", "destination", "reference", "limit", "cursor"];
+
+/** Query-string parameters of a list, as strings. */
+export function parseListQuery(query: Readonly<Record<string, string | undefined>>): ListQuery {
+  const errors: FieldError[] = [];
+  const result: ListQuery = { limit: 20 };
+  for (const name of Object.keys(query)) {
+    if (!LIST_PARAMETERS.includes(name)) {
+      errors.push({
+        path: name,
+        message: `unknown parameter; allowed: ${LIST_PARAMETERS.join(", ")}`,
+      });
+    }
+  }
+  if (query.status !== undefined) {
+    const statuses = query.status.split(",").map((s) => s.trim());
+    const unknown = statuses.filter((s) => !(STATUSES as readonly string[]).includes(s));
+    if (unknown.length > 0) {
+      errors.push({ path: "status", message: `must be a comma list of ${STATUSES.join(", ")}` });
+    } else {
+      result.statuses = [...new Set(statuses as Status[])];
+    }
+  }
+  for (const name of ["origin", "destination", "reference"] as const) {
+    const value = query[name];
+    if (value === undefined) continue;
+    if (value === "" || value.length > 64) {
+      errors.push({ path: name, message: "must be 1 to 64 characters" });
+    } else {
+      result[name] = value;
+    }
+  }
+  if (query.limit !== undefined) {
+    const limit = /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : Number.NaN;
+    if (!(limit >= 1 && limit <= 100)) {
+      errors.push({ path: "limit", message: "must be an integer from 1 to 100" });
+    } else {
+      result.limit = limit;
+    }
+  }
+  if (query.cursor !== undefined) result.cursor = query.cursor;
+  if (errors.length > 0) throw new ValidationError(errors);
+  return result;
+}
+
+function cleanLine(value: { sku: string; quantity: number; unit?: string | undefined }): Line {
+  return value.unit === undefined
+    ? { sku: value.sku, quantity: value.quantity }
+    : { sku: value.sku, quantity: value.quantity, unit: value.unit };
+}
+
+function toFieldErrors(error: z.ZodError): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const issue of error.issues) {
+    const base = formatPath(issue.path);
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        errors.push({ path: base === "" ? key : `${base}.${key}`, message: "unknown field" });
+      }
+    } else {
+      errors.push({ path: base, message: issue.message });
+    }
+  }
+  return errors;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.path}\u0000${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * Storage layer: `STORAGE_STRATEGY=json`. The object is a JSON document holding
+ * the same tables as the SQLite file, one row per line, loaded into the same
+ * in-memory schema. `schemaVersion` mirrors `PRAGMA user_version`.
+ */
+import { StorageUnreadableError } from "../errors.ts";
+import { type FileCodec, looksLikeSqlite, upgradeOpened } from "./codec.ts";
+import { createDatabase, currentVersion, readPragma } from "./schema.ts";
+import type { Database } from "./sql-js.ts";
+
+export const JSON_FORMAT = "rapatriements-s3/tables";
+
+type Cell = string | number | null;
+
+export const jsonCodec: FileCodec = {
+  format: "json",
+  contentType: "application/json",
+
+  decode(bytes, SQL, schema) {
+    const document = parseDocument(bytes);
+    if (document.schema !== schema.name) {
+      throw unreadable(
+        `le document JSON n'est pas une base ${schema.name} (schema "${String(document.schema)}")`,
+      );
+    }
+    const version = document.schemaVersion;
+    const current = currentVersion(schema);
+    if (version > current) {
+      throw unreadable(
+        `le document JSON est au schéma ${version}, plus récent que celui que ce code connaît (${current}) : mettez à jour l'application`,
+      );
+    }
+    const db = createDatabase(SQL, schema, version);
+    try {
+      db.run("BEGIN");
+      for (const [table, rows] of Object.entries(document.tables)) insertRows(db, table, rows);
+      db.run("COMMIT");
+    } catch (error) {
+      db.close();
+      throw error instanceof StorageUnreadableError
+        ? error
+        : unreadable("le document JSON ne correspond pas au schéma", error);
+    }
+    return upgradeOpened(db, readPragma(db, "user_version"), schema, "json");
+  },
+
+  encode(db, schema) {
+    const version = readPragma(db, "user_version");
+    const schemaName = schema.name;
+    const parts: string[] = [
+      `{"format":${JSON.stringify(JSON_FORMAT)},"schema":${JSON.stringify(schemaName)},"schemaVersion":${version},"tables":{`,
+    ];
+    const tables = tableNames(db);
+    tables.forEach((table, t) => {
+      const result = db.exec(`SELECT * FROM ${quote(table)}`)[0];
+      const rows = (result?.values ?? []).map((values) => {
+        const row: Record<string, Cell> = {};
+        result?.columns.forEach((column, i) => {
+          row[column] = toCell(values[i], table, column);
+        });
+        return JSON.stringify(row);
+      });
+      const body = rows.length === 0 ? "[]" : `[\n${rows.join(",\n")}\n]`;
+      parts.push(`\n${JSON.stringify(table)}:${body}${t < tables.length - 1 ? "," : ""}`);
+    });
+    parts.push("\n}}\n");
+    return new TextEncoder().encode(parts.join(""));
+  },
+};
+
+interface Document {
+  schema: unknown;
+  schemaVersion: number;
+  tables: Record<string, unknown>;
+}
+
+function parseDocument(bytes: Uint8Array): Document {
+  if (looksLikeSqlite(bytes)) {
+    throw unreadable(
+      "l'objet est un fichier SQLite alors que STORAGE_STRATEGY=json : corrigez STORAGE_STRATEGY ou importez le fichier",
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw unreadable("l'objet n'est pas un document JSON valide", error);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw unreadable("le document JSON n'est pas un objet");
+  }
+  const document = parsed as Record<string, unknown>;
+  if (document.format !== JSON_FORMAT) {
+    throw unreadable(`le document JSON n'est pas au format ${JSON_FORMAT}`);
+  }
+  const { schemaVersion, tables } = document;
+  if (typeof schemaVersion !== "number" || !Number.isInteger(schemaVersion) || schemaVersion < 0) {
+    throw unreadable("le document JSON n'a pas de schemaVersion entier");
+  }
+  if (typeof tables !== "object" || tables === null || Array.isArray(tables)) {
+    throw unreadable("le document JSON n'a pas d'objet tables");
+  }
+  return { schema: document.schema, schemaVersion, tables: tables as Record<string, unknown> };
+}
+
+function insertRows(db: Database, table: string, rows: unknown): void {
+  const columns = columnNames(db, table);
+  if (columns === undefined) throw unreadable(`table inconnue "${table}" dans le document JSON`);
+  if (!Array.isArray(rows)) throw unreadable(`la table "${table}" n'est pas une liste`);
+  const statements = new Map<string, ReturnType<Database["prepare"]>>();
+  try {
+    rows.forEach((row: unknown, index) => {
+      if (typeof row !== "object" || row === null || Array.isArray(row)) {
+        throw unreadable(`${table}[${index}] n'est pas un objet`);
+      }
+      const entries = Object.entries(row);
+      for (const [column, value] of entries) {
+        if (!columns.has(column))
+          throw unreadable(`${table}[${index}] : colonne inconnue "${column}"`);
+        if (value !== null && typeof value !== "string" && typeof value !== "number") {
+          throw unreadable(`${table}[${index}].${column} : valeur ni texte, ni nombre, ni null`);
+        }
+      }
+      const names = entries.map(([column]) => column);
+      const signature = names.join("\u0000");
+      let statement = statements.get(signature);
+      if (statement === undefined) {
+        statement = db.prepare(
+          `INSERT INTO ${quote(table)} (${names.map(quote).join(", ")}) VALUES (${names.map(() => "?").join(", ")})`,
+        );
+        statements.set(signature, statement);
+      }
+      try {
+        statement.run(entries.map(([, value]) => value as Cell));
+      } catch (error) {
+        throw unreadable(`${table}[${index}] viole le schéma`, error);
+      }
+    });
+  } finally {
+    for (const statement of statements.values()) statement.free();
+  }
+}
+
+function tableNames(db: Database): string[] {
+  const result = db.exec(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  )[0];
+  return (result?.values ?? []).map(([name]) => String(name));
+}
+
+function columnNames(db: Database, table: string): Set<string> | undefined {
+  if (table.startsWith("sqlite_") || !tableNames(db).includes(table)) return undefined;
+  const info = db.exec(`PRAGMA table_info(${quote(table)})`)[0];
+  return new Set((info?.values ?? []).map((row) => String(row[1])));
+}
+
+function toCell(value: unknown, table: string, column: string): Cell {
+  if (value === null || typeof value === "string" || typeof value === "number") return value;
+  throw new Error(`${table}.${column}: a binary value cannot be written as JSON`);
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+function unreadable(message: string, cause?: unknown): StorageUnreadableError {
+  return new StorageUnreadableError(`${message} ; l'objet n'a pas été modifié`, { cause });
+}
