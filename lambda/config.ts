@@ -69,7 +69,7 @@ export function loadConfig(
 ): Config {
   const region = nonEmpty(env.AWS_REGION);
   if (region === undefined) throw new ValueError("AWS_REGION est obligatoire");
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+  if (!/^[a-z]{2,}(-[a-z]+)+-\d+$/.test(region)) {
     throw new ValueError(
       `AWS_REGION n'est pas une région AWS valide (reçu : "${region}", exemple : eu-west-1)`,
     );
@@ -149,7 +149,10 @@ export function bucketNameProblem(name: string): string | undefined {
   }
   if (name.includes("..")) return "pas deux points de suite";
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "pas une adresse IP";
-  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3)$/.test(name)) {
+  if (
+    /^(xn--|sthree-|amzn-s3-demo-)/.test(name) ||
+    /(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name)
+  ) {
     return "préfixe ou suffixe réservé par AWS";
   }
   return undefined;

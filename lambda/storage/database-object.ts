@@ -34,13 +34,16 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Time kept before a deadline for the attempt itself. */
   reserveMs: number;
+  /** How long a round may keep retrying when the caller gives no deadline. */
+  budgetMs: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
-  maxAttempts: 10,
-  baseDelayMs: 20,
-  maxDelayMs: 1000,
+  maxAttempts: 25,
+  baseDelayMs: 10,
+  maxDelayMs: 400,
   reserveMs: 1500,
+  budgetMs: 20_000,
 };
 
 export interface S3CallRecord {
@@ -221,7 +224,9 @@ export class DatabaseObject {
 
   /** Applies the writes and saves them; returns each write's outcome in the save that landed. */
   private async commit(writes: Pending[], first: Loaded, round: Round): Promise<Outcome[]> {
-    const deadline = Math.min(...writes.map((w) => w.options.deadline ?? Number.POSITIVE_INFINITY));
+    const deadline = Math.min(
+      ...writes.map((w) => w.options.deadline ?? this.deps.now() + this.retry.budgetMs),
+    );
     const commitBase = this.deps.newCommitId();
     const attempts = new Map<string, Outcome[]>();
     let loaded = first;
@@ -235,20 +240,25 @@ export class DatabaseObject {
       const commitId = `${commitBase}.${attempt}`;
       attempts.set(commitId, outcomes);
       let failure: unknown;
+      let saved = false;
       try {
         recordCommit(db, commitId, new Date(this.deps.now()));
         const bytes = this.deps.codec.encode(db, this.deps.schema);
         if (loaded.bucketMissing) {
           round.warnings.push(...(await createBucket(this.deps.s3, this.deps.target)));
         }
-        const etag = await this.put(bytes, loaded.etag, round);
-        this.cached = { db, etag, bucketMissing: false };
-        return outcomes;
-      } catch (error) {
-        failure = error;
+        try {
+          const etag = await this.put(bytes, loaded.etag, round);
+          this.cached = { db, etag, bucketMissing: false };
+          saved = true;
+          return outcomes;
+        } catch (error) {
+          failure = error;
+        }
+      } finally {
+        // Unless saved, the copy in memory now differs from the object: never reuse it.
+        if (!saved) this.invalidate();
       }
-      // The copy in memory now differs from the object: it must not be reused.
-      this.invalidate();
       if (!isWriteConflict(failure) && !isAmbiguous(failure)) {
         throw explainS3Error(failure, this.deps.target, "écrire") ?? failure;
       }

@@ -1,0 +1,332 @@
+/**
+ * The storage protocol of DESIGN.md against the real S3 API of the local
+ * server, once per format: no lost update, reads that never write and hit the
+ * 304 path, refusal of unreadable objects, lost responses applied once.
+ */
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, test } from "vitest";
+import type { StorageStrategy } from "../../../lambda/config.ts";
+import { StorageBusyError, StorageUnreadableError } from "../../../lambda/errors.ts";
+import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
+import { emptyReport } from "../../../lambda/storage/database-object.ts";
+import { currentVersion } from "../../../lambda/storage/schema.ts";
+import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
+import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
+import {
+  etagOf,
+  getBytes,
+  localS3Client,
+  newEngine,
+  newTarget,
+  putBytes,
+  recordRequests,
+  sampleInput,
+  type Target,
+} from "../../support/local-s3.ts";
+
+/** Every record of the object, read by a fresh engine page by page. */
+async function allRecords(target: Target): Promise<Rapatriement[]> {
+  const { service } = await newEngine(target);
+  const records: Rapatriement[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await service.list(
+      cursor === undefined ? { limit: "100" } : { limit: "100", cursor },
+    );
+    records.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return records;
+}
+
+const STRATEGIES: StorageStrategy[] = ["sqlite", "json"];
+
+describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
+  test("8 independent engines creating 25 records each at once lose no write", async () => {
+    const target = await newTarget(strategy);
+    const engines = await Promise.all(Array.from({ length: 8 }, () => newEngine(target)));
+
+    const created = await Promise.all(
+      engines.flatMap(({ service }, e) =>
+        Array.from({ length: 25 }, (_, i) => service.create(sampleInput(`${e}-${i}`))),
+      ),
+    );
+    expect(created).toHaveLength(200);
+
+    let stored = await allRecords(target);
+    expect(stored).toHaveLength(200);
+    expect(new Set(stored.map((r) => r.reference)).size).toBe(200);
+    expect(stored.every((r) => r.version === 1)).toBe(true);
+
+    // Each engine then moves its own records on, all at once: every version becomes 2.
+    await Promise.all(
+      engines.flatMap(({ service }, e) =>
+        created
+          .slice(e * 25, e * 25 + 25)
+          .map((r) => service.update(r.id, { status: "requested" }, { expectedVersion: 1 })),
+      ),
+    );
+    stored = await allRecords(target);
+    expect(stored).toHaveLength(200);
+    expect(stored.every((r) => r.version === 2 && r.status === "requested")).toBe(true);
+  });
+
+  test("8 engines writing one record at a time contend on every PUT and still lose nothing", async () => {
+    const target = await newTarget(strategy);
+    const engines = await Promise.all(Array.from({ length: 8 }, () => newEngine(target)));
+    const reports = engines.map(() => emptyReport());
+
+    await Promise.all(
+      engines.map(async ({ service }, e) => {
+        for (let i = 0; i < 25; i++) {
+          await service.create(sampleInput(`${e}-${i}`), {}, { report: reports[e] });
+        }
+      }),
+    );
+
+    const stored = await allRecords(target);
+    expect(stored).toHaveLength(200);
+    expect(stored.every((r) => r.version === 1)).toBe(true);
+    // The writers really did race: some PUTs lost and were retried.
+    const attempts = reports.reduce((sum, r) => sum + r.attempts, 0);
+    expect(attempts).toBeGreaterThan(200);
+  });
+
+  test("a read sends no PUT, and a second read in a warm engine is served from the 304 path", async () => {
+    const target = await newTarget(strategy);
+    const writer = await newEngine(target);
+    const created = await writer.service.create(sampleInput(1));
+
+    const reader = await newEngine(target);
+    const requests = recordRequests(reader.s3);
+    const first = emptyReport();
+    const second = emptyReport();
+
+    expect((await reader.service.get(created.id, { report: first })).reference).toBe("RAP-1");
+    expect((await reader.service.get(created.id, { report: second })).reference).toBe("RAP-1");
+    const page = await reader.service.list({});
+
+    expect(page.items.map((r) => r.id)).toEqual([created.id]);
+    expect(requests).toEqual([
+      { command: "GetObject", status: 200 },
+      { command: "GetObject", status: 304 },
+      { command: "GetObject", status: 304 },
+    ]);
+    expect(first.cache).toBe("miss");
+    expect(second.cache).toBe("hit");
+  });
+
+  test("a write that changes nothing sends no PUT", async () => {
+    const target = await newTarget(strategy);
+    const { service, s3 } = await newEngine(target);
+    const created = await service.create(sampleInput(1, { comment: "fragile" }));
+    const requests = recordRequests(s3);
+
+    const same = await service.update(created.id, { comment: "fragile" });
+
+    expect(same.version).toBe(1);
+    expect(requests.map((r) => r.command)).toEqual(["GetObject"]);
+  });
+
+  test("writes that arrive together share one load and one PUT; a failing one is reported alone", async () => {
+    const target = await newTarget(strategy);
+    const { service, store, s3 } = await newEngine(target);
+    await service.create(sampleInput("taken"));
+    const requests = recordRequests(s3);
+
+    const results = await store.writeBatch([
+      service.prepareCreate(sampleInput("a")),
+      service.prepareCreate(sampleInput("taken")),
+      service.prepareCreate(sampleInput("b")),
+    ]);
+
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(results[1]).toMatchObject({ reason: { code: "DUPLICATE_REFERENCE" } });
+    expect(requests.map((r) => r.command)).toEqual(["GetObject", "PutObject"]);
+    expect((await allRecords(target)).map((r) => r.reference).sort()).toEqual([
+      "RAP-a",
+      "RAP-b",
+      "RAP-taken",
+    ]);
+  });
+
+  test("every PUT asks for AES256 and names the format in its content type", async () => {
+    const target = await newTarget(strategy);
+    const { service } = await newEngine(target);
+    await service.create(sampleInput(1));
+
+    const head = await localS3Client().send(
+      new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }),
+    );
+    expect(head.ServerSideEncryption).toBe("AES256");
+    expect(head.ContentType).toBe(
+      strategy === "json" ? "application/json" : "application/vnd.sqlite3",
+    );
+  });
+
+  test("an object that cannot be read is refused with STORAGE_UNREADABLE and never overwritten", async () => {
+    const target = await newTarget(strategy);
+    const other: StorageStrategy = strategy === "json" ? "sqlite" : "json";
+    const valid = await newEngine(target);
+    await valid.service.create(sampleInput(1));
+    const good = await getBytes(target);
+
+    const otherFormat = await newTarget(other);
+    await (await newEngine(otherFormat)).service.create(sampleInput(1));
+
+    const unreadable: [string, Uint8Array][] = [
+      ["random bytes", new Uint8Array(4096).map((_, i) => (i * 7919) % 251)],
+      ["a truncated file", good.slice(0, Math.floor(good.length / 2))],
+      ["an empty object", new Uint8Array()],
+      [`a file of the other format (${other})`, await getBytes(otherFormat)],
+      ["a file from a newer schema", await withNewerSchema(strategy, good)],
+    ];
+    for (const [label, bytes] of unreadable) {
+      const etag = await putBytes(target, bytes);
+      const { service, s3 } = await newEngine(target);
+      const requests = recordRequests(s3);
+
+      await expect(service.create(sampleInput(2)), label).rejects.toBeInstanceOf(
+        StorageUnreadableError,
+      );
+      await expect(service.list({}), label).rejects.toMatchObject({ code: "STORAGE_UNREADABLE" });
+
+      expect(await etagOf(target), label).toBe(etag);
+      expect(
+        requests.filter((r) => r.command === "PutObject"),
+        label,
+      ).toEqual([]);
+    }
+  });
+
+  test("a warm engine that sees the object turn unreadable refuses it too", async () => {
+    const target = await newTarget(strategy);
+    const { service } = await newEngine(target);
+    await service.create(sampleInput(1));
+    const etag = await putBytes(target, "not a database");
+
+    await expect(service.create(sampleInput(2))).rejects.toMatchObject({
+      code: "STORAGE_UNREADABLE",
+    });
+    expect(await etagOf(target)).toBe(etag);
+  });
+
+  test("a PUT that lands but whose response is lost leaves exactly one record", async () => {
+    const target = await newTarget(strategy);
+    const faulty = faultyClient();
+    onNextPut(faulty, async (input) => {
+      await faulty.real.send(new PutObjectCommand(input));
+      throw lostResponse();
+    });
+    const { service } = await newEngine(target, { s3: faulty.client });
+
+    const created = await service.create(sampleInput(1));
+
+    const stored = await allRecords(target);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.id).toBe(created.id);
+  });
+
+  test("a PUT that lands and that the SDK retried into a 412 is recognised, not applied twice", async () => {
+    const target = await newTarget(strategy);
+    const { service: seed } = await newEngine(target);
+    await seed.create(sampleInput(0));
+    const faulty = faultyClient();
+    onNextPut(faulty, async (input) => {
+      await faulty.real.send(new PutObjectCommand(input));
+      throw s3Error("PreconditionFailed", 412);
+    });
+    const { service } = await newEngine(target, { s3: faulty.client });
+
+    const created = await service.create(sampleInput(1));
+
+    const stored = await allRecords(target);
+    expect(stored.map((r) => r.reference).sort()).toEqual(["RAP-0", "RAP-1"]);
+    expect(stored.find((r) => r.reference === "RAP-1")?.id).toBe(created.id);
+  });
+
+  test("a 409 ConditionalRequestConflict is retried like a 412", async () => {
+    const target = await newTarget(strategy);
+    const faulty = faultyClient();
+    onNextPut(faulty, async () => {
+      throw s3Error("ConditionalRequestConflict", 409);
+    });
+    const { service } = await newEngine(target, { s3: faulty.client });
+
+    await service.create(sampleInput(1));
+
+    expect((await allRecords(target)).map((r) => r.reference)).toEqual(["RAP-1"]);
+    expect(faulty.mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+  });
+
+  test("a conflict storm past the retry budget ends in a busy error and changes nothing", async () => {
+    const target = await newTarget(strategy);
+    const { service: seed } = await newEngine(target);
+    await seed.create(sampleInput(0));
+    const etag = await etagOf(target);
+    const { client, mock } = faultyClient();
+    mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    const { service } = await newEngine(target, {
+      s3: client,
+      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+
+    const failure = service.create(sampleInput(1));
+
+    await expect(failure).rejects.toBeInstanceOf(StorageBusyError);
+    await expect(failure).rejects.toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    expect(mock.commandCalls(PutObjectCommand)).toHaveLength(4);
+    expect(await etagOf(target)).toBe(etag);
+  });
+
+  test("the retry loop stops before the invocation's deadline", async () => {
+    const target = await newTarget(strategy);
+    const { client, mock } = faultyClient();
+    mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    const { service } = await newEngine(target, { s3: client });
+
+    // 1 s left and 1.5 s kept in reserve: no second attempt may start.
+    await expect(
+      service.create(sampleInput(1), {}, { deadline: Date.now() + 1000 }),
+    ).rejects.toBeInstanceOf(StorageBusyError);
+    expect(mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  test("a read of a bucket that does not exist yet finds nothing and creates nothing", async () => {
+    const target = { ...(await newTarget(strategy)), bucket: `missing-${Date.now()}-${strategy}` };
+    const { service, s3 } = await newEngine(target);
+    const requests = recordRequests(s3);
+
+    expect((await service.list({})).items).toEqual([]);
+    expect(requests.map((r) => r.command)).toEqual(["GetObject"]);
+  });
+});
+
+async function withNewerSchema(strategy: StorageStrategy, bytes: Uint8Array): Promise<Uint8Array> {
+  const newer = currentVersion(rapatriementsSchema) + 1;
+  if (strategy === "json") {
+    const document = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    return new TextEncoder().encode(JSON.stringify({ ...document, schemaVersion: newer }));
+  }
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(bytes);
+  db.run(`PRAGMA user_version = ${newer}`);
+  const out = db.export();
+  db.close();
+  return out;
+}
+
+test("the object written under one engine's cache is what a plain GET returns", async () => {
+  const target = await newTarget("sqlite");
+  const { service } = await newEngine(target);
+  await service.create(sampleInput(1));
+  const object = await localS3Client().send(
+    new GetObjectCommand({ Bucket: target.bucket, Key: target.key }),
+  );
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(await object.Body?.transformToByteArray());
+  // An operator opening the file with sqlite3 sees the record.
+  expect(db.exec("SELECT reference FROM rapatriements")[0]?.values).toEqual([["RAP-1"]]);
+  db.close();
+});
