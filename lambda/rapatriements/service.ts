@@ -91,25 +91,42 @@ export class RapatriementService<Options = unknown> {
     };
   }
 
-  create(input: unknown, options: CreateOptions = {}, storeOptions?: Options) {
+  // async: a bad input rejects the returned promise rather than throwing.
+  async create(
+    input: unknown,
+    options: CreateOptions = {},
+    storeOptions?: Options,
+  ): Promise<Rapatriement> {
     return this.store.write(this.prepareCreate(input, options), storeOptions);
   }
 
-  update(id: unknown, patch: unknown, options: VersionOptions = {}, storeOptions?: Options) {
+  async update(
+    id: unknown,
+    patch: unknown,
+    options: VersionOptions = {},
+    storeOptions?: Options,
+  ): Promise<Rapatriement> {
     return this.store.write(this.prepareUpdate(id, patch, options), storeOptions);
   }
 
   /** Deletes and returns the record as it was. */
-  delete(id: unknown, options: VersionOptions = {}, storeOptions?: Options) {
+  async delete(
+    id: unknown,
+    options: VersionOptions = {},
+    storeOptions?: Options,
+  ): Promise<Rapatriement> {
     return this.store.write(this.prepareDelete(id, options), storeOptions);
   }
 
-  get(id: unknown, storeOptions?: Options): Promise<Rapatriement> {
+  async get(id: unknown, storeOptions?: Options): Promise<Rapatriement> {
     const checkedId = checkId(id);
     return this.store.read((db) => this.mustFind(db, checkedId, undefined), storeOptions);
   }
 
-  list(query: Readonly<Record<string, string | undefined>>, storeOptions?: Options): Promise<Page> {
+  async list(
+    query: Readonly<Record<string, string | undefined>>,
+    storeOptions?: Options,
+  ): Promise<Page> {
     const parsed = parseListQuery(query);
     const beforeSeq = parsed.cursor === undefined ? undefined : decodeCursor(parsed.cursor);
     return this.store.read((db) => {

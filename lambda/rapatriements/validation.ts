@@ -18,7 +18,7 @@ const siteCode = z
   .string({ error: expected("a string") })
   .min(1, { error: "must not be empty" })
   .max(64, { error: "must be at most 64 characters" })
-  .refine((value) => value.trim() === value && value !== "", {
+  .refine((value) => value.trim() === value, {
     error: "must not start or end with spaces",
   });
 
