@@ -116,3 +116,22 @@ export class StorageAccessError extends AppError {
     this.code = code;
   }
 }
+
+/** An import that would replace existing data without being told to. */
+export class ImportRefusedError extends AppError {
+  override readonly name = "ImportRefusedError";
+  readonly status = 409;
+  readonly code = "IMPORT_REFUSED";
+}
+
+export class PayloadTooLargeError extends AppError {
+  override readonly name = "PayloadTooLargeError";
+  readonly status = 413;
+  readonly code = "PAYLOAD_TOO_LARGE";
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  override readonly name = "UnsupportedMediaTypeError";
+  readonly status = 415;
+  readonly code = "UNSUPPORTED_MEDIA_TYPE";
+}

@@ -141,6 +141,25 @@ export function update(db: Database, record: Rapatriement, linesChanged: boolean
   }
 }
 
+/** Empties the rapatriements and their lines (idempotency keys point at them, so those too). */
+export function removeAll(db: Database): void {
+  db.run("DELETE FROM rapatriement_lines");
+  db.run("DELETE FROM rapatriements");
+  db.run("DELETE FROM idempotency_keys");
+}
+
+/** Every record, oldest first (exports, imports). */
+export function listAll(db: Database): Rapatriement[] {
+  const rows = all(db, `SELECT ${COLUMNS} FROM rapatriements ORDER BY seq`);
+  const lines = groupLines(
+    all(
+      db,
+      "SELECT rapatriement_id, sku, quantity, unit FROM rapatriement_lines ORDER BY rapatriement_id, position",
+    ),
+  );
+  return rows.map((row) => toRecord(row, lines.get(String(row.id)) ?? []));
+}
+
 export function remove(db: Database, id: string): void {
   db.run("DELETE FROM rapatriement_lines WHERE rapatriement_id = ?", [id]);
   db.run("DELETE FROM rapatriements WHERE id = ?", [id]);
@@ -187,8 +206,7 @@ function insertLines(db: Database, id: string, lines: readonly Line[]): void {
 }
 
 function linesOf(db: Database, ids: readonly string[]): Map<string, Line[]> {
-  const byId = new Map<string, Line[]>();
-  if (ids.length === 0) return byId;
+  if (ids.length === 0) return new Map();
   const rows = all(
     db,
     `SELECT rapatriement_id, sku, quantity, unit FROM rapatriement_lines
@@ -196,6 +214,11 @@ function linesOf(db: Database, ids: readonly string[]): Map<string, Line[]> {
      ORDER BY rapatriement_id, position`,
     [...ids],
   );
+  return groupLines(rows);
+}
+
+function groupLines(rows: Row[]): Map<string, Line[]> {
+  const byId = new Map<string, Line[]>();
   for (const row of rows) {
     const id = String(row.rapatriement_id);
     const line: Line = { sku: String(row.sku), quantity: Number(row.quantity) };

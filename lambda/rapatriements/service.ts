@@ -7,8 +7,10 @@ import { createHash, randomUUID } from "node:crypto";
 import type { Database } from "sql.js";
 import {
   DuplicateReferenceError,
+  type FieldError,
   ForbiddenTransitionError,
   IdempotencyKeyReuseError,
+  ImportRefusedError,
   NotFoundError,
   ValidationError,
   VersionMismatchError,
@@ -19,8 +21,10 @@ import * as repository from "./repository.ts";
 import {
   type CreateInput,
   crossFieldErrors,
+  type ImportedRecord,
   type PatchInput,
   parseCreate,
+  parseImportedRecord,
   parseListQuery,
   parsePatch,
 } from "./validation.ts";
@@ -91,6 +95,63 @@ export class RapatriementService<Options = unknown> {
     };
   }
 
+  /**
+   * Prepares the import of whole records (an export, the old local storage).
+   * Every record is checked first and the file is refused whole on any error;
+   * existing data is kept unless `replace`, and then the import replaces it.
+   */
+  prepareImport(
+    raws: readonly unknown[],
+    options: { replace?: boolean } = {},
+  ): (db: Database) => { imported: number; replaced: number } {
+    const errors: FieldError[] = [];
+    const records: ImportedRecord[] = [];
+    raws.forEach((raw, index) => {
+      try {
+        records.push(parseImportedRecord(raw, index));
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        errors.push(...(error.errors ?? []));
+      }
+    });
+    const seen = { id: new Map<string, number>(), reference: new Map<string, number>() };
+    records.forEach((record, index) => {
+      for (const [kind, value] of [
+        ["id", record.id],
+        ["reference", record.fields.reference],
+      ] as const) {
+        if (value === undefined) continue;
+        const first = seen[kind].get(value);
+        if (first !== undefined) {
+          errors.push({ path: `[${index}].${kind}`, message: `repeats [${first}].${kind}` });
+        } else {
+          seen[kind].set(value, index);
+        }
+      }
+    });
+    if (errors.length > 0) throw new ValidationError(errors, "The file holds invalid records.");
+    return (db) => {
+      const existing = repository.count(db);
+      if (existing > 0 && options.replace !== true) {
+        throw new ImportRefusedError(
+          `The data already holds ${existing} rapatriements; replace them explicitly to import.`,
+        );
+      }
+      repository.removeAll(db);
+      for (const record of records) {
+        const at = this.now().toISOString();
+        repository.insert(db, {
+          id: record.id ?? this.newId(),
+          ...record.fields,
+          createdAt: record.createdAt ?? at,
+          updatedAt: record.updatedAt ?? record.createdAt ?? at,
+          version: record.version ?? 1,
+        });
+      }
+      return { imported: records.length, replaced: existing };
+    };
+  }
+
   // async: a bad input rejects the returned promise rather than throwing.
   async create(
     input: unknown,
@@ -133,6 +194,20 @@ export class RapatriementService<Options = unknown> {
       const { items, nextSeq } = repository.list(db, { ...parsed, beforeSeq }, parsed.limit);
       return { items, nextCursor: nextSeq === undefined ? null : encodeCursor(nextSeq) };
     }, storeOptions);
+  }
+
+  /** Every record, oldest first. */
+  async listAll(storeOptions?: Options): Promise<Rapatriement[]> {
+    return this.store.read((db) => repository.listAll(db), storeOptions);
+  }
+
+  /** Replaces or fills the data with whole records; see `prepareImport`. */
+  async import(
+    raws: readonly unknown[],
+    options: { replace?: boolean } = {},
+    storeOptions?: Options,
+  ) {
+    return this.store.write(this.prepareImport(raws, options), storeOptions);
   }
 
   private applyCreate(

@@ -229,3 +229,57 @@ function dedupe(errors: FieldError[]): FieldError[] {
     return true;
   });
 }
+
+const storedFields = z.object({
+  id: z
+    .string({ error: expected("a string") })
+    .min(1)
+    .max(128)
+    .optional(),
+  createdAt: dateTime.optional(),
+  updatedAt: dateTime.optional(),
+  version: z
+    .number({ error: expected("an integer") })
+    .int()
+    .min(1)
+    .optional(),
+});
+
+export interface ImportedRecord {
+  fields: CreateInput;
+  id?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  version?: number;
+}
+
+/**
+ * A whole record from an existing file (an export, the old local storage):
+ * the client fields as on create, plus the server fields when present.
+ * Errors carry the record's index, e.g. `[12].lines[0].quantity`.
+ */
+export function parseImportedRecord(raw: unknown, index: number): ImportedRecord {
+  const prefix = (path: string) => (path === "" ? `[${index}]` : `[${index}].${path}`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ValidationError([{ path: prefix(""), message: "must be an object" }]);
+  }
+  const { id, createdAt, updatedAt, version, ...client } = raw as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  let fields: CreateInput | undefined;
+  try {
+    fields = parseCreate(client);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    errors.push(...(error.errors ?? []));
+  }
+  const stored = storedFields.safeParse({ id, createdAt, updatedAt, version });
+  if (!stored.success) errors.push(...toFieldErrors(stored.error));
+  if (errors.length > 0 || fields === undefined || !stored.success) {
+    throw new ValidationError(errors.map((e) => ({ ...e, path: prefix(e.path) })));
+  }
+  const record: ImportedRecord = { fields };
+  for (const [name, value] of Object.entries(stored.data)) {
+    if (value !== undefined) Object.assign(record, { [name]: value });
+  }
+  return record;
+}

@@ -81,6 +81,10 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Never leave the server behind, however this process ends.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   const stderr: string[] = [];
   child.stderr?.on("data", (chunk: Buffer) => {
     if (options.verbose === true) process.stderr.write(chunk);

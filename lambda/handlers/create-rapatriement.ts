@@ -1,0 +1,20 @@
+/** Entry adapter: `POST /rapatriements`. */
+import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import { etagOf, header, httpHandler, json } from "./http-handler.ts";
+
+export function createRapatriementHandler(deps: HandlerDeps) {
+  return httpHandler("POST /rapatriements", deps, async (event, { service, storage }) => {
+    const idempotencyKey = header(event, "idempotency-key");
+    const record = await service.create(
+      event.jsonBody,
+      idempotencyKey === undefined ? {} : { idempotencyKey },
+      storage,
+    );
+    return json(201, record, {
+      location: `/rapatriements/${encodeURIComponent(record.id)}`,
+      etag: etagOf(record),
+    });
+  });
+}
+
+export const handler = createRapatriementHandler(containerDefaults());

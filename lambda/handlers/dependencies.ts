@@ -1,0 +1,58 @@
+/**
+ * Entry adapters: what every handler needs, built once per container (the S3
+ * client, the compiled sql.js module, the cached database) and passed to the
+ * handler factories. Tests build their own and pass them in instead.
+ */
+import { loadConfig, readEnvironment } from "../config.ts";
+import { rapatriementsSchema } from "../rapatriements/schema.ts";
+import { RapatriementService } from "../rapatriements/service.ts";
+import { codecFor } from "../storage/codecs.ts";
+import { DatabaseObject, type TransactionOptions } from "../storage/database-object.ts";
+import { createS3Client } from "../storage/s3-client.ts";
+import { loadSqlJs } from "../storage/sql-js.ts";
+
+export type Service = RapatriementService<TransactionOptions>;
+
+export interface Dependencies {
+  service: Service;
+  store: DatabaseObject;
+}
+
+export type LogLine = Record<string, unknown>;
+
+export interface HandlerDeps {
+  /** Resolved on first use, so that a configuration error is answered (and logged) like any other. */
+  dependencies: () => Promise<Dependencies>;
+  log: (line: LogLine) => void;
+}
+
+/** Builds the dependencies from the configuration (environment, then `.env`). */
+export async function createDependencies(
+  env: Readonly<Record<string, string | undefined>> = readEnvironment(),
+): Promise<Dependencies> {
+  const config = loadConfig(env);
+  const store = new DatabaseObject({
+    s3: createS3Client(config),
+    sql: await loadSqlJs(),
+    schema: rapatriementsSchema,
+    codec: codecFor(config.strategy),
+    target: { bucket: config.bucket, key: config.key, region: config.region },
+  });
+  return { store, service: new RapatriementService({ store }) };
+}
+
+let containerDependencies: Promise<Dependencies> | undefined;
+
+/** The container's dependencies: created on first use, then shared by every invocation. */
+export function containerDefaults(): HandlerDeps {
+  return {
+    dependencies: () => {
+      containerDependencies ??= createDependencies().catch((error: unknown) => {
+        containerDependencies = undefined; // the next invocation tries again
+        throw error;
+      });
+      return containerDependencies;
+    },
+    log: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+  };
+}

@@ -1,0 +1,14 @@
+/** Entry adapter: `GET /rapatriements/{id}`. */
+import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import { etagOf, header, httpHandler, json, pathId } from "./http-handler.ts";
+
+export function getRapatriementHandler(deps: HandlerDeps) {
+  return httpHandler("GET /rapatriements/{id}", deps, async (event, { service, storage }) => {
+    const record = await service.get(pathId(event), storage);
+    const etag = etagOf(record);
+    if (header(event, "if-none-match") === etag) return { statusCode: 304, headers: { etag } };
+    return json(200, record, { etag });
+  });
+}
+
+export const handler = getRapatriementHandler(containerDefaults());

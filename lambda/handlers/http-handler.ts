@@ -1,0 +1,278 @@
+/**
+ * Entry adapters: the one middy stack every HTTP handler shares, for API
+ * Gateway HTTP API payload v2. Header names are lower-cased, JSON bodies
+ * parsed within the size and content-type limits, errors answered as
+ * problem+json (only errors meant for the caller show their detail), and one
+ * structured JSON line logged per invocation.
+ */
+import middy, { type MiddlewareObj, type Request } from "@middy/core";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
+import {
+  AppError,
+  PayloadTooLargeError,
+  StorageBusyError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from "../errors.ts";
+import {
+  emptyReport,
+  type StorageReport,
+  type TransactionOptions,
+} from "../storage/database-object.ts";
+import type { HandlerDeps, Service } from "./dependencies.ts";
+
+/**
+ * The API Gateway v2 event as the middlewares leave it: header names
+ * lower-cased, the parsed JSON body beside the raw one, and the report that
+ * the storage fills for the log line.
+ */
+export type HttpEvent = APIGatewayProxyEventV2 & {
+  jsonBody?: unknown;
+  storageReport?: StorageReport;
+};
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** What a route's function gets besides the event. */
+export interface HttpCall {
+  service: Service;
+  /** Passed to every service call: the invocation's deadline and its storage report. */
+  storage: TransactionOptions;
+}
+
+interface Internal extends Record<string, unknown> {
+  started: number;
+}
+
+type Middleware = MiddlewareObj<HttpEvent, HttpResult, Error, Context, Internal>;
+type HttpRequest = Request<HttpEvent, HttpResult, Error, Context, Internal>;
+
+export function httpHandler(
+  route: string,
+  deps: HandlerDeps,
+  fn: (event: HttpEvent, call: HttpCall) => Promise<HttpResult>,
+) {
+  return middy<HttpEvent, HttpResult, Error, Context, Internal>()
+    .use(accessLog(route, deps))
+    .use(problemErrors())
+    .use(normaliseHeaders())
+    .use(jsonBody())
+    .handler(async (event, context) => {
+      const { service } = await deps.dependencies();
+      const storage: TransactionOptions = {};
+      if (event.storageReport !== undefined) storage.report = event.storageReport;
+      const remaining = context.getRemainingTimeInMillis?.();
+      if (typeof remaining === "number" && remaining > 0) storage.deadline = Date.now() + remaining;
+      return fn(event, { service, storage });
+    });
+}
+
+/** A header of the normalised event. */
+export function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers[name.toLowerCase()];
+}
+
+function normaliseHeaders(): Middleware {
+  return {
+    name: "normaliseHeaders",
+    before: (request: HttpRequest) => {
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(request.event.headers ?? {})) {
+        headers[name.toLowerCase()] = value;
+      }
+      request.event.headers = headers;
+    },
+  };
+}
+
+function jsonBody(): Middleware {
+  return {
+    name: "jsonBody",
+    before: (request: HttpRequest) => {
+      const { event } = request;
+      if (event.body === undefined || event.body === "") return;
+      const text = event.isBase64Encoded
+        ? Buffer.from(event.body, "base64").toString("utf8")
+        : event.body;
+      if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
+        throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
+      }
+      const contentType = header(event, "content-type") ?? "";
+      const [mediaType = "", ...parameters] = contentType
+        .split(";")
+        .map((part) => part.trim().toLowerCase());
+      const charset = parameters
+        .find((part) => part.startsWith("charset="))
+        ?.slice("charset=".length)
+        .replaceAll('"', "");
+      const isJson =
+        mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+      if (!isJson || (charset !== undefined && charset !== "utf-8")) {
+        throw new UnsupportedMediaTypeError(
+          `The body must be JSON sent with "Content-Type: application/json" (got "${contentType}").`,
+        );
+      }
+      try {
+        event.jsonBody = JSON.parse(text);
+      } catch (error) {
+        throw new ValidationError([
+          { path: "", message: `the body is not valid JSON (${(error as Error).message})` },
+        ]);
+      }
+    },
+  };
+}
+
+const TITLES: Readonly<Record<number, string>> = {
+  400: "Invalid request",
+  404: "Not found",
+  409: "Conflict",
+  412: "Precondition failed",
+  413: "Payload too large",
+  415: "Unsupported media type",
+  422: "Unprocessable request",
+  500: "Internal error",
+  503: "Service busy",
+};
+
+function problemErrors(): Middleware {
+  return {
+    name: "problemErrors",
+    onError: (request: HttpRequest) => {
+      request.response = problemResponse(request.error, request.context.awsRequestId);
+    },
+  };
+}
+
+/** The problem+json answer for an error; only errors meant for the caller show their detail. */
+export function problemResponse(error: unknown, requestId: string): HttpResult {
+  const known = error instanceof AppError ? error : undefined;
+  const shown = known?.expose === true ? known : undefined;
+  const status = shown?.status ?? 500;
+  const code = known?.code ?? "INTERNAL_ERROR";
+  const body: Record<string, unknown> = {
+    type: `urn:rapatriements:problem:${code.toLowerCase().replaceAll("_", "-")}`,
+    title: TITLES[status] ?? "Error",
+    status,
+    detail:
+      shown?.message ??
+      `An internal error occurred (${code}); quote request id ${requestId} to the operators.`,
+    code,
+    requestId,
+  };
+  if (shown?.errors !== undefined) body.errors = shown.errors;
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (known instanceof StorageBusyError) headers["retry-after"] = String(known.retryAfterSeconds);
+  return { statusCode: status, headers, body: JSON.stringify(body) };
+}
+
+function accessLog(route: string, deps: HandlerDeps): Middleware {
+  const write = (request: HttpRequest) => {
+    const status = request.response?.statusCode ?? 500;
+    const report = request.event.storageReport ?? emptyReport();
+    const error = request.error;
+    const line: Record<string, unknown> = {
+      level: status >= 500 ? "error" : status >= 400 ? "warn" : "info",
+      time: new Date().toISOString(),
+      requestId: request.context.awsRequestId,
+      route,
+      path: request.event.rawPath,
+      status,
+      outcome: status >= 500 ? "server_error" : status >= 400 ? "client_error" : "success",
+      durationMs: round(performance.now() - request.internal.started),
+      s3: {
+        calls: report.s3Calls.map(
+          (c) => `${c.command} ${c.status ?? "no-response"} ${round(c.ms)}ms`,
+        ),
+        count: report.s3Calls.length,
+        ms: round(report.s3Calls.reduce((sum, c) => sum + c.ms, 0)),
+      },
+      retries: Math.max(0, report.attempts - 1),
+      cache: report.cache ?? null,
+    };
+    if (report.roundSize > 1) line.roundSize = report.roundSize;
+    if (report.warnings.length > 0) line.warnings = report.warnings;
+    if (error) {
+      line.code = error instanceof AppError ? error.code : "INTERNAL_ERROR";
+      line.error = describeError(error);
+    }
+    deps.log(line);
+  };
+  return {
+    name: "accessLog",
+    before: (request: HttpRequest) => {
+      request.internal.started = performance.now();
+      request.event.storageReport = emptyReport();
+    },
+    after: write,
+    onError: write,
+  };
+}
+
+/** Error name, message and causes, for the log only. */
+function describeError(error: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (error instanceof Error) {
+    out.name = error.name;
+    out.message = error.message;
+    if (error.cause !== undefined) out.cause = describeError(error.cause);
+  } else {
+    out.message = String(error);
+  }
+  return out;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+/** A JSON answer. */
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult {
+  return {
+    statusCode,
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** The ETag of a record: its version in quotes, e.g. `"3"`. */
+export function etagOf(record: { version: number }): string {
+  return `"${record.version}"`;
+}
+
+/** The `{id}` of the route; API Gateway always sets it, a hand-made event may not. */
+export function pathId(event: HttpEvent): string {
+  const id = event.pathParameters?.id;
+  if (id === undefined || id === "") {
+    throw new ValidationError([{ path: "id", message: "is required in the path" }]);
+  }
+  return id;
+}
+
+/**
+ * The version an `If-Match` header names: `"3"` → 3, absent or `*` → no
+ * condition. Anything else is refused rather than silently ignored.
+ */
+export function expectedVersion(event: HttpEvent): number | undefined {
+  const value = header(event, "if-match")?.trim();
+  if (value === undefined || value === "" || value === "*") return undefined;
+  const match = /^"([1-9]\d{0,15})"$/.exec(value);
+  if (match?.[1] === undefined) {
+    throw new ValidationError([
+      {
+        path: "If-Match",
+        message: 'must be the ETag of the record as returned, e.g. "3", or *',
+      },
+    ]);
+  }
+  return Number(match[1]);
+}

@@ -1,0 +1,11 @@
+/** Entry adapter: `GET /rapatriements`. */
+import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import { httpHandler, json } from "./http-handler.ts";
+
+export function listRapatriementsHandler(deps: HandlerDeps) {
+  return httpHandler("GET /rapatriements", deps, async (event, { service, storage }) =>
+    json(200, await service.list(event.queryStringParameters ?? {}, storage)),
+  );
+}
+
+export const handler = listRapatriementsHandler(containerDefaults());
