@@ -6,9 +6,19 @@ export function getRapatriementHandler(deps: HandlerDeps) {
   return httpHandler("GET /rapatriements/{id}", deps, async (event, { service, storage }) => {
     const record = await service.get(pathId(event), storage);
     const etag = etagOf(record);
-    if (header(event, "if-none-match") === etag) return { statusCode: 304, headers: { etag } };
+    if (noneMatch(header(event, "if-none-match"), etag))
+      return { statusCode: 304, headers: { etag } };
     return json(200, record, { etag });
   });
+}
+
+/** RFC 9110's If-None-Match: weak comparison, a list of ETags, or `*`. */
+function noneMatch(value: string | undefined, etag: string): boolean {
+  if (value === undefined) return false;
+  return value
+    .split(",")
+    .map((tag) => tag.trim().replace(/^W\//, ""))
+    .some((tag) => tag === "*" || tag === etag);
 }
 
 export const handler = getRapatriementHandler(containerDefaults());

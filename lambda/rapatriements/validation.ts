@@ -108,7 +108,7 @@ export function parseCreate(input: unknown): CreateInput {
 
 export function parsePatch(input: unknown): PatchInput {
   const result = patchSchema.safeParse(input);
-  if (!result.success) throw new ValidationError(toFieldErrors(result.error));
+  if (!result.success) throw new ValidationError(dedupe(toFieldErrors(result.error)));
   if (Object.keys(result.data).length === 0) {
     throw new ValidationError([{ path: "", message: "the patch changes no field" }]);
   }
@@ -220,16 +220,15 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** One message per field: the first problem found is the one to fix first. */
 function dedupe(errors: FieldError[]): FieldError[] {
   const seen = new Set<string>();
   return errors.filter((e) => {
-    const key = `${e.path}\u0000${e.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
+    if (seen.has(e.path)) return false;
+    seen.add(e.path);
     return true;
   });
 }
-
 const storedFields = z.object({
   id: z
     .string({ error: expected("a string") })

@@ -2,7 +2,8 @@
  * Local tools: `npm start`. Starts the local S3 server and the local API on
  * http://127.0.0.1:$PORT, the same handler modules behind it as in Lambda.
  * Works with no AWS account and no .env: it fills in local defaults and says
- * which. The data survives a restart in .local/ (saved on Ctrl-C).
+ * which. The data survives a restart in .local/ (saved on Ctrl-C), or in
+ * RAPATRIEMENTS_LOCAL_DIR when set.
  *
  *   npm start                      start, restoring .local/ when present
  *   npm start -- --from FILE       import an existing SQLite or JSON file first
@@ -43,8 +44,10 @@ try {
   fail((error as Error).message);
 }
 const port = Number(args.port ?? process.env.PORT ?? 3000);
-if (!Number.isInteger(port) || port < 1 || port > 65535) {
-  fail(`the port must be an integer from 1 to 65535 (got "${args.port ?? process.env.PORT}")`);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  fail(
+    `the port must be an integer from 0 (any free port) to 65535 (got "${args.port ?? process.env.PORT}")`,
+  );
 }
 
 const s3Server = await startLocalS3({ log: (line) => console.log(line) });
@@ -76,7 +79,8 @@ async function stop(code: number): Promise<never> {
 
 try {
   const config = loadConfig(readEnvironment(), {});
-  const snapshot = join(PROJECT_ROOT, ".local", basename(config.key));
+  const snapshotDir = process.env.RAPATRIEMENTS_LOCAL_DIR ?? join(PROJECT_ROOT, ".local");
+  const snapshot = join(snapshotDir, basename(config.key));
   const s3 = createS3Client(config);
   const { service } = await createDependencies(readEnvironment());
   const target = { bucket: config.bucket, key: config.key, region: config.region };
@@ -104,7 +108,8 @@ try {
 
   const server = createLocalApi(await loadRouteHandlers());
   server.listen(port, "127.0.0.1", () => {
-    const url = `http://127.0.0.1:${port}`;
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : port}`;
     console.log(`\n${notes.map((n) => `  ${n}`).join("\n")}\n`);
     console.log(`rapatriements API listening on ${url}`);
     console.log(`  try: curl -s ${url}/rapatriements`);
@@ -123,7 +128,7 @@ try {
       const object = await s3.send(new GetObjectCommand(location));
       const bytes = await object.Body?.transformToByteArray();
       if (bytes !== undefined) {
-        await mkdir(join(PROJECT_ROOT, ".local"), { recursive: true });
+        await mkdir(snapshotDir, { recursive: true });
         await writeFile(snapshot, bytes);
         console.log(`\nsaved the data to ${snapshot}`);
       }

@@ -1,0 +1,844 @@
+/**
+ * The HTTP handlers as API Gateway (HTTP API, payload v2) calls them, on the
+ * real S3 API of the local server: status codes, headers and bodies a caller
+ * sees, and the one log line an operator reads per invocation.
+ */
+import { randomUUID } from "node:crypto";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, test } from "vitest";
+import { ValueError } from "../../../lambda/errors.ts";
+import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
+import { deleteRapatriementHandler } from "../../../lambda/handlers/delete-rapatriement.ts";
+import type { Dependencies, HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
+import { getRapatriementHandler } from "../../../lambda/handlers/get-rapatriement.ts";
+import { MAX_BODY_BYTES } from "../../../lambda/handlers/http-handler.ts";
+import { listRapatriementsHandler } from "../../../lambda/handlers/list-rapatriements.ts";
+import { HTTP_ROUTES } from "../../../lambda/handlers/routes.ts";
+import { updateRapatriementHandler } from "../../../lambda/handlers/update-rapatriement.ts";
+import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
+import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
+import {
+  lambdaContext,
+  matchRoute,
+  toApiGatewayEvent,
+} from "../../../tools/local-api/api-gateway.ts";
+import { faultyClient, s3Error } from "../../support/faults.ts";
+import {
+  newEngine,
+  newTarget,
+  putBytes,
+  sampleInput,
+  type Target,
+} from "../../support/local-s3.ts";
+
+type Handler = ReturnType<typeof createRapatriementHandler>;
+
+interface Api {
+  create: Handler;
+  list: Handler;
+  get: Handler;
+  update: Handler;
+  remove: Handler;
+  /** Every line the handlers logged, in order. */
+  lines: LogLine[];
+}
+
+function handlersFor(deps: HandlerDeps) {
+  return {
+    create: createRapatriementHandler(deps),
+    list: listRapatriementsHandler(deps),
+    get: getRapatriementHandler(deps),
+    update: updateRapatriementHandler(deps),
+    remove: deleteRapatriementHandler(deps),
+  };
+}
+
+/** One warm container on a fresh object: its own engine, its own handlers, its own log. */
+async function newApi(
+  overrides: Partial<DatabaseObjectDeps> = {},
+): Promise<Api & { target: Target }> {
+  const target = await newTarget("sqlite");
+  const { service, store } = await newEngine(target, overrides);
+  const lines: LogLine[] = [];
+  const deps: HandlerDeps = {
+    dependencies: async () => ({ service, store }),
+    log: (line) => lines.push(line),
+  };
+  return { ...handlersFor(deps), lines, target };
+}
+
+/** Handlers whose dependencies cannot be built, as when the configuration is wrong. */
+function brokenApi(error: Error): Api {
+  const lines: LogLine[] = [];
+  const deps: HandlerDeps = {
+    dependencies: (): Promise<Dependencies> => Promise.reject(error),
+    log: (line) => lines.push(line),
+  };
+  return { ...handlersFor(deps), lines };
+}
+
+interface Call {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  pathParameters?: Record<string, string>;
+  isBase64Encoded?: boolean;
+  /**
+   * Headers put on the event exactly as spelled here, instead of lower-cased
+   * the way API Gateway hands them over: checks the handlers' own
+   * normalisation, for any caller that does not lower-case them.
+   */
+  rawHeaders?: Record<string, string>;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  /** The parsed body; undefined when there is none. */
+  json: unknown;
+  body: string | undefined;
+  requestId: string;
+}
+
+async function invoke(handler: Handler, call: Call): Promise<Answer> {
+  const path = new URL(call.url, "http://localhost").pathname;
+  const match = matchRoute(HTTP_ROUTES, call.method, path);
+  if (match === undefined) throw new Error(`no route for ${call.method} ${path}`);
+  const requestId = randomUUID();
+  const event = toApiGatewayEvent(
+    {
+      method: call.method,
+      url: call.url,
+      ...(call.headers === undefined ? {} : { headers: call.headers }),
+      ...(call.body === undefined ? {} : { body: call.body }),
+      requestId,
+    },
+    match.route,
+    call.pathParameters ?? match.pathParameters,
+  );
+  if (call.isBase64Encoded === true) event.isBase64Encoded = true;
+  if (call.rawHeaders !== undefined) event.headers = { ...call.rawHeaders };
+  const result = await handler(event, lambdaContext(requestId));
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    headers[name.toLowerCase()] = String(value);
+  }
+  const body = result.body;
+  return {
+    status: result.statusCode ?? 200,
+    headers,
+    json: body === undefined || body === "" ? undefined : JSON.parse(body),
+    body,
+    requestId,
+  };
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+function post(body: unknown, headers: Record<string, string> = JSON_HEADERS): Call {
+  return { method: "POST", url: "/rapatriements", headers, body: JSON.stringify(body) };
+}
+
+async function created(api: Api, n: number | string = 1): Promise<Rapatriement> {
+  const answer = await invoke(api.create, post(sampleInput(n)));
+  expect(answer.status).toBe(201);
+  return answer.json as Rapatriement;
+}
+
+/** The single line logged by the last invocation, after checking there was exactly one more. */
+function lastLine(api: Api, before: number): LogLine {
+  expect(api.lines).toHaveLength(before + 1);
+  const line = api.lines[before];
+  if (line === undefined) throw new Error("no log line");
+  return line;
+}
+
+/** The log line of one call, checked to be the only line that call wrote. */
+async function invokeLogged(
+  api: Api,
+  handler: Handler,
+  call: Call,
+): Promise<{ answer: Answer; line: LogLine }> {
+  const before = api.lines.length;
+  const answer = await invoke(handler, call);
+  return { answer, line: lastLine(api, before) };
+}
+
+function s3Calls(line: LogLine): { calls: string[]; count: number } {
+  return line.s3 as { calls: string[]; count: number };
+}
+
+/** The fields every problem+json answer has, and its media type. */
+function expectProblem(answer: Answer, status: number, code: string): Record<string, unknown> {
+  expect(answer.status).toBe(status);
+  expect(answer.headers["content-type"]).toBe("application/problem+json");
+  const problem = answer.json as Record<string, unknown>;
+  expect(problem).toMatchObject({ status, code, requestId: answer.requestId });
+  expect(typeof problem.type).toBe("string");
+  expect(typeof problem.title).toBe("string");
+  expect(typeof problem.detail).toBe("string");
+  return problem;
+}
+
+/** What a caller must never see in a 500: the internal message, a stack trace. */
+function expectNothingInternal(answer: Answer, secret: string): void {
+  expect(answer.body).not.toContain(secret);
+  expect(answer.body).not.toMatch(/\bat .+:\d+:\d+/);
+  expect(answer.body).not.toContain("stack");
+  expect(answer.body).not.toContain("cause");
+}
+
+describe("the log line", () => {
+  test("a create logs exactly one JSON line with its request id, route, status and S3 calls", async () => {
+    const api = await newApi();
+    const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+
+    expect(answer.status).toBe(201);
+    const text = JSON.stringify(line);
+    expect(text).not.toContain("\n");
+    expect(JSON.parse(text)).toEqual(line);
+    expect(line).toMatchObject({
+      level: "info",
+      requestId: answer.requestId,
+      route: "POST /rapatriements",
+      path: "/rapatriements",
+      status: 201,
+      outcome: "success",
+      retries: 0,
+      cache: "absent",
+    });
+    expect(typeof line.durationMs).toBe("number");
+    const { calls, count } = s3Calls(line);
+    expect(count).toBe(calls.length);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatch(/^GetObject 404 [\d.]+ms$/);
+    expect(calls[1]).toMatch(/^PutObject 200 [\d.]+ms$/);
+    expect(line).not.toHaveProperty("error");
+  });
+
+  test("a warm GET after a create costs one conditional GetObject answered 304: a cache hit", async () => {
+    const api = await newApi();
+    const record = await created(api);
+
+    const { answer, line } = await invokeLogged(api, api.get, {
+      method: "GET",
+      url: `/rapatriements/${record.id}`,
+    });
+
+    expect(answer.status).toBe(200);
+    expect(line).toMatchObject({
+      requestId: answer.requestId,
+      route: "GET /rapatriements/{id}",
+      status: 200,
+      outcome: "success",
+      retries: 0,
+      cache: "hit",
+    });
+    const { calls, count } = s3Calls(line);
+    expect(count).toBe(1);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/^GetObject 304 [\d.]+ms$/);
+
+    const notModified = await invokeLogged(api, api.get, {
+      method: "GET",
+      url: `/rapatriements/${record.id}`,
+      headers: { "if-none-match": '"1"' },
+    });
+    expect(notModified.answer.status).toBe(304);
+    expect(notModified.line).toMatchObject({ level: "info", status: 304, outcome: "success" });
+  });
+
+  test("bad input is a client_error that cost no S3 call", async () => {
+    const api = await newApi();
+    const { answer, line } = await invokeLogged(
+      api,
+      api.create,
+      post(sampleInput(1, { origin: "", lines: [] })),
+    );
+
+    expectProblem(answer, 400, "VALIDATION_FAILED");
+    expect(line).toMatchObject({
+      level: "warn",
+      requestId: answer.requestId,
+      route: "POST /rapatriements",
+      status: 400,
+      outcome: "client_error",
+      code: "VALIDATION_FAILED",
+      retries: 0,
+      cache: null,
+    });
+    expect(s3Calls(line)).toMatchObject({ calls: [], count: 0 });
+  });
+
+  test("every invocation, whatever its outcome, logs exactly one line", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const calls: [Handler, Call][] = [
+      [api.get, { method: "GET", url: `/rapatriements/${record.id}` }],
+      [api.get, { method: "GET", url: "/rapatriements/missing" }],
+      [api.list, { method: "GET", url: "/rapatriements" }],
+      [api.create, { method: "POST", url: "/rapatriements", headers: JSON_HEADERS, body: "{" }],
+      [api.remove, { method: "DELETE", url: `/rapatriements/${record.id}` }],
+    ];
+    for (const [handler, call] of calls) {
+      const { answer, line } = await invokeLogged(api, handler, call);
+      expect(line.requestId).toBe(answer.requestId);
+      expect(line.status).toBe(answer.status);
+    }
+    expect(api.lines.map((l) => l.outcome)).toEqual([
+      "success",
+      "success",
+      "client_error",
+      "success",
+      "client_error",
+      "success",
+    ]);
+  });
+});
+
+describe("responses", () => {
+  test('POST answers 201 with the record, its Location and ETag "1"', async () => {
+    const api = await newApi();
+    const answer = await invoke(api.create, post(sampleInput(1)));
+
+    expect(answer.status).toBe(201);
+    expect(answer.headers["content-type"]).toMatch(/^application\/json\b/);
+    const record = answer.json as Rapatriement;
+    expect(record).toMatchObject({ reference: "RAP-1", status: "draft", version: 1 });
+    expect(typeof record.id).toBe("string");
+    expect(answer.headers.location).toBe(`/rapatriements/${encodeURIComponent(record.id)}`);
+    expect(answer.headers.etag).toBe('"1"');
+  });
+
+  test("GET answers the record with its ETag; If-None-Match equal to it answers 304 with no body", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const url = `/rapatriements/${record.id}`;
+
+    const full = await invoke(api.get, { method: "GET", url });
+    expect(full.status).toBe(200);
+    expect(full.json).toEqual(record);
+    expect(full.headers.etag).toBe('"1"');
+
+    const notModified = await invoke(api.get, {
+      method: "GET",
+      url,
+      headers: { "if-none-match": '"1"' },
+    });
+    expect(notModified.status).toBe(304);
+    expect(notModified.body ?? "").toBe("");
+    expect(notModified.headers.etag).toBe('"1"');
+
+    const stale = await invoke(api.get, {
+      method: "GET",
+      url,
+      headers: { "if-none-match": '"7"' },
+    });
+    expect(stale.status).toBe(200);
+    expect(stale.json).toEqual(record);
+  });
+
+  test("If-None-Match compares weakly, takes a list, and * matches any record", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const url = `/rapatriements/${record.id}`;
+    for (const value of ['W/"1"', '"7", "1"', "*"]) {
+      const answer = await invoke(api.get, {
+        method: "GET",
+        url,
+        headers: { "if-none-match": value },
+      });
+      expect(answer.status, value).toBe(304);
+    }
+    const other = await invoke(api.get, {
+      method: "GET",
+      url,
+      headers: { "if-none-match": 'W/"2", "3"' },
+    });
+    expect(other.status).toBe(200);
+  });
+
+  test("GET /rapatriements lists the records, newest first, with a cursor", async () => {
+    const api = await newApi();
+    await created(api, 1);
+    await created(api, 2);
+    await created(api, 3);
+
+    const first = await invoke(api.list, { method: "GET", url: "/rapatriements?limit=2" });
+    expect(first.status).toBe(200);
+    const page = first.json as { items: Rapatriement[]; nextCursor: string | null };
+    expect(page.items.map((r) => r.reference)).toEqual(["RAP-3", "RAP-2"]);
+    expect(typeof page.nextCursor).toBe("string");
+
+    const second = await invoke(api.list, {
+      method: "GET",
+      url: `/rapatriements?limit=2&cursor=${encodeURIComponent(page.nextCursor ?? "")}`,
+    });
+    expect(second.json).toEqual({
+      items: [expect.objectContaining({ reference: "RAP-1" })],
+      nextCursor: null,
+    });
+  });
+
+  test("GET /rapatriements filters by status and refuses a bad query at no S3 cost", async () => {
+    const api = await newApi();
+    const draft = await created(api, 1);
+    const other = await created(api, 2);
+    await invoke(api.update, {
+      method: "PATCH",
+      url: `/rapatriements/${other.id}`,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ status: "requested" }),
+    });
+
+    const filtered = await invoke(api.list, {
+      method: "GET",
+      url: "/rapatriements?status=draft,cancelled",
+    });
+    expect((filtered.json as { items: Rapatriement[] }).items.map((r) => r.id)).toEqual([draft.id]);
+
+    const { answer, line } = await invokeLogged(api, api.list, {
+      method: "GET",
+      url: "/rapatriements?limit=0&colour=red",
+    });
+    const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
+    expect((problem.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      "colour",
+      "limit",
+    ]);
+    expect(s3Calls(line).count).toBe(0);
+  });
+
+  test('PATCH with If-Match "1" answers 200 and ETag "2"; a stale If-Match answers 412', async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const url = `/rapatriements/${record.id}`;
+
+    const patched = await invoke(api.update, {
+      method: "PATCH",
+      url,
+      headers: { "content-type": "application/json", "if-match": '"1"' },
+      body: JSON.stringify({ status: "requested" }),
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.headers.etag).toBe('"2"');
+    expect(patched.json).toMatchObject({ id: record.id, status: "requested", version: 2 });
+
+    const stale = await invoke(api.update, {
+      method: "PATCH",
+      url,
+      headers: { "content-type": "application/json", "if-match": '"1"' },
+      body: JSON.stringify({ comment: "trop tard" }),
+    });
+    expectProblem(stale, 412, "VERSION_MISMATCH");
+
+    const current = await invoke(api.get, { method: "GET", url });
+    expect(current.json).toMatchObject({ version: 2, status: "requested" });
+    expect(current.json).not.toHaveProperty("comment");
+  });
+
+  test.each([["abc"], ['W/"1"'], ['"0"'], ["1"]])(
+    "a malformed If-Match (%s) answers 400 naming If-Match, at no S3 cost",
+    async (value) => {
+      const api = await newApi();
+      const record = await created(api);
+
+      const { answer, line } = await invokeLogged(api, api.update, {
+        method: "PATCH",
+        url: `/rapatriements/${record.id}`,
+        headers: { "content-type": "application/json", "if-match": value },
+        body: JSON.stringify({ comment: "x" }),
+      });
+
+      const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
+      expect(problem.errors).toEqual([expect.objectContaining({ path: "If-Match" })]);
+      expect(s3Calls(line).count).toBe(0);
+    },
+  );
+
+  test("If-Match: * is accepted as no condition", async () => {
+    const api = await newApi();
+    const record = await created(api);
+
+    const answer = await invoke(api.update, {
+      method: "PATCH",
+      url: `/rapatriements/${record.id}`,
+      headers: { "content-type": "application/json", "if-match": "*" },
+      body: JSON.stringify({ comment: "sans condition" }),
+    });
+
+    expect(answer.status).toBe(200);
+    expect(answer.headers.etag).toBe('"2"');
+  });
+
+  test("DELETE answers 204 with no body; the record is then 404", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const url = `/rapatriements/${record.id}`;
+
+    const deleted = await invoke(api.remove, {
+      method: "DELETE",
+      url,
+      headers: { "if-match": '"1"' },
+    });
+    expect(deleted.status).toBe(204);
+    expect(deleted.body ?? "").toBe("");
+
+    const gone = await invoke(api.get, { method: "GET", url });
+    expectProblem(gone, 404, "NOT_FOUND");
+  });
+
+  test("DELETE with a stale If-Match answers 412 and keeps the record", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const url = `/rapatriements/${record.id}`;
+
+    const refused = await invoke(api.remove, {
+      method: "DELETE",
+      url,
+      headers: { "if-match": '"5"' },
+    });
+    expectProblem(refused, 412, "VERSION_MISMATCH");
+    expect((await invoke(api.get, { method: "GET", url })).status).toBe(200);
+  });
+
+  test("a path id that matches nothing answers 404 problem+json", async () => {
+    const api = await newApi();
+    await created(api);
+
+    const answer = await invoke(api.get, { method: "GET", url: "/rapatriements/nope" });
+
+    const problem = expectProblem(answer, 404, "NOT_FOUND");
+    expect(problem).not.toHaveProperty("errors");
+  });
+});
+
+describe("request bodies", () => {
+  test.each([["application/json; charset=utf-8"], ["Application/JSON; Charset=UTF-8"]])(
+    "POST accepts Content-Type %s",
+    async (contentType) => {
+      const api = await newApi();
+      const answer = await invoke(
+        api.create,
+        post(sampleInput(1), { "content-type": contentType }),
+      );
+      expect(answer.status).toBe(201);
+    },
+  );
+
+  test("PATCH accepts application/merge-patch+json", async () => {
+    const api = await newApi();
+    const record = await created(api);
+
+    const answer = await invoke(api.update, {
+      method: "PATCH",
+      url: `/rapatriements/${record.id}`,
+      headers: { "content-type": "application/merge-patch+json" },
+      body: JSON.stringify({ comment: "quai 4" }),
+    });
+
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ comment: "quai 4", version: 2 });
+  });
+
+  test.each([["text/plain"], ["application/json; charset=latin1"], [""]])(
+    "a body sent as %j answers 415 and creates nothing",
+    async (contentType) => {
+      const api = await newApi();
+      const headers: Record<string, string> =
+        contentType === "" ? {} : { "content-type": contentType };
+
+      const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1), headers));
+
+      expectProblem(answer, 415, "UNSUPPORTED_MEDIA_TYPE");
+      expect(s3Calls(line).count).toBe(0);
+      const list = await invoke(api.list, { method: "GET", url: "/rapatriements" });
+      expect((list.json as { items: unknown[] }).items).toEqual([]);
+    },
+  );
+
+  test("a base64-encoded body is decoded before it is parsed", async () => {
+    const api = await newApi();
+    const comment = "Palette abîmée, reçue à 8 h";
+    const input = sampleInput(1, { comment });
+
+    const answer = await invoke(api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      headers: JSON_HEADERS,
+      body: Buffer.from(JSON.stringify(input), "utf8").toString("base64"),
+      isBase64Encoded: true,
+    });
+
+    expect(answer.status).toBe(201);
+    expect(answer.json).toMatchObject({ reference: "RAP-1", comment });
+  });
+
+  test("a body of 256 KiB + 1 byte answers 413; exactly 256 KiB of valid JSON does not", async () => {
+    const api = await newApi();
+    const json = JSON.stringify(sampleInput(1));
+    // JSON allows trailing white space: the size is the only thing that differs.
+    const exact = json + " ".repeat(MAX_BODY_BYTES - Buffer.byteLength(json));
+    expect(MAX_BODY_BYTES).toBe(256 * 1024);
+    expect(Buffer.byteLength(exact)).toBe(256 * 1024);
+
+    const tooLarge = await invokeLogged(api, api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      headers: JSON_HEADERS,
+      body: `${exact} `,
+    });
+    expectProblem(tooLarge.answer, 413, "PAYLOAD_TOO_LARGE");
+    expect(s3Calls(tooLarge.line).count).toBe(0);
+
+    const fits = await invoke(api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      headers: JSON_HEADERS,
+      body: exact,
+    });
+    expect(fits.status).toBe(201);
+  });
+
+  test("the 256 KiB limit counts the decoded bytes of a base64 body", async () => {
+    const api = await newApi();
+    const json = JSON.stringify(sampleInput(1));
+    const exact = json + " ".repeat(MAX_BODY_BYTES - Buffer.byteLength(json));
+
+    const fits = await invoke(api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      headers: JSON_HEADERS,
+      body: Buffer.from(exact).toString("base64"),
+      isBase64Encoded: true,
+    });
+    expect(fits.status).toBe(201);
+
+    const tooLarge = await invoke(api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      headers: JSON_HEADERS,
+      body: Buffer.from(`${exact} `).toString("base64"),
+      isBase64Encoded: true,
+    });
+    expectProblem(tooLarge, 413, "PAYLOAD_TOO_LARGE");
+  });
+
+  test("invalid JSON answers 400 whose errors say the body is not JSON", async () => {
+    const api = await newApi();
+
+    const { answer, line } = await invokeLogged(api, api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      headers: JSON_HEADERS,
+      body: '{"reference": "RAP-1",',
+    });
+
+    const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
+    const errors = problem.errors as { path: string; message: string }[];
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(/JSON/);
+    expect(s3Calls(line).count).toBe(0);
+  });
+
+  test("POST with no body answers 400 with its errors listed", async () => {
+    const api = await newApi();
+
+    const { answer, line } = await invokeLogged(api, api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      headers: JSON_HEADERS,
+    });
+
+    const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
+    expect(Array.isArray(problem.errors)).toBe(true);
+    expect((problem.errors as unknown[]).length).toBeGreaterThan(0);
+    expect(s3Calls(line).count).toBe(0);
+  });
+
+  test("every bad field is listed, unknown fields included", async () => {
+    const api = await newApi();
+
+    const answer = await invoke(
+      api.create,
+      post(sampleInput(1, { reference: "a b", destination: "LYON-01", colour: "red" })),
+    );
+
+    const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
+    const paths = (problem.errors as { path: string }[]).map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(["reference", "destination"]));
+    expect(JSON.stringify(problem.errors)).toContain("colour");
+  });
+});
+
+describe("errors not meant for the caller", () => {
+  test("an unreadable object answers 500 STORAGE_UNREADABLE; the real message goes to the log", async () => {
+    const api = await newApi();
+    await putBytes(api.target, "garbage");
+
+    const { answer, line } = await invokeLogged(api, api.list, {
+      method: "GET",
+      url: "/rapatriements",
+    });
+
+    const problem = expectProblem(answer, 500, "STORAGE_UNREADABLE");
+    expect(problem).not.toHaveProperty("errors");
+    expect(problem.detail).toContain(answer.requestId);
+    expectNothingInternal(answer, "SQLite");
+    expect(line).toMatchObject({
+      level: "error",
+      status: 500,
+      outcome: "server_error",
+      code: "STORAGE_UNREADABLE",
+      error: { name: "StorageUnreadableError" },
+    });
+    expect((line.error as { message: string }).message).toContain(
+      "l'objet n'est pas un fichier SQLite",
+    );
+  });
+
+  test("a configuration error answers 500 CONFIGURATION_INVALID; its message is logged, not shown", async () => {
+    const api = brokenApi(new ValueError("AWS_REGION est obligatoire"));
+
+    const { answer, line } = await invokeLogged(api, api.list, {
+      method: "GET",
+      url: "/rapatriements",
+    });
+
+    expectProblem(answer, 500, "CONFIGURATION_INVALID");
+    expectNothingInternal(answer, "AWS_REGION");
+    expect(line).toMatchObject({
+      level: "error",
+      requestId: answer.requestId,
+      status: 500,
+      outcome: "server_error",
+      code: "CONFIGURATION_INVALID",
+    });
+    expect(JSON.stringify(line)).toContain("AWS_REGION est obligatoire");
+  });
+
+  test("an unexpected error answers 500 INTERNAL_ERROR without its message", async () => {
+    const api = brokenApi(new Error("boom"));
+
+    const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+
+    expectProblem(answer, 500, "INTERNAL_ERROR");
+    expectNothingInternal(answer, "boom");
+    expect(line).toMatchObject({
+      level: "error",
+      outcome: "server_error",
+      code: "INTERNAL_ERROR",
+      error: { name: "Error", message: "boom" },
+    });
+  });
+});
+
+describe("busy storage", () => {
+  test("PUTs that keep losing the race answer 503 STORAGE_BUSY with Retry-After; the log shows the retries", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    const api = await newApi({
+      s3: faulty.client,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+
+    const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+
+    expectProblem(answer, 503, "STORAGE_BUSY");
+    expect(answer.headers["retry-after"]).toMatch(/^[1-9]\d*$/);
+    expect(line).toMatchObject({
+      level: "error",
+      status: 503,
+      outcome: "server_error",
+      code: "STORAGE_BUSY",
+      retries: 2,
+    });
+    const puts = s3Calls(line).calls.filter((c) => c.startsWith("PutObject"));
+    expect(puts).toHaveLength(3);
+    for (const put of puts) expect(put).toMatch(/^PutObject 412 /);
+  });
+});
+
+describe("header names are matched whatever their case", () => {
+  test("IDEMPOTENCY-KEY: the same key and body give the same answer and one record; another body 422", async () => {
+    const api = await newApi();
+    const body = JSON.stringify(sampleInput(1));
+    const call = (key: string, payload: string): Call => ({
+      method: "POST",
+      url: "/rapatriements",
+      body: payload,
+      rawHeaders: { "Content-Type": "application/json", [key]: "commande-42" },
+    });
+
+    const first = await invoke(api.create, call("IDEMPOTENCY-KEY", body));
+    const again = await invoke(api.create, call("Idempotency-Key", body));
+    const other = await invoke(api.create, call("idempotency-KEY", JSON.stringify(sampleInput(2))));
+
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.json).toEqual(first.json);
+    expect(again.headers.etag).toBe(first.headers.etag);
+    expect(again.headers.location).toBe(first.headers.location);
+    expectProblem(other, 422, "IDEMPOTENCY_KEY_REUSED");
+    const list = await invoke(api.list, { method: "GET", url: "/rapatriements" });
+    expect((list.json as { items: unknown[] }).items).toHaveLength(1);
+  });
+
+  test("IF-MATCH and If-None-Match in other cases are honoured", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const url = `/rapatriements/${record.id}`;
+
+    const stale = await invoke(api.update, {
+      method: "PATCH",
+      url,
+      body: JSON.stringify({ comment: "x" }),
+      rawHeaders: { "CONTENT-TYPE": "application/json", "IF-MATCH": '"9"' },
+    });
+    expectProblem(stale, 412, "VERSION_MISMATCH");
+
+    const malformed = await invoke(api.remove, {
+      method: "DELETE",
+      url,
+      rawHeaders: { "If-match": "abc" },
+    });
+    expectProblem(malformed, 400, "VALIDATION_FAILED");
+
+    const notModified = await invoke(api.get, {
+      method: "GET",
+      url,
+      rawHeaders: { "IF-NONE-MATCH": '"1"' },
+    });
+    expect(notModified.status).toBe(304);
+
+    const patched = await invoke(api.update, {
+      method: "PATCH",
+      url,
+      body: JSON.stringify({ comment: "y" }),
+      rawHeaders: { "Content-Type": "application/json", "If-Match": '"1"' },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.headers.etag).toBe('"2"');
+  });
+
+  test("a Content-Type in capitals is read like any other", async () => {
+    const api = await newApi();
+
+    const refused = await invoke(api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      body: JSON.stringify(sampleInput(1)),
+      rawHeaders: { "CONTENT-TYPE": "text/plain" },
+    });
+    expectProblem(refused, 415, "UNSUPPORTED_MEDIA_TYPE");
+
+    const accepted = await invoke(api.create, {
+      method: "POST",
+      url: "/rapatriements",
+      body: JSON.stringify(sampleInput(1)),
+      rawHeaders: { "Content-Type": "application/json" },
+    });
+    expect(accepted.status).toBe(201);
+  });
+});
