@@ -3,18 +3,26 @@
  * is read from disk (next to the bundle in Lambda, from node_modules locally)
  * rather than fetched, so a cold start never touches the network.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import initSqlJs, { type SqlJsStatic } from "sql.js";
 
 export type { Database, SqlJsStatic } from "sql.js";
 
 let loading: Promise<SqlJsStatic> | undefined;
 
-/** Where the wasm binary is: `SQLJS_WASM_PATH` when set (the bundle), else sql.js's own. */
+/**
+ * Where the wasm binary is: `SQLJS_WASM_PATH` when set; else beside this
+ * module, which is where the Lambda bundle ships it; else sql.js's own copy
+ * in node_modules (tests, local runs).
+ */
 export function sqlJsWasmPath(env: Readonly<Record<string, string | undefined>> = process.env) {
   const configured = env.SQLJS_WASM_PATH;
   if (configured !== undefined && configured !== "") return configured;
+  const beside = fileURLToPath(new URL("./sql-wasm.wasm", import.meta.url));
+  if (existsSync(beside)) return beside;
   return createRequire(import.meta.url).resolve("sql.js/dist/sql-wasm.wasm");
 }
 

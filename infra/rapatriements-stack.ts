@@ -1,0 +1,210 @@
+/**
+ * Infrastructure: the stack `RapatriementsStack`. The bucket that holds the one
+ * data object (encrypted, versioned, private, TLS only, conditional writes
+ * required on the data key), the operator guide's IAM policy, one function
+ * per route, and the HTTP API with authorization on every route.
+ */
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import {
+  CorsHttpMethod,
+  HttpApi,
+  type HttpMethod,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+} from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
+import type { Construct } from "constructs";
+import type { StorageStrategy } from "../lambda/config.ts";
+import { HTTP_ROUTES } from "../lambda/handlers/routes.ts";
+import { RapatriementsFunction } from "./rapatriements-function.ts";
+
+export interface RapatriementsStackProps extends StackProps {
+  /** A fixed bucket name; default: one CloudFormation generates. */
+  bucketName?: string;
+  storageStrategy: StorageStrategy;
+  /** Both given: a JWT authorizer on every route. Otherwise IAM (SigV4) on every route. */
+  jwtIssuer?: string;
+  jwtAudience?: string[];
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+}
+
+/** The data object's key inside the bucket. */
+export function dataKey(strategy: StorageStrategy): string {
+  return `rapatriements/rapatriements.${strategy === "json" ? "json" : "db"}`;
+}
+
+export class RapatriementsStack extends Stack {
+  readonly bucket: Bucket;
+  readonly dataPolicy: ManagedPolicy;
+  readonly api: HttpApi;
+  readonly functions: RapatriementsFunction[] = [];
+
+  constructor(scope: Construct, id: string, props: RapatriementsStackProps) {
+    super(scope, id, props);
+    const key = dataKey(props.storageStrategy);
+
+    this.bucket = new Bucket(this, "DataBucket", {
+      ...(props.bucketName === undefined ? {} : { bucketName: props.bucketName }),
+      encryption: BucketEncryption.S3_MANAGED,
+      versioned: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // A PUT of the data object without If-Match or If-None-Match could
+    // overwrite a write it never saw: refuse it, whoever sends it.
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "RequireConditionalWritesOnTheDataObject",
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["s3:PutObject"],
+        resources: [this.bucket.arnForObjects(key)],
+        conditions: { Null: { "s3:if-match": "true", "s3:if-none-match": "true" } },
+      }),
+    );
+
+    // Exactly the operator guide's statement; not grantReadWrite, which grants more.
+    this.dataPolicy = new ManagedPolicy(this, "DataAccessPolicy", {
+      description:
+        "Rapatriements data: the four S3 actions of the operator guide, on the bucket only.",
+      statements: [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+          resources: [this.bucket.bucketArn, this.bucket.arnForObjects("*")],
+        }),
+      ],
+    });
+
+    const environment = {
+      S3_RAPPATRIMENT_FILE_PATH: `s3://${this.bucket.bucketName}/${key}`,
+      STORAGE_STRATEGY: props.storageStrategy,
+    };
+
+    const accessLogs = new LogGroup(this, "ApiAccessLogs", {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const authorizer: IHttpRouteAuthorizer =
+      props.jwtIssuer !== undefined && props.jwtAudience !== undefined
+        ? new HttpJwtAuthorizer("JwtAuthorizer", props.jwtIssuer, {
+            jwtAudience: props.jwtAudience,
+          })
+        : new HttpIamAuthorizer();
+    this.api = new HttpApi(this, "HttpApi", {
+      apiName: "rapatriements",
+      description: "Rapatriements: returns of stock between sites.",
+      defaultAuthorizer: authorizer,
+      createDefaultStage: false,
+      corsPreflight: {
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.PATCH,
+          CorsHttpMethod.DELETE,
+        ],
+        allowHeaders: [
+          "authorization",
+          "content-type",
+          "idempotency-key",
+          "if-match",
+          "if-none-match",
+        ],
+        exposeHeaders: ["etag", "location", "retry-after"],
+        maxAge: Duration.hours(1),
+      },
+    });
+    this.api.addStage("DefaultStage", {
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            routeKey: "$context.routeKey",
+            status: "$context.status",
+            latencyMs: "$context.responseLatency",
+            integrationError: "$context.integrationErrorMessage",
+            authorizerError: "$context.authorizer.error",
+            sourceIp: "$context.identity.sourceIp",
+            time: "$context.requestTime",
+          }),
+        ),
+      },
+    });
+
+    for (const route of HTTP_ROUTES) {
+      const fn = new RapatriementsFunction(this, functionId(route.module), {
+        module: route.module,
+        description: `${route.method} ${route.path}`,
+        environment,
+        dataPolicy: this.dataPolicy,
+        logRetention: RetentionDays.ONE_MONTH,
+      });
+      this.functions.push(fn);
+      this.api.addRoutes({
+        path: route.path,
+        methods: [route.method as HttpMethod],
+        integration: new HttpLambdaIntegration(`${functionId(route.module)}Integration`, fn),
+      });
+    }
+
+    new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
+    new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
+    new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
+
+    this.acknowledgeNagFindings();
+  }
+
+  /** cdk-nag's AwsSolutions findings that are choices, each acknowledged with its reason. */
+  private acknowledgeNagFindings(): void {
+    Validations.of(this.bucket).acknowledge({
+      id: "AwsSolutions-S1",
+      reason:
+        "One object, written only by these functions; versioning keeps every version and CloudTrail data events can be enabled per account. Server access logs would need a second bucket this product does not otherwise need.",
+    });
+    Validations.of(this.dataPolicy).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::<DataBucketE3889A50.Arn>/*]",
+      reason:
+        "The operator guide's documented policy: the data object's key is configuration, so the statement covers bucket/* as the guide says; no other bucket is reachable.",
+    });
+    for (const fn of this.functions) {
+      Validations.of(fn).acknowledge(
+        {
+          id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+          reason:
+            "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs; it grants nothing on the data.",
+        },
+        {
+          id: "AwsSolutions-L1",
+          reason:
+            "Node.js 22 is the product's runtime: the code, its tests and its bundles are built and checked on Node.js 22.",
+        },
+      );
+    }
+  }
+}
+
+function functionId(module: string): string {
+  return module
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}

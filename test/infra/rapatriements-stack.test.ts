@@ -1,0 +1,209 @@
+/**
+ * What `npm run synth` would deploy, asserted exactly: the operator guide's
+ * policy and nothing else on the bucket, the bucket's protections, the
+ * functions' runtime and environment, authorization on every route, and
+ * cdk-nag's AwsSolutions checks passing with every acknowledgment justified.
+ */
+import { describe, expect, test } from "vitest";
+import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
+import { type Json, synthesize } from "../support/synth.ts";
+
+const BUCKET_ARN = { "Fn::GetAtt": [expect.stringMatching(/^DataBucket/), "Arn"] };
+const BUCKET_OBJECTS = { "Fn::Join": ["", [BUCKET_ARN, "/*"]] };
+
+function resources(template: Json, type: string): [string, Json][] {
+  return Object.entries(template.Resources as Record<string, Json>).filter(
+    ([, resource]) => resource.Type === type,
+  );
+}
+
+function only(template: Json, type: string): [string, Json] {
+  const found = resources(template, type);
+  expect(found, type).toHaveLength(1);
+  return found[0] as [string, Json];
+}
+
+function statementsOf(document: Json): Json[] {
+  return [document?.Statement ?? []].flat();
+}
+
+const synthesized = synthesize();
+const { template } = synthesized;
+
+describe("RapatriementsStack", () => {
+  test("the data policy is exactly the guide's statement: four actions on the bucket and bucket/*", () => {
+    const [, policy] = only(template, "AWS::IAM::ManagedPolicy");
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+        Resource: [BUCKET_ARN, BUCKET_OBJECTS],
+      },
+    ]);
+  });
+
+  test("every function's role has the data policy and no other permission on S3", () => {
+    const [policyId] = only(template, "AWS::IAM::ManagedPolicy");
+    const roles = resources(template, "AWS::IAM::Role");
+    const functions = resources(template, "AWS::Lambda::Function");
+    expect(functions).toHaveLength(HTTP_ROUTES.length);
+    for (const [, fn] of functions) {
+      const roleId = fn.Properties.Role["Fn::GetAtt"][0];
+      const [, role] = roles.find(([id]) => id === roleId) ?? [];
+      expect(role.Properties.ManagedPolicyArns).toEqual([
+        {
+          "Fn::Join": [
+            "",
+            [
+              "arn:",
+              { Ref: "AWS::Partition" },
+              ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            ],
+          ],
+        },
+        { Ref: policyId },
+      ]);
+      expect(role.Properties.Policies).toBeUndefined();
+    }
+    // No inline or attached policy anywhere else grants an S3 action.
+    for (const [id, policy] of resources(template, "AWS::IAM::Policy")) {
+      const s3 = statementsOf(policy.Properties.PolicyDocument).filter((s) =>
+        [s.Action].flat().some((a: string) => a.startsWith("s3:")),
+      );
+      expect(s3, id).toEqual([]);
+    }
+  });
+
+  test("the bucket is AES-256 encrypted, versioned, private, and kept when the stack is deleted", () => {
+    const [, bucket] = only(template, "AWS::S3::Bucket");
+    expect(bucket.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+      ],
+    });
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: "Enabled" });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.DeletionPolicy).toBe("Retain");
+    expect(bucket.UpdateReplacePolicy).toBe("Retain");
+  });
+
+  test("the bucket policy refuses plain HTTP, and any PUT of the data object without a condition", () => {
+    const [, policy] = only(template, "AWS::S3::BucketPolicy");
+    const statements = statementsOf(policy.Properties.PolicyDocument);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          Action: "s3:*",
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Resource: [BUCKET_ARN, BUCKET_OBJECTS],
+        },
+        {
+          Sid: "RequireConditionalWritesOnTheDataObject",
+          Action: "s3:PutObject",
+          Condition: { Null: { "s3:if-match": "true", "s3:if-none-match": "true" } },
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Resource: { "Fn::Join": ["", [BUCKET_ARN, "/rapatriements/rapatriements.db"]] },
+        },
+      ]),
+    );
+    expect(statements.filter((s) => s.Effect === "Allow")).toEqual([]);
+  });
+
+  test("every function runs Node.js 22 on arm64 with the data object's path and strategy, never AWS_REGION", () => {
+    const [bucketId] = only(template, "AWS::S3::Bucket");
+    for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
+      expect(fn.Properties.Runtime, id).toBe("nodejs22.x");
+      expect(fn.Properties.Architectures, id).toEqual(["arm64"]);
+      expect(fn.Properties.Handler, id).toBe("index.handler");
+      expect(fn.Properties.Environment.Variables, id).toEqual({
+        S3_RAPPATRIMENT_FILE_PATH: {
+          "Fn::Join": ["", ["s3://", { Ref: bucketId }, "/rapatriements/rapatriements.db"]],
+        },
+        STORAGE_STRATEGY: "sqlite",
+        NODE_OPTIONS: "--enable-source-maps",
+      });
+      expect(fn.Properties.LoggingConfig?.LogGroup, id).toBeDefined();
+    }
+    for (const [id, group] of resources(template, "AWS::Logs::LogGroup")) {
+      expect(group.Properties.RetentionInDays, id).toBeGreaterThan(0);
+    }
+  });
+
+  test("every route of DESIGN.md exists, each with IAM authorization by default", () => {
+    const routes = resources(template, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(
+      HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
+    );
+    for (const route of routes) expect(route.AuthorizationType, route.RouteKey).toBe("AWS_IAM");
+  });
+
+  test("the API's stage is throttled and writes access logs", () => {
+    const [, stage] = only(template, "AWS::ApiGatewayV2::Stage");
+    expect(stage.Properties.StageName).toBe("$default");
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 50,
+      ThrottlingBurstLimit: 100,
+    });
+    expect(stage.Properties.AccessLogSettings.DestinationArn).toBeDefined();
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({
+      requestId: "$context.requestId",
+      status: "$context.status",
+    });
+  });
+
+  test("cdk-nag's AwsSolutions checks pass, and every acknowledgment carries its reason", () => {
+    expect(synthesized.nag.violations).toEqual([]);
+    expect(synthesized.nag.success).toBe(true);
+  });
+});
+
+describe("RapatriementsStack with CDK context", () => {
+  const custom = synthesize({
+    jwtIssuer: "https://login.example.org/tenant",
+    jwtAudience: "rapatriements-api,ops-console",
+    storageStrategy: "json",
+    bucketName: "interflow-rappatriements",
+    throttleRateLimit: "20",
+    throttleBurstLimit: "40",
+  });
+
+  test("an issuer and audience put a JWT authorizer on every route", () => {
+    const [authorizerId, authorizer] = only(custom.template, "AWS::ApiGatewayV2::Authorizer");
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: "JWT",
+      JwtConfiguration: {
+        Issuer: "https://login.example.org/tenant",
+        Audience: ["rapatriements-api", "ops-console"],
+      },
+    });
+    for (const [, route] of resources(custom.template, "AWS::ApiGatewayV2::Route")) {
+      expect(route.Properties.AuthorizationType).toBe("JWT");
+      expect(route.Properties.AuthorizerId).toEqual({ Ref: authorizerId });
+    }
+  });
+
+  test("the bucket name, strategy and throttling come from context", () => {
+    const [, bucket] = only(custom.template, "AWS::S3::Bucket");
+    expect(bucket.Properties.BucketName).toBe("interflow-rappatriements");
+    for (const [, fn] of resources(custom.template, "AWS::Lambda::Function")) {
+      expect(fn.Properties.Environment.Variables.STORAGE_STRATEGY).toBe("json");
+      expect(fn.Properties.Environment.Variables.S3_RAPPATRIMENT_FILE_PATH["Fn::Join"][1][2]).toBe(
+        "/rapatriements/rapatriements.json",
+      );
+    }
+    const [, stage] = only(custom.template, "AWS::ApiGatewayV2::Stage");
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 20,
+      ThrottlingBurstLimit: 40,
+    });
+    expect(custom.nag.success).toBe(true);
+  });
+});
