@@ -68,9 +68,15 @@ export class RapatriementsFunction extends NodejsFunction {
         // writes (If-Match on PutObject) need a recent one, and a pinned
         // version behaves the same in Lambda as in the tests.
         externalModules: [],
-        // sql.js is CommonJS and asks for `require`; ESM bundles have none.
-        banner:
-          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        // sql.js is CommonJS and asks for `require` and `__dirname`; ESM has neither.
+        banner: [
+          "import { createRequire as __createRequire } from 'node:module';",
+          "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+          "import { dirname as __pathDirname } from 'node:path';",
+          "const require = __createRequire(import.meta.url);",
+          "const __filename = __fileURLToPath(import.meta.url);",
+          "const __dirname = __pathDirname(__filename);",
+        ].join(" "),
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],

@@ -32,6 +32,8 @@ export interface LocalS3Options {
   verbose?: boolean;
   /** Told what is happening during the first, slow, install. */
   log?: (line: string) => void;
+  /** Extra environment for the server, e.g. moto's INITIAL_NO_AUTH_ACTION_COUNT. */
+  env?: Record<string, string>;
 }
 
 /** Creates the virtualenv and installs moto when missing or out of date; returns its python. */
@@ -75,6 +77,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const child = spawn(python, [SERVER], {
     env: {
       ...process.env,
+      ...options.env,
       LOCAL_S3_PORT: String(options.port ?? 0),
       LOCAL_S3_QUIET: options.verbose === true ? "0" : "1",
       PYTHONUNBUFFERED: "1",

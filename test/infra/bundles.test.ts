@@ -1,0 +1,166 @@
+/**
+ * The synthesized bundles themselves: each function's folder from the cloud
+ * assembly, copied where no node_modules can be reached, loaded in a fresh
+ * Node.js 22 process, serving real requests against the local S3 server.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
+import { matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
+import { createBucket, localEndpoint, localS3Client } from "../support/local-s3.ts";
+import { type Json, synthesize } from "../support/synth.ts";
+
+const synthesized = synthesize();
+
+/** Runs one request through a bundle in a new process; returns the handler's result. */
+async function runBundle(
+  bundleDir: string,
+  bucket: string,
+  request: { method: string; url: string; body?: unknown; headers?: Record<string, string> },
+): Promise<{ result: Json; log: Json[] }> {
+  const match = matchRoute(HTTP_ROUTES, request.method, new URL(request.url, "http://x").pathname);
+  if (match === undefined) throw new Error(`no route for ${request.method} ${request.url}`);
+  const event = toApiGatewayEvent(
+    {
+      method: request.method,
+      url: request.url,
+      headers: { "content-type": "application/json", ...request.headers },
+      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+    },
+    match.route,
+    match.pathParameters,
+  );
+  const child = spawn(process.execPath, [join(bundleDir, "run.mjs")], {
+    cwd: bundleDir,
+    env: {
+      PATH: dirname(process.execPath),
+      AWS_REGION: "eu-west-1",
+      S3_RAPPATRIMENT_FILE_PATH: `s3://${bucket}/rapatriements/rapatriements.db`,
+      STORAGE_STRATEGY: "sqlite",
+      AWS_ENDPOINT_URL_S3: localEndpoint(),
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      NODE_OPTIONS: "--enable-source-maps",
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.stdin.end(JSON.stringify(event));
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`bundle exited with ${code}: ${err}`);
+  const lines = out
+    .trim()
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line));
+  return { result: lines.at(-1), log: lines.slice(0, -1) };
+}
+
+const RUNNER = `
+import { readFileSync } from "node:fs";
+const { handler } = await import("./index.mjs");
+const event = JSON.parse(readFileSync(0, "utf8"));
+const context = {
+  awsRequestId: "bundle-test",
+  getRemainingTimeInMillis: () => 10000,
+  functionName: "bundle-test",
+};
+const result = await handler(event, context);
+process.stdout.write("\\n" + JSON.stringify(result) + "\\n");
+`;
+
+/** A copy of a function's bundle in a folder no node_modules is above. */
+function isolatedCopy(module: string): string {
+  const logicalId = synthesized.functionsByModule.get(module);
+  if (logicalId === undefined) throw new Error(`no function for ${module}`);
+  const dir = mkdtempSync(join(tmpdir(), `bundle-${module}-`));
+  cpSync(synthesized.assetDir(logicalId), dir, { recursive: true });
+  writeFileSync(join(dir, "run.mjs"), RUNNER);
+  return dir;
+}
+
+describe("synthesized bundles", () => {
+  const bundles = new Map(HTTP_ROUTES.map((r) => [r.module, isolatedCopy(r.module)]));
+  const bundle = (module: string) => bundles.get(module) ?? "";
+
+  test("each bundle carries its code, source map and sql.js's wasm, and nothing above it has node_modules", () => {
+    for (const [module, dir] of bundles) {
+      expect(statSync(join(dir, "index.mjs")).size, module).toBeGreaterThan(0);
+      expect(existsSync(join(dir, "index.mjs.map")), module).toBe(true);
+      expect(statSync(join(dir, "sql-wasm.wasm")).size, module).toBeGreaterThan(100_000);
+      for (let up = dir; up !== dirname(up); up = dirname(up)) {
+        expect(existsSync(join(up, "node_modules")), up).toBe(false);
+      }
+    }
+  });
+
+  test("every route's bundle serves its request, from create to delete, in a fresh Node.js process", async () => {
+    const bucket = await createBucket(localS3Client());
+    const { result: created } = await runBundle(bundle("create-rapatriement"), bucket, {
+      method: "POST",
+      url: "/rapatriements",
+      body: {
+        reference: "BUNDLE-1",
+        origin: "LYON-01",
+        destination: "PARIS-02",
+        lines: [{ sku: "A", quantity: 1 }],
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const id = JSON.parse(created.body).id as string;
+
+    const { result: fetched } = await runBundle(bundle("get-rapatriement"), bucket, {
+      method: "GET",
+      url: `/rapatriements/${id}`,
+    });
+    expect(fetched.statusCode).toBe(200);
+    expect(JSON.parse(fetched.body)).toMatchObject({ id, reference: "BUNDLE-1", version: 1 });
+
+    const { result: listed } = await runBundle(bundle("list-rapatriements"), bucket, {
+      method: "GET",
+      url: "/rapatriements",
+    });
+    expect(JSON.parse(listed.body).items.map((r: { id: string }) => r.id)).toEqual([id]);
+
+    const { result: updated } = await runBundle(bundle("update-rapatriement"), bucket, {
+      method: "PATCH",
+      url: `/rapatriements/${id}`,
+      body: { status: "requested" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.headers.etag).toBe('"2"');
+
+    const { result: deleted } = await runBundle(bundle("delete-rapatriement"), bucket, {
+      method: "DELETE",
+      url: `/rapatriements/${id}`,
+      headers: { "if-match": '"2"' },
+    });
+    expect(deleted.statusCode).toBe(204);
+    const { result: gone } = await runBundle(bundle("get-rapatriement"), bucket, {
+      method: "GET",
+      url: `/rapatriements/${id}`,
+    });
+    expect(gone.statusCode).toBe(404);
+  });
+
+  test("without the wasm beside it a bundle cannot open the data: it is loaded from the bundle", async () => {
+    const bucket = await createBucket(localS3Client());
+    const dir = isolatedCopy("list-rapatriements");
+    rmSync(join(dir, "sql-wasm.wasm"));
+    const { result, log } = await runBundle(dir, bucket, { method: "GET", url: "/rapatriements" });
+    expect(result.statusCode).toBe(500);
+    expect(log).toHaveLength(1);
+    expect(log[0].error.message).toContain("sql-wasm.wasm");
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * Least privilege, proven: in a local S3 server of its own with IAM
+ * enforcement on, a user holding only the synthesized data policy (the
+ * bucket substituted) runs the whole API flow, and is refused anything else.
+ * So the code needs no permission the operator guide does not document.
+ */
+
+import {
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  IAMClient,
+} from "@aws-sdk/client-iam";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createRapatriementHandler } from "../../lambda/handlers/create-rapatriement.ts";
+import { deleteRapatriementHandler } from "../../lambda/handlers/delete-rapatriement.ts";
+import type { HandlerDeps } from "../../lambda/handlers/dependencies.ts";
+import { getRapatriementHandler } from "../../lambda/handlers/get-rapatriement.ts";
+import { listRapatriementsHandler } from "../../lambda/handlers/list-rapatriements.ts";
+import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
+import { updateRapatriementHandler } from "../../lambda/handlers/update-rapatriement.ts";
+import { createS3Client } from "../../lambda/storage/s3-client.ts";
+import { lambdaContext, matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
+import { type LocalS3, startLocalS3 } from "../../tools/local-s3/local-s3.ts";
+import { newEngine, REGION } from "../support/local-s3.ts";
+import { type Json, synthesize } from "../support/synth.ts";
+
+const DATA_BUCKET = "lp-data";
+const OTHER_BUCKET = "lp-other";
+const KEY = "rapatriements/rapatriements.db";
+
+/** The synthesized policy document with the bucket's ARN written in. */
+function policyFor(template: Json, bucket: string): string {
+  const [, policy] = Object.entries(template.Resources as Record<string, Json>).find(
+    ([, r]) => r.Type === "AWS::IAM::ManagedPolicy",
+  ) ?? [undefined, undefined];
+  const substitute = (value: Json): Json => {
+    if (Array.isArray(value)) return value.map(substitute);
+    if (value !== null && typeof value === "object") {
+      if ("Fn::GetAtt" in value) return `arn:aws:s3:::${bucket}`;
+      if ("Fn::Join" in value)
+        return value["Fn::Join"][1].map(substitute).join(value["Fn::Join"][0]);
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v)]));
+    }
+    return value;
+  };
+  return JSON.stringify({ Version: "2012-10-17", ...substitute(policy.Properties.PolicyDocument) });
+}
+
+let server: LocalS3;
+let user: S3Client;
+const document = policyFor(synthesize().template, DATA_BUCKET);
+
+beforeAll(async () => {
+  server = await startLocalS3();
+  const credentials = { accessKeyId: "admin", secretAccessKey: "admin" };
+  const admin = createS3Client({ region: REGION, s3Endpoint: server.endpoint, credentials });
+  for (const bucket of [DATA_BUCKET, OTHER_BUCKET]) {
+    await admin.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: { LocationConstraint: REGION },
+      }),
+    );
+  }
+  await admin.send(new PutObjectCommand({ Bucket: OTHER_BUCKET, Key: "secret", Body: "x" }));
+  const iam = new IAMClient({ region: "us-east-1", endpoint: server.endpoint, credentials });
+  const policy = await iam.send(
+    new CreatePolicyCommand({ PolicyName: "rapatriements-data", PolicyDocument: document }),
+  );
+  await iam.send(new CreateUserCommand({ UserName: "rapatriements" }));
+  await iam.send(
+    new AttachUserPolicyCommand({ UserName: "rapatriements", PolicyArn: policy.Policy?.Arn }),
+  );
+  const key = await iam.send(new CreateAccessKeyCommand({ UserName: "rapatriements" }));
+  user = createS3Client(
+    {
+      region: REGION,
+      s3Endpoint: server.endpoint,
+      credentials: {
+        accessKeyId: key.AccessKey?.AccessKeyId ?? "",
+        secretAccessKey: key.AccessKey?.SecretAccessKey ?? "",
+      },
+    },
+    { maxAttempts: 1 },
+  );
+  // From here on, every request needs a signature of a known user and an allowing policy.
+  const reset = await fetch(`${server.endpoint}/moto-api/reset-auth`, {
+    method: "POST",
+    body: "0",
+  });
+  expect(reset.status).toBe(200);
+}, 120_000);
+
+afterAll(() => server?.stop());
+
+async function handlersFor(bucket: string) {
+  const { service, store } = await newEngine(
+    { bucket, key: KEY, strategy: "sqlite" },
+    { s3: user },
+  );
+  const deps: HandlerDeps = { dependencies: async () => ({ service, store }), log: () => {} };
+  const handlers = new Map([
+    ["create-rapatriement", createRapatriementHandler(deps)],
+    ["list-rapatriements", listRapatriementsHandler(deps)],
+    ["get-rapatriement", getRapatriementHandler(deps)],
+    ["update-rapatriement", updateRapatriementHandler(deps)],
+    ["delete-rapatriement", deleteRapatriementHandler(deps)],
+  ]);
+  return async (
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const match = matchRoute(HTTP_ROUTES, method, url.split("?")[0] ?? url);
+    const handler = match === undefined ? undefined : handlers.get(match.route.module);
+    if (match === undefined || handler === undefined) throw new Error(`no route ${method} ${url}`);
+    const event = toApiGatewayEvent(
+      {
+        method,
+        url,
+        headers: { "content-type": "application/json", ...headers },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      match.route,
+      match.pathParameters,
+    );
+    const result = await handler(event, lambdaContext("lp"));
+    return {
+      status: result.statusCode,
+      headers: result.headers ?? {},
+      json: result.body === undefined ? undefined : JSON.parse(result.body),
+    };
+  };
+}
+
+describe("a user holding only the synthesized policy", () => {
+  test("the policy under test is the guide's four actions on the bucket and bucket/*", () => {
+    expect(JSON.parse(document).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+        Resource: [`arn:aws:s3:::${DATA_BUCKET}`, `arn:aws:s3:::${DATA_BUCKET}/*`],
+      },
+    ]);
+  });
+
+  test("runs the whole API flow", async () => {
+    const api = await handlersFor(DATA_BUCKET);
+    expect((await api("GET", "/rapatriements")).json.items).toEqual([]);
+    const created = await api("POST", "/rapatriements", {
+      reference: "LP-1",
+      origin: "LYON-01",
+      destination: "PARIS-02",
+      lines: [{ sku: "A", quantity: 2 }],
+    });
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    expect((await api("GET", `/rapatriements/${id}`)).status).toBe(200);
+    expect((await api("GET", "/rapatriements?status=draft")).json.items).toHaveLength(1);
+    const moved = await api(
+      "PATCH",
+      `/rapatriements/${id}`,
+      { status: "requested" },
+      { "if-match": '"1"' },
+    );
+    expect(moved.status).toBe(200);
+    expect(
+      (await api("DELETE", `/rapatriements/${id}`, undefined, { "if-match": '"2"' })).status,
+    ).toBe(204);
+    expect((await api("GET", `/rapatriements/${id}`)).status).toBe(404);
+  });
+
+  test("is refused what the policy does not grant", async () => {
+    const refusals = [
+      () => user.send(new GetObjectCommand({ Bucket: OTHER_BUCKET, Key: "secret" })),
+      () => user.send(new PutObjectCommand({ Bucket: OTHER_BUCKET, Key: "x", Body: "x" })),
+      () => user.send(new DeleteBucketCommand({ Bucket: DATA_BUCKET })),
+      () => user.send(new ListBucketsCommand({})),
+      () =>
+        user.send(
+          new CreateBucketCommand({
+            Bucket: "lp-new",
+            CreateBucketConfiguration: { LocationConstraint: REGION },
+          }),
+        ),
+    ];
+    for (const refused of refusals) {
+      await expect(refused()).rejects.toMatchObject({ name: "AccessDenied" });
+    }
+  });
+
+  test("through the API, data outside the policy is answered 500 STORAGE_ACCESS_DENIED", async () => {
+    const api = await handlersFor(OTHER_BUCKET);
+    const answer = await api("GET", "/rapatriements");
+    expect(answer.status).toBe(500);
+    expect(answer.json.code).toBe("STORAGE_ACCESS_DENIED");
+  });
+});
