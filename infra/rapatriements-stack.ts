@@ -22,12 +22,21 @@ import {
 } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { Rule } from "aws-cdk-lib/aws-events";
+import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import type { StorageStrategy } from "../lambda/config.ts";
-import { HTTP_ROUTES } from "../lambda/handlers/routes.ts";
+import {
+  COMMAND_DETAIL_TYPE,
+  COMMAND_SOURCE,
+  COMMANDS_MODULE,
+  HTTP_ROUTES,
+} from "../lambda/handlers/routes.ts";
 import { RapatriementsFunction } from "./rapatriements-function.ts";
 
 export interface RapatriementsStackProps extends StackProps {
@@ -41,6 +50,10 @@ export interface RapatriementsStackProps extends StackProps {
   throttleBurstLimit: number;
 }
 
+/** Deliveries of a command message before it moves to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+const COMMANDS_TIMEOUT_SECONDS = 30;
+
 /** The data object's key inside the bucket. */
 export function dataKey(strategy: StorageStrategy): string {
   return `rapatriements/rapatriements.${strategy === "json" ? "json" : "db"}`;
@@ -51,6 +64,7 @@ export class RapatriementsStack extends Stack {
   readonly dataPolicy: ManagedPolicy;
   readonly api: HttpApi;
   readonly functions: RapatriementsFunction[] = [];
+  readonly commandsQueue: Queue;
 
   constructor(scope: Construct, id: string, props: RapatriementsStackProps) {
     super(scope, id, props);
@@ -166,11 +180,59 @@ export class RapatriementsStack extends Stack {
       });
     }
 
+    this.commandsQueue = this.addCommands(environment);
+
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
     new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
     new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
 
     this.acknowledgeNagFindings();
+  }
+
+  /**
+   * Commands from events: an EventBridge rule on the default bus feeds an
+   * encrypted queue; its messages reach the commands function in batches, each
+   * batch one transaction on the data object. A message that fails
+   * MAX_RECEIVE_COUNT times moves to the dead-letter queue.
+   */
+  private addCommands(environment: Record<string, string>): Queue {
+    const deadLetters = new Queue(this, "CommandsDeadLetterQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const queue = new Queue(this, "CommandsQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the function's timeout, as Lambda's SQS integration advises.
+      visibilityTimeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    const fn = new RapatriementsFunction(this, "ApplyCommands", {
+      module: COMMANDS_MODULE,
+      description: "Commands from EventBridge, SQS or direct invocation",
+      environment,
+      dataPolicy: this.dataPolicy,
+      logRetention: RetentionDays.ONE_MONTH,
+      timeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS),
+    });
+    this.functions.push(fn);
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+      }),
+    );
+    new Rule(this, "CommandsRule", {
+      description: `Rapatriement commands: source ${COMMAND_SOURCE}, detail-type ${COMMAND_DETAIL_TYPE}`,
+      eventPattern: { source: [COMMAND_SOURCE], detailType: [COMMAND_DETAIL_TYPE] },
+      targets: [new SqsQueue(queue)],
+    });
+    new CfnOutput(this, "CommandsQueueUrl", { value: queue.queueUrl });
+    new CfnOutput(this, "CommandsFunctionName", { value: fn.functionName });
+    return queue;
   }
 
   /** cdk-nag's AwsSolutions findings that are choices, each acknowledged with its reason. */

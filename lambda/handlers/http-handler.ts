@@ -24,6 +24,7 @@ import {
   type TransactionOptions,
 } from "../storage/database-object.ts";
 import type { HandlerDeps, Service } from "./dependencies.ts";
+import { codeOf, describeError, round, storageFields } from "./log-line.ts";
 
 /**
  * The API Gateway v2 event as the middlewares leave it: header names
@@ -154,7 +155,7 @@ export function problemResponse(error: unknown, requestId: string): HttpResult {
   const known = error instanceof AppError ? error : undefined;
   const shown = known?.expose === true ? known : undefined;
   const status = shown?.status ?? 500;
-  const code = known?.code ?? "INTERNAL_ERROR";
+  const code = codeOf(error);
   const body: Record<string, unknown> = {
     type: `urn:rapatriements:problem:${code.toLowerCase().replaceAll("_", "-")}`,
     title: TITLES[status] ?? "Error",
@@ -185,20 +186,10 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
       status,
       outcome: status >= 500 ? "server_error" : status >= 400 ? "client_error" : "success",
       durationMs: round(performance.now() - request.internal.started),
-      s3: {
-        calls: report.s3Calls.map(
-          (c) => `${c.command} ${c.status ?? "no-response"} ${round(c.ms)}ms`,
-        ),
-        count: report.s3Calls.length,
-        ms: round(report.s3Calls.reduce((sum, c) => sum + c.ms, 0)),
-      },
-      retries: Math.max(0, report.attempts - 1),
-      cache: report.cache ?? null,
+      ...storageFields(report),
     };
-    if (report.roundSize > 1) line.roundSize = report.roundSize;
-    if (report.warnings.length > 0) line.warnings = report.warnings;
     if (error) {
-      line.code = error instanceof AppError ? error.code : "INTERNAL_ERROR";
+      line.code = codeOf(error);
       line.error = describeError(error);
     }
     deps.log(line);
@@ -212,23 +203,6 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
     after: write,
     onError: write,
   };
-}
-
-/** Error name, message and causes, for the log only. */
-function describeError(error: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (error instanceof Error) {
-    out.name = error.name;
-    out.message = error.message;
-    if (error.cause !== undefined) out.cause = describeError(error.cause);
-  } else {
-    out.message = String(error);
-  }
-  return out;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
 }
 
 /** A JSON answer. */

@@ -1,7 +1,8 @@
 /**
- * Entry adapters: the HTTP routes of the API and the handler module serving
- * each. The CDK stack and the local API server both read this table, so the
- * deployed routes and the local ones cannot drift apart.
+ * Entry adapters: how callers reach the handlers — the HTTP routes and the
+ * module serving each, and the EventBridge source of commands. The CDK stack,
+ * the local API server and the handlers all read this file, so what is
+ * deployed and what runs locally cannot drift apart.
  */
 export interface HttpRoute {
   method: "GET" | "POST" | "PATCH" | "DELETE";
@@ -22,3 +23,10 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
 export function routeKey(route: Pick<HttpRoute, "method" | "path">): string {
   return `${route.method} ${route.path}`;
 }
+
+/** The module that applies commands from SQS, EventBridge or a direct invocation. */
+export const COMMANDS_MODULE = "apply-commands";
+
+/** The EventBridge `source` and `detail-type` of a command, as the rule matches them. */
+export const COMMAND_SOURCE = "interflow.rapatriements";
+export const COMMAND_DETAIL_TYPE = "RapatriementCommand";

@@ -249,3 +249,28 @@ function toRecord(row: Row, lines: Line[]): Rapatriement {
     version: Number(row.version),
   };
 }
+
+export function findReceipt(db: Database, key: string): string | undefined {
+  const row = all(db, "SELECT response FROM command_receipts WHERE key = ?", [key])[0];
+  return row === undefined ? undefined : String(row.response);
+}
+
+export function saveReceipt(
+  db: Database,
+  key: string,
+  action: string,
+  response: unknown,
+  at: string,
+): void {
+  db.run("INSERT INTO command_receipts (key, action, response, created_at) VALUES (?, ?, ?, ?)", [
+    key,
+    action,
+    JSON.stringify(response),
+    at,
+  ]);
+}
+
+/** Receipts older than `before` can no longer be redelivered (SQS keeps a message 14 days at most). */
+export function pruneReceipts(db: Database, before: string): void {
+  db.run("DELETE FROM command_receipts WHERE created_at < ?", [before]);
+}

@@ -52,5 +52,20 @@ export const rapatriementsSchema: DatabaseSchema = {
         `);
       },
     },
+    {
+      version: 2,
+      description: "receipts of applied commands, so a redelivered message changes nothing",
+      up(db) {
+        db.run(`
+          CREATE TABLE command_receipts (
+            key        TEXT PRIMARY KEY,
+            action     TEXT NOT NULL,
+            response   TEXT NOT NULL,
+            created_at TEXT NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX command_receipts_by_age ON command_receipts (created_at);
+        `);
+      },
+    },
   ],
 };

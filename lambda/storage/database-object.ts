@@ -147,7 +147,11 @@ export class DatabaseObject {
     fns: readonly ((db: Database) => T)[],
     options: TransactionOptions = {},
   ): Promise<PromiseSettledResult<T>[]> {
-    return Promise.allSettled(fns.map((fn) => this.write(fn, options)));
+    // They share one round, so the round's cost is reported once, with the first.
+    const { report, ...rest } = options;
+    return Promise.allSettled(
+      fns.map((fn, i) => this.write(fn, i === 0 && report !== undefined ? options : rest)),
+    );
   }
 
   /** Forgets the cached copy (the next operation downloads the object). */

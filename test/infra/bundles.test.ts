@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
+import { COMMANDS_MODULE, HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
 import { matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
 import { createBucket, localEndpoint, localS3Client } from "../support/local-s3.ts";
 import { type Json, synthesize } from "../support/synth.ts";
@@ -33,6 +33,15 @@ async function runBundle(
     match.route,
     match.pathParameters,
   );
+  return invokeBundle(bundleDir, bucket, event);
+}
+
+/** Invokes a bundle's handler with `event` in a new process; returns its result and log lines. */
+async function invokeBundle(
+  bundleDir: string,
+  bucket: string,
+  event: unknown,
+): Promise<{ result: Json; log: Json[] }> {
   const child = spawn(process.execPath, [join(bundleDir, "run.mjs")], {
     cwd: bundleDir,
     env: {
@@ -90,7 +99,8 @@ function isolatedCopy(module: string): string {
 }
 
 describe("synthesized bundles", () => {
-  const bundles = new Map(HTTP_ROUTES.map((r) => [r.module, isolatedCopy(r.module)]));
+  const modules = [...HTTP_ROUTES.map((r) => r.module), COMMANDS_MODULE];
+  const bundles = new Map(modules.map((module) => [module, isolatedCopy(module)]));
   const bundle = (module: string) => bundles.get(module) ?? "";
 
   test("each bundle carries its code, source map and sql.js's wasm, and nothing above it has node_modules", () => {
@@ -152,6 +162,33 @@ describe("synthesized bundles", () => {
       url: `/rapatriements/${id}`,
     });
     expect(gone.statusCode).toBe(404);
+  });
+
+  test("the commands bundle applies a direct invocation's commands", async () => {
+    const bucket = await createBucket(localS3Client());
+    const { result } = await invokeBundle(bundle(COMMANDS_MODULE), bucket, [
+      {
+        action: "create",
+        data: {
+          reference: "CMD-1",
+          origin: "A",
+          destination: "B",
+          lines: [{ sku: "s", quantity: 1 }],
+        },
+      },
+      { action: "delete", id: "missing" },
+    ]);
+    expect(result).toEqual([
+      expect.objectContaining({ ok: true, action: "create" }),
+      expect.objectContaining({ ok: false, error: expect.objectContaining({ code: "NOT_FOUND" }) }),
+    ]);
+    const { result: listed } = await runBundle(bundle("list-rapatriements"), bucket, {
+      method: "GET",
+      url: "/rapatriements",
+    });
+    expect(JSON.parse(listed.body).items.map((r: { reference: string }) => r.reference)).toEqual([
+      "CMD-1",
+    ]);
   });
 
   test("without the wasm beside it a bundle cannot open the data: it is loaded from the bundle", async () => {

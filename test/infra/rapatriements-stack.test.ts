@@ -5,7 +5,13 @@
  * cdk-nag's AwsSolutions checks passing with every acknowledgment justified.
  */
 import { describe, expect, test } from "vitest";
-import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
+import { MAX_RECEIVE_COUNT } from "../../infra/rapatriements-stack.ts";
+import {
+  COMMAND_DETAIL_TYPE,
+  COMMAND_SOURCE,
+  COMMANDS_MODULE,
+  HTTP_ROUTES,
+} from "../../lambda/handlers/routes.ts";
 import { type Json, synthesize } from "../support/synth.ts";
 
 const BUCKET_ARN = { "Fn::GetAtt": [expect.stringMatching(/^DataBucket/), "Arn"] };
@@ -46,7 +52,7 @@ describe("RapatriementsStack", () => {
     const [policyId] = only(template, "AWS::IAM::ManagedPolicy");
     const roles = resources(template, "AWS::IAM::Role");
     const functions = resources(template, "AWS::Lambda::Function");
-    expect(functions).toHaveLength(HTTP_ROUTES.length);
+    expect(functions).toHaveLength(HTTP_ROUTES.length + 1); // + the commands function
     for (const [, fn] of functions) {
       const roleId = fn.Properties.Role["Fn::GetAtt"][0];
       const [, role] = roles.find(([id]) => id === roleId) ?? [];
@@ -162,6 +168,81 @@ describe("RapatriementsStack", () => {
   test("cdk-nag's AwsSolutions checks pass, and every acknowledgment carries its reason", () => {
     expect(synthesized.nag.violations).toEqual([]);
     expect(synthesized.nag.success).toBe(true);
+  });
+});
+
+describe("RapatriementsStack commands", () => {
+  const queues = () => resources(template, "AWS::SQS::Queue");
+  const commandsQueue = () => {
+    const found = queues().find(([, q]) => q.Properties.RedrivePolicy !== undefined);
+    expect(found).toBeDefined();
+    return found as [string, Json];
+  };
+  const deadLetterQueue = () => {
+    const found = queues().find(([, q]) => q.Properties.RedrivePolicy === undefined);
+    expect(found).toBeDefined();
+    return found as [string, Json];
+  };
+
+  test("the queue is encrypted and sends a message to its dead-letter queue after 5 receives", () => {
+    expect(queues()).toHaveLength(2);
+    const [, queue] = commandsQueue();
+    const [dlqId, dlq] = deadLetterQueue();
+    expect(MAX_RECEIVE_COUNT).toBe(5);
+    expect(queue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 180,
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 5 },
+    });
+    expect(dlq.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+  });
+
+  test("both queues refuse plain HTTP, and only the rule may send to the commands queue", () => {
+    const [queueId] = commandsQueue();
+    const [ruleId] = only(template, "AWS::Events::Rule");
+    const policies = resources(template, "AWS::SQS::QueuePolicy");
+    const statements = policies.flatMap(([, p]) => statementsOf(p.Properties.PolicyDocument));
+    expect(
+      statements.filter((st) => st.Condition?.Bool?.["aws:SecureTransport"] === "false"),
+    ).toHaveLength(2);
+    const allows = statements.filter((st) => st.Effect === "Allow");
+    expect(allows).toEqual([
+      {
+        Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+        Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Resource: { "Fn::GetAtt": [queueId, "Arn"] },
+      },
+    ]);
+  });
+
+  test("the EventBridge rule matches the documented source and detail type and targets the queue", () => {
+    const [queueId] = commandsQueue();
+    const [, rule] = only(template, "AWS::Events::Rule");
+    expect(rule.Properties.EventPattern).toEqual({
+      source: [COMMAND_SOURCE],
+      "detail-type": [COMMAND_DETAIL_TYPE],
+    });
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { "Fn::GetAtt": [queueId, "Arn"] } }),
+    ]);
+  });
+
+  test("the commands function reads the queue in batches, reporting failed messages one by one", () => {
+    const [queueId] = commandsQueue();
+    const [, mapping] = only(template, "AWS::Lambda::EventSourceMapping");
+    const commandsFunction = synthesized.functionsByModule.get(COMMANDS_MODULE);
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { "Fn::GetAtt": [queueId, "Arn"] },
+      FunctionName: { Ref: commandsFunction },
+      BatchSize: 10,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    expect(template.Resources[commandsFunction ?? ""].Properties.Timeout).toBe(30);
   });
 });
 

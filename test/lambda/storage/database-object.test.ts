@@ -9,8 +9,9 @@ import type { StorageStrategy } from "../../../lambda/config.ts";
 import { StorageBusyError, StorageUnreadableError } from "../../../lambda/errors.ts";
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
+import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { emptyReport } from "../../../lambda/storage/database-object.ts";
-import { currentVersion } from "../../../lambda/storage/schema.ts";
+import { createDatabase, currentVersion, readPragma } from "../../../lambda/storage/schema.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
 import {
@@ -329,4 +330,31 @@ test("the object written under one engine's cache is what a plain GET returns", 
   // An operator opening the file with sqlite3 sees the record.
   expect(db.exec("SELECT reference FROM rapatriements")[0]?.values).toEqual([["RAP-1"]]);
   db.close();
+});
+
+describe.each(STRATEGIES)("schema migrations with STORAGE_STRATEGY=%s", (strategy) => {
+  test("a file from an older schema is read, and written back at the current version", async () => {
+    const target = await newTarget(strategy);
+    const SQL = await loadSqlJs();
+    const old = createDatabase(SQL, rapatriementsSchema, 1);
+    old.run(
+      `INSERT INTO rapatriements (id, reference, origin, destination, status, created_at, updated_at, version)
+       VALUES ('old-1', 'RAP-OLD', 'LYON-01', 'PARIS-02', 'draft', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z', 1)`,
+    );
+    old.run(
+      "INSERT INTO rapatriement_lines (rapatriement_id, position, sku, quantity) VALUES ('old-1', 0, 'A', 1)",
+    );
+    const etag = await putBytes(target, codecFor(strategy).encode(old, rapatriementsSchema));
+    old.close();
+    const { service } = await newEngine(target);
+
+    expect((await service.get("old-1")).reference).toBe("RAP-OLD");
+    expect(await etagOf(target)).toBe(etag); // a read migrates in memory only
+
+    await service.create(sampleInput(1));
+    const saved = codecFor(strategy).decode(await getBytes(target), SQL, rapatriementsSchema);
+    expect(readPragma(saved, "user_version")).toBe(currentVersion(rapatriementsSchema));
+    expect(saved.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0]).toBe(2);
+    saved.close();
+  });
 });
