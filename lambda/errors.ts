@@ -122,6 +122,13 @@ export class ImportRefusedError extends AppError {
   override readonly name = "ImportRefusedError";
   readonly status = 409;
   readonly code = "IMPORT_REFUSED";
+  /** How many rapatriements the data already holds. */
+  readonly existing: number;
+
+  constructor(existing: number) {
+    super(`The data already holds ${existing} rapatriements; replace them explicitly to import.`);
+    this.existing = existing;
+  }
 }
 
 export class PayloadTooLargeError extends AppError {

@@ -133,9 +133,7 @@ export class RapatriementService<Options = unknown> {
     return (db) => {
       const existing = repository.count(db);
       if (existing > 0 && options.replace !== true) {
-        throw new ImportRefusedError(
-          `The data already holds ${existing} rapatriements; replace them explicitly to import.`,
-        );
+        throw new ImportRefusedError(existing);
       }
       repository.removeAll(db);
       for (const record of records) {

@@ -50,7 +50,7 @@ function fromSqlite(bytes: Uint8Array, SQL: SqlJsStatic, path: string): RecordsF
       try {
         return {
           format: "sqlite",
-          source: "a rapatriements-s3 SQLite file",
+          source: "sqlite: rapatriements-s3",
           records: listAll(ours),
         };
       } finally {
@@ -93,7 +93,7 @@ function legacyTable(db: Database, path: string): { source: string; records: unk
     });
     return record;
   });
-  return { source: `table ${table} of a SQLite file`, records };
+  return { source: `sqlite: table ${table}`, records };
 }
 
 function parseLines(text: string): unknown {
@@ -113,14 +113,13 @@ function fromJson(bytes: Uint8Array, SQL: SqlJsStatic, path: string): RecordsFil
       `${path} is neither a SQLite file nor valid JSON: ${(error as Error).message}`,
     );
   }
-  if (Array.isArray(document))
-    return { format: "json", source: "a JSON list of records", records: document };
+  if (Array.isArray(document)) return { format: "json", source: "json: [ … ]", records: document };
   if (typeof document === "object" && document !== null) {
     const object = document as Record<string, unknown>;
     if (object.format === JSON_FORMAT) {
       const db = jsonCodec.decode(bytes, SQL, rapatriementsSchema);
       try {
-        return { format: "json", source: "a rapatriements-s3 JSON document", records: listAll(db) };
+        return { format: "json", source: "json: rapatriements-s3", records: listAll(db) };
       } finally {
         db.close();
       }
@@ -128,7 +127,7 @@ function fromJson(bytes: Uint8Array, SQL: SqlJsStatic, path: string): RecordsFil
     for (const key of ["rapatriements", "rappatriements", "items"]) {
       const list = object[key];
       if (Array.isArray(list)) {
-        return { format: "json", source: `the "${key}" list of a JSON document`, records: list };
+        return { format: "json", source: `json: { "${key}": [ … ] }`, records: list };
       }
     }
   }

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * Operators' CLI: `npx rapatriements <command>`. Reads the same configuration
+ * as the Lambda functions (environment, then .env at the project root).
+ */
+import { createInterface } from "node:readline/promises";
+import { parseArgs } from "node:util";
+import { AppError } from "../../lambda/errors.ts";
+import { RecordsFileError } from "../data/records-file.ts";
+import { type CliEnvironment, type Io, openContext, UsageError } from "./context.ts";
+import { doctor } from "./doctor.ts";
+import { exportFile, importFile } from "./transfer.ts";
+import { listVersions, restoreVersion } from "./versions.ts";
+
+export const USAGE = `usage : npx rapatriements <commande>
+
+  doctor                              vérifie la configuration, les identifiants, le bucket,
+                                      les permissions, le chiffrement et les données
+  import FICHIER [--force]            envoie un fichier SQLite ou JSON de rapatriements
+                                      (--force : remplace les données existantes)
+  export FICHIER [--format sqlite|json] [--force]
+                                      télécharge les données actuelles
+  versions                            liste les versions de l'objet de données
+  restore VERSION_ID [--yes]          restaure une version, après avoir montré les changements
+
+Configuration : AWS_REGION, S3_RAPPATRIMENT_FILE_PATH, S3_BUCKET_NAME, STORAGE_STRATEGY
+(environnement ou .env à la racine du projet) ; voir docs/configuration-s3.md.`;
+
+type Options = { force?: boolean; yes?: boolean; format?: string; help?: boolean };
+
+export async function main(argv: string[], env: CliEnvironment, io: Io): Promise<number> {
+  let parsed: { values: Options; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        force: { type: "boolean" },
+        yes: { type: "boolean", short: "y" },
+        format: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help === true || command === "help") {
+    io.out(USAGE);
+    return 0;
+  }
+  const allowed: Record<string, { args: number; options: (keyof Options)[] }> = {
+    doctor: { args: 0, options: [] },
+    import: { args: 1, options: ["force"] },
+    export: { args: 1, options: ["format", "force"] },
+    versions: { args: 0, options: [] },
+    restore: { args: 1, options: ["yes"] },
+  };
+  if (command === undefined) return usage(io, "commande manquante");
+  const spec = allowed[command];
+  if (spec === undefined) return usage(io, `commande inconnue « ${command} »`);
+  if (rest.length !== spec.args) {
+    return usage(
+      io,
+      spec.args === 0
+        ? `${command} ne prend pas d'argument (reçu : ${rest.join(" ")})`
+        : `${command} attend ${command === "restore" ? "VERSION_ID" : "FICHIER"}`,
+    );
+  }
+  for (const name of Object.keys(values) as (keyof Options)[]) {
+    if (!spec.options.includes(name)) return usage(io, `--${name} ne s'applique pas à ${command}`);
+  }
+
+  try {
+    if (command === "doctor") return await doctor(env, io);
+    const context = await openContext(env);
+    const [argument = ""] = rest;
+    switch (command) {
+      case "import":
+        return await importFile(context, io, argument, { force: values.force === true });
+      case "export": {
+        const options: { format?: string; force: boolean } = { force: values.force === true };
+        if (values.format !== undefined) options.format = values.format;
+        return await exportFile(context, io, argument, options);
+      }
+      case "versions":
+        return await listVersions(context, io);
+      default:
+        return await restoreVersion(context, io, argument, { yes: values.yes === true });
+    }
+  } catch (error) {
+    if (error instanceof UsageError) return usage(io, error.message);
+    if (error instanceof AppError || error instanceof RecordsFileError) {
+      io.err(`erreur : ${String(error)}`);
+      if (error instanceof AppError && error.code === "CONFIGURATION_INVALID") {
+        io.err("lancez npx rapatriements doctor pour le détail et la correction");
+      }
+      return 1;
+    }
+    io.err(`erreur inattendue : ${String(error)}`);
+    return 1;
+  }
+}
+
+function usage(io: Io, problem: string): number {
+  io.err(`rapatriements : ${problem}\n\n${USAGE}`);
+  return 2;
+}
+
+if (
+  import.meta.url === `file://${process.argv[1]}` ||
+  process.argv[1]?.endsWith("/rapatriements")
+) {
+  const io: Io = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  };
+  if (process.stdin.isTTY) {
+    io.confirm = async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(`${question} [o/N] `);
+      rl.close();
+      return /^(o|oui|y|yes)$/i.test(answer.trim());
+    };
+  }
+  process.exitCode = await main(
+    process.argv.slice(2),
+    { processEnv: process.env, cwd: process.cwd() },
+    io,
+  );
+}
