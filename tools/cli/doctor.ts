@@ -150,7 +150,12 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   });
 
   report(
-    await checkEncryption(s3, config, wrote.ok ? read.value?.ServerSideEncryption : undefined),
+    await checkEncryption(
+      s3,
+      config,
+      wrote.ok ? read.value?.ServerSideEncryption : undefined,
+      wrote.ok,
+    ),
   );
   report(await checkData(s3, config));
   return done();
@@ -168,8 +173,23 @@ async function checkBucket(s3: S3Client, config: Config): Promise<Check> {
       fix: `Mettez AWS_REGION=${actual}, ou indiquez un bucket de la région ${region}.`,
     };
   }
-  if (head.ok)
+  if (head.ok) {
     return { name: "bucket et région", ok: true, detail: `${bucket} existe, région ${region}` };
+  }
+  if (head.status === 403) {
+    // HeadBucket needs s3:ListBucket on AWS; some S3-compatible servers (moto)
+    // ask for more. A listing, which the guide's policy allows, still proves the bucket.
+    const listed = await attempt(() =>
+      s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 })),
+    );
+    if (listed.ok) {
+      return {
+        name: "bucket et région",
+        ok: true,
+        detail: `${bucket} existe (région non confirmée : HeadBucket refusé, la liste est permise)`,
+      };
+    }
+  }
   if (head.status === 404) {
     return {
       name: "bucket et région",
@@ -193,6 +213,7 @@ async function checkEncryption(
   s3: S3Client,
   config: Config,
   scratchEncryption: string | undefined,
+  canWrite: boolean,
 ): Promise<Check> {
   const name = "chiffrement";
   const rule = await attempt(() =>
@@ -214,6 +235,14 @@ async function checkEncryption(
       name,
       ok: true,
       detail: `objets chiffrés (${objectEncryption}) ; chiffrement par défaut du bucket ${why}, chaque écriture demande AES256`,
+    };
+  }
+  if (!canWrite) {
+    return {
+      name,
+      ok: false,
+      detail: "non vérifiable : aucun objet n'a pu être écrit ni lu",
+      fix: "Corrigez d'abord la permission d'écriture, puis relancez.",
     };
   }
   return {
