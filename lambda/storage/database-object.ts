@@ -10,7 +10,12 @@
  * round; a commit id written with each save tells whether a PUT whose response
  * was lost did land, so nothing is applied twice.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { StorageBusyError, StorageUnreadableError } from "../errors.ts";
 import { createBucket } from "./bucket-bootstrap.ts";
 import type { FileCodec } from "./codec.ts";
@@ -41,7 +46,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 25,
   baseDelayMs: 10,
-  maxDelayMs: 400,
+  maxDelayMs: 200,
   reserveMs: 1500,
   budgetMs: 20_000,
 };
@@ -209,6 +214,7 @@ export class DatabaseObject {
       op.settle(outcome);
     };
     try {
+      const started = this.deps.now();
       const loaded = await this.load(round);
       const writes: Pending[] = [];
       for (const op of batch) {
@@ -216,7 +222,7 @@ export class DatabaseObject {
         else writes.push(op);
       }
       if (writes.length > 0) {
-        const outcomes = await this.commit(writes, loaded, round);
+        const outcomes = await this.commit(writes, loaded, round, started);
         writes.forEach((op, i) => {
           settle(op, outcomes[i] ?? { ok: false, error: lost() });
         });
@@ -227,13 +233,19 @@ export class DatabaseObject {
   }
 
   /** Applies the writes and saves them; returns each write's outcome in the save that landed. */
-  private async commit(writes: Pending[], first: Loaded, round: Round): Promise<Outcome[]> {
+  private async commit(
+    writes: Pending[],
+    first: Loaded,
+    round: Round,
+    started: number,
+  ): Promise<Outcome[]> {
     const deadline = Math.min(
       ...writes.map((w) => w.options.deadline ?? this.deps.now() + this.retry.budgetMs),
     );
     const commitBase = this.deps.newCommitId();
     const attempts = new Map<string, Outcome[]>();
     let loaded = first;
+    let attemptStarted = started;
     for (let attempt = 1; ; attempt++) {
       round.attempts = attempt;
       const { db } = loaded;
@@ -266,27 +278,77 @@ export class DatabaseObject {
       if (!isWriteConflict(failure) && !isAmbiguous(failure)) {
         throw explainS3Error(failure, this.deps.target, "écrire") ?? failure;
       }
-      const delay = this.backoff(attempt);
-      if (
-        attempt >= this.retry.maxAttempts ||
-        this.deps.now() + delay + this.retry.reserveMs > deadline
-      ) {
-        throw new StorageBusyError(
-          `the data object kept changing or S3 did not answer after ${attempt} attempts; try again`,
-          Math.max(1, Math.ceil(this.retry.maxDelayMs / 1000)),
-          { cause: failure },
-        );
-      }
-      await this.deps.sleep(delay);
+      const attemptMs = this.deps.now() - attemptStarted;
+      // Reload at once: the fresh state tells whether a PUT whose response was
+      // lost (or that the SDK retried into a 412) did land, and it is what the
+      // next attempt builds on.
       loaded = await this.load(round);
-      // A PUT whose response was lost (or that the SDK retried into a 412) may have landed.
       const landed = findCommit(loaded.db, [...attempts.keys()]);
       if (landed !== undefined) return attempts.get(landed) ?? [];
+      // Then wait for a quiet moment: pause, and look again with a conditional
+      // HEAD (no body). Unchanged means nobody wrote meanwhile, so a PUT right
+      // now is likely to land; a change means another writer is busy, and
+      // putting now would only collide with it, so pause again. Looking costs
+      // no download; pauses are bounded by the deadline.
+      let seen = loaded.etag;
+      for (let waits = 0; ; waits++) {
+        // The window grows with lost races and, slowly, with busy looks.
+        const delay = this.backoff(attempt + Math.floor(waits / 4), attemptMs);
+        if (
+          attempt >= this.retry.maxAttempts ||
+          this.deps.now() + delay + this.retry.reserveMs > deadline
+        ) {
+          throw new StorageBusyError(
+            `the data object kept changing or S3 did not answer after ${attempt} attempts; try again`,
+            Math.max(1, Math.ceil(this.retry.maxDelayMs / 1000)),
+            { cause: failure },
+          );
+        }
+        await this.deps.sleep(delay);
+        const now = await this.peek(seen, round);
+        if (now === seen) break;
+        seen = now;
+      }
+      attemptStarted = this.deps.now();
+      const quiet = loaded;
+      loaded = await this.load(round);
+      if (loaded !== quiet) {
+        const late = findCommit(loaded.db, [...attempts.keys()]);
+        if (late !== undefined) return attempts.get(late) ?? [];
+      }
     }
   }
 
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+  /** The object's current ETag (null when absent), by a conditional HEAD: no body is sent. */
+  private async peek(etag: string | null, round: Round): Promise<string | null> {
+    const { bucket, key } = this.deps.target;
+    try {
+      const head = await this.timed(round, "HeadObject", () =>
+        this.deps.s3.send(
+          new HeadObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(etag === null ? {} : { IfNoneMatch: etag }),
+          }),
+        ),
+      );
+      return head.ETag ?? null;
+    } catch (error) {
+      if (isNotModified(error)) return etag;
+      if (isNoSuchKey(error) || httpStatusOf(error) === 404) return null;
+      throw this.failure(error, "lire");
+    }
+  }
+
+  /**
+   * Full jitter over a window that doubles with each lost race. The window
+   * starts at one attempt's own duration (load, apply, PUT), not a constant:
+   * a loser then steps aside for about as long as a winner needs to commit,
+   * instead of colliding again while the winner is still writing.
+   */
+  private backoff(attempt: number, attemptMs: number): number {
+    const unit = Math.max(this.retry.baseDelayMs, attemptMs);
+    const ceiling = Math.min(this.retry.maxDelayMs, unit * 2 ** (attempt - 1));
     return Math.round(this.deps.random() * ceiling);
   }
 

@@ -7,6 +7,7 @@
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutBucketEncryptionCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
@@ -26,6 +27,7 @@ export function faultyClient(): FaultyClient {
   const client = localS3Client();
   const mock = mockClient(client);
   mock.on(GetObjectCommand).callsFake((input) => real.send(new GetObjectCommand(input)));
+  mock.on(HeadObjectCommand).callsFake((input) => real.send(new HeadObjectCommand(input)));
   mock.on(PutObjectCommand).callsFake((input) => real.send(new PutObjectCommand(input)));
   mock.on(CreateBucketCommand).callsFake((input) => real.send(new CreateBucketCommand(input)));
   mock
