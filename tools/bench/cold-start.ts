@@ -1,0 +1,86 @@
+/**
+ * Benchmarks: cold start. A fresh Node.js 22 process imports the deployed
+ * bundle of the get handler (synthesized by the CDK app) and serves its first
+ * request; the baseline is a fresh process running a bundle that does the
+ * raw GET alone with the same SDK.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { App, type CfnElement } from "aws-cdk-lib";
+import { build } from "esbuild";
+import { buildApp } from "../../infra/app.ts";
+import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
+
+export interface ColdStartBundles {
+  handlerDir: string;
+  rawDir: string;
+}
+
+const HANDLER_RUNNER = `
+const started = performance.now();
+const { handler } = await import("./index.mjs");
+const result = await handler(JSON.parse(process.env.BENCH_EVENT), {
+  awsRequestId: "cold", getRemainingTimeInMillis: () => 10000,
+});
+if (result.statusCode !== 200) { console.error(JSON.stringify(result)); process.exit(1); }
+`;
+
+const RAW_GET = `
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+const s3 = new S3Client({ region: process.env.AWS_REGION, endpoint: process.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true });
+const [, bucket, key] = /^s3:\\/\\/([^/]+)\\/(.+)$/.exec(process.env.S3_RAPPATRIMENT_FILE_PATH) ?? [];
+const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+await object.Body.transformToByteArray();
+`;
+
+/** Synthesizes the stack for the get handler's bundle and bundles the raw GET alike. */
+export async function prepareColdStart(): Promise<ColdStartBundles> {
+  const outdir = mkdtempSync(join(tmpdir(), "bench-cdk-"));
+  const { app, stack } = buildApp(new App({ outdir }));
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template;
+  const fn = stack.functions.find((f) => f.module === "get-rapatriement");
+  if (fn === undefined) throw new Error("no get-rapatriement function in the stack");
+  const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
+  const key = String(template.Resources[logicalId].Properties.Code.S3Key).replace(/\.zip$/, "");
+  const handlerDir = mkdtempSync(join(tmpdir(), "bench-handler-"));
+  cpSync(join(outdir, `asset.${key}`), handlerDir, { recursive: true });
+  writeFileSync(join(handlerDir, "run.mjs"), HANDLER_RUNNER);
+
+  const rawDir = mkdtempSync(join(tmpdir(), "bench-raw-"));
+  writeFileSync(join(rawDir, "entry.mjs"), RAW_GET);
+  await build({
+    entryPoints: [join(rawDir, "entry.mjs")],
+    outfile: join(rawDir, "run.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    minify: true,
+    logLevel: "warning",
+    nodePaths: [join(PROJECT_ROOT, "node_modules")],
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+  return { handlerDir, rawDir };
+}
+
+/** Wall time of a fresh process running `dir/run.mjs`, from spawn to exit. */
+export async function coldRun(dir: string, env: Record<string, string>): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(dir, "run.mjs")], {
+    cwd: dir,
+    env: { PATH: dirname(process.execPath), ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`cold run in ${dir} failed: ${stderr.slice(-800)}`);
+  return performance.now() - started;
+}

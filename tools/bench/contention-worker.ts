@@ -1,0 +1,69 @@
+/**
+ * Benchmarks: one of the contending writers, in a thread of its own with its
+ * own S3 client, sql.js instance and cache — as one Lambda container would be.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
+import { RapatriementService } from "../../lambda/rapatriements/service.ts";
+import { codecFor } from "../../lambda/storage/codecs.ts";
+import {
+  DatabaseObject,
+  emptyReport,
+  type TransactionOptions,
+} from "../../lambda/storage/database-object.ts";
+import { createS3Client } from "../../lambda/storage/s3-client.ts";
+import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
+
+export interface WriterInput {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  key: string;
+  writer: number;
+  creates: number;
+}
+
+export interface WriterOutput {
+  latencies: number[];
+  attempts: number;
+  conflicts: number;
+}
+
+const input = workerData as WriterInput;
+const store = new DatabaseObject({
+  s3: createS3Client({
+    region: input.region,
+    s3Endpoint: input.endpoint,
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+  }),
+  sql: await loadSqlJs(),
+  schema: rapatriementsSchema,
+  codec: codecFor("sqlite"),
+  target: { bucket: input.bucket, key: input.key, region: input.region },
+});
+const service = new RapatriementService<TransactionOptions>({ store });
+await service.get("seed-0"); // warm, as a container that has served before
+const report = emptyReport();
+const latencies: number[] = [];
+// Wait for the start signal so that every writer begins together.
+await new Promise((resolve) => parentPort?.once("message", resolve));
+for (let i = 0; i < input.creates; i++) {
+  const started = performance.now();
+  await service.create(
+    {
+      reference: `C-${input.writer}-${i}`,
+      origin: "SITE-1",
+      destination: "DEPOT-2",
+      lines: [{ sku: "SKU-1", quantity: 1 }],
+    },
+    {},
+    { report },
+  );
+  latencies.push(performance.now() - started);
+}
+const output: WriterOutput = {
+  latencies,
+  attempts: report.attempts,
+  conflicts: report.s3Calls.filter((c) => c.command === "PutObject" && c.status === 412).length,
+};
+parentPort?.postMessage(output);
