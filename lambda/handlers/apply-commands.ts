@@ -18,7 +18,7 @@ import { AppError, ValidationError } from "../errors.ts";
 import { CommandProcessor, type CommandResult } from "../rapatriements/commands.ts";
 import { emptyReport, type TransactionOptions } from "../storage/database-object.ts";
 import type { Database } from "../storage/sql-js.ts";
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
 
 export type CommandOutcome =
@@ -45,9 +45,7 @@ export function createCommandsHandler(deps: HandlerDeps) {
   return middy<unknown, unknown>().handler(async (event, context: Context) => {
     const started = performance.now();
     const report = emptyReport();
-    const remaining = context.getRemainingTimeInMillis?.();
-    const options: TransactionOptions = { report };
-    if (typeof remaining === "number" && remaining > 0) options.deadline = Date.now() + remaining;
+    const options = transactionOptions(context, report);
 
     const source = isSqsEvent(event) ? "sqs" : isEventBridge(event) ? "eventbridge" : "direct";
     const items =

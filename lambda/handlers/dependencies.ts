@@ -7,7 +7,11 @@ import { loadConfig, readEnvironment } from "../config.ts";
 import { rapatriementsSchema } from "../rapatriements/schema.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { codecFor } from "../storage/codecs.ts";
-import { DatabaseObject, type TransactionOptions } from "../storage/database-object.ts";
+import {
+  DatabaseObject,
+  type StorageReport,
+  type TransactionOptions,
+} from "../storage/database-object.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs } from "../storage/sql-js.ts";
 
@@ -55,4 +59,16 @@ export function containerDefaults(): HandlerDeps {
     },
     log: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
   };
+}
+
+/** What every storage call of an invocation carries: its report, and the Lambda's deadline. */
+export function transactionOptions(
+  context: { getRemainingTimeInMillis?: () => number },
+  report: StorageReport | undefined,
+): TransactionOptions {
+  const options: TransactionOptions = {};
+  if (report !== undefined) options.report = report;
+  const remaining = context.getRemainingTimeInMillis?.();
+  if (typeof remaining === "number" && remaining > 0) options.deadline = Date.now() + remaining;
+  return options;
 }

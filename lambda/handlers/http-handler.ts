@@ -23,7 +23,7 @@ import {
   type StorageReport,
   type TransactionOptions,
 } from "../storage/database-object.ts";
-import type { HandlerDeps, Service } from "./dependencies.ts";
+import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
 
 /**
@@ -65,11 +65,7 @@ export function httpHandler(
     .use(jsonBody())
     .handler(async (event, context) => {
       const { service } = await deps.dependencies();
-      const storage: TransactionOptions = {};
-      if (event.storageReport !== undefined) storage.report = event.storageReport;
-      const remaining = context.getRemainingTimeInMillis?.();
-      if (typeof remaining === "number" && remaining > 0) storage.deadline = Date.now() + remaining;
-      return fn(event, { service, storage });
+      return fn(event, { service, storage: transactionOptions(context, event.storageReport) });
     });
 }
 

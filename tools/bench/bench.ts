@@ -254,6 +254,7 @@ for (const size of sizes) {
   const latencies = done.flatMap((o) => o.latencies);
   const attempts = done.reduce((sum, o) => sum + o.attempts, 0);
   const conflicts = done.reduce((sum, o) => sum + o.conflicts, 0);
+  const busy = done.reduce((sum, o) => sum + o.busy, 0);
   const throughput = 200 / seconds;
   const serial = percentile(baselineWrite, 50);
   const idealRate = 1000 / serial;
@@ -266,7 +267,7 @@ for (const size of sizes) {
     baselineP50Ms: round(serial),
     ratio: round(throughput / idealRate, 2),
     baseline: "ideal serial rate 1 / (304 GET + PUT)",
-    note: `${round(throughput, 1)} creates/s vs ideal ${round(idealRate, 1)}/s; ${attempts} PUT attempts for 200 creates, ${conflicts} conflicts (412), ${lost} lost`,
+    note: `${round(throughput, 1)} creates/s vs ideal ${round(idealRate, 1)}/s; ${attempts} PUT attempts for 200 creates, ${conflicts} conflicts (412), ${busy} answered 503 and retried, ${lost} lost`,
   });
   console.error(
     `  contention     ${round(throughput, 1)}/s vs ideal ${round(idealRate, 1)}/s, ${conflicts} conflicts, ${lost} lost`,
