@@ -6,13 +6,6 @@
  */
 
 import {
-  AttachUserPolicyCommand,
-  CreateAccessKeyCommand,
-  CreatePolicyCommand,
-  CreateUserCommand,
-  IAMClient,
-} from "@aws-sdk/client-iam";
-import {
   CreateBucketCommand,
   DeleteBucketCommand,
   GetObjectCommand,
@@ -28,9 +21,8 @@ import { getRapatriementHandler } from "../../lambda/handlers/get-rapatriement.t
 import { listRapatriementsHandler } from "../../lambda/handlers/list-rapatriements.ts";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
 import { updateRapatriementHandler } from "../../lambda/handlers/update-rapatriement.ts";
-import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { lambdaContext, matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
-import { type LocalS3, startLocalS3 } from "../../tools/local-s3/local-s3.ts";
+import { type IamServer, startIamServer } from "../support/iam-server.ts";
 import { newEngine, REGION } from "../support/local-s3.ts";
 import { type Json, synthesize } from "../support/synth.ts";
 
@@ -56,52 +48,22 @@ function policyFor(template: Json, bucket: string): string {
   return JSON.stringify({ Version: "2012-10-17", ...substitute(policy.Properties.PolicyDocument) });
 }
 
-let server: LocalS3;
+let iam: IamServer;
 let user: S3Client;
 const document = policyFor(synthesize().template, DATA_BUCKET);
 
 beforeAll(async () => {
-  server = await startLocalS3();
-  const credentials = { accessKeyId: "admin", secretAccessKey: "admin" };
-  const admin = createS3Client({ region: REGION, s3Endpoint: server.endpoint, credentials });
-  for (const bucket of [DATA_BUCKET, OTHER_BUCKET]) {
-    await admin.send(
-      new CreateBucketCommand({
-        Bucket: bucket,
-        CreateBucketConfiguration: { LocationConstraint: REGION },
-      }),
-    );
-  }
-  await admin.send(new PutObjectCommand({ Bucket: OTHER_BUCKET, Key: "secret", Body: "x" }));
-  const iam = new IAMClient({ region: "us-east-1", endpoint: server.endpoint, credentials });
-  const policy = await iam.send(
-    new CreatePolicyCommand({ PolicyName: "rapatriements-data", PolicyDocument: document }),
-  );
-  await iam.send(new CreateUserCommand({ UserName: "rapatriements" }));
-  await iam.send(
-    new AttachUserPolicyCommand({ UserName: "rapatriements", PolicyArn: policy.Policy?.Arn }),
-  );
-  const key = await iam.send(new CreateAccessKeyCommand({ UserName: "rapatriements" }));
-  user = createS3Client(
-    {
-      region: REGION,
-      s3Endpoint: server.endpoint,
-      credentials: {
-        accessKeyId: key.AccessKey?.AccessKeyId ?? "",
-        secretAccessKey: key.AccessKey?.SecretAccessKey ?? "",
-      },
+  iam = await startIamServer({
+    buckets: [DATA_BUCKET, OTHER_BUCKET],
+    policy: document,
+    prepare: async (admin) => {
+      await admin.send(new PutObjectCommand({ Bucket: OTHER_BUCKET, Key: "secret", Body: "x" }));
     },
-    { maxAttempts: 1 },
-  );
-  // From here on, every request needs a signature of a known user and an allowing policy.
-  const reset = await fetch(`${server.endpoint}/moto-api/reset-auth`, {
-    method: "POST",
-    body: "0",
   });
-  expect(reset.status).toBe(200);
+  user = iam.userClient();
 }, 120_000);
 
-afterAll(() => server?.stop());
+afterAll(() => iam?.server.stop());
 
 async function handlersFor(bucket: string) {
   const { service, store } = await newEngine(

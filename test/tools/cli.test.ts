@@ -15,25 +15,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
-  AttachUserPolicyCommand,
-  CreateAccessKeyCommand,
-  CreatePolicyCommand,
-  CreateUserCommand,
-  IAMClient,
-} from "@aws-sdk/client-iam";
-import {
   CreateBucketCommand,
   HeadObjectCommand,
   PutBucketVersioningCommand,
-  type S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
-import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import type { CliEnvironment, Io } from "../../tools/cli/context.ts";
 import { main } from "../../tools/cli/rapatriements.ts";
 import { readRecordsFile } from "../../tools/data/records-file.ts";
-import { type LocalS3, startLocalS3 } from "../../tools/local-s3/local-s3.ts";
+import { type IamServer, startIamServer } from "../support/iam-server.ts";
 import {
   createBucket,
   etagOf,
@@ -439,65 +430,37 @@ describe("doctor", () => {
 
   describe("with IAM enforced and a policy lacking s3:PutObject", () => {
     const BUCKET = "doctor-no-put";
-    let server: LocalS3;
-    let keys: { id: string; secret: string };
+    let iam: IamServer;
 
     beforeAll(async () => {
-      server = await startLocalS3();
-      const credentials = { accessKeyId: "admin", secretAccessKey: "admin" };
-      const admin: S3Client = createS3Client({
-        region: REGION,
-        s3Endpoint: server.endpoint,
-        credentials,
-      });
-      await admin.send(
-        new CreateBucketCommand({
-          Bucket: BUCKET,
-          CreateBucketConfiguration: { LocationConstraint: REGION },
+      // The guide's policy without s3:PutObject.
+      iam = await startIamServer({
+        buckets: [BUCKET],
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["s3:GetObject", "s3:DeleteObject", "s3:ListBucket"],
+              Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+            },
+          ],
         }),
-      );
-      const iam = new IAMClient({ region: "us-east-1", endpoint: server.endpoint, credentials });
-      const policy = await iam.send(
-        new CreatePolicyCommand({
-          PolicyName: "no-put",
-          PolicyDocument: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                // moto checks HeadBucket against "s3:HeadBucket" where AWS checks
-                // s3:ListBucket; granting it here only makes moto behave as AWS does.
-                Action: ["s3:GetObject", "s3:DeleteObject", "s3:ListBucket", "s3:HeadBucket"],
-                Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
-              },
-            ],
-          }),
-        }),
-      );
-      await iam.send(new CreateUserCommand({ UserName: "operator" }));
-      await iam.send(
-        new AttachUserPolicyCommand({ UserName: "operator", PolicyArn: policy.Policy?.Arn }),
-      );
-      const key = await iam.send(new CreateAccessKeyCommand({ UserName: "operator" }));
-      keys = { id: key.AccessKey?.AccessKeyId ?? "", secret: key.AccessKey?.SecretAccessKey ?? "" };
-      const reset = await fetch(`${server.endpoint}/moto-api/reset-auth`, {
-        method: "POST",
-        body: "0",
       });
-      expect(reset.status).toBe(200);
     }, 120_000);
 
-    afterAll(() => server?.stop());
+    afterAll(() => iam?.server.stop());
 
     test("names the failing write permission and its fix; read, list and delete pass", async () => {
-      vi.stubEnv("AWS_ACCESS_KEY_ID", keys.id);
-      vi.stubEnv("AWS_SECRET_ACCESS_KEY", keys.secret);
+      const { accessKeyId, secretAccessKey } = iam.user;
+      vi.stubEnv("AWS_ACCESS_KEY_ID", accessKeyId);
+      vi.stubEnv("AWS_SECRET_ACCESS_KEY", secretAccessKey);
       const result = await cli(
         ["doctor"],
         envFor(BUCKET, {
-          AWS_ENDPOINT_URL_S3: server.endpoint,
-          AWS_ACCESS_KEY_ID: keys.id,
-          AWS_SECRET_ACCESS_KEY: keys.secret,
+          AWS_ENDPOINT_URL_S3: iam.server.endpoint,
+          AWS_ACCESS_KEY_ID: accessKeyId,
+          AWS_SECRET_ACCESS_KEY: secretAccessKey,
         }),
       );
       expect(result.code).not.toBe(0);
