@@ -17,7 +17,6 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
-import { listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
@@ -272,7 +271,6 @@ for (const size of sizes) {
   console.error(
     `  contention     ${round(throughput, 1)}/s vs ideal ${round(idealRate, 1)}/s, ${conflicts} conflicts, ${lost} lost`,
   );
-  void listAll;
 }
 
 await server.stop();
