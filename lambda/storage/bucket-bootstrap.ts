@@ -12,8 +12,17 @@ import {
 import { StorageAccessError } from "../errors.ts";
 import { explainS3Error, type S3Target } from "./s3-errors.ts";
 
+/** How a call to S3 is made: directly, or timed for the invocation's log line. */
+export type S3Call = <T>(command: string, call: () => Promise<T>) => Promise<T>;
+
+const direct: S3Call = (_command, call) => call();
+
 /** Creates the bucket; returns warnings an operator should read (none when all went well). */
-export async function createBucket(s3: S3Client, target: S3Target): Promise<string[]> {
+export async function createBucket(
+  s3: S3Client,
+  target: S3Target,
+  send: S3Call = direct,
+): Promise<string[]> {
   const { bucket, region } = target;
   const input: CreateBucketCommandInput = { Bucket: bucket };
   // us-east-1 is the one region that refuses an explicit LocationConstraint.
@@ -25,7 +34,7 @@ export async function createBucket(s3: S3Client, target: S3Target): Promise<stri
     };
   }
   try {
-    await s3.send(new CreateBucketCommand(input));
+    await send("CreateBucket", () => s3.send(new CreateBucketCommand(input)));
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === "BucketAlreadyOwnedByYou") return []; // another container won the race
@@ -47,13 +56,15 @@ export async function createBucket(s3: S3Client, target: S3Target): Promise<stri
     throw explained ?? error;
   }
   try {
-    await s3.send(
-      new PutBucketEncryptionCommand({
-        Bucket: bucket,
-        ServerSideEncryptionConfiguration: {
-          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
-        },
-      }),
+    await send("PutBucketEncryption", () =>
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: bucket,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+          },
+        }),
+      ),
     );
     return [];
   } catch (error) {

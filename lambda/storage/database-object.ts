@@ -17,7 +17,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { StorageBusyError, StorageUnreadableError } from "../errors.ts";
-import { createBucket } from "./bucket-bootstrap.ts";
+import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import type { FileCodec } from "./codec.ts";
 import {
   explainS3Error,
@@ -261,7 +261,8 @@ export class DatabaseObject {
         recordCommit(db, commitId, new Date(this.deps.now()));
         const bytes = this.deps.codec.encode(db, this.deps.schema);
         if (loaded.bucketMissing) {
-          round.warnings.push(...(await createBucket(this.deps.s3, this.deps.target)));
+          const timed: S3Call = (command, call) => this.timed(round, command, call);
+          round.warnings.push(...(await createBucket(this.deps.s3, this.deps.target, timed)));
         }
         try {
           const etag = await this.put(bytes, loaded.etag, round);
@@ -423,17 +424,14 @@ export class DatabaseObject {
     return response.ETag ?? null;
   }
 
-  private async timed<Output extends { $metadata: { httpStatusCode?: number } }>(
-    round: Round,
-    command: string,
-    call: () => Promise<Output>,
-  ): Promise<Output> {
+  /** Makes an S3 call and records it (command, status, time) for the round's report. */
+  private async timed<Output>(round: Round, command: string, call: () => Promise<Output>) {
     const started = performance.now();
     try {
       const output = await call();
       round.calls.push({
         command,
-        status: output.$metadata?.httpStatusCode,
+        status: (output as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
         ms: performance.now() - started,
       });
       return output;

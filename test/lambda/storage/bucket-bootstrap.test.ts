@@ -40,9 +40,17 @@ describe("bucket bootstrap", () => {
   test("the first write creates the missing bucket in the configured region, encrypted by default", async () => {
     const target = missingBucketTarget();
     const { service } = await newEngine(target);
+    const report = emptyReport();
 
-    const created = await service.create(sampleInput(1));
+    const created = await service.create(sampleInput(1), {}, { report });
 
+    // The log line of that invocation shows the bootstrap's calls with the others.
+    expect(report.s3Calls.map((c) => `${c.command} ${c.status}`)).toEqual([
+      "GetObject 404",
+      "CreateBucket 200",
+      "PutBucketEncryption 200",
+      "PutObject 200",
+    ]);
     const s3 = localS3Client();
     const location = await s3.send(new GetBucketLocationCommand({ Bucket: target.bucket }));
     expect(location.LocationConstraint).toBe(REGION);
