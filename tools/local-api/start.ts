@@ -78,11 +78,12 @@ async function stop(code: number): Promise<never> {
 }
 
 try {
-  const config = loadConfig(readEnvironment(), {});
+  const settings = readEnvironment();
+  const config = loadConfig(settings, {});
   const snapshotDir = process.env.RAPATRIEMENTS_LOCAL_DIR ?? join(PROJECT_ROOT, ".local");
   const snapshot = join(snapshotDir, basename(config.key));
   const s3 = createS3Client(config);
-  const { service } = await createDependencies(readEnvironment());
+  const { service } = await createDependencies(settings);
   const target = { bucket: config.bucket, key: config.key, region: config.region };
   const location = { Bucket: config.bucket, Key: config.key };
 
