@@ -284,8 +284,8 @@ export class DatabaseObject {
       // lost (or that the SDK retried into a 412) did land, and it is what the
       // next attempt builds on.
       loaded = await this.load(round);
-      const landed = findCommit(loaded.db, [...attempts.keys()]);
-      if (landed !== undefined) return attempts.get(landed) ?? [];
+      const landed = landedOutcomes(loaded.db, attempts);
+      if (landed !== undefined) return landed;
       // Then wait for a quiet moment: pause, and look again with a conditional
       // HEAD (no body). Unchanged means nobody wrote meanwhile, so a PUT right
       // now is likely to land; a change means another writer is busy, and
@@ -314,8 +314,8 @@ export class DatabaseObject {
       const quiet = loaded;
       loaded = await this.load(round);
       if (loaded !== quiet) {
-        const late = findCommit(loaded.db, [...attempts.keys()]);
-        if (late !== undefined) return attempts.get(late) ?? [];
+        const late = landedOutcomes(loaded.db, attempts);
+        if (late !== undefined) return late;
       }
     }
   }
@@ -464,6 +464,15 @@ function applyInSavepoint(db: Database, fn: (db: Database) => unknown, keep: boo
     db.run("RELEASE operation");
     return { ok: false, error };
   }
+}
+
+/** The outcomes of the attempt whose commit id the database holds, if one landed. */
+function landedOutcomes(
+  db: Database,
+  attempts: ReadonlyMap<string, Outcome[]>,
+): Outcome[] | undefined {
+  const landed = findCommit(db, [...attempts.keys()]);
+  return landed === undefined ? undefined : attempts.get(landed);
 }
 
 function totalChanges(db: Database): number {

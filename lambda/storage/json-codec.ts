@@ -33,7 +33,10 @@ export const jsonCodec: FileCodec = {
     const db = createDatabase(SQL, schema, version);
     try {
       db.run("BEGIN");
-      for (const [table, rows] of Object.entries(document.tables)) insertRows(db, table, rows);
+      const known = new Set(tableNames(db));
+      for (const [table, rows] of Object.entries(document.tables)) {
+        insertRows(db, known, table, rows);
+      }
       db.run("COMMIT");
     } catch (error) {
       db.close();
@@ -103,8 +106,8 @@ function parseDocument(bytes: Uint8Array): Document {
   return { schema: document.schema, schemaVersion, tables: tables as Record<string, unknown> };
 }
 
-function insertRows(db: Database, table: string, rows: unknown): void {
-  const columns = columnNames(db, table);
+function insertRows(db: Database, known: ReadonlySet<string>, table: string, rows: unknown): void {
+  const columns = columnNames(db, known, table);
   if (columns === undefined) throw unreadable(`table inconnue "${table}" dans le document JSON`);
   if (!Array.isArray(rows)) throw unreadable(`la table "${table}" n'est pas une liste`);
   const statements = new Map<string, ReturnType<Database["prepare"]>>();
@@ -148,8 +151,12 @@ function tableNames(db: Database): string[] {
   return (result?.values ?? []).map(([name]) => String(name));
 }
 
-function columnNames(db: Database, table: string): Set<string> | undefined {
-  if (table.startsWith("sqlite_") || !tableNames(db).includes(table)) return undefined;
+function columnNames(
+  db: Database,
+  known: ReadonlySet<string>,
+  table: string,
+): Set<string> | undefined {
+  if (table.startsWith("sqlite_") || !known.has(table)) return undefined;
   const info = db.exec(`PRAGMA table_info(${quote(table)})`)[0];
   return new Set((info?.values ?? []).map((row) => String(row[1])));
 }
