@@ -81,11 +81,9 @@ export class IdempotencyKeyReuseError extends AppError {
   readonly code = "IDEMPOTENCY_KEY_REUSED";
 }
 
-/** The object kept changing under us past the retry budget: try again later. */
-export class StorageBusyError extends AppError {
-  override readonly name = "StorageBusyError";
+/** A 503 the caller is told about, with the seconds to wait before retrying (`Retry-After`). */
+export abstract class RetryLaterError extends AppError {
   readonly status = 503;
-  readonly code = "STORAGE_BUSY";
   readonly retryAfterSeconds: number;
 
   constructor(message: string, retryAfterSeconds: number, options: AppErrorOptions = {}) {
@@ -96,6 +94,22 @@ export class StorageBusyError extends AppError {
   override get expose(): boolean {
     return true;
   }
+}
+
+/** The object kept changing under us past the retry budget; nothing was applied: try again. */
+export class StorageBusyError extends RetryLaterError {
+  override readonly name = "StorageBusyError";
+  readonly code = "STORAGE_BUSY";
+}
+
+/**
+ * A save may have landed, but S3 could not be asked in time whether it did.
+ * Unlike STORAGE_BUSY, the write may have been applied: retrying is safe only
+ * with the same idempotency key.
+ */
+export class StorageOutcomeUnknownError extends RetryLaterError {
+  override readonly name = "StorageOutcomeUnknownError";
+  readonly code = "STORAGE_OUTCOME_UNKNOWN";
 }
 
 /** The stored object is not a file this code can read; it is left untouched. */

@@ -14,10 +14,11 @@ import type {
 import {
   AppError,
   PayloadTooLargeError,
-  StorageBusyError,
+  RetryLaterError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../errors.ts";
+import type { VersionOptions } from "../rapatriements/service.ts";
 import {
   emptyReport,
   type StorageReport,
@@ -164,7 +165,7 @@ export function problemResponse(error: unknown, requestId: string): HttpResult {
   };
   if (shown?.errors !== undefined) body.errors = shown.errors;
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
-  if (known instanceof StorageBusyError) headers["retry-after"] = String(known.retryAfterSeconds);
+  if (known instanceof RetryLaterError) headers["retry-after"] = String(known.retryAfterSeconds);
   return { statusCode: status, headers, body: JSON.stringify(body) };
 }
 
@@ -226,6 +227,16 @@ export function pathId(event: HttpEvent): string {
     throw new ValidationError([{ path: "id", message: "is required in the path" }]);
   }
   return id;
+}
+
+/** What a write's headers ask: `Idempotency-Key`, and the version `If-Match` names. */
+export function writeOptions(event: HttpEvent): VersionOptions {
+  const options: VersionOptions = {};
+  const idempotencyKey = header(event, "idempotency-key");
+  if (idempotencyKey !== undefined) options.idempotencyKey = idempotencyKey;
+  const version = expectedVersion(event);
+  if (version !== undefined) options.expectedVersion = version;
+  return options;
 }
 
 /**

@@ -12,8 +12,14 @@ import {
 import { StorageAccessError } from "../errors.ts";
 import { explainS3Error, type S3Target } from "./s3-errors.ts";
 
-/** How a call to S3 is made: directly, or timed for the invocation's log line. */
-export type S3Call = <T>(command: string, call: () => Promise<T>) => Promise<T>;
+/**
+ * How a call to S3 is made: directly, or timed for the invocation's log line
+ * and cut at its deadline (the signal aborts the request).
+ */
+export type S3Call = <T>(
+  command: string,
+  call: (abortSignal?: AbortSignal) => Promise<T>,
+) => Promise<T>;
 
 const direct: S3Call = (_command, call) => call();
 
@@ -34,7 +40,9 @@ export async function createBucket(
     };
   }
   try {
-    await send("CreateBucket", () => s3.send(new CreateBucketCommand(input)));
+    await send("CreateBucket", (abortSignal) =>
+      s3.send(new CreateBucketCommand(input), { abortSignal }),
+    );
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === "BucketAlreadyOwnedByYou") return []; // another container won the race
@@ -56,7 +64,7 @@ export async function createBucket(
     throw explained ?? error;
   }
   try {
-    await send("PutBucketEncryption", () =>
+    await send("PutBucketEncryption", (abortSignal) =>
       s3.send(
         new PutBucketEncryptionCommand({
           Bucket: bucket,
@@ -64,6 +72,7 @@ export async function createBucket(
             Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
           },
         }),
+        { abortSignal },
       ),
     );
     return [];

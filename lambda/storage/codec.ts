@@ -5,7 +5,13 @@
  */
 import type { StorageStrategy } from "../config.ts";
 import { StorageUnreadableError } from "../errors.ts";
-import { currentVersion, type DatabaseSchema, ensureCommitsTable, migrate } from "./schema.ts";
+import {
+  currentVersion,
+  type DatabaseSchema,
+  ensureCommitsTable,
+  migrate,
+  openConnection,
+} from "./schema.ts";
 import type { Database, SqlJsStatic } from "./sql-js.ts";
 
 export interface FileCodec {
@@ -56,6 +62,7 @@ export function upgradeOpened(
         `le fichier ${format} est au schéma ${version}, plus récent que celui que ce code connaît (${current}) : mettez à jour l'application ; le fichier n'a pas été modifié`,
       );
     }
+    openConnection(db);
     ensureCommitsTable(db);
     migrate(db, schema, version, current);
     return db;

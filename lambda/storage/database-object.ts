@@ -16,7 +16,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { StorageBusyError, StorageUnreadableError } from "../errors.ts";
+import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } from "../errors.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import type { FileCodec } from "./codec.ts";
 import {
@@ -37,8 +37,12 @@ export interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Time kept before a deadline for the attempt itself. */
-  reserveMs: number;
+  /**
+   * Time kept before the deadline to answer: no S3 call runs into it (each is
+   * aborted there), and no attempt starts that would, going by how long the
+   * last one took.
+   */
+  answerMs: number;
   /** How long a round may keep retrying when the caller gives no deadline. */
   budgetMs: number;
 }
@@ -47,7 +51,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 25,
   baseDelayMs: 10,
   maxDelayMs: 200,
-  reserveMs: 1500,
+  answerMs: 250,
   budgetMs: 20_000,
 };
 
@@ -75,7 +79,11 @@ export function emptyReport(): StorageReport {
 }
 
 export interface TransactionOptions {
-  /** Epoch milliseconds after which no new attempt starts (the Lambda's remaining time). */
+  /**
+   * Epoch milliseconds by which the operation must have settled (the Lambda's
+   * remaining time): S3 calls are aborted before it, and no attempt starts
+   * that could not finish before it.
+   */
   deadline?: number;
   report?: StorageReport;
 }
@@ -114,6 +122,19 @@ class Round {
   readonly warnings: string[] = [];
   cache: StorageReport["cache"];
   attempts = 0;
+  /** Epoch ms by which the round must settle: the earliest deadline of its operations. */
+  readonly deadline: number;
+
+  constructor(deadline: number) {
+    this.deadline = deadline;
+  }
+}
+
+/** A PUT whose answer never came: it may have landed, or may still land. */
+interface Unsettled {
+  commitId: string;
+  /** The ETag its `If-Match` named (null: `If-None-Match: *`). */
+  precondition: string | null;
 }
 
 export class DatabaseObject {
@@ -129,7 +150,9 @@ export class DatabaseObject {
       now: Date.now,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       random: Math.random,
-      newCommitId: () => crypto.randomUUID(),
+      // 96 random bits: unique enough, and short, since the object keeps them a while.
+      newCommitId: () =>
+        Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"),
       ...deps,
     };
   }
@@ -198,7 +221,9 @@ export class DatabaseObject {
   }
 
   private async runRound(batch: Pending[]): Promise<void> {
-    const round = new Round();
+    const round = new Round(
+      Math.min(...batch.map((op) => op.options.deadline ?? this.deps.now() + this.retry.budgetMs)),
+    );
     const settled = new Set<Pending>();
     const settle = (op: Pending, outcome: Outcome) => {
       if (settled.has(op)) return;
@@ -239,11 +264,11 @@ export class DatabaseObject {
     round: Round,
     started: number,
   ): Promise<Outcome[]> {
-    const deadline = Math.min(
-      ...writes.map((w) => w.options.deadline ?? this.deps.now() + this.retry.budgetMs),
-    );
     const commitBase = this.deps.newCommitId();
     const attempts = new Map<string, Outcome[]>();
+    // PUTs whose answer was lost and that could still land: while one is
+    // left, "nothing was applied" cannot be said.
+    let unsettled: Unsettled[] = [];
     let loaded = first;
     let attemptStarted = started;
     for (let attempt = 1; ; attempt++) {
@@ -258,7 +283,9 @@ export class DatabaseObject {
       let failure: unknown;
       let saved = false;
       try {
-        recordCommit(db, commitId, new Date(this.deps.now()));
+        const now = new Date(this.deps.now());
+        this.deps.schema.housekeeping?.(db, now);
+        recordCommit(db, commitId, now);
         const bytes = this.deps.codec.encode(db, this.deps.schema);
         if (loaded.bucketMissing) {
           const timed: S3Call = (command, call) => this.timed(round, command, call);
@@ -279,13 +306,17 @@ export class DatabaseObject {
       if (!isWriteConflict(failure) && !isAmbiguous(failure)) {
         throw explainS3Error(failure, this.deps.target, "écrire") ?? failure;
       }
+      if (isAmbiguous(failure)) unsettled.push({ commitId, precondition: loaded.etag });
       const attemptMs = this.deps.now() - attemptStarted;
       // Reload at once: the fresh state tells whether a PUT whose response was
       // lost (or that the SDK retried into a 412) did land, and it is what the
       // next attempt builds on.
-      loaded = await this.load(round);
+      loaded = await this.reload(round, attemptMs, unsettled, failure);
       const landed = landedOutcomes(loaded.db, attempts);
       if (landed !== undefined) return landed;
+      // A lost PUT whose If-Match no longer names the object never landed and
+      // never will: S3 refuses it. One whose precondition still holds may land.
+      unsettled = unsettled.filter((u) => u.precondition === loaded.etag);
       // Then wait for a quiet moment: pause, and look again with a conditional
       // HEAD (no body). Unchanged means nobody wrote meanwhile, so a PUT right
       // now is likely to land; a change means another writer is busy, and
@@ -295,14 +326,11 @@ export class DatabaseObject {
       for (let waits = 0; ; waits++) {
         // The window grows with lost races and, slowly, with busy looks.
         const delay = this.backoff(attempt + Math.floor(waits / 4), attemptMs);
-        if (
-          attempt >= this.retry.maxAttempts ||
-          this.deps.now() + delay + this.retry.reserveMs > deadline
-        ) {
-          throw new StorageBusyError(
-            `the data object kept changing or S3 did not answer after ${attempt} attempts; try again`,
-            Math.max(1, Math.ceil(this.retry.maxDelayMs / 1000)),
-            { cause: failure },
+        if (attempt >= this.retry.maxAttempts || !this.fits(round, delay + attemptMs)) {
+          throw this.giveUp(
+            unsettled,
+            `the data object kept changing or S3 did not answer after ${attempt} attempts`,
+            failure,
           );
         }
         await this.deps.sleep(delay);
@@ -312,7 +340,7 @@ export class DatabaseObject {
       }
       attemptStarted = this.deps.now();
       const quiet = loaded;
-      loaded = await this.load(round);
+      loaded = await this.reload(round, attemptMs, unsettled, failure);
       if (loaded !== quiet) {
         const late = landedOutcomes(loaded.db, attempts);
         if (late !== undefined) return late;
@@ -320,17 +348,68 @@ export class DatabaseObject {
     }
   }
 
+  /** Whether `ms` more work, then the answer, still fit before the round's deadline. */
+  private fits(round: Round, ms: number): boolean {
+    return this.deps.now() + ms + this.retry.answerMs <= round.deadline;
+  }
+
+  /**
+   * Loads the object after a failed PUT, trying again while S3 does not
+   * answer and time allows: until it is read, whether an earlier PUT landed
+   * is not known.
+   */
+  private async reload(
+    round: Round,
+    estimateMs: number,
+    unsettled: readonly Unsettled[],
+    cause: unknown,
+  ): Promise<Loaded> {
+    for (let tries = 1; ; tries++) {
+      if (!this.fits(round, estimateMs)) {
+        throw this.giveUp(unsettled, "no time was left to read the data object again", cause);
+      }
+      try {
+        return await this.load(round);
+      } catch (error) {
+        if (!(error instanceof StorageBusyError)) throw error;
+        const delay = this.backoff(tries, 0);
+        if (!this.fits(round, delay + estimateMs)) {
+          throw this.giveUp(
+            unsettled,
+            "S3 did not answer when the data object was read again",
+            error,
+          );
+        }
+        await this.deps.sleep(delay);
+      }
+    }
+  }
+
+  /** Busy when nothing can have been applied; outcome unknown while a lost PUT may land. */
+  private giveUp(unsettled: readonly Unsettled[], why: string, cause: unknown): Error {
+    const retryAfter = Math.max(1, Math.ceil(this.retry.maxDelayMs / 1000));
+    if (unsettled.length > 0) {
+      return new StorageOutcomeUnknownError(
+        `${why}; the write may have been applied: retry only with the same idempotency key`,
+        retryAfter,
+        { cause },
+      );
+    }
+    return new StorageBusyError(`${why}; nothing was applied: try again`, retryAfter, { cause });
+  }
+
   /** The object's current ETag (null when absent), by a conditional HEAD: no body is sent. */
   private async peek(etag: string | null, round: Round): Promise<string | null> {
     const { bucket, key } = this.deps.target;
     try {
-      const head = await this.timed(round, "HeadObject", () =>
+      const head = await this.timed(round, "HeadObject", (abortSignal) =>
         this.deps.s3.send(
           new HeadObjectCommand({
             Bucket: bucket,
             Key: key,
             ...(etag === null ? {} : { IfNoneMatch: etag }),
           }),
+          { abortSignal },
         ),
       );
       return head.ETag ?? null;
@@ -359,17 +438,21 @@ export class DatabaseObject {
     let bytes: Uint8Array;
     let etag: string | null;
     try {
-      const response = await this.timed(round, "GetObject", () =>
-        this.deps.s3.send(
+      const got = await this.timed(round, "GetObject", async (abortSignal) => {
+        const response = await this.deps.s3.send(
           new GetObjectCommand({
             Bucket: bucket,
             Key: key,
             ...(cached?.etag ? { IfNoneMatch: cached.etag } : {}),
           }),
-        ),
-      );
-      bytes = (await response.Body?.transformToByteArray()) ?? new Uint8Array();
-      etag = response.ETag ?? null;
+          { abortSignal },
+        );
+        // Read inside the timed call: a stalled download is a stalled call too.
+        const body = (await response.Body?.transformToByteArray()) ?? new Uint8Array();
+        return { $metadata: response.$metadata, body, etag: response.ETag ?? null };
+      });
+      bytes = got.body;
+      etag = got.etag;
     } catch (error) {
       if (cached !== undefined && cached.etag !== null && isNotModified(error)) {
         round.cache ??= "hit";
@@ -409,7 +492,7 @@ export class DatabaseObject {
 
   private async put(bytes: Uint8Array, etag: string | null, round: Round): Promise<string | null> {
     const { bucket, key } = this.deps.target;
-    const response = await this.timed(round, "PutObject", () =>
+    const response = await this.timed(round, "PutObject", (abortSignal) =>
       this.deps.s3.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -419,16 +502,40 @@ export class DatabaseObject {
           ServerSideEncryption: "AES256",
           ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }),
         }),
+        { abortSignal },
       ),
     );
     return response.ETag ?? null;
   }
 
-  /** Makes an S3 call and records it (command, status, time) for the round's report. */
-  private async timed<Output>(round: Round, command: string, call: () => Promise<Output>) {
+  /**
+   * Makes an S3 call and records it (command, status, time) for the round's
+   * report. The call is aborted where it would run into the time kept to
+   * answer: an aborted call is one with no answer (a PUT may have landed).
+   */
+  private async timed<Output>(
+    round: Round,
+    command: string,
+    call: (abortSignal: AbortSignal) => Promise<Output>,
+  ) {
     const started = performance.now();
+    const controller = new AbortController();
+    const allowedMs = round.deadline - this.retry.answerMs - this.deps.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => {
+          const error = deadlineReached(command, allowedMs);
+          controller.abort(error);
+          reject(error);
+        },
+        Math.max(0, allowedMs),
+      );
+    });
     try {
-      const output = await call();
+      // Raced as well as aborted: the answer is due at the deadline even if a
+      // request handler is slow to honour the abort.
+      const output = await Promise.race([call(controller.signal), expired]);
       round.calls.push({
         command,
         status: (output as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
@@ -438,6 +545,8 @@ export class DatabaseObject {
     } catch (error) {
       round.calls.push({ command, status: httpStatusOf(error), ms: performance.now() - started });
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -478,6 +587,14 @@ function landedOutcomes(
 function totalChanges(db: Database): number {
   const value = db.exec("SELECT total_changes()")[0]?.values[0]?.[0];
   return typeof value === "number" ? value : 0;
+}
+
+/** What a call cut at the deadline looks like: like a timeout, no HTTP status. */
+function deadlineReached(command: string, allowedMs: number): Error {
+  return Object.assign(
+    new Error(`${command} did not answer within the ${Math.max(0, Math.round(allowedMs))} ms left`),
+    { name: "TimeoutError", $metadata: {} },
+  );
 }
 
 function lost(): Error {

@@ -19,11 +19,23 @@ export interface DatabaseSchema {
   /** `PRAGMA application_id` stamped on every file, so a foreign SQLite file is recognised. */
   applicationId: number;
   migrations: readonly Migration[];
+  /**
+   * Forgets what the data no longer needs (expired receipts, say). Run in
+   * every save, inside the round's transaction, so that what the object keeps
+   * for itself stays bounded by age, not by traffic.
+   */
+  housekeeping?(db: Database, now: Date): void;
 }
 
 /** Commit ids of recent saves: how a PUT whose response was lost is recognised. */
 export const COMMITS_TABLE = "storage_commits";
-const KEPT_COMMITS = 100;
+/**
+ * How long a commit id is kept. A writer looks for its own commit ids only
+ * while its invocation runs, and no Lambda invocation outlives 15 minutes;
+ * keeping them by age (not by count) means no burst of other writers can
+ * push one out before its writer has looked.
+ */
+export const COMMIT_RETENTION_MS = 20 * 60 * 1000;
 
 export function currentVersion(schema: DatabaseSchema): number {
   return schema.migrations.reduce((max, m) => Math.max(max, m.version), 0);
@@ -42,6 +54,7 @@ export function createDatabase(
 ): Database {
   const db = new SQL.Database();
   db.run(`PRAGMA application_id = ${schema.applicationId | 0}`);
+  openConnection(db);
   ensureCommitsTable(db);
   migrate(db, schema, 0, version);
   return db;
@@ -73,6 +86,16 @@ export function migrate(
   }
 }
 
+/**
+ * Settings of the connection, not of the file, so they are set again each
+ * time sql.js reopens it (`export()` does). `secure_delete` overwrites what a
+ * delete frees, so a deleted record's text is not left in the object's free
+ * space.
+ */
+export function openConnection(db: Database): void {
+  db.run("PRAGMA secure_delete = ON");
+}
+
 export function ensureCommitsTable(db: Database): void {
   db.run(
     `CREATE TABLE IF NOT EXISTS ${COMMITS_TABLE} (
@@ -83,13 +106,14 @@ export function ensureCommitsTable(db: Database): void {
   );
 }
 
+/** Records this save's commit id and forgets those older than the retention. */
 export function recordCommit(db: Database, commitId: string, at: Date): void {
+  db.run(`DELETE FROM ${COMMITS_TABLE} WHERE committed_at < ?`, [
+    new Date(at.getTime() - COMMIT_RETENTION_MS).toISOString(),
+  ]);
   db.run(`INSERT INTO ${COMMITS_TABLE} (id, committed_at) VALUES (?, ?)`, [
     commitId,
     at.toISOString(),
-  ]);
-  db.run(`DELETE FROM ${COMMITS_TABLE} WHERE seq <= (SELECT MAX(seq) FROM ${COMMITS_TABLE}) - ?`, [
-    KEPT_COMMITS,
   ]);
 }
 

@@ -4,7 +4,7 @@
  */
 import { StorageUnreadableError } from "../errors.ts";
 import { type FileCodec, looksLikeJson, looksLikeSqlite, upgradeOpened } from "./codec.ts";
-import { readPragma } from "./schema.ts";
+import { openConnection, readPragma } from "./schema.ts";
 import type { Database } from "./sql-js.ts";
 
 export const sqliteCodec: FileCodec = {
@@ -48,6 +48,8 @@ export const sqliteCodec: FileCodec = {
   encode(db) {
     // Deleting many records leaves free pages that every later PUT would carry.
     if (readPragma(db, "freelist_count") * 4 > readPragma(db, "page_count")) db.run("VACUUM");
-    return db.export();
+    const bytes = db.export();
+    openConnection(db); // export() reopened the file with default settings
+    return bytes;
   },
 };

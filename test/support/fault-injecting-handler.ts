@@ -2,7 +2,7 @@
  * Test support: faults a real S3 server cannot be made to produce, injected
  * below the SDK (so its own retries run, as in production): 500s and 503
  * throttling answers, a request that times out before reaching the server,
- * and a PUT that lands but whose response is lost.
+ * a PUT that lands but whose response is lost, and a slow server.
  */
 import { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -14,7 +14,8 @@ import { localEndpoint, REGION } from "./local-s3.ts";
 export type Fault =
   | { kind: "status"; status: 500 | 503; code: "InternalError" | "SlowDown" }
   | { kind: "timeout" }
-  | { kind: "lost-response" };
+  | { kind: "lost-response" }
+  | { kind: "slow"; ms: number };
 
 interface Request {
   method: string;
@@ -53,6 +54,8 @@ class FaultInjectingHandler extends NodeHttpHandler {
     if (fault?.kind === "timeout") {
       throw Object.assign(new Error("injected: connection timed out"), { name: "TimeoutError" });
     }
+    if (fault?.kind === "slow")
+      await abortableDelay(fault.ms, options?.abortSignal as AbortSignal | undefined);
     const result = await super.handle(request, options);
     if (fault?.kind === "lost-response") {
       // Let the server finish, then lose the answer.
@@ -66,6 +69,22 @@ class FaultInjectingHandler extends NodeHttpHandler {
     }
     return result;
   }
+}
+
+/** Waits `ms` before the request is sent, unless the caller aborts it first, as a stalled socket is. */
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error("injected: request aborted"), { name: "AbortError" }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }, ms);
+    if (signal?.aborted) aborted();
+    else signal?.addEventListener("abort", aborted, { once: true });
+  });
 }
 
 /** A client of the local S3 server whose requests go through `plan`; the SDK retries as usual. */

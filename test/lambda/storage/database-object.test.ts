@@ -6,13 +6,23 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import type { StorageStrategy } from "../../../lambda/config.ts";
-import { StorageBusyError, StorageUnreadableError } from "../../../lambda/errors.ts";
+import {
+  StorageBusyError,
+  StorageOutcomeUnknownError,
+  StorageUnreadableError,
+} from "../../../lambda/errors.ts";
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { emptyReport } from "../../../lambda/storage/database-object.ts";
-import { createDatabase, currentVersion, readPragma } from "../../../lambda/storage/schema.ts";
+import {
+  COMMIT_RETENTION_MS,
+  createDatabase,
+  currentVersion,
+  readPragma,
+} from "../../../lambda/storage/schema.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
+import { faultInjectingClient } from "../../support/fault-injecting-handler.ts";
 import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
 import {
   etagOf,
@@ -286,12 +296,145 @@ describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
     const { client, mock } = faultyClient();
     mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
     const { service } = await newEngine(target, { s3: client });
+    const deadline = Date.now() + 1000;
 
-    // 1 s left and 1.5 s kept in reserve: no second attempt may start.
-    await expect(
-      service.create(sampleInput(1), {}, { deadline: Date.now() + 1000 }),
-    ).rejects.toBeInstanceOf(StorageBusyError);
-    expect(mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+    await expect(service.create(sampleInput(1), {}, { deadline })).rejects.toBeInstanceOf(
+      StorageBusyError,
+    );
+    expect(Date.now()).toBeLessThanOrEqual(deadline);
+    expect(mock.commandCalls(PutObjectCommand).length).toBeGreaterThan(1);
+  });
+
+  test("contending writers on a slow S3 all answer by their deadline, and lose nothing they acknowledged", async () => {
+    const target = await newTarget(strategy);
+    const { service: seed } = await newEngine(target);
+    await seed.create(sampleInput("seed"));
+    // Every request stalls 150 ms before it reaches the server, as with a large object.
+    const engines = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        newEngine(target, { s3: faultInjectingClient(() => ({ kind: "slow", ms: 150 }), 1) }),
+      ),
+    );
+    const deadline = Date.now() + 1200;
+    const late: number[] = [];
+    const acknowledged: string[] = [];
+
+    await Promise.all(
+      engines.flatMap(({ service }, e) =>
+        Array.from({ length: 3 }, async (_, i) => {
+          try {
+            acknowledged.push(
+              (await service.create(sampleInput(`${e}-${i}`), {}, { deadline })).id,
+            );
+          } catch (error) {
+            expect((error as { status?: number }).status).toBe(503);
+          } finally {
+            if (Date.now() > deadline) late.push(Date.now() - deadline);
+          }
+        }),
+      ),
+    );
+
+    expect(late).toEqual([]);
+    const stored = (await allRecords(target)).map((r) => r.id);
+    for (const id of acknowledged) expect(stored).toContain(id);
+  });
+
+  test("a PUT that lands while the re-read keeps failing is answered STORAGE_OUTCOME_UNKNOWN, not busy", async () => {
+    const target = await newTarget(strategy);
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const faulty = faultyClient();
+    onNextPut(faulty, async (input) => {
+      await faulty.real.send(new PutObjectCommand(input));
+      // From now on S3 does not answer reads.
+      faulty.mock.on(GetObjectCommand).rejects(lostResponse());
+      throw lostResponse();
+    });
+    const { service } = await newEngine(target, {
+      s3: faulty.client,
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const report = emptyReport();
+
+    const failure = service.create(sampleInput(1), {}, { deadline: Date.now() + 800, report });
+
+    await expect(failure).rejects.toBeInstanceOf(StorageOutcomeUnknownError);
+    await expect(failure).rejects.toMatchObject({
+      status: 503,
+      code: "STORAGE_OUTCOME_UNKNOWN",
+      retryAfterSeconds: 1,
+    });
+    const reads = report.s3Calls.filter((c) => c.command === "GetObject");
+    expect(reads.length).toBeGreaterThan(2); // it kept asking while time allowed
+    // It had landed: the truth was "maybe", not "nothing was applied".
+    expect((await allRecords(target)).map((r) => r.reference).sort()).toEqual(["RAP-0", "RAP-1"]);
+  });
+
+  test("a PUT that lands while the first re-reads fail is found out while time allows", async () => {
+    const target = await newTarget(strategy);
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const faulty = faultyClient();
+    onNextPut(faulty, async (input) => {
+      await faulty.real.send(new PutObjectCommand(input));
+      const failures = [lostResponse(), s3Error("InternalError", 500)];
+      faulty.mock.on(GetObjectCommand).callsFake((get) => {
+        const failure = failures.shift();
+        return failure === undefined
+          ? faulty.real.send(new GetObjectCommand(get))
+          : Promise.reject(failure);
+      });
+      throw lostResponse();
+    });
+    const { service } = await newEngine(target, {
+      s3: faulty.client,
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const report = emptyReport();
+
+    const created = await service.create(sampleInput(1), {}, { report });
+
+    expect(report.s3Calls.map((c) => `${c.command} ${c.status}`)).toEqual([
+      "GetObject 200",
+      "PutObject undefined",
+      "GetObject undefined",
+      "GetObject 500",
+      "GetObject 200",
+    ]);
+    const stored = await allRecords(target);
+    expect(stored.map((r) => r.reference).sort()).toEqual(["RAP-0", "RAP-1"]);
+    expect(stored.find((r) => r.reference === "RAP-1")?.id).toBe(created.id);
+  });
+
+  test("a lost PUT is recognised even after 101 other saves landed before the re-read", async () => {
+    const target = await newTarget(strategy);
+    const others = await newEngine(target);
+    const faulty = faultyClient();
+    onNextPut(faulty, async (input) => {
+      await faulty.real.send(new PutObjectCommand(input));
+      for (let i = 0; i < 101; i++) await others.service.create(sampleInput(`other-${i}`));
+      throw lostResponse();
+    });
+    const { service } = await newEngine(target, { s3: faulty.client });
+
+    const created = await service.create(sampleInput("mine"));
+
+    const stored = await allRecords(target);
+    expect(stored).toHaveLength(102);
+    expect(stored.find((r) => r.reference === "RAP-mine")?.id).toBe(created.id);
+  });
+
+  test("commit ids are kept by age: older than the retention, they are gone from the object", async () => {
+    const target = await newTarget(strategy);
+    let now = Date.parse("2026-03-01T08:00:00.000Z");
+    const { service } = await newEngine(target, { now: () => now });
+    for (let i = 0; i < 5; i++) await service.create(sampleInput(i));
+    now += COMMIT_RETENTION_MS + 1;
+    await service.create(sampleInput("later"));
+
+    const SQL = await loadSqlJs();
+    const db = codecFor(strategy).decode(await getBytes(target), SQL, rapatriementsSchema);
+    expect(db.exec("SELECT COUNT(*) FROM storage_commits")[0]?.values[0]?.[0]).toBe(1);
+    db.close();
   });
 
   test("a read of a bucket that does not exist yet finds nothing and creates nothing", async () => {
