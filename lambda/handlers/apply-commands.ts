@@ -16,6 +16,7 @@ import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { AppError, ValidationError } from "../errors.ts";
 import { CommandProcessor, type CommandResult } from "../rapatriements/commands.ts";
+import { receiptKey } from "../rapatriements/receipts.ts";
 import { emptyReport, type TransactionOptions } from "../storage/database-object.ts";
 import type { Database } from "../storage/sql-js.ts";
 import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
@@ -67,10 +68,14 @@ export function createCommandsHandler(deps: HandlerDeps) {
 
     const failed = items.flatMap((item, i) => {
       const outcome = outcomes[i];
-      return outcome?.ok === false ? [{ id: item.id, code: outcome.error.code }] : [];
+      return outcome?.ok === false
+        ? [{ id: item.id, code: outcome.error.code, retry: mayPassOnRetry(outcome.error.status) }]
+        : [];
     });
+    // A refused command is dropped from the queue: the log line is where it is found.
+    const refused = failed.some((f) => !f.retry);
     const line: Record<string, unknown> = {
-      level: failure !== undefined ? "error" : failed.length > 0 ? "warn" : "info",
+      level: failure !== undefined || refused ? "error" : failed.length > 0 ? "warn" : "info",
       time: new Date().toISOString(),
       requestId: context.awsRequestId,
       route: "commands",
@@ -88,16 +93,18 @@ export function createCommandsHandler(deps: HandlerDeps) {
     deps.log(line);
 
     if (source === "sqs") {
+      // Only what a redelivery could change is handed back to SQS; a refused
+      // command would be refused the same way five times, then dead-lettered.
       const response: SQSBatchResponse = {
-        batchItemFailures: failed.map((f) => ({ itemIdentifier: f.id })),
+        batchItemFailures: failed.filter((f) => f.retry).map((f) => ({ itemIdentifier: f.id })),
       };
       return response;
     }
     const [first] = outcomes;
     if (source === "eventbridge") {
-      // A fault that may pass is thrown, so that Lambda retries the event;
-      // a command that is wrong stays wrong and is only logged.
-      if (failure !== undefined || (first?.ok === false && first.error.status >= 500)) {
+      // A failure that may pass is thrown, so that Lambda retries the event;
+      // a command that is refused stays refused and is only logged.
+      if (failure !== undefined || (first?.ok === false && mayPassOnRetry(first.error.status))) {
         throw failure ?? new Error(first?.ok === false ? first.error.message : "failed");
       }
       return first;
@@ -128,32 +135,35 @@ async function applyBatch(
     }
   });
   if (prepared.length > 0) {
-    const settled = await store.writeBatch<CommandResult | undefined>(
-      [
-        (db) => {
-          processor.pruneReceipts(db);
-          return undefined;
-        },
-        ...prepared.map((p) => p.apply),
-      ],
+    const settled = await store.writeBatch(
+      prepared.map((p) => p.apply),
       options,
     );
-    const [prune, ...results] = settled;
-    if (prune?.status === "rejected") throw prune.reason;
-    results.forEach((result, i) => {
+    settled.forEach((result, i) => {
       const index = prepared[i]?.index;
       if (index === undefined) return;
       outcomes[index] =
         result.status === "fulfilled"
-          ? { ok: true, ...(result.value as CommandResult) }
+          ? { ok: true, ...result.value }
           : { ok: false, error: summarise(result.reason) };
     });
   }
   return outcomes.map((o) => o ?? { ok: false, error: summarise(new Error("not applied")) });
 }
 
+/**
+ * Whether delivering the command again could end otherwise: a fault of the
+ * storage or of the function (5xx: busy, outcome unknown, S3 unreachable),
+ * or a record not found, since a queue does not keep order and the command
+ * that creates it may still be on its way. A refusal (invalid command, rule,
+ * stale version, reused key) would be refused again.
+ */
+function mayPassOnRetry(status: number): boolean {
+  return status >= 500 || status === 404;
+}
+
 function fromSqsRecord(record: SQSRecord): Item {
-  const item: Item = { id: record.messageId, receiptKey: `sqs-message:${record.messageId}` };
+  const item: Item = { id: record.messageId, receiptKey: receiptKey.sqsMessage(record.messageId) };
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -166,7 +176,7 @@ function fromSqsRecord(record: SQSRecord): Item {
   if (isEventBridge(body)) {
     // Sent by the EventBridge rule: the event id survives a duplicate delivery.
     item.command = body.detail;
-    item.receiptKey = `event:${body.id}`;
+    item.receiptKey = receiptKey.event(body.id);
   } else {
     item.command = body;
   }
@@ -174,7 +184,7 @@ function fromSqsRecord(record: SQSRecord): Item {
 }
 
 function fromEnvelope(event: EventBridgeEnvelope): Item {
-  return { id: event.id, command: event.detail, receiptKey: `event:${event.id}` };
+  return { id: event.id, command: event.detail, receiptKey: receiptKey.event(event.id) };
 }
 
 function fromDirect(event: unknown): Item[] {

@@ -1,15 +1,10 @@
 /** Entry adapter: `DELETE /rapatriements/{id}`. */
 import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
-import { expectedVersion, httpHandler, pathId } from "./http-handler.ts";
+import { httpHandler, pathId, writeOptions } from "./http-handler.ts";
 
 export function deleteRapatriementHandler(deps: HandlerDeps) {
   return httpHandler("DELETE /rapatriements/{id}", deps, async (event, { service, storage }) => {
-    const version = expectedVersion(event);
-    await service.delete(
-      pathId(event),
-      version === undefined ? {} : { expectedVersion: version },
-      storage,
-    );
+    await service.delete(pathId(event), writeOptions(event), storage);
     return { statusCode: 204 };
   });
 }

@@ -1,14 +1,13 @@
 /** Entry adapter: `PATCH /rapatriements/{id}`. */
 import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
-import { etagOf, expectedVersion, httpHandler, json, pathId } from "./http-handler.ts";
+import { etagOf, httpHandler, json, pathId, writeOptions } from "./http-handler.ts";
 
 export function updateRapatriementHandler(deps: HandlerDeps) {
   return httpHandler("PATCH /rapatriements/{id}", deps, async (event, { service, storage }) => {
-    const version = expectedVersion(event);
     const record = await service.update(
       pathId(event),
       event.jsonBody,
-      version === undefined ? {} : { expectedVersion: version },
+      writeOptions(event),
       storage,
     );
     return json(200, record, { etag: etagOf(record) });

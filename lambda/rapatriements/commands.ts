@@ -1,16 +1,16 @@
 /**
  * Domain: the commands that events carry (create, update, delete), checked
  * and turned into operations on the database. A command applied under a
- * receipt key (its idempotency key, or the id of the message that carried
- * it) is applied once: a redelivery returns the first result and changes
- * nothing.
+ * receipt key (its idempotency key, or the id of the event or message that
+ * carried it) is applied once: a redelivery is answered from the receipt and
+ * changes nothing, and another command under the same key is refused.
  */
 import type { Database } from "sql.js";
 import { z } from "zod";
 import { type FieldError, ValidationError } from "../errors.ts";
 import type { Rapatriement } from "./model.ts";
-import * as repository from "./repository.ts";
-import type { RapatriementService } from "./service.ts";
+import { COMMAND_RECEIPT_WINDOW_MS, fingerprint, receiptKey } from "./receipts.ts";
+import { parseOperation, type RapatriementService } from "./service.ts";
 
 const key = z.string().min(1).max(255);
 const id = z.string().min(1).max(128);
@@ -45,11 +45,14 @@ export type Command = z.infer<typeof commandSchema>;
 
 export interface CommandResult {
   action: Command["action"];
-  record: Rapatriement;
+  id: string;
+  /** The version the command produced (for a delete: the version deleted). */
+  version: number;
+  /** The record as it is now; absent after a delete. */
+  record?: Rapatriement;
+  /** Present when the command had been applied before: it was not applied again. */
+  replayed?: true;
 }
-
-/** How long a receipt is kept: longer than SQS keeps any message (14 days). */
-export const RECEIPT_DAYS = 15;
 
 export function parseCommand(raw: unknown): Command {
   const result = commandSchema.safeParse(raw);
@@ -69,57 +72,34 @@ export function parseCommand(raw: unknown): Command {
 
 export class CommandProcessor<Options> {
   private readonly service: RapatriementService<Options>;
-  private readonly now: () => Date;
 
-  constructor(service: RapatriementService<Options>, now: () => Date = () => new Date()) {
+  constructor(service: RapatriementService<Options>) {
     this.service = service;
-    this.now = now;
   }
 
   /**
    * Checks `raw` and prepares it for a transaction. Throws `ValidationError`
    * when the command or its data is invalid; the returned function throws
    * the domain's errors (404, 409, 412, 422) inside the transaction.
+   * `carrierKey` is the receipt key of the event or message that carried the
+   * command, used when the command has no idempotency key of its own.
    */
-  prepare(raw: unknown, receiptKey?: string): (db: Database) => CommandResult {
+  prepare(raw: unknown, carrierKey?: string): (db: Database) => CommandResult {
     const command = parseCommand(raw);
-    const receipt =
-      command.action === "create" ? receiptKey : (command.idempotencyKey ?? receiptKey);
-    const apply = this.prepareApply(command);
+    const { idempotencyKey, ...request } = command;
+    const key = idempotencyKey === undefined ? carrierKey : receiptKey.command(idempotencyKey);
+    const apply = this.service.prepare(
+      parseOperation(command),
+      key === undefined
+        ? undefined
+        : { key, fingerprint: fingerprint(request), windowMs: COMMAND_RECEIPT_WINDOW_MS },
+    );
     return (db) => {
-      if (receipt !== undefined) {
-        const seen = repository.findReceipt(db, receipt);
-        if (seen !== undefined) return JSON.parse(seen) as CommandResult;
-      }
-      const result: CommandResult = { action: command.action, record: apply(db) };
-      if (receipt !== undefined) {
-        repository.saveReceipt(db, receipt, command.action, result, this.now().toISOString());
-      }
+      const { action, id, version, record, replayed } = apply(db);
+      const result: CommandResult = { action, id, version };
+      if (record !== undefined) result.record = record;
+      if (replayed) result.replayed = true;
       return result;
     };
   }
-
-  /** Forgets receipts no queue can redeliver any more; run once per batch. */
-  pruneReceipts(db: Database): void {
-    const before = new Date(this.now().getTime() - RECEIPT_DAYS * 24 * 3600 * 1000);
-    repository.pruneReceipts(db, before.toISOString());
-  }
-
-  private prepareApply(command: Command): (db: Database) => Rapatriement {
-    switch (command.action) {
-      case "create":
-        return this.service.prepareCreate(
-          command.data,
-          command.idempotencyKey === undefined ? {} : { idempotencyKey: command.idempotencyKey },
-        );
-      case "update":
-        return this.service.prepareUpdate(command.id, command.data, versionOf(command));
-      case "delete":
-        return this.service.prepareDelete(command.id, versionOf(command));
-    }
-  }
-}
-
-function versionOf(command: { expectedVersion?: number | undefined }) {
-  return command.expectedVersion === undefined ? {} : { expectedVersion: command.expectedVersion };
 }

@@ -4,6 +4,7 @@
  */
 import type { Database, SqlValue } from "sql.js";
 import type { Line, Rapatriement, RapatriementFields, Status } from "./model.ts";
+import type { Action } from "./receipts.ts";
 
 type Row = Record<string, SqlValue>;
 
@@ -95,11 +96,23 @@ export function count(db: Database): number {
   return Number(all(db, "SELECT COUNT(*) AS n FROM rapatriements")[0]?.n ?? 0);
 }
 
+/**
+ * Adds a record at the next list position. Positions are never reused, not
+ * even the last one after its record is deleted, so a list cursor (a
+ * position) never lets a newer record into a later page.
+ */
 export function insert(db: Database, record: Rapatriement): void {
+  // The counter starts past the positions a file from before it already holds.
   db.run(
-    `INSERT INTO rapatriements (id, reference, origin, destination, status, requested_at,
+    `INSERT INTO counters (name, value)
+     VALUES ('rapatriements.seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM rapatriements))
+     ON CONFLICT (name) DO UPDATE SET value = value + 1`,
+  );
+  db.run(
+    `INSERT INTO rapatriements (seq, id, reference, origin, destination, status, requested_at,
        expected_at, comment, created_at, updated_at, version)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES ((SELECT value FROM counters WHERE name = 'rapatriements.seq'),
+       ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       record.id,
       record.reference,
@@ -141,11 +154,15 @@ export function update(db: Database, record: Rapatriement, linesChanged: boolean
   }
 }
 
-/** Empties the rapatriements and their lines (idempotency keys point at them, so those too). */
+/**
+ * Empties the rapatriements and their lines, and the receipts: they speak of
+ * records that are gone, and a command redelivered after the data was
+ * replaced must be applied to the new data, not answered from the old.
+ */
 export function removeAll(db: Database): void {
   db.run("DELETE FROM rapatriement_lines");
   db.run("DELETE FROM rapatriements");
-  db.run("DELETE FROM idempotency_keys");
+  db.run("DELETE FROM receipts");
 }
 
 /** Every record, oldest first (exports, imports). */
@@ -163,33 +180,6 @@ export function listAll(db: Database): Rapatriement[] {
 export function remove(db: Database, id: string): void {
   db.run("DELETE FROM rapatriement_lines WHERE rapatriement_id = ?", [id]);
   db.run("DELETE FROM rapatriements WHERE id = ?", [id]);
-}
-
-export interface IdempotencyEntry {
-  requestHash: string;
-  response: string;
-}
-
-export function findIdempotencyKey(db: Database, key: string): IdempotencyEntry | undefined {
-  const row = all(db, "SELECT request_hash, response FROM idempotency_keys WHERE key = ?", [
-    key,
-  ])[0];
-  return row === undefined
-    ? undefined
-    : { requestHash: String(row.request_hash), response: String(row.response) };
-}
-
-export function saveIdempotencyKey(
-  db: Database,
-  key: string,
-  requestHash: string,
-  record: Rapatriement,
-): void {
-  db.run(
-    `INSERT INTO idempotency_keys (key, request_hash, rapatriement_id, response, created_at)
-     VALUES (?, ?, ?, ?, ?)`,
-    [key, requestHash, record.id, JSON.stringify(record), record.createdAt],
-  );
 }
 
 function insertLines(db: Database, id: string, lines: readonly Line[]): void {
@@ -250,27 +240,46 @@ function toRecord(row: Row, lines: Line[]): Rapatriement {
   };
 }
 
-export function findReceipt(db: Database, key: string): string | undefined {
-  const row = all(db, "SELECT response FROM command_receipts WHERE key = ?", [key])[0];
-  return row === undefined ? undefined : String(row.response);
+export interface StoredReceipt {
+  fingerprint: string;
+  action: Action;
+  id: string;
+  version: number;
+}
+
+/** The receipt under `key`, unless its window had passed by `now`. */
+export function findReceipt(db: Database, key: string, now: Date): StoredReceipt | undefined {
+  const row = all(
+    db,
+    `SELECT fingerprint, action, rapatriement_id, version FROM receipts
+     WHERE key = ? AND expires_at > ?`,
+    [key, now.toISOString()],
+  )[0];
+  return row === undefined
+    ? undefined
+    : {
+        fingerprint: String(row.fingerprint),
+        action: String(row.action) as Action,
+        id: String(row.rapatriement_id),
+        version: Number(row.version),
+      };
 }
 
 export function saveReceipt(
   db: Database,
   key: string,
-  action: string,
-  response: unknown,
-  at: string,
+  receipt: StoredReceipt,
+  expiresAt: string,
 ): void {
-  db.run("INSERT INTO command_receipts (key, action, response, created_at) VALUES (?, ?, ?, ?)", [
-    key,
-    action,
-    JSON.stringify(response),
-    at,
-  ]);
+  // Replaces an expired receipt under the same key, not yet pruned.
+  db.run(
+    `INSERT OR REPLACE INTO receipts (key, fingerprint, action, rapatriement_id, version, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+    [key, receipt.fingerprint, receipt.action, receipt.id, receipt.version, expiresAt],
+  );
 }
 
-/** Receipts older than `before` can no longer be redelivered (SQS keeps a message 14 days at most). */
-export function pruneReceipts(db: Database, before: string): void {
-  db.run("DELETE FROM command_receipts WHERE created_at < ?", [before]);
+/** Forgets the receipts whose window has passed. */
+export function pruneReceipts(db: Database, now: Date): void {
+  db.run("DELETE FROM receipts WHERE expires_at <= ?", [now.toISOString()]);
 }

@@ -2,7 +2,10 @@
  * Domain: the tables that hold rapatriements, as forward-only migrations. A
  * new version appends a migration; a shipped migration is never edited.
  */
+import type { Database } from "sql.js";
 import type { DatabaseSchema } from "../storage/schema.ts";
+import { API_KEY_WINDOW_MS, COMMAND_RECEIPT_WINDOW_MS, receiptKey } from "./receipts.ts";
+import { pruneReceipts } from "./repository.ts";
 
 /** "RAPA" in ASCII: stamped in the SQLite header as `PRAGMA application_id`. */
 export const APPLICATION_ID = 0x52415041;
@@ -67,5 +70,72 @@ export const rapatriementsSchema: DatabaseSchema = {
         `);
       },
     },
+    {
+      version: 3,
+      description:
+        "receipts that keep what a replay needs, not a copy of the record; list positions never reused",
+      up(db) {
+        db.run(`
+          CREATE TABLE receipts (
+            key             TEXT PRIMARY KEY,
+            fingerprint     TEXT NOT NULL,
+            action          TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete')),
+            rapatriement_id TEXT NOT NULL,
+            version         INTEGER NOT NULL,
+            expires_at      TEXT NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX receipts_by_expiry ON receipts (expires_at);
+          CREATE TABLE counters (
+            name  TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+          ) WITHOUT ROWID;
+        `);
+        carryOverSchema2Receipts(db);
+        db.run("DROP TABLE idempotency_keys; DROP TABLE command_receipts;");
+      },
+    },
   ],
+  housekeeping: (db, now) => pruneReceipts(db, now),
 };
+
+/**
+ * Receipts written before schema 3 held whole responses. What a replay needs
+ * is kept (key, action, id, version) with the windows of schema 3: 24 hours
+ * after creation for the API's keys, 15 days for commands. Their request
+ * fingerprint was not kept: an empty one replays whatever is sent under the
+ * key, as schema 2 did, until the receipt expires.
+ */
+function carryOverSchema2Receipts(db: Database): void {
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO receipts (key, fingerprint, action, rapatriement_id, version, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const expiry = (createdAt: unknown, windowMs: number) =>
+    new Date(new Date(String(createdAt)).getTime() + windowMs).toISOString();
+  try {
+    const keys = db.exec(
+      "SELECT key, request_hash, rapatriement_id, created_at FROM idempotency_keys",
+    )[0];
+    for (const [key, hash, id, createdAt] of keys?.values ?? []) {
+      const expires = expiry(createdAt, API_KEY_WINDOW_MS);
+      insert.run([receiptKey.api(String(key)), String(hash), "create", String(id), 1, expires]);
+    }
+    const receipts = db.exec("SELECT key, action, response, created_at FROM command_receipts")[0];
+    for (const [key, action, response, createdAt] of receipts?.values ?? []) {
+      const record = (
+        JSON.parse(String(response)) as { record?: { id?: unknown; version?: unknown } }
+      ).record;
+      if (typeof record?.id !== "string" || typeof record.version !== "number") continue;
+      // Event and message ids were already namespaced; the rest were idempotency keys.
+      const name = String(key);
+      const namespaced =
+        name.startsWith("event:") || name.startsWith("sqs-message:")
+          ? name
+          : receiptKey.command(name);
+      const expires = expiry(createdAt, COMMAND_RECEIPT_WINDOW_MS);
+      insert.run([namespaced, "", String(action), record.id, record.version, expires]);
+    }
+  } finally {
+    insert.free();
+  }
+}

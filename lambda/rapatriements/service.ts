@@ -3,7 +3,7 @@
  * Input is validated before the store is touched, so bad input costs no S3
  * call and changes nothing. Each operation is one transaction of the store.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Database } from "sql.js";
 import {
   DuplicateReferenceError,
@@ -17,6 +17,13 @@ import {
 } from "../errors.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { allowedTransitions, canTransition, isFinal, type Rapatriement } from "./model.ts";
+import {
+  type Action,
+  API_KEY_WINDOW_MS,
+  fingerprint,
+  type ReceiptRequest,
+  receiptKey,
+} from "./receipts.ts";
 import * as repository from "./repository.ts";
 import {
   type CreateInput,
@@ -42,12 +49,60 @@ export interface ServiceDeps<Options> {
 }
 
 export interface CreateOptions {
+  /** The API's `Idempotency-Key`: the same key and request are applied once. */
   idempotencyKey?: string;
 }
 
-export interface VersionOptions {
+export interface VersionOptions extends CreateOptions {
   /** The version the caller last saw; a mismatch is refused (412). */
   expectedVersion?: number;
+}
+
+/** A write, its input checked. */
+export type Operation =
+  | { action: "create"; fields: CreateInput }
+  | { action: "update"; id: string; changes: PatchInput; expectedVersion: number | undefined }
+  | { action: "delete"; id: string; expectedVersion: number | undefined };
+
+/** What a write did, or did the first time when it is a replay. */
+export interface Applied {
+  action: Action;
+  id: string;
+  /** The record's version the write produced (for a delete: the version deleted). */
+  version: number;
+  /** The record as it is now; absent once deleted. */
+  record: Rapatriement | undefined;
+  /** True when the write had been applied before and was not applied again. */
+  replayed: boolean;
+}
+
+/** The part of a command or request that says which write it is. */
+export interface OperationInput {
+  action: Action;
+  id?: unknown;
+  data?: unknown;
+  expectedVersion?: number | undefined;
+}
+
+/** Checks a write's input before any storage is touched; throws `ValidationError`. */
+export function parseOperation(input: OperationInput): Operation {
+  switch (input.action) {
+    case "create":
+      return { action: "create", fields: parseCreate(input.data) };
+    case "update":
+      return {
+        action: "update",
+        id: checkId(input.id),
+        changes: parsePatch(input.data),
+        expectedVersion: checkExpectedVersion(input.expectedVersion),
+      };
+    case "delete":
+      return {
+        action: "delete",
+        id: checkId(input.id),
+        expectedVersion: checkExpectedVersion(input.expectedVersion),
+      };
+  }
 }
 
 export interface Page {
@@ -66,12 +121,60 @@ export class RapatriementService<Options = unknown> {
     this.newId = deps.newId ?? randomUUID;
   }
 
-  /** Prepares a create; `apply` runs inside a transaction (alone or in a batch). */
+  /**
+   * Prepares a write; the returned function runs inside a transaction (alone
+   * or in a batch). Under a receipt, a write already applied is answered from
+   * its receipt and not applied again; the same key for another request is
+   * refused (422).
+   */
+  prepare(operation: Operation, receipt?: ReceiptRequest): (db: Database) => Applied {
+    return (db) => {
+      const now = this.now();
+      if (receipt !== undefined) {
+        const seen = repository.findReceipt(db, receipt.key, now);
+        if (seen !== undefined) {
+          // An empty fingerprint comes from schema 2, which kept none.
+          const sameRequest =
+            seen.action === operation.action &&
+            (seen.fingerprint === "" || seen.fingerprint === receipt.fingerprint);
+          if (!sameRequest) {
+            throw new IdempotencyKeyReuseError(
+              "This idempotency key was already used for a different request; use a new key for a new request.",
+            );
+          }
+          const record = repository.findById(db, seen.id)?.record;
+          return {
+            action: seen.action,
+            id: seen.id,
+            version: seen.version,
+            record,
+            replayed: true,
+          };
+        }
+      }
+      const applied = this.apply(db, operation);
+      if (receipt !== undefined) {
+        const expiresAt = new Date(now.getTime() + receipt.windowMs).toISOString();
+        repository.saveReceipt(
+          db,
+          receipt.key,
+          { ...applied, fingerprint: receipt.fingerprint },
+          expiresAt,
+        );
+      }
+      return applied;
+    };
+  }
+
+  /** Prepares a create of the HTTP API; see `prepare`. */
   prepareCreate(input: unknown, options: CreateOptions = {}): (db: Database) => Rapatriement {
-    const fields = parseCreate(input);
-    const key = checkIdempotencyKey(options.idempotencyKey);
-    const requestHash = key === undefined ? "" : hashRequest(fields);
-    return (db) => this.applyCreate(db, fields, key, requestHash);
+    const operation = parseOperation({ action: "create", data: input });
+    // The fingerprint of a create is that of its fields alone, as schema 2 kept it.
+    const apply = this.prepare(
+      operation,
+      apiReceipt(options.idempotencyKey, operation.action === "create" ? operation.fields : {}),
+    );
+    return (db) => recordOf(apply(db));
   }
 
   prepareUpdate(
@@ -79,20 +182,23 @@ export class RapatriementService<Options = unknown> {
     patch: unknown,
     options: VersionOptions = {},
   ): (db: Database) => Rapatriement {
-    const checkedId = checkId(id);
-    const changes = parsePatch(patch);
-    const expected = checkExpectedVersion(options.expectedVersion);
-    return (db) => this.applyUpdate(db, checkedId, changes, expected);
+    const operation = parseOperation({
+      action: "update",
+      id,
+      data: patch,
+      expectedVersion: options.expectedVersion,
+    });
+    const apply = this.prepare(operation, apiReceipt(options.idempotencyKey, operation));
+    return (db) => recordOf(apply(db));
   }
 
-  prepareDelete(id: unknown, options: VersionOptions = {}): (db: Database) => Rapatriement {
-    const checkedId = checkId(id);
-    const expected = checkExpectedVersion(options.expectedVersion);
-    return (db) => {
-      const current = this.mustFind(db, checkedId, expected);
-      repository.remove(db, checkedId);
-      return current;
-    };
+  prepareDelete(id: unknown, options: VersionOptions = {}): (db: Database) => Applied {
+    const operation = parseOperation({
+      action: "delete",
+      id,
+      expectedVersion: options.expectedVersion,
+    });
+    return this.prepare(operation, apiReceipt(options.idempotencyKey, operation));
   }
 
   /**
@@ -168,12 +274,12 @@ export class RapatriementService<Options = unknown> {
     return this.store.write(this.prepareUpdate(id, patch, options), storeOptions);
   }
 
-  /** Deletes and returns the record as it was. */
+  /** Deletes the record; says which version was deleted. */
   async delete(
     id: unknown,
     options: VersionOptions = {},
     storeOptions?: Options,
-  ): Promise<Rapatriement> {
+  ): Promise<Applied> {
     return this.store.write(this.prepareDelete(id, options), storeOptions);
   }
 
@@ -208,23 +314,38 @@ export class RapatriementService<Options = unknown> {
     return this.store.write(this.prepareImport(raws, options), storeOptions);
   }
 
-  private applyCreate(
-    db: Database,
-    fields: CreateInput,
-    key: string | undefined,
-    requestHash: string,
-  ): Rapatriement {
-    if (key !== undefined) {
-      const seen = repository.findIdempotencyKey(db, key);
-      if (seen !== undefined) {
-        if (seen.requestHash !== requestHash) {
-          throw new IdempotencyKeyReuseError(
-            "This Idempotency-Key was already used with a different request body.",
-          );
-        }
-        return JSON.parse(seen.response) as Rapatriement;
+  private apply(db: Database, operation: Operation): Applied {
+    switch (operation.action) {
+      case "create": {
+        const record = this.applyCreate(db, operation.fields);
+        return {
+          action: "create",
+          id: record.id,
+          version: record.version,
+          record,
+          replayed: false,
+        };
+      }
+      case "update": {
+        const { id, changes, expectedVersion } = operation;
+        const record = this.applyUpdate(db, id, changes, expectedVersion);
+        return { action: "update", id, version: record.version, record, replayed: false };
+      }
+      case "delete": {
+        const current = this.mustFind(db, operation.id, operation.expectedVersion);
+        repository.remove(db, operation.id);
+        return {
+          action: "delete",
+          id: current.id,
+          version: current.version,
+          record: undefined,
+          replayed: false,
+        };
       }
     }
+  }
+
+  private applyCreate(db: Database, fields: CreateInput): Rapatriement {
     if (repository.findIdByReference(db, fields.reference) !== undefined) {
       throw new DuplicateReferenceError(
         `A rapatriement with reference "${fields.reference}" already exists.`,
@@ -239,7 +360,6 @@ export class RapatriementService<Options = unknown> {
       version: 1,
     };
     repository.insert(db, record);
-    if (key !== undefined) repository.saveIdempotencyKey(db, key, requestHash, record);
     return record;
   }
 
@@ -323,18 +443,23 @@ function checkIdempotencyKey(key: string | undefined): string | undefined {
   return key;
 }
 
-/** The same body with its keys in another order is the same request. */
-function hashRequest(fields: CreateInput): string {
-  return createHash("sha256").update(canonicalJson(fields)).digest("hex");
+/** The receipt of an HTTP write sent with an `Idempotency-Key`, if it was. */
+function apiReceipt(key: string | undefined, request: unknown): ReceiptRequest | undefined {
+  const checked = checkIdempotencyKey(key);
+  if (checked === undefined) return undefined;
+  return {
+    key: receiptKey.api(checked),
+    fingerprint: fingerprint(request),
+    windowMs: API_KEY_WINDOW_MS,
+  };
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+/** The record a create or an update answers with; a replay finds it gone once deleted. */
+function recordOf(applied: Applied): Rapatriement {
+  if (applied.record === undefined) {
+    throw new NotFoundError(
+      `The rapatriement this idempotency key wrote (id "${applied.id}") has since been deleted.`,
+    );
   }
-  return JSON.stringify(value);
+  return applied.record;
 }

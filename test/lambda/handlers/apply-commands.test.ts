@@ -1,9 +1,11 @@
 /**
  * The commands handler against the local S3 server: an SQS batch is one
- * transaction (one PUT), failures are reported alone, redelivery changes
- * nothing, concurrent batches both land, direct invocations answer each
- * command.
+ * transaction (one PUT), failures are reported alone (handed back to SQS only
+ * when a redelivery could change them), redelivery changes nothing, a reused
+ * key is refused, concurrent batches both land, direct invocations answer
+ * each command.
  */
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Context, SQSEvent } from "aws-lambda";
 import { describe, expect, test } from "vitest";
 import {
@@ -12,7 +14,9 @@ import {
 } from "../../../lambda/handlers/apply-commands.ts";
 import type { HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../../lambda/handlers/routes.ts";
+import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
+import { faultyClient, s3Error } from "../../support/faults.ts";
 import {
   etagOf,
   newEngine,
@@ -22,8 +26,8 @@ import {
   type Target,
 } from "../../support/local-s3.ts";
 
-async function commandsHandler(target: Target) {
-  const engine = await newEngine(target);
+async function commandsHandler(target: Target, overrides: Partial<DatabaseObjectDeps> = {}) {
+  const engine = await newEngine(target, overrides);
   const log: LogLine[] = [];
   const deps: HandlerDeps = {
     dependencies: async () => ({ service: engine.service, store: engine.store }),
@@ -80,27 +84,27 @@ async function references(engine: Awaited<ReturnType<typeof newEngine>>): Promis
 }
 
 describe("commands from SQS", () => {
-  test("a batch of 10 with 2 invalid commits the 8 others in exactly one PUT and reports the 2 ids", async () => {
+  test("a batch of 10 with 2 invalid commits the 8 others in exactly one PUT and logs the 2 refused ids", async () => {
     const target = await newTarget("sqlite");
     const { handler, log, engine, requests } = await commandsHandler(target);
 
     const response = await handler(batchOfTen("b1"), lambdaContext("sqs-1"));
 
-    expect(response).toEqual({
-      batchItemFailures: [{ itemIdentifier: "b1-bad-data" }, { itemIdentifier: "b1-not-json" }],
-    });
+    // Invalid stays invalid: SQS is not asked to deliver them again.
+    expect(response).toEqual({ batchItemFailures: [] });
     expect(requests.filter((r) => r.command === "PutObject")).toHaveLength(1);
     expect(await references(engine)).toEqual(
       Array.from({ length: 8 }, (_, i) => `RAP-b1-${i}`).sort(),
     );
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({
+      level: "error",
       source: "sqs",
       commands: 10,
       succeeded: 8,
       failed: [
-        { id: "b1-bad-data", code: "VALIDATION_FAILED" },
-        { id: "b1-not-json", code: "VALIDATION_FAILED" },
+        { id: "b1-bad-data", code: "VALIDATION_FAILED", retry: false },
+        { id: "b1-not-json", code: "VALIDATION_FAILED", retry: false },
       ],
     });
   });
@@ -115,8 +119,10 @@ describe("commands from SQS", () => {
     const second = await commandsHandler(target);
     const response = await second.handler(batchOfTen("b2"), lambdaContext("sqs-2"));
 
-    expect(response).toEqual({
-      batchItemFailures: [{ itemIdentifier: "b2-bad-data" }, { itemIdentifier: "b2-not-json" }],
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(second.log[0]).toMatchObject({
+      succeeded: 8,
+      failed: [{ id: "b2-bad-data" }, { id: "b2-not-json" }],
     });
     expect(second.requests.filter((r) => r.command === "PutObject")).toEqual([]);
     expect(await etagOf(target)).toBe(etag);
@@ -133,8 +139,9 @@ describe("commands from SQS", () => {
       b.handler(batchOfTen("y"), lambdaContext("b")),
     ]);
 
-    expect((ra as { batchItemFailures: unknown[] }).batchItemFailures).toHaveLength(2);
-    expect((rb as { batchItemFailures: unknown[] }).batchItemFailures).toHaveLength(2);
+    expect(ra).toEqual({ batchItemFailures: [] });
+    expect(rb).toEqual({ batchItemFailures: [] });
+    expect([a.log[0]?.succeeded, b.log[0]?.succeeded]).toEqual([8, 8]);
     expect(await references(a.engine)).toEqual(
       [
         ...Array.from({ length: 8 }, (_, i) => `RAP-x-${i}`),
@@ -169,10 +176,35 @@ describe("commands from SQS", () => {
       { id: "d1", body: JSON.stringify({ action: "delete", id: record.id, expectedVersion: 2 }) },
       { id: "d2", body: JSON.stringify({ action: "delete", id: record.id, expectedVersion: 3 }) },
     ]);
-    expect(await handler(remove, lambdaContext("3"))).toEqual({
-      batchItemFailures: [{ itemIdentifier: "d1" }],
-    });
+    // d1's version is stale (412): refused for good, so not handed back to SQS.
+    expect(await handler(remove, lambdaContext("3"))).toEqual({ batchItemFailures: [] });
     expect(await references(engine)).toEqual([]);
+  });
+
+  test("what a redelivery could change goes back to SQS: a record not found yet, a storage that was busy", async () => {
+    const target = await newTarget("sqlite");
+    const early = sqsEvent([
+      { id: "before-create", body: JSON.stringify({ action: "delete", id: "not-yet" }) },
+      { id: "fine", body: create("fine") },
+    ]);
+    const { handler } = await commandsHandler(target);
+    expect(await handler(early, lambdaContext("1"))).toEqual({
+      batchItemFailures: [{ itemIdentifier: "before-create" }],
+    });
+
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    const busy = await commandsHandler(target, {
+      s3: faulty.client,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const response = await busy.handler(batchOfTen("busy"), lambdaContext("2"));
+
+    // Nothing of the batch was saved: every readable command must be delivered again.
+    expect(response).toEqual({
+      batchItemFailures: Array.from({ length: 8 }, (_, i) => ({ itemIdentifier: `busy-m${i}` })),
+    });
+    expect(busy.log[0]).toMatchObject({ level: "error", succeeded: 0 });
   });
 
   test("a message from the EventBridge rule is applied once, however many times it is delivered", async () => {
@@ -194,6 +226,140 @@ describe("commands from SQS", () => {
     await handler(sqsEvent([{ id: "m2", body: envelope }]), lambdaContext("2"));
 
     expect(await references(engine)).toEqual(["RAP-eb"]);
+  });
+});
+
+describe("receipt keys", () => {
+  test("an update then a delete under one idempotencyKey: the delete is refused 422, not answered ok", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const record = await engine.service.create(sampleInput("k"));
+
+    const [update, remove] = (await handler(
+      [
+        {
+          action: "update",
+          id: record.id,
+          data: { status: "requested" },
+          idempotencyKey: "erp-4711",
+        },
+        { action: "delete", id: record.id, idempotencyKey: "erp-4711" },
+      ],
+      lambdaContext("direct"),
+    )) as CommandOutcome[];
+
+    expect(update).toMatchObject({ ok: true, action: "update", version: 2 });
+    expect(remove).toEqual({
+      ok: false,
+      error: {
+        status: 422,
+        code: "IDEMPOTENCY_KEY_REUSED",
+        message: expect.stringMatching(/different request/),
+      },
+    });
+    expect((await engine.service.get(record.id)).version).toBe(2);
+  });
+
+  test("from SQS, the reused key is logged as refused and not handed back for redelivery", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine, log } = await commandsHandler(target);
+    const record = await engine.service.create(sampleInput("k"));
+    const update = {
+      action: "update",
+      id: record.id,
+      data: { status: "requested" },
+      idempotencyKey: "erp-4711",
+    };
+    await handler(sqsEvent([{ id: "m1", body: JSON.stringify(update) }]), lambdaContext("1"));
+
+    const response = await handler(
+      sqsEvent([
+        { id: "m1-again", body: JSON.stringify(update) },
+        {
+          id: "m2",
+          body: JSON.stringify({ action: "delete", id: record.id, idempotencyKey: "erp-4711" }),
+        },
+      ]),
+      lambdaContext("2"),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(log[1]).toMatchObject({
+      level: "error",
+      succeeded: 1,
+      failed: [{ id: "m2", code: "IDEMPOTENCY_KEY_REUSED", retry: false }],
+    });
+    expect((await engine.service.get(record.id)).version).toBe(2);
+  });
+
+  test("a client's key never collides with an event id or a message id", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const envelope = (id: string, detail: unknown) =>
+      JSON.stringify({ id, source: COMMAND_SOURCE, "detail-type": COMMAND_DETAIL_TYPE, detail });
+
+    await handler(
+      sqsEvent([
+        {
+          id: "m-1",
+          body: JSON.stringify({
+            action: "create",
+            data: sampleInput("by-key"),
+            idempotencyKey: "event:evt-9",
+          }),
+        },
+        { id: "m-2", body: envelope("evt-9", { action: "create", data: sampleInput("by-event") }) },
+        {
+          id: "m-3",
+          body: JSON.stringify({
+            action: "create",
+            data: sampleInput("by-key-2"),
+            idempotencyKey: "sqs-message:m-4",
+          }),
+        },
+        { id: "m-4", body: JSON.stringify({ action: "create", data: sampleInput("by-message") }) },
+      ]),
+      lambdaContext("1"),
+    );
+
+    expect(await references(engine)).toEqual(
+      ["RAP-by-event", "RAP-by-key", "RAP-by-key-2", "RAP-by-message"].sort(),
+    );
+  });
+
+  test("an update delivered twice by EventBridge is applied once", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const record = await engine.service.create(sampleInput("eb"));
+    const event = {
+      id: "evt-77",
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail: { action: "update", id: record.id, data: { comment: "once" } },
+    };
+
+    const first = await handler(event, lambdaContext("1"));
+    await engine.service.update(record.id, { comment: "changed since" });
+    const second = await handler(event, lambdaContext("2"));
+
+    expect(first).toMatchObject({ ok: true, version: 2 });
+    expect(second).toMatchObject({ ok: true, version: 2, replayed: true, record: { version: 3 } });
+    expect(await engine.service.get(record.id)).toMatchObject({
+      comment: "changed since",
+      version: 3,
+    });
+  });
+
+  test("after an import that replaces the data, a redelivered command is applied to the new data", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const message = sqsEvent([{ id: "m-imp", body: create("imp") }]);
+    await handler(message, lambdaContext("1"));
+
+    await engine.service.import([sampleInput("other")], { replace: true });
+    await handler(message, lambdaContext("2"));
+
+    expect(await references(engine)).toEqual(["RAP-imp", "RAP-other"]);
   });
 });
 

@@ -4,7 +4,7 @@
  * sees, and the one log line an operator reads per invocation.
  */
 import { randomUUID } from "node:crypto";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { ValueError } from "../../../lambda/errors.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
@@ -22,7 +22,7 @@ import {
   matchRoute,
   toApiGatewayEvent,
 } from "../../../tools/local-api/api-gateway.ts";
-import { faultyClient, s3Error } from "../../support/faults.ts";
+import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
 import {
   newEngine,
   newTarget,
@@ -90,6 +90,8 @@ interface Call {
    * normalisation, for any caller that does not lower-case them.
    */
   rawHeaders?: Record<string, string>;
+  /** The function's timeout for this invocation (default: the deployed one). */
+  timeoutMs?: number;
 }
 
 interface Answer {
@@ -119,7 +121,7 @@ async function invoke(handler: Handler, call: Call): Promise<Answer> {
   );
   if (call.isBase64Encoded === true) event.isBase64Encoded = true;
   if (call.rawHeaders !== undefined) event.headers = { ...call.rawHeaders };
-  const result = await handler(event, lambdaContext(requestId));
+  const result = await handler(event, lambdaContext(requestId, call.timeoutMs));
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) {
     headers[name.toLowerCase()] = String(value);
@@ -757,6 +759,98 @@ describe("busy storage", () => {
     const puts = s3Calls(line).calls.filter((c) => c.startsWith("PutObject"));
     expect(puts).toHaveLength(3);
     for (const put of puts) expect(put).toMatch(/^PutObject 412 /);
+  });
+});
+
+describe("a write whose outcome S3 left unknown", () => {
+  test("is answered 503 STORAGE_OUTCOME_UNKNOWN, and its retry with the same key returns what was applied", async () => {
+    const faulty = faultyClient();
+    const api = await newApi({ s3: faulty.client, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+    onNextPut(faulty, async (input) => {
+      await faulty.real.send(new PutObjectCommand(input));
+      faulty.mock.on(GetObjectCommand).rejects(lostResponse());
+      throw lostResponse();
+    });
+    const keyed = post(sampleInput(1), { ...JSON_HEADERS, "idempotency-key": "erp-4711" });
+
+    const unknown = await invoke(api.create, { ...keyed, timeoutMs: 1000 });
+    expectProblem(unknown, 503, "STORAGE_OUTCOME_UNKNOWN");
+    expect(unknown.headers["retry-after"]).toMatch(/^[1-9]\d*$/);
+    expect((unknown.json as { detail: string }).detail).toMatch(/same idempotency key/);
+
+    // S3 answers again; the client retries as told.
+    faulty.mock
+      .on(GetObjectCommand)
+      .callsFake((input) => faulty.real.send(new GetObjectCommand(input)));
+    const retried = await invoke(api.create, keyed);
+    expect(retried.status).toBe(201);
+    const list = await invoke(api.list, { method: "GET", url: "/rapatriements?reference=RAP-1" });
+    expect((list.json as { items: Rapatriement[] }).items).toEqual([retried.json]);
+  });
+});
+
+describe("Idempotency-Key on PATCH and DELETE", () => {
+  function keyed(method: string, id: string, key: string, body?: unknown, ifMatch?: string): Call {
+    const headers: Record<string, string> = { ...JSON_HEADERS, "idempotency-key": key };
+    if (ifMatch !== undefined) headers["if-match"] = ifMatch;
+    return {
+      method,
+      url: `/rapatriements/${id}`,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    };
+  }
+
+  test("a PATCH retried with its key is applied once, even after a later change; another body is 422", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const patch = keyed("PATCH", record.id, "patch-1", { status: "requested" }, '"1"');
+
+    const first = await invoke(api.update, patch);
+    expect(first.status).toBe(200);
+    expect(first.headers.etag).toBe('"2"');
+    const again = await invoke(api.update, patch);
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+
+    await invoke(api.update, {
+      method: "PATCH",
+      url: `/rapatriements/${record.id}`,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ comment: "later" }),
+    });
+    // Without the key this would be a 412 (If-Match "1"); with it, the first answer stands
+    // and the record is shown as it is now.
+    const late = await invoke(api.update, patch);
+    expect(late.status).toBe(200);
+    expect(late.json).toMatchObject({ status: "requested", comment: "later", version: 3 });
+    expect(late.headers.etag).toBe('"3"');
+
+    const other = await invoke(
+      api.update,
+      keyed("PATCH", record.id, "patch-1", { status: "cancelled" }, '"1"'),
+    );
+    expectProblem(other, 422, "IDEMPOTENCY_KEY_REUSED");
+    const now = await invoke(api.get, { method: "GET", url: `/rapatriements/${record.id}` });
+    expect(now.json).toMatchObject({ status: "requested", version: 3 });
+  });
+
+  test("a DELETE retried with its key is 204 again, not 404; the key used for a PATCH is 422", async () => {
+    const api = await newApi();
+    const record = await created(api);
+
+    const first = await invoke(api.remove, keyed("DELETE", record.id, "del-1"));
+    const again = await invoke(api.remove, keyed("DELETE", record.id, "del-1"));
+    const unkeyed = await invoke(api.remove, {
+      method: "DELETE",
+      url: `/rapatriements/${record.id}`,
+    });
+    const reused = await invoke(api.update, keyed("PATCH", record.id, "del-1", { comment: "x" }));
+
+    expect(first.status).toBe(204);
+    expect(again.status).toBe(204);
+    expectProblem(unkeyed, 404, "NOT_FOUND");
+    expectProblem(reused, 422, "IDEMPOTENCY_KEY_REUSED");
   });
 });
 

@@ -555,6 +555,31 @@ describe("list", () => {
     expect(second.nextCursor).toBeNull();
   });
 
+  test.each(["sqlite", "json"] as const)(
+    "with STORAGE_STRATEGY=%s, a cursor never lets in a record created after its page, whatever was deleted or imported",
+    async (strategy) => {
+      const { service } = await newEngine(await newTarget(strategy));
+      const old = [];
+      for (let n = 1; n <= 3; n++) old.push(await service.create(sampleInput(n)));
+      const first = await service.list({ limit: "2" });
+      expect(first.items.map((r) => r.reference)).toEqual(["RAP-3", "RAP-2"]);
+      const cursor = first.nextCursor ?? "";
+
+      // Every record at or after the cursor's position goes, then one is created.
+      for (const record of old) await service.delete(record.id);
+      await service.create(sampleInput("after-deletes"));
+      expect((await service.list({ limit: "2", cursor })).items).toEqual([]);
+
+      // An import that replaces everything does not reuse positions either.
+      await service.import([sampleInput("imported-1"), sampleInput("imported-2")], {
+        replace: true,
+      });
+      expect((await service.list({ limit: "2", cursor })).items).toEqual([]);
+      const fresh = await service.list({ limit: "10" });
+      expect(fresh.items.map((r) => r.reference)).toEqual(["RAP-imported-2", "RAP-imported-1"]);
+    },
+  );
+
   test.each([
     "garbage",
     "r1.",
@@ -889,12 +914,12 @@ describe("update", () => {
 });
 
 describe("delete", () => {
-  test("returns the record; then get is 404 and list no longer shows it", async () => {
+  test("says which version it deleted; then get is 404 and list no longer shows it", async () => {
     const { service } = await fresh();
     const keep = await service.create(sampleInput(1));
     const created = await service.create(sampleInput(2, { comment: "x" }));
     const deleted = await service.delete(created.id);
-    expect(deleted).toEqual(created);
+    expect(deleted).toMatchObject({ action: "delete", id: created.id, version: 1 });
     await expect(service.get(created.id)).rejects.toMatchObject({
       status: 404,
       code: "NOT_FOUND",
@@ -911,7 +936,10 @@ describe("delete", () => {
       code: "VERSION_MISMATCH",
     });
     expect(await service.get(created.id)).toEqual(v2);
-    expect(await service.delete(created.id, { expectedVersion: 2 })).toEqual(v2);
+    expect(await service.delete(created.id, { expectedVersion: 2 })).toMatchObject({
+      id: v2.id,
+      version: 2,
+    });
     await expect(service.get(created.id)).rejects.toMatchObject({ status: 404 });
   });
 
