@@ -3,7 +3,7 @@
  * own S3 client, sql.js instance and cache — as one Lambda container would be.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { StorageBusyError } from "../../lambda/errors.ts";
+import { RetryLaterError } from "../../lambda/errors.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
@@ -68,8 +68,8 @@ for (let i = 0; i < input.creates; i++) {
       );
       break;
     } catch (error) {
-      if (!(error instanceof StorageBusyError)) throw error;
-      busy += 1; // a 503: the client waits Retry-After and sends it again
+      if (!(error instanceof RetryLaterError)) throw error;
+      busy += 1; // a 503 (busy, or outcome unknown: safe with the same key): wait Retry-After, send again
       await new Promise((resolve) => setTimeout(resolve, error.retryAfterSeconds * 1000));
     }
   }
