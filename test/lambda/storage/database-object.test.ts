@@ -309,13 +309,13 @@ describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
     const target = await newTarget(strategy);
     const { service: seed } = await newEngine(target);
     await seed.create(sampleInput("seed"));
-    // Every request stalls 150 ms before it reaches the server, as with a large object.
+    // Every request stalls 400 ms before it reaches the server, as with a large object.
     const engines = await Promise.all(
       Array.from({ length: 4 }, () =>
-        newEngine(target, { s3: faultInjectingClient(() => ({ kind: "slow", ms: 150 }), 1) }),
+        newEngine(target, { s3: faultInjectingClient(() => ({ kind: "slow", ms: 400 }), 1) }),
       ),
     );
-    const deadline = Date.now() + 1200;
+    const deadline = Date.now() + 1000;
     const late: number[] = [];
     const acknowledged: string[] = [];
 
