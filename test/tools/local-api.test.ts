@@ -3,11 +3,12 @@
  * own local S3 server, spoken to with plain HTTP. Every response is also
  * checked against docs/openapi.yaml.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { promisify } from "node:util";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
@@ -25,6 +26,7 @@ interface Answer {
 
 /** Debian's chromium: `.ci/run` installs it. */
 const CHROMIUM = "/usr/bin/chromium";
+const run = promisify(execFile);
 const localDir = mkdtempSync(join(tmpdir(), "rapatriements-local-"));
 const recorded: RecordedResponse[] = [];
 let child: ChildProcess;
@@ -325,6 +327,31 @@ describe("npm start", () => {
     expect(new Set(recorded.map((r) => `${r.method} ${r.route}`))).toEqual(
       new Set(HTTP_ROUTES.map((r) => `${r.method} ${r.path}`)),
     );
+  });
+
+  test("the README's curl walk-through runs twice as written and leaves its record behind", async () => {
+    const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## A walk through the API"));
+    const script = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    expect(script).toContain("API=http://127.0.0.1:3000\n");
+    const references = new Set<string>();
+    for (const round of [1, 2]) {
+      const { stdout } = await run("bash", [
+        "-euo",
+        "pipefail",
+        "-c",
+        script.replace("API=http://127.0.0.1:3000\n", `API=${baseUrl}\n`),
+      ]);
+      // Bodies end without a newline: a status line may follow one on the same line.
+      const statuses = [...stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+      expect(statuses, `round ${round}`).toEqual([201, 200, 200, 412, 409, 204, 404]);
+      const left = JSON.parse(stdout.slice(stdout.lastIndexOf('{"id":')));
+      expect(left).toMatchObject({ status: "requested", version: 2 });
+      references.add(left.reference);
+      const stored = await call("GET", `/rapatriements/${left.id}`);
+      expect(stored.json).toEqual(left);
+    }
+    expect(references.size).toBe(2);
   });
 
   test("GET /openapi.yaml is the reference in the repository", async () => {

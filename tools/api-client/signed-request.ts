@@ -3,8 +3,8 @@
  * authorization, signed with Signature Version 4 by the AWS SDK's own signer
  * (@smithy/signature-v4) — the way a TypeScript client of the API signs.
  *
- *   node tools/api-client/signed-request.ts GET "$API_URL/rapatriements?limit=5"
- *   node tools/api-client/signed-request.ts POST "$API_URL/rapatriements" '{"reference":"…",…}'
+ *   npm run -s signed-request -- GET "$API_URL/rapatriements?limit=5"
+ *   npm run -s signed-request -- POST "$API_URL/rapatriements" '{"reference":"…",…}'
  *
  * Credentials come from the AWS SDK's default chain (environment, profile,
  * role); the region from AWS_REGION, else from the API's host name
@@ -64,7 +64,7 @@ export async function signedRequest(request: SignedRequest): Promise<Response> {
 async function main(argv: string[]): Promise<number> {
   const [method, url, body] = argv;
   if (method === undefined || url === undefined) {
-    console.error("usage: node tools/api-client/signed-request.ts METHOD URL [JSON_BODY]");
+    console.error("usage: npm run -s signed-request -- METHOD URL [JSON_BODY]");
     return 2;
   }
   const response = await signedRequest({ method, url, body });
