@@ -5,7 +5,7 @@
  * implementation (botocore, in the local S3 server's virtualenv) computes for
  * them, as API Gateway would check it.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -70,29 +70,20 @@ canonical = auth.canonical_request(request)
 print(auth.signature(auth.string_to_sign(request, canonical), request))
 `;
 
-async function expectedSignature(request: Captured): Promise<string> {
-  const child = spawn(PYTHON, ["-c", VERIFY]);
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  child.stdin.end(
-    JSON.stringify({
+function expectedSignature(request: Captured): string {
+  const verified = spawnSync(PYTHON, ["-c", VERIFY], {
+    encoding: "utf8",
+    input: JSON.stringify({
       ...request,
       key: CREDENTIALS.AWS_ACCESS_KEY_ID,
       secret: CREDENTIALS.AWS_SECRET_ACCESS_KEY,
       token: CREDENTIALS.AWS_SESSION_TOKEN,
       region: CREDENTIALS.AWS_REGION,
     }),
-  );
-  const code = await new Promise((resolve) => child.once("exit", resolve));
-  expect(err).toBe("");
-  expect(code).toBe(0);
-  return out.trim();
+  });
+  expect(verified.stderr).toBe("");
+  expect(verified.status).toBe(0);
+  return verified.stdout.trim();
 }
 
 function signatureOf(request: Captured): string {
@@ -122,7 +113,7 @@ describe("signed requests for the deployed API (IAM auth)", () => {
     expect(request.headers["x-amz-content-sha256"]).toBe(
       createHash("sha256").update(BODY).digest("hex"),
     );
-    expect(signatureOf(request)).toBe(await expectedSignature(request));
+    expect(signatureOf(request)).toBe(expectedSignature(request));
   });
 
   test("curl --aws-sigv4, as the README writes it, signs the same way", async () => {
@@ -150,7 +141,7 @@ describe("signed requests for the deployed API (IAM auth)", () => {
     expect(request.headers.authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=.*x-amz-security-token.*, Signature=[0-9a-f]{64}$/,
     );
-    expect(signatureOf(request)).toBe(await expectedSignature(request));
+    expect(signatureOf(request)).toBe(expectedSignature(request));
   });
 
   test("a tampered request no longer matches the signature (the check is a real one)", async () => {
@@ -163,6 +154,6 @@ describe("signed requests for the deployed API (IAM auth)", () => {
     const [request] = captured;
     if (request === undefined) throw new Error("no request reached the server");
     const tampered = { ...request, url: "/rapatriements/another" };
-    expect(signatureOf(request)).not.toBe(await expectedSignature(tampered));
+    expect(signatureOf(request)).not.toBe(expectedSignature(tampered));
   });
 });
