@@ -402,7 +402,9 @@ describe("npm start", () => {
 
       expect(errors).toEqual([]);
       expect(requested.filter((url) => !url.startsWith(`${baseUrl}/`))).toEqual([]);
-      expect(requested).toContain(`${baseUrl}/openapi.yaml`);
+      expect(requested).toContain(`${baseUrl}/docs/openapi.json`);
+      // "Try it out" goes to this npm start, whatever its port.
+      await expect(page.locator(".servers select").inputValue()).resolves.toBe(baseUrl);
     } finally {
       await browser.close();
     }

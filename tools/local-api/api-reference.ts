@@ -2,12 +2,15 @@
  * Local tools: the API reference served by `npm start`. `GET /openapi.yaml`
  * is docs/openapi.yaml as it is in the repository; `GET /docs` renders it in
  * the browser with Swagger UI, served from its npm package (swagger-ui-dist):
- * the page loads nothing from the network.
+ * the page loads nothing from the network. The page reads the same document
+ * with this server as its first server, so that "Try it out" reaches this
+ * npm start whatever its port.
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { parse } from "yaml";
 import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
 
 const OPENAPI_FILE = join(PROJECT_ROOT, "docs", "openapi.yaml");
@@ -44,7 +47,7 @@ const PAGE = `<!doctype html>
 
 // validatorUrl: null, or Swagger UI sends the document to its online validator.
 const INIT = `window.ui = SwaggerUIBundle({
-  url: "/openapi.yaml",
+  url: "/docs/openapi.json",
   dom_id: "#swagger-ui",
   validatorUrl: null,
   deepLinking: true,
@@ -56,8 +59,18 @@ const INIT = `window.ui = SwaggerUIBundle({
 export async function apiReference(
   method: string,
   path: string,
+  /** This server's origin, e.g. http://127.0.0.1:3001. */
+  origin: string,
 ): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
   if (method !== "GET" && method !== "HEAD") return undefined;
+  if (path === "/docs/openapi.json") {
+    const document = parse(await readFile(OPENAPI_FILE, "utf8")) as { servers?: unknown[] };
+    const here = { url: origin, description: "this npm start" };
+    document.servers = [here, ...(document.servers ?? [])].filter(
+      (server, i) => i === 0 || (server as { url?: string }).url !== origin,
+    );
+    return text(JSON.stringify(document), "application/json");
+  }
   if (path === "/docs" || path === "/docs/") return text(PAGE, "text/html; charset=utf-8");
   if (path === "/docs/init.js") return text(INIT, "text/javascript; charset=utf-8");
   if (path === "/openapi.yaml") {

@@ -51,7 +51,11 @@ async function serve(
   const requestId = randomUUID();
   const method = request.method ?? "GET";
   const url = new URL(request.url ?? "/", "http://localhost");
-  const reference = await apiReference(method, url.pathname);
+  const reference = await apiReference(
+    method,
+    url.pathname,
+    `http://${request.headers.host ?? "127.0.0.1"}`,
+  );
   if (reference !== undefined) {
     await drain(request);
     return send(response, reference);
