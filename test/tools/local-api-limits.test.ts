@@ -66,7 +66,8 @@ function largest(n: number) {
   };
 }
 
-describe("npm start enforces Lambda's limits", () => {
+// Each test starts npm start once or twice: several seconds each on a busy machine.
+describe("npm start enforces Lambda's limits", { timeout: 180_000 }, () => {
   test("a list page over 6 MB is answered 500 as API Gateway does, with Lambda's error in the log; a smaller page is served", async () => {
     const file = join(temporary, "largest.json");
     writeFileSync(file, JSON.stringify(Array.from({ length: 100 }, (_, n) => largest(n))));

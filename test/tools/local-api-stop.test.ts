@@ -121,7 +121,8 @@ async function isGone(endpoint: string): Promise<boolean> {
   );
 }
 
-describe("npm start keeps the data however it is stopped", () => {
+// Each test starts npm start once or twice: several seconds each on a busy machine.
+describe("npm start keeps the data however it is stopped", { timeout: 180_000 }, () => {
   test("Ctrl-C typed in a terminal saves, stops the local S3 server too, and the next start has the records", async () => {
     const localDir = join(temporary, "ctrl-c");
     const session = new NpmStart(localDir, [], { terminal: true });
