@@ -201,6 +201,22 @@ describe("npm start keeps the data however it is stopped", { timeout: 180_000 },
     expect(listed).toEqual(["SIGTERM-1", "SIGTERM-2"]);
   });
 
+  test("SIGHUP to the npm process, which npm does not forward, ends it and then npm start too, records kept", async () => {
+    const localDir = join(temporary, "npm-hang-up");
+    const session = new NpmStart(localDir, [], { terminal: false });
+    const url = await session.url();
+    const s3 = await session.s3Endpoint();
+    await create(url, "NPM-HUP-1");
+
+    session.child.kill("SIGHUP"); // npm dies; its child notices its parent is gone
+    await session.exited;
+    await expect.poll(() => isGone(url), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => isGone(s3), { timeout: 15_000 }).toBe(true);
+
+    const { listed } = await restartAndList(localDir);
+    expect(listed).toEqual(["NPM-HUP-1"]);
+  });
+
   test("a second npm start on a busy port stops at once, before restoring anything, and suggests --port", async () => {
     const localDir = join(temporary, "busy");
     const first = new NpmStart(localDir, [], { terminal: true });
