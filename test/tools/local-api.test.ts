@@ -3,11 +3,13 @@
  * own local S3 server, spoken to with plain HTTP. Every response is also
  * checked against docs/openapi.yaml.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
 import { matchRoute } from "../../tools/local-api/api-gateway.ts";
@@ -22,6 +24,9 @@ interface Answer {
   json: any;
 }
 
+/** Debian's chromium: `.ci/run` installs it. */
+const CHROMIUM = "/usr/bin/chromium";
+const run = promisify(execFile);
 const localDir = mkdtempSync(join(tmpdir(), "rapatriements-local-"));
 const recorded: RecordedResponse[] = [];
 let child: ChildProcess;
@@ -322,6 +327,87 @@ describe("npm start", () => {
     expect(new Set(recorded.map((r) => `${r.method} ${r.route}`))).toEqual(
       new Set(HTTP_ROUTES.map((r) => `${r.method} ${r.path}`)),
     );
+  });
+
+  test("the README's curl walk-through runs twice as written and leaves its record behind", async () => {
+    const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## A walk through the API"));
+    const script = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    expect(script).toContain("API=http://127.0.0.1:3000\n");
+    const references = new Set<string>();
+    for (const round of [1, 2]) {
+      const { stdout } = await run("bash", [
+        "-euo",
+        "pipefail",
+        "-c",
+        script.replace("API=http://127.0.0.1:3000\n", `API=${baseUrl}\n`),
+      ]);
+      // Bodies end without a newline: a status line may follow one on the same line.
+      const statuses = [...stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+      expect(statuses, `round ${round}`).toEqual([201, 200, 200, 412, 409, 204, 404]);
+      const left = JSON.parse(stdout.slice(stdout.lastIndexOf('{"id":')));
+      expect(left).toMatchObject({ status: "requested", version: 2 });
+      references.add(left.reference);
+      const stored = await call("GET", `/rapatriements/${left.id}`);
+      expect(stored.json).toEqual(left);
+    }
+    expect(references.size).toBe(2);
+  });
+
+  test("GET /openapi.yaml is the reference in the repository", async () => {
+    const answer = await fetch(`${baseUrl}/openapi.yaml`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-type")).toContain("yaml");
+    expect(await answer.text()).toBe(
+      readFileSync(join(PROJECT_ROOT, "docs", "openapi.yaml"), "utf8"),
+    );
+  });
+
+  test("GET /docs renders the reference in a real browser, with the five operations, from nothing but the local server", async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+      const requested: string[] = [];
+      page.on("request", (request) => requested.push(request.url()));
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+
+      const response = await page.goto(`${baseUrl}/docs`);
+      expect(response?.status()).toBe(200);
+      const operations = page.locator(".opblock-summary");
+      await operations.nth(4).waitFor({ timeout: 30_000 });
+      const listed = (await page.locator(".opblock-summary").allInnerTexts()).map((text) =>
+        text.replace(/\s+/g, " ").trim(),
+      );
+      expect(listed).toHaveLength(HTTP_ROUTES.length);
+      for (const route of HTTP_ROUTES) {
+        expect(listed.some((text) => text.startsWith(`${route.method} ${route.path}`))).toBe(true);
+      }
+      await expect(page.title()).resolves.toBe("Rapatriements API — reference");
+
+      const screenshot = join(localDir, "docs.png");
+      await page.screenshot({ path: screenshot, fullPage: true });
+      console.log(`screenshot of ${baseUrl}/docs: ${screenshot}`);
+      expect(statSync(screenshot).size).toBeGreaterThan(10_000);
+
+      expect(errors).toEqual([]);
+      expect(requested.filter((url) => !url.startsWith(`${baseUrl}/`))).toEqual([]);
+      expect(requested).toContain(`${baseUrl}/docs/openapi.json`);
+      // "Try it out" goes to this npm start, whatever its port.
+      await expect(page.locator(".servers select").inputValue()).resolves.toBe(baseUrl);
+    } finally {
+      await browser.close();
+    }
   });
 
   test("Ctrl-C saves the data to the local folder and stops", async () => {

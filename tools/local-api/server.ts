@@ -1,59 +1,66 @@
 /**
  * Local tools: an HTTP server that turns each request into an API Gateway v2
- * event and calls the very handler modules that Lambda runs.
+ * event and has the very handler modules that Lambda runs answer it (through
+ * `LocalFunctions`, under Lambda's limits). It also serves the API reference
+ * at `/docs` and `/openapi.yaml`.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
 import { PayloadTooLargeError } from "../../lambda/errors.ts";
 import { problemResponse } from "../../lambda/handlers/http-handler.ts";
 import { HTTP_ROUTES, type HttpRoute } from "../../lambda/handlers/routes.ts";
-import { lambdaContext, matchRoute, toApiGatewayEvent } from "./api-gateway.ts";
-
-export type LambdaHttpHandler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyResultV2>;
+import { matchRoute, toApiGatewayEvent } from "./api-gateway.ts";
+import { apiReference } from "./api-reference.ts";
 
 /** API Gateway refuses payloads over 10 MB before any Lambda runs. */
 const GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024;
 
-/** Imports `lambda/handlers/<module>.ts` for every route. */
-export async function loadRouteHandlers(
-  routes: readonly HttpRoute[] = HTTP_ROUTES,
-): Promise<Map<string, LambdaHttpHandler>> {
-  const handlers = new Map<string, LambdaHttpHandler>();
-  for (const route of routes) {
-    const module = (await import(`../../lambda/handlers/${route.module}.ts`)) as {
-      handler: LambdaHttpHandler;
-    };
-    handlers.set(route.module, module.handler);
-  }
-  return handlers;
+export interface LocalApiOptions {
+  /** Runs the function of a route's module; answers what API Gateway would send back. */
+  invoke(
+    module: string,
+    event: APIGatewayProxyEventV2,
+    requestId: string,
+  ): Promise<APIGatewayProxyResultV2>;
+  /**
+   * Awaited after a write request's function has answered and before the
+   * answer goes out (npm start saves its data there).
+   */
+  afterWrite?: () => Promise<void>;
+  routes?: readonly HttpRoute[];
 }
 
-export function createLocalApi(
-  handlers: ReadonlyMap<string, LambdaHttpHandler>,
-  routes: readonly HttpRoute[] = HTTP_ROUTES,
-): Server {
-  return createServer((request, response) => {
-    serve(request, response, handlers, routes).catch((error: unknown) => {
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function localApiListener(options: LocalApiOptions): RequestListener {
+  return (request, response) => {
+    serve(request, response, options).catch((error: unknown) => {
       console.error("local API: unexpected failure", error);
       if (!response.headersSent) send(response, problemResponse(error, "local"));
       else response.destroy();
     });
-  });
+  };
 }
 
 async function serve(
   request: IncomingMessage,
   response: ServerResponse,
-  handlers: ReadonlyMap<string, LambdaHttpHandler>,
-  routes: readonly HttpRoute[],
+  options: LocalApiOptions,
 ): Promise<void> {
   const requestId = randomUUID();
+  const method = request.method ?? "GET";
   const url = new URL(request.url ?? "/", "http://localhost");
-  const match = matchRoute(routes, request.method ?? "GET", url.pathname);
+  const reference = await apiReference(
+    method,
+    url.pathname,
+    `http://${request.headers.host ?? "127.0.0.1"}`,
+  );
+  if (reference !== undefined) {
+    await drain(request);
+    return send(response, reference);
+  }
+  const match = matchRoute(options.routes ?? HTTP_ROUTES, method, url.pathname);
   if (match === undefined) {
     // What API Gateway (HTTP API) answers for a route it does not have.
     await drain(request);
@@ -69,20 +76,14 @@ async function serve(
   } catch (error) {
     return send(response, problemResponse(error, requestId));
   }
-  const handler = handlers.get(match.route.module);
-  if (handler === undefined) throw new Error(`no handler loaded for ${match.route.module}`);
   const event = toApiGatewayEvent(
-    {
-      method: request.method ?? "GET",
-      url: request.url ?? "/",
-      headers: request.headers,
-      body,
-      requestId,
-    },
+    { method, url: request.url ?? "/", headers: request.headers, body, requestId },
     match.route,
     match.pathParameters,
   );
-  send(response, await handler(event, lambdaContext(requestId)));
+  const result = await options.invoke(match.route.module, event, requestId);
+  if (!READ_METHODS.has(method.toUpperCase())) await options.afterWrite?.();
+  send(response, result);
 }
 
 function send(response: ServerResponse, result: APIGatewayProxyResultV2): void {

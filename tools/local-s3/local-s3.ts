@@ -80,11 +80,17 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       ...options.env,
       LOCAL_S3_PORT: String(options.port ?? 0),
       LOCAL_S3_QUIET: options.verbose === true ? "0" : "1",
+      LOCAL_S3_LIFELINE: "1",
       PYTHONUNBUFFERED: "1",
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    // A process group of its own: a Ctrl-C in the terminal goes to the
+    // terminal's foreground group, and the server must not get it and exit
+    // before its owner has saved what it holds. The owner stops it instead.
+    detached: true,
+    // stdin is the lifeline: the server stops when this pipe closes, so it is
+    // never left behind, however this process ends (even by SIGKILL).
+    stdio: ["pipe", "pipe", "pipe"],
   });
-  // Never leave the server behind, however this process ends.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
   child.once("exit", () => process.off("exit", killOnExit));

@@ -5,11 +5,18 @@ check (If-Match / If-None-Match) is then not atomic. Served single-threaded,
 each request runs to completion before the next, as S3's conditional writes
 behave. The chosen port is printed as one JSON line on stdout so that the
 parent process never has to guess a free port.
+
+The parent starts this server in a process group of its own, so that a Ctrl-C
+in the terminal reaches the parent alone and the parent decides when the
+server stops (after it has saved what the server holds). Its stdin is a pipe
+from the parent: when that pipe closes, whatever way the parent ended, the
+server stops too and is never left behind.
 """
 
 import json
 import os
 import sys
+import threading
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -24,12 +31,24 @@ def main() -> None:
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(host, port, app, threaded=False, processes=1)
     print(json.dumps({"host": host, "port": server.server_port}), flush=True)
+    if os.environ.get("LOCAL_S3_LIFELINE") == "1":
+        threading.Thread(target=stop_when_parent_goes, args=(server,), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def stop_when_parent_goes(server) -> None:
+    """Reads stdin until the parent closes it (or dies), then stops serving."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except OSError:
+        pass
+    server.shutdown()
 
 
 if __name__ == "__main__":
