@@ -303,6 +303,9 @@ export class DatabaseObject {
         // Unless saved, the copy in memory now differs from the object: never reuse it.
         if (!saved) this.invalidate();
       }
+      // Not sent: no time was left for it.
+      if (failure instanceof StorageBusyError)
+        throw this.giveUp(unsettled, "no time was left to save", failure);
       if (!isWriteConflict(failure) && !isAmbiguous(failure)) {
         throw explainS3Error(failure, this.deps.target, "écrire") ?? failure;
       }
@@ -334,7 +337,11 @@ export class DatabaseObject {
           );
         }
         await this.deps.sleep(delay);
-        const now = await this.peek(seen, round);
+        const now = await this.peek(seen, round).catch((error: unknown) => {
+          throw error instanceof StorageBusyError
+            ? this.giveUp(unsettled, "S3 did not answer a look at the data object", error)
+            : error;
+        });
         if (now === seen) break;
         seen = now;
       }
@@ -518,19 +525,20 @@ export class DatabaseObject {
     command: string,
     call: (abortSignal: AbortSignal) => Promise<Output>,
   ) {
+    const allowedMs = round.deadline - this.retry.answerMs - this.deps.now();
+    if (allowedMs <= 0) {
+      // Not sent at all, so certainly not applied.
+      throw new StorageBusyError(`no time was left to call S3 (${command})`, 1);
+    }
     const started = performance.now();
     const controller = new AbortController();
-    const allowedMs = round.deadline - this.retry.answerMs - this.deps.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => {
-          const error = deadlineReached(command, allowedMs);
-          controller.abort(error);
-          reject(error);
-        },
-        Math.max(0, allowedMs),
-      );
+      timer = setTimeout(() => {
+        const error = deadlineReached(command, allowedMs);
+        controller.abort(error);
+        reject(error);
+      }, allowedMs);
     });
     try {
       // Raced as well as aborted: the answer is due at the deadline even if a
@@ -592,7 +600,7 @@ function totalChanges(db: Database): number {
 /** What a call cut at the deadline looks like: like a timeout, no HTTP status. */
 function deadlineReached(command: string, allowedMs: number): Error {
   return Object.assign(
-    new Error(`${command} did not answer within the ${Math.max(0, Math.round(allowedMs))} ms left`),
+    new Error(`${command} did not answer within the ${Math.round(allowedMs)} ms left`),
     { name: "TimeoutError", $metadata: {} },
   );
 }
