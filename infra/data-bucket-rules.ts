@@ -20,7 +20,7 @@ export const CONDITIONAL_WRITES_SID = "RequireConditionalWritesOnTheDataObject";
 export function retentionRule(dataKey: string, noncurrentDays = DEFAULT_NONCURRENT_VERSION_DAYS) {
   return {
     ID: RETENTION_RULE_ID,
-    Status: "Enabled",
+    Status: "Enabled" as const,
     Filter: { Prefix: dataKey },
     NoncurrentVersionExpiration: { NoncurrentDays: noncurrentDays },
     // A delete marker with no version left behind it hides nothing any more.

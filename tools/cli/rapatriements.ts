@@ -15,9 +15,11 @@ import { listVersions, restoreVersion } from "./versions.ts";
 export const USAGE = `usage : npx rapatriements <commande>
 
   doctor                              vérifie la configuration, les identifiants, le bucket,
-                                      les permissions, le chiffrement et les données
+                                      les permissions, les réglages du bucket et les données
   import FICHIER [--force]            envoie un fichier SQLite ou JSON de rapatriements
                                       (--force : remplace les données existantes)
+  import s3://BUCKET/CLÉ              convertit sur place le fichier d'une ancienne application
+                                      à l'emplacement des données (l'original est gardé)
   export FICHIER [--format sqlite|json] [--force]
                                       télécharge les données actuelles
   versions                            liste les versions de l'objet de données

@@ -5,7 +5,12 @@
  * never lost: the restore stops and says so.
  */
 import { randomUUID } from "node:crypto";
-import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
 import { listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
@@ -15,46 +20,63 @@ import { recordCommit } from "../../lambda/storage/schema.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
 
-export async function listVersions(context: Context, io: Io): Promise<number> {
-  const { config, s3 } = context;
-  const rows: { id: string; date: Date | undefined; what: string; latest: boolean }[] = [];
+/** One version of the data object, or a delete marker. */
+export interface KeyVersion {
+  id: string;
+  date: Date | undefined;
+  /** Undefined for a delete marker. */
+  size: number | undefined;
+  latest: boolean;
+}
+
+/** Every version and delete marker of exactly `key`, newest first (needs s3:ListBucketVersions). */
+export async function listKeyVersions(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<KeyVersion[]> {
+  const rows: KeyVersion[] = [];
   let keyMarker: string | undefined;
   let versionMarker: string | undefined;
   do {
     const page = await s3.send(
       new ListObjectVersionsCommand({
-        Bucket: config.bucket,
-        Prefix: config.key,
+        Bucket: bucket,
+        Prefix: key,
         KeyMarker: keyMarker,
         VersionIdMarker: versionMarker,
       }),
     );
     for (const v of page.Versions ?? []) {
-      if (v.Key !== config.key) continue;
-      rows.push({
-        id: v.VersionId ?? "null",
-        date: v.LastModified,
-        what: formatBytes(v.Size ?? 0),
-        latest: v.IsLatest === true,
-      });
+      if (v.Key !== key) continue;
+      const row = { id: v.VersionId ?? "null", date: v.LastModified, latest: v.IsLatest === true };
+      rows.push({ ...row, size: v.Size ?? 0 });
     }
     for (const m of page.DeleteMarkers ?? []) {
-      if (m.Key !== config.key) continue;
+      if (m.Key !== key) continue;
       rows.push({
         id: m.VersionId ?? "null",
         date: m.LastModified,
-        what: "(suppression)",
+        size: undefined,
         latest: m.IsLatest === true,
       });
     }
     keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
     versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
   } while (keyMarker !== undefined);
+  return rows.sort((a, b) => (b.date?.getTime() ?? 0) - (a.date?.getTime() ?? 0));
+}
+
+export async function listVersions(context: Context, io: Io): Promise<number> {
+  const { config, s3 } = context;
+  const rows = (await listKeyVersions(s3, config.bucket, config.key)).map((row) => ({
+    ...row,
+    what: row.size === undefined ? "(suppression)" : formatBytes(row.size),
+  }));
   if (rows.length === 0) {
     io.out(`aucune version de s3://${config.bucket}/${config.key}`);
     return 0;
   }
-  rows.sort((a, b) => (b.date?.getTime() ?? 0) - (a.date?.getTime() ?? 0));
   io.out(`versions de s3://${config.bucket}/${config.key}, la plus récente d'abord :`);
   for (const row of rows) {
     io.out(
