@@ -509,7 +509,7 @@ describe("import and export", () => {
   });
 
   test("import over existing data is refused without --force, and replaces with it", async () => {
-    const bucket = await createBucket(localS3Client());
+    const bucket = await versionedBucket();
     const first = jsonRecords(1000, "FIRST");
     expect((await cli(["import", writeJson(first)], envFor(bucket))).code).toBe(0);
     const before = await headOrAbsent(bucket);
@@ -649,7 +649,7 @@ describe("bad arguments", () => {
     ["an extra argument", ["versions", "extra"], "versions ne prend pas d'argument (reçu : extra)"],
     ["a second FILE", ["import", "a.db", "b.db"], "import attend FICHIER"],
     ["--force on doctor", ["doctor", "--force"], "--force ne s'applique pas à doctor"],
-    ["--yes on import", ["import", "a.db", "--yes"], "--yes ne s'applique pas à import"],
+    ["--yes on export", ["export", "a.db", "--yes"], "--yes ne s'applique pas à export"],
     ["an unknown option", ["doctor", "--verbose"], "--verbose"],
   ])("%s: exit 2 with the problem and the usage on err", async (_, argv, problem) => {
     const result = await cli(argv, env());

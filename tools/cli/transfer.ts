@@ -24,6 +24,7 @@ import { emptyReport } from "../../lambda/storage/database-object.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { createDatabase, recordCommit } from "../../lambda/storage/schema.ts";
 import { type RecordsFile, readRecordsBytes, readRecordsFile } from "../data/records-file.ts";
+import { versioningFix } from "./bucket-settings.ts";
 import { attempt, plural } from "./check.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
 
@@ -33,7 +34,7 @@ export async function importFile(
   context: Context,
   io: Io,
   file: string,
-  options: { force: boolean },
+  options: { force: boolean; yes?: boolean },
 ): Promise<number> {
   if (file.startsWith("s3://")) return importInPlace(context, io, file);
   const { config, store, sql } = context;
@@ -42,6 +43,7 @@ export async function importFile(
   const read = await readRecordsFile(file, sql);
   const apply = validated(context, io, read, file, { replace: options.force });
   if (apply === undefined) return 1;
+  if (options.force && !(await mayReplaceForGood(context, io, options.yes === true))) return 1;
   io.out(
     `validation : ${read.records.length} enregistrements valides ; envoi vers s3://${config.bucket}/${config.key}…`,
   );
@@ -50,7 +52,7 @@ export async function importFile(
     const result = await store.write(apply, { report });
     const put = report.s3Calls.filter((c) => c.command === "PutObject").at(-1);
     io.out(
-      `importé ${result.imported} rapatriements${result.replaced > 0 ? ` (remplacent les ${result.replaced} précédents)` : ""} en ${Math.round(performance.now() - started)} ms${put === undefined ? "" : ` (écriture conditionnelle : ${Math.round(put.ms)} ms)`}`,
+      `importé ${plural(result.imported, "rapatriement")}${result.replaced === 0 ? "" : result.replaced === 1 ? " (remplace l'unique précédent)" : ` (remplacent les ${result.replaced} précédents)`} en ${Math.round(performance.now() - started)} ms${put === undefined ? "" : ` (écriture conditionnelle : ${Math.round(put.ms)} ms)`}`,
     );
     return 0;
   } catch (error) {
@@ -62,6 +64,41 @@ export async function importFile(
     }
     throw error;
   }
+}
+
+/**
+ * `--force` replaces the current records. On a versioned bucket they stay an
+ * earlier version (restore brings them back); otherwise they would be gone for
+ * good, so the operator must say so: a question on a terminal, `--yes` in a
+ * script, else a refusal naming the two ways to keep them.
+ */
+async function mayReplaceForGood(context: Context, io: Io, yes: boolean): Promise<boolean> {
+  const { config, s3, store } = context;
+  const versioning = await attempt(() =>
+    s3.send(new GetBucketVersioningCommand({ Bucket: config.bucket })),
+  );
+  if (versioning.value?.Status === "Enabled") return true;
+  const existing = await store.read((db) => count(db));
+  if (existing === 0) return true;
+  const why = versioning.ok
+    ? "le bucket n'est pas versionné"
+    : "le versionnement du bucket n'a pas pu être lu (s3:GetBucketVersioning)";
+  const current =
+    existing === 1 ? "l'unique rapatriement actuel" : `les ${existing} rapatriements actuels`;
+  const loss = `--force remplacerait ${current} sans aucun moyen de ${existing === 1 ? "le" : "les"} restaurer (${why})`;
+  if (yes) {
+    io.out(`attention : ${loss} ; confirmé par --yes.`);
+    return true;
+  }
+  if (io.confirm !== undefined) {
+    if (await io.confirm(`${loss}. Remplacer quand même ?`)) return true;
+    io.out("abandon : rien n'a été modifié.");
+    return false;
+  }
+  io.err(
+    `refusé : ${loss}. Activez le versionnement (${versioningFix(config.bucket)}) ou exportez-les d'abord (npx rapatriements export sauvegarde.db), puis relancez ; --yes pour remplacer quand même.`,
+  );
+  return false;
 }
 
 /** Every record validated; undefined (the errors printed, nothing sent) when one is bad. */

@@ -12,12 +12,13 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
-import { listAll } from "../../lambda/rapatriements/repository.ts";
+import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { recordCommit } from "../../lambda/storage/schema.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
+import { plural } from "./check.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
 
 /** One version of the data object, or a delete marker. */
@@ -67,24 +68,52 @@ export async function listKeyVersions(
   return rows.sort((a, b) => (b.date?.getTime() ?? 0) - (a.date?.getTime() ?? 0));
 }
 
+/** Versions whose records are counted (each one is downloaded); older ones show their size only. */
+const COUNTED_VERSIONS = 20;
+
 export async function listVersions(context: Context, io: Io): Promise<number> {
   const { config, s3 } = context;
-  const rows = (await listKeyVersions(s3, config.bucket, config.key)).map((row) => ({
-    ...row,
-    what: row.size === undefined ? "(suppression)" : formatBytes(row.size),
-  }));
-  if (rows.length === 0) {
+  const versions = await listKeyVersions(s3, config.bucket, config.key);
+  if (versions.length === 0) {
     io.out(`aucune version de s3://${config.bucket}/${config.key}`);
     return 0;
   }
   io.out(`versions de s3://${config.bucket}/${config.key}, la plus récente d'abord :`);
-  for (const row of rows) {
+  let counted = 0;
+  for (const version of versions) {
+    let what = "(suppression)";
+    if (version.size !== undefined) {
+      counted += 1;
+      const records = counted <= COUNTED_VERSIONS ? await recordsIn(context, version.id) : "";
+      what = `${formatBytes(version.size).padStart(10)}  ${records}`;
+    }
     io.out(
-      `  ${row.id.padEnd(36)}  ${row.date?.toISOString() ?? "?".padEnd(24)}  ${row.what.padStart(10)}${row.latest ? "  ← actuelle" : ""}`,
+      `  ${version.id.padEnd(36)}  ${version.date?.toISOString() ?? "?".padEnd(24)}  ${what}${version.latest ? "  ← actuelle" : ""}`,
     );
+  }
+  if (counted > COUNTED_VERSIONS) {
+    io.out(`(rapatriements comptés pour les ${COUNTED_VERSIONS} versions les plus récentes)`);
   }
   io.out("restaurer une version : npx rapatriements restore VERSION_ID");
   return 0;
+}
+
+/** "12 rapatriements", or why that version could not be read, so an operator can pick one. */
+async function recordsIn({ config, s3, sql }: Context, versionId: string): Promise<string> {
+  try {
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: config.bucket, Key: config.key, VersionId: versionId }),
+    );
+    const bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+    const db = codecFor(config.strategy).decode(bytes, sql, rapatriementsSchema);
+    try {
+      return plural(count(db), "rapatriement");
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    return `illisible (${(error as { code?: string; name?: string }).code ?? (error as Error).name})`;
+  }
 }
 
 export async function restoreVersion(
@@ -193,14 +222,17 @@ export async function restoreVersion(
 function differences(current: Rapatriement[], target: Rapatriement[]): [string, string[]][] {
   const now = new Map(current.map((r) => [r.id, r]));
   const then = new Map(target.map((r) => [r.id, r]));
-  const back = target.filter((r) => !now.has(r.id)).map((r) => r.reference);
-  const gone = current.filter((r) => !then.has(r.id)).map((r) => r.reference);
+  // By id, named with the reference: a record deleted then re-created under the
+  // same reference is two records, one going away and one coming back.
+  const label = (r: Rapatriement) => `${r.reference} [${r.id}]`;
+  const back = target.filter((r) => !now.has(r.id)).map(label);
+  const gone = current.filter((r) => !then.has(r.id)).map(label);
   const changed = target
     .filter((r) => {
       const n = now.get(r.id);
       return n !== undefined && JSON.stringify(n) !== JSON.stringify(r);
     })
-    .map((r) => `${r.reference} (v${now.get(r.id)?.version} → v${r.version})`);
+    .map((r) => `${label(r)} (v${now.get(r.id)?.version} → v${r.version})`);
   return [
     ["reviennent", back],
     ["disparaissent", gone],
