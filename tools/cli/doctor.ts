@@ -16,8 +16,15 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { Config } from "../../lambda/config.ts";
-import { ValueError } from "../../lambda/errors.ts";
+import {
+  type Config,
+  configProblems,
+  type Environment,
+  loadConfig,
+  nearMisses,
+  readEnvironment,
+} from "../../lambda/config.ts";
+import { MissingVariableError, ValueError } from "../../lambda/errors.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import {
   checkBucketPolicy,
@@ -26,7 +33,7 @@ import {
   checkVersioning,
 } from "./bucket-settings.ts";
 import { attempt, type Check, LEVEL_LABELS, plural } from "./check.ts";
-import { type CliEnvironment, type Io, readConfig } from "./context.ts";
+import type { CliEnvironment, Io } from "./context.ts";
 import { checkData } from "./data-check.ts";
 
 const GUIDE = "docs/configuration-s3.md";
@@ -61,21 +68,8 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
     return failed === 0 ? 0 : 1;
   };
 
-  let config: Config;
-  try {
-    config = readConfig(env);
-  } catch (error) {
-    report({
-      name: "configuration",
-      level: "fail",
-      detail: String(error),
-      fix:
-        error instanceof ValueError
-          ? "Vérifiez que les variables AWS_REGION et S3_RAPPATRIMENT_FILE_PATH (et S3_BUCKET_NAME avec un chemin relatif) sont définies dans l'environnement ou dans le fichier .env à la racine du projet."
-          : undefined,
-    });
-    return done();
-  }
+  const config = checkConfiguration(env, report);
+  if (config === undefined) return done();
   const { bucket, key, region } = config;
   report({
     name: "configuration",
@@ -171,6 +165,64 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   report(await checkBucketPolicy(s3, location));
   report(await checkData(s3, config, versioning.enabled));
   return done();
+}
+
+/**
+ * Every configuration problem at once, each with the fix that fits it, and
+ * the misspelt names of optional variables (silently ignored otherwise).
+ * Undefined when the configuration does not load.
+ */
+function checkConfiguration(env: CliEnvironment, report: (check: Check) => void) {
+  let variables: Environment;
+  try {
+    variables = readEnvironment(env.processEnv, env.cwd);
+  } catch (error) {
+    report({ name: "configuration", level: "fail", detail: String(error), fix: configFix(error) });
+    return undefined;
+  }
+  const problems = configProblems(variables, env.processEnv);
+  for (const problem of problems) {
+    report({
+      name: "configuration",
+      level: "fail",
+      detail: String(problem),
+      fix: configFix(problem),
+    });
+  }
+  const named = new Set(
+    problems.map((p) => (p instanceof MissingVariableError ? p.nearMiss : undefined)),
+  );
+  for (const { given, meant } of nearMisses(variables)) {
+    if (named.has(given)) continue;
+    report({
+      name: "configuration",
+      level: "warn",
+      detail: `${given} est définie mais ignorée : vouliez-vous dire ${meant} ?`,
+      fix: `Renommez ${given} en ${meant} (dans l'environnement ou le fichier .env à la racine du projet).`,
+    });
+  }
+  return problems.length > 0 ? undefined : loadConfig(variables, env.processEnv);
+}
+
+const WHERE = "dans l'environnement ou dans le fichier .env à la racine du projet";
+
+function configFix(error: unknown): string | undefined {
+  if (error instanceof MissingVariableError) {
+    const { variable, nearMiss } = error;
+    if (nearMiss !== undefined) return `Renommez ${nearMiss} en ${variable} (${WHERE}).`;
+    if (variable === "S3_BUCKET_NAME") {
+      return `S3_RAPPATRIMENT_FILE_PATH est un chemin relatif : définissez S3_BUCKET_NAME ${WHERE}, ou donnez un chemin complet s3://bucket/clé.`;
+    }
+    const example =
+      variable === "AWS_REGION"
+        ? "AWS_REGION=eu-west-1"
+        : "S3_RAPPATRIMENT_FILE_PATH=s3://interflow-rappatriements/rapatriements/rapatriements.db";
+    return `Définissez ${variable} ${WHERE} (exemple : ${example}).`;
+  }
+  if (error instanceof ValueError) {
+    return `Corrigez la valeur : le message nomme la variable et la valeur reçue (voir ${GUIDE}, « Erreur de configuration invalide »).`;
+  }
+  return undefined;
 }
 
 async function checkBucket(s3: S3Client, config: Config): Promise<Check> {
