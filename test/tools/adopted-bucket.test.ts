@@ -495,6 +495,9 @@ describe("doctor with IAM enforced", () => {
     await Promise.all(servers.map((s) => s.server.stop()));
   });
 
+  // The local server authorizes GetBucketEncryption as s3:ListBucket (AWS asks
+  // for s3:GetEncryptionConfiguration), so here the encryption line is read;
+  // the three others ask for the same permissions as on AWS.
   test("with the guide's four permissions only, the settings it may not read are 'not verifiable', not failures", async () => {
     const result = await doctorAs(guideActions);
     expect(result.code).toBe(0);
