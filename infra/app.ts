@@ -4,8 +4,13 @@
  */
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
-import { RapatriementsStack, type RapatriementsStackProps } from "./rapatriements-stack.ts";
+import { loadConfig, STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
+import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
+import {
+  dataKey,
+  RapatriementsStack,
+  type RapatriementsStackProps,
+} from "./rapatriements-stack.ts";
 
 export function stackProps(app: App): RapatriementsStackProps {
   const text = (name: string): string | undefined => {
@@ -21,9 +26,21 @@ export function stackProps(app: App): RapatriementsStackProps {
     }
     return parsed;
   };
-  const strategy = text("storageStrategy") ?? "sqlite";
-  if (!STORAGE_STRATEGIES.includes(strategy as StorageStrategy)) {
-    throw new Error(`context storageStrategy must be sqlite or json (got "${strategy}")`);
+  const existingBucketName = text("existingBucketName");
+  const bucketName = text("bucketName");
+  if (existingBucketName !== undefined && bucketName !== undefined) {
+    throw new Error(
+      "context bucketName (a bucket the stack creates) and existingBucketName (a bucket it adopts) exclude each other: give one",
+    );
+  }
+  const { strategy, key } = dataLocation(
+    existingBucketName ?? bucketName,
+    text("dataKey"),
+    text("storageStrategy"),
+  );
+  const days = number("noncurrentVersionDays", DEFAULT_NONCURRENT_VERSION_DAYS);
+  if (!Number.isInteger(days)) {
+    throw new Error(`context noncurrentVersionDays must be a whole number of days (got "${days}")`);
   }
   const issuer = text("jwtIssuer");
   const audience = text("jwtAudience");
@@ -31,17 +48,70 @@ export function stackProps(app: App): RapatriementsStackProps {
     throw new Error("context jwtIssuer and jwtAudience go together: give both, or neither for IAM");
   }
   const props: RapatriementsStackProps = {
-    storageStrategy: strategy as StorageStrategy,
+    storageStrategy: strategy,
+    dataKey: key,
+    noncurrentVersionDays: days,
     throttleRateLimit: number("throttleRateLimit", 50),
     throttleBurstLimit: number("throttleBurstLimit", 100),
   };
-  const bucketName = text("bucketName");
   if (bucketName !== undefined) props.bucketName = bucketName;
+  if (existingBucketName !== undefined) props.existingBucketName = existingBucketName;
   if (issuer !== undefined && audience !== undefined) {
     props.jwtIssuer = issuer;
     props.jwtAudience = audience.split(",").map((a) => a.trim());
   }
   return props;
+}
+
+/**
+ * The data object's key and format, checked by the same rules as the
+ * functions' configuration (so a deployment cannot give them a path they would
+ * refuse at start): the key's extension gives the format when
+ * `storageStrategy` is not set, and a key that says the other format is refused.
+ */
+function dataLocation(
+  bucket: string | undefined,
+  keyText: string | undefined,
+  strategyText: string | undefined,
+): { strategy: StorageStrategy; key: string } {
+  if (strategyText !== undefined && !STORAGE_STRATEGIES.includes(strategyText as StorageStrategy)) {
+    throw new Error(`context storageStrategy must be sqlite or json (got "${strategyText}")`);
+  }
+  const given = strategyText as StorageStrategy | undefined;
+  const key = keyText ?? dataKey(given ?? "sqlite");
+  const strategy = checkLocation(bucket ?? "generated-by-cloudformation", key, given);
+  const says: StorageStrategy | undefined = /\.json$/i.test(key)
+    ? "json"
+    : /\.(db|sqlite3?)$/i.test(key)
+      ? "sqlite"
+      : undefined;
+  if (says !== undefined && says !== strategy) {
+    throw new Error(
+      `context dataKey "${key}" names a ${says} file but storageStrategy is ${strategy}: drop storageStrategy (the key decides) or fix one of them`,
+    );
+  }
+  return { strategy, key };
+}
+
+function checkLocation(
+  bucket: string,
+  key: string,
+  strategy: StorageStrategy | undefined,
+): StorageStrategy {
+  try {
+    return loadConfig(
+      {
+        AWS_REGION: "eu-west-1",
+        S3_RAPPATRIMENT_FILE_PATH: `s3://${bucket}/${key}`,
+        STORAGE_STRATEGY: strategy,
+      },
+      {},
+    ).strategy;
+  } catch (error) {
+    throw new Error(
+      `context bucket name or dataKey: ${(error as Error).message.replace("S3_RAPPATRIMENT_FILE_PATH", "s3://bucket/dataKey")}`,
+    );
+  }
 }
 
 export function buildApp(app: App = new App()): { app: App; stack: RapatriementsStack } {

@@ -5,6 +5,7 @@
  * per route, and the HTTP API with authorization on every route.
  */
 import {
+  Annotations,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -27,7 +28,13 @@ import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectOwnership,
+} from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import type { StorageStrategy } from "../lambda/config.ts";
@@ -37,11 +44,26 @@ import {
   COMMANDS_MODULE,
   HTTP_ROUTES,
 } from "../lambda/handlers/routes.ts";
+import {
+  ABORT_INCOMPLETE_UPLOAD_DAYS,
+  CONDITIONAL_WRITES_CONDITION,
+  CONDITIONAL_WRITES_SID,
+  RETENTION_RULE_ID,
+} from "./data-bucket-rules.ts";
 import { RapatriementsFunction } from "./rapatriements-function.ts";
 
 export interface RapatriementsStackProps extends StackProps {
   /** A fixed bucket name; default: one CloudFormation generates. */
   bucketName?: string;
+  /**
+   * Adopt this existing bucket instead of creating one. The stack cannot set
+   * an adopted bucket's own settings: it says so at synth, and `doctor` checks them.
+   */
+  existingBucketName?: string;
+  /** The data object's key in the bucket; default `dataKey(storageStrategy)`. */
+  dataKey?: string;
+  /** Days an earlier version of the data object stays restorable (the lifecycle rule). */
+  noncurrentVersionDays: number;
   storageStrategy: StorageStrategy;
   /** Both given: a JWT authorizer on every route. Otherwise IAM (SigV4) on every route. */
   jwtIssuer?: string;
@@ -60,7 +82,10 @@ export function dataKey(strategy: StorageStrategy): string {
 }
 
 export class RapatriementsStack extends Stack {
-  readonly bucket: Bucket;
+  readonly bucket: IBucket;
+  /** Set when the stack created the bucket; undefined for an adopted bucket. */
+  readonly ownBucket: Bucket | undefined;
+  readonly dataKey: string;
   readonly dataPolicy: ManagedPolicy;
   readonly api: HttpApi;
   readonly functions: RapatriementsFunction[] = [];
@@ -68,29 +93,20 @@ export class RapatriementsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RapatriementsStackProps) {
     super(scope, id, props);
-    const key = dataKey(props.storageStrategy);
+    const key = props.dataKey ?? dataKey(props.storageStrategy);
+    this.dataKey = key;
 
-    this.bucket = new Bucket(this, "DataBucket", {
-      ...(props.bucketName === undefined ? {} : { bucketName: props.bucketName }),
-      encryption: BucketEncryption.S3_MANAGED,
-      versioned: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // A PUT of the data object without If-Match or If-None-Match could
-    // overwrite a write it never saw: refuse it, whoever sends it.
-    this.bucket.addToResourcePolicy(
-      new PolicyStatement({
-        sid: "RequireConditionalWritesOnTheDataObject",
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ["s3:PutObject"],
-        resources: [this.bucket.arnForObjects(key)],
-        conditions: { Null: { "s3:if-match": "true", "s3:if-none-match": "true" } },
-      }),
-    );
+    if (props.existingBucketName === undefined) {
+      this.ownBucket = this.createBucket(props, key);
+      this.bucket = this.ownBucket;
+    } else {
+      this.ownBucket = undefined;
+      this.bucket = Bucket.fromBucketName(this, "DataBucket", props.existingBucketName);
+      Annotations.of(this).addWarningV2(
+        "rapatriements:adopted-bucket",
+        adoptedBucketNote(props.existingBucketName, key, props.noncurrentVersionDays),
+      );
+    }
 
     // Exactly the operator guide's statement; not grantReadWrite, which grants more.
     this.dataPolicy = new ManagedPolicy(this, "DataAccessPolicy", {
@@ -190,6 +206,51 @@ export class RapatriementsStack extends Stack {
   }
 
   /**
+   * The data bucket: encrypted, versioned, private, TLS only, kept when the
+   * stack is deleted; earlier versions expire after the restore window.
+   */
+  private createBucket(props: RapatriementsStackProps, key: string): Bucket {
+    const bucket = new Bucket(this, "DataBucket", {
+      ...(props.bucketName === undefined ? {} : { bucketName: props.bucketName }),
+      encryption: BucketEncryption.S3_MANAGED,
+      versioned: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Every write keeps the previous object as a version: without this rule
+      // the bucket grows with traffic, forever. Same rule as `doctor` checks.
+      lifecycleRules: [
+        {
+          id: RETENTION_RULE_ID,
+          prefix: key,
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays),
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
+        },
+      ],
+    });
+    // A PUT of the data object without If-Match or If-None-Match could
+    // overwrite a write it never saw: refuse it, whoever sends it.
+    bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: CONDITIONAL_WRITES_SID,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["s3:PutObject"],
+        resources: [bucket.arnForObjects(key)],
+        conditions: CONDITIONAL_WRITES_CONDITION,
+      }),
+    );
+    Validations.of(bucket).acknowledge({
+      id: "AwsSolutions-S1",
+      reason:
+        "One object, written only by these functions; versioning keeps every version and CloudTrail data events can be enabled per account. Server access logs would need a second bucket this product does not otherwise need.",
+    });
+    return bucket;
+  }
+
+  /**
    * Commands from events: an EventBridge rule on the default bus feeds an
    * encrypted queue; its messages reach the commands function in batches, each
    * batch one transaction on the data object. A message that fails
@@ -237,13 +298,12 @@ export class RapatriementsStack extends Stack {
 
   /** cdk-nag's AwsSolutions findings that are choices, each acknowledged with its reason. */
   private acknowledgeNagFindings(): void {
-    Validations.of(this.bucket).acknowledge({
-      id: "AwsSolutions-S1",
-      reason:
-        "One object, written only by these functions; versioning keeps every version and CloudTrail data events can be enabled per account. Server access logs would need a second bucket this product does not otherwise need.",
-    });
+    const bucketArn =
+      this.ownBucket === undefined
+        ? `arn:<AWS::Partition>:s3:::${this.bucket.bucketName}`
+        : "<DataBucketE3889A50.Arn>";
     Validations.of(this.dataPolicy).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::<DataBucketE3889A50.Arn>/*]",
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
       reason:
         "The operator guide's documented policy: the data object's key is configuration, so the statement covers bucket/* as the guide says; no other bucket is reachable.",
     });
@@ -262,6 +322,19 @@ export class RapatriementsStack extends Stack {
       );
     }
   }
+}
+
+/** What the team must check on a bucket the stack adopts but cannot configure. */
+export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: number): string {
+  return [
+    `Adopted bucket ${bucket}: the stack neither creates nor changes it, so its own settings stay as they are.`,
+    `Check them (npx rapatriements doctor does, and prints the command that fixes each):`,
+    `default encryption (AES256);`,
+    `versioning Enabled (restore needs it);`,
+    `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, expired delete markers removed, incomplete uploads aborted);`,
+    `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,
+    `A data file an earlier application wrote at ${key} is refused by the functions until it is converted: npx rapatriements import s3://${bucket}/${key}.`,
+  ].join(" ");
 }
 
 function functionId(module: string): string {

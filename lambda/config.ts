@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import { ValueError } from "./errors.ts";
+import { MissingVariableError, ValueError } from "./errors.ts";
 
 export type StorageStrategy = "sqlite" | "json";
 
@@ -60,39 +60,130 @@ export function readEnvironment(
 }
 
 /**
- * Reads and checks the configuration; throws `ValueError` naming the variable.
+ * Reads and checks the configuration; throws `ValueError` naming the variable
+ * (the first problem, in the guide's order; `configProblems` lists them all).
  * `processEnv` tells which credentials the SDK's default chain already sees.
  */
 export function loadConfig(
   env: Environment = readEnvironment(),
   processEnv: Environment = process.env,
 ): Config {
-  const region = nonEmpty(env.AWS_REGION);
-  if (region === undefined) throw new ValueError("AWS_REGION est obligatoire");
-  if (!/^[a-z]{2,}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new ValueError(
-      `AWS_REGION n'est pas une région AWS valide (reçu : "${region}", exemple : eu-west-1)`,
-    );
-  }
+  const { config, problems } = evaluate(env, processEnv);
+  if (config === undefined) throw problems[0] ?? new ValueError("configuration invalide");
+  return config;
+}
 
-  const path = nonEmpty(env.S3_RAPPATRIMENT_FILE_PATH);
-  if (path === undefined) throw new ValueError("S3_RAPPATRIMENT_FILE_PATH est obligatoire");
-  const { bucket, key } = resolveLocation(path, nonEmpty(env.S3_BUCKET_NAME));
+/** Every problem of the configuration at once, in the guide's order (none: it loads). */
+export function configProblems(
+  env: Environment = readEnvironment(),
+  processEnv: Environment = process.env,
+): ValueError[] {
+  return evaluate(env, processEnv).problems;
+}
 
-  const config: Config = {
-    region,
-    bucket,
-    key,
-    strategy: resolveStrategy(nonEmpty(env.STORAGE_STRATEGY), key),
+function evaluate(
+  env: Environment,
+  processEnv: Environment,
+): { config?: Config; problems: ValueError[] } {
+  const problems: ValueError[] = [];
+  const check = <T>(step: () => T): T | undefined => {
+    try {
+      return step();
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+      problems.push(error);
+      return undefined;
+    }
   };
-  const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-  if (endpoint !== undefined) config.s3Endpoint = checkEndpoint(endpoint);
+  const region = check(() => checkRegion(env));
+  const location = check(() => {
+    const path = nonEmpty(env.S3_RAPPATRIMENT_FILE_PATH);
+    if (path === undefined) throw missing("S3_RAPPATRIMENT_FILE_PATH", env);
+    return resolveLocation(path, env);
+  });
+  const strategy = check(() =>
+    resolveStrategy(nonEmpty(env.STORAGE_STRATEGY), location?.key ?? ""),
+  );
+  const endpointText = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const endpoint =
+    endpointText === undefined ? undefined : check(() => checkEndpoint(endpointText));
+  if (
+    problems.length > 0 ||
+    region === undefined ||
+    location === undefined ||
+    strategy === undefined
+  ) {
+    return { problems };
+  }
+  const config: Config = { region, ...location, strategy };
+  if (endpoint !== undefined) config.s3Endpoint = endpoint;
   // Keys that came from `.env` only: the SDK's default chain cannot see them.
   if (nonEmpty(processEnv.AWS_ACCESS_KEY_ID) === undefined) {
     const credentials = explicitCredentials(env);
     if (credentials !== undefined) config.credentials = credentials;
   }
-  return config;
+  return { config, problems };
+}
+
+function checkRegion(env: Environment): string {
+  const region = nonEmpty(env.AWS_REGION);
+  if (region === undefined) throw missing("AWS_REGION", env);
+  if (!/^[a-z]{2,}(-[a-z]+)+-\d+$/.test(region)) {
+    throw new ValueError(
+      `AWS_REGION n'est pas une région AWS valide (reçu : "${region}", exemple : eu-west-1)`,
+    );
+  }
+  return region;
+}
+
+/** The variables of the contract, which a misspelt name would silently leave unset. */
+export const CONFIG_VARIABLES = [
+  "AWS_REGION",
+  "S3_RAPPATRIMENT_FILE_PATH",
+  "S3_BUCKET_NAME",
+  "STORAGE_STRATEGY",
+  "AWS_ENDPOINT_URL_S3",
+] as const;
+
+/**
+ * Variables set under a name close to one of the contract's that is not set
+ * (`S3_RAPATRIMENT_FILE_PATH`, the natural French spelling, for
+ * `S3_RAPPATRIMENT_FILE_PATH`): case aside, at most one edit per eight
+ * characters of the name, so `AWS_ENDPOINT_URL` (the SDK's own) is not one.
+ */
+export function nearMisses(env: Environment): { given: string; meant: string }[] {
+  const found: { given: string; meant: string }[] = [];
+  const set = Object.keys(env).filter((name) => nonEmpty(env[name]) !== undefined);
+  for (const meant of CONFIG_VARIABLES) {
+    if (nonEmpty(env[meant]) !== undefined) continue;
+    const allowed = Math.max(1, Math.floor(meant.length / 8));
+    const given = set.find(
+      (name) => name !== meant && editDistance(name.toUpperCase(), meant) <= allowed,
+    );
+    if (given !== undefined) found.push({ given, meant });
+  }
+  return found;
+}
+
+function missing(variable: string, env: Environment): MissingVariableError {
+  return new MissingVariableError(
+    variable,
+    nearMisses(env).find((miss) => miss.meant === variable)?.given,
+  );
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -100,7 +191,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed === undefined || trimmed === "" ? undefined : trimmed;
 }
 
-function resolveLocation(path: string, bucketName: string | undefined) {
+function resolveLocation(path: string, env: Environment) {
   if (path.startsWith("s3://")) {
     const rest = path.slice("s3://".length);
     const slash = rest.indexOf("/");
@@ -119,7 +210,8 @@ function resolveLocation(path: string, bucketName: string | undefined) {
       `S3_RAPPATRIMENT_FILE_PATH doit être un chemin s3://bucket/clé ou une clé relative (reçu : "${path}")`,
     );
   }
-  if (bucketName === undefined) throw new ValueError("S3_BUCKET_NAME est obligatoire");
+  const bucketName = nonEmpty(env.S3_BUCKET_NAME);
+  if (bucketName === undefined) throw missing("S3_BUCKET_NAME", env);
   checkBucketName(bucketName, "S3_BUCKET_NAME");
   return { bucket: bucketName, key: checkKey(path) };
 }

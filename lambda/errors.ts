@@ -41,6 +41,26 @@ export class ValueError extends AppError {
   readonly code = "CONFIGURATION_INVALID";
 }
 
+/**
+ * A required variable that is not set: the guide's exact message, and when a
+ * variable with a near-miss name is set (`S3_RAPATRIMENT_FILE_PATH`), that
+ * name, since a misspelling would otherwise go unnoticed.
+ */
+export class MissingVariableError extends ValueError {
+  readonly variable: string;
+  readonly nearMiss: string | undefined;
+
+  constructor(variable: string, nearMiss?: string) {
+    super(
+      nearMiss === undefined
+        ? `${variable} est obligatoire`
+        : `${variable} est obligatoire — ${nearMiss} est définie : vouliez-vous dire ${variable} ?`,
+    );
+    this.variable = variable;
+    this.nearMiss = nearMiss;
+  }
+}
+
 export class ValidationError extends AppError {
   override readonly name = "ValidationError";
   readonly status = 400;

@@ -14,14 +14,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createRapatriementHandler } from "../../lambda/handlers/create-rapatriement.ts";
-import { deleteRapatriementHandler } from "../../lambda/handlers/delete-rapatriement.ts";
-import type { HandlerDeps } from "../../lambda/handlers/dependencies.ts";
-import { getRapatriementHandler } from "../../lambda/handlers/get-rapatriement.ts";
-import { listRapatriementsHandler } from "../../lambda/handlers/list-rapatriements.ts";
-import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
-import { updateRapatriementHandler } from "../../lambda/handlers/update-rapatriement.ts";
-import { lambdaContext, matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
+import { apiOver } from "../support/api.ts";
 import { type IamServer, startIamServer } from "../support/iam-server.ts";
 import { newEngine, REGION } from "../support/local-s3.ts";
 import { type Json, synthesize } from "../support/synth.ts";
@@ -66,44 +59,7 @@ beforeAll(async () => {
 afterAll(() => iam?.server.stop());
 
 async function handlersFor(bucket: string) {
-  const { service, store } = await newEngine(
-    { bucket, key: KEY, strategy: "sqlite" },
-    { s3: user },
-  );
-  const deps: HandlerDeps = { dependencies: async () => ({ service, store }), log: () => {} };
-  const handlers = new Map([
-    ["create-rapatriement", createRapatriementHandler(deps)],
-    ["list-rapatriements", listRapatriementsHandler(deps)],
-    ["get-rapatriement", getRapatriementHandler(deps)],
-    ["update-rapatriement", updateRapatriementHandler(deps)],
-    ["delete-rapatriement", deleteRapatriementHandler(deps)],
-  ]);
-  return async (
-    method: string,
-    url: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => {
-    const match = matchRoute(HTTP_ROUTES, method, url.split("?")[0] ?? url);
-    const handler = match === undefined ? undefined : handlers.get(match.route.module);
-    if (match === undefined || handler === undefined) throw new Error(`no route ${method} ${url}`);
-    const event = toApiGatewayEvent(
-      {
-        method,
-        url,
-        headers: { "content-type": "application/json", ...headers },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      },
-      match.route,
-      match.pathParameters,
-    );
-    const result = await handler(event, lambdaContext("lp"));
-    return {
-      status: result.statusCode,
-      headers: result.headers ?? {},
-      json: result.body === undefined ? undefined : JSON.parse(result.body),
-    };
-  };
+  return apiOver(await newEngine({ bucket, key: KEY, strategy: "sqlite" }, { s3: user }));
 }
 
 describe("a user holding only the synthesized policy", () => {

@@ -4,7 +4,14 @@
  * functions' runtime and environment, authorization on every route, and
  * cdk-nag's AwsSolutions checks passing with every acknowledgment justified.
  */
+import { App } from "aws-cdk-lib";
 import { describe, expect, test } from "vitest";
+import { stackProps } from "../../infra/app.ts";
+import {
+  CONDITIONAL_WRITES_SID,
+  DEFAULT_NONCURRENT_VERSION_DAYS,
+  RETENTION_RULE_ID,
+} from "../../infra/data-bucket-rules.ts";
 import { MAX_RECEIVE_COUNT } from "../../infra/rapatriements-stack.ts";
 import {
   COMMAND_DETAIL_TYPE,
@@ -96,6 +103,24 @@ describe("RapatriementsStack", () => {
     });
     expect(bucket.DeletionPolicy).toBe("Retain");
     expect(bucket.UpdateReplacePolicy).toBe("Retain");
+    expect(synthesized.warnings).toEqual([]);
+  });
+
+  test("a lifecycle rule on the data key: earlier versions expire after 30 days, lone delete markers and incomplete uploads go", () => {
+    const [, bucket] = only(template, "AWS::S3::Bucket");
+    expect(DEFAULT_NONCURRENT_VERSION_DAYS).toBe(30);
+    expect(bucket.Properties.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: RETENTION_RULE_ID,
+          Prefix: "rapatriements/rapatriements.db",
+          Status: "Enabled",
+          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          ExpiredObjectDeleteMarker: true,
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
+    });
   });
 
   test("the bucket policy refuses plain HTTP, and any PUT of the data object without a condition", () => {
@@ -111,7 +136,7 @@ describe("RapatriementsStack", () => {
           Resource: [BUCKET_ARN, BUCKET_OBJECTS],
         },
         {
-          Sid: "RequireConditionalWritesOnTheDataObject",
+          Sid: CONDITIONAL_WRITES_SID,
           Action: "s3:PutObject",
           Condition: { Null: { "s3:if-match": "true", "s3:if-none-match": "true" } },
           Effect: "Deny",
@@ -286,5 +311,109 @@ describe("RapatriementsStack with CDK context", () => {
       ThrottlingBurstLimit: 40,
     });
     expect(custom.nag.success).toBe(true);
+  });
+});
+
+/** A CloudFormation value with the partition written in, as an ARN reads once deployed. */
+function resolved(value: Json): Json {
+  if (Array.isArray(value)) return value.map(resolved);
+  if (value !== null && typeof value === "object") {
+    if ("Ref" in value && value.Ref === "AWS::Partition") return "aws";
+    if ("Fn::Join" in value) return value["Fn::Join"][1].map(resolved).join(value["Fn::Join"][0]);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v)]));
+  }
+  return value;
+}
+
+describe("RapatriementsStack adopting an existing bucket (existingBucketName + dataKey)", () => {
+  // The operator guide's second example: a relative JSON path in interflow-rappatriements.
+  const adopted = synthesize({
+    existingBucketName: "interflow-rappatriements",
+    dataKey: "rappatriements/rappatriements.json",
+    noncurrentVersionDays: "45",
+  });
+
+  test("no bucket and no bucket policy are created: the team's bucket is left as it is", () => {
+    expect(resources(adopted.template, "AWS::S3::Bucket")).toEqual([]);
+    expect(resources(adopted.template, "AWS::S3::BucketPolicy")).toEqual([]);
+  });
+
+  test("the policy is the guide's four actions on that bucket and bucket/*, nothing else", () => {
+    const [, policy] = only(adopted.template, "AWS::IAM::ManagedPolicy");
+    expect(resolved(policy.Properties.PolicyDocument.Statement)).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+        Resource: [
+          "arn:aws:s3:::interflow-rappatriements",
+          "arn:aws:s3:::interflow-rappatriements/*",
+        ],
+      },
+    ]);
+  });
+
+  test("every function reads s3://<bucket>/<dataKey>, in the format its extension names; the output says so", () => {
+    const functions = resources(adopted.template, "AWS::Lambda::Function");
+    expect(functions).toHaveLength(HTTP_ROUTES.length + 1);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Environment.Variables, id).toEqual({
+        S3_RAPPATRIMENT_FILE_PATH:
+          "s3://interflow-rappatriements/rappatriements/rappatriements.json",
+        STORAGE_STRATEGY: "json",
+        NODE_OPTIONS: "--enable-source-maps",
+      });
+    }
+    expect(adopted.template.Outputs.DataObject.Value).toBe(
+      "s3://interflow-rappatriements/rappatriements/rappatriements.json",
+    );
+  });
+
+  test("the synth note names what the team must check on the adopted bucket, and the import", () => {
+    expect(adopted.warnings).toHaveLength(1);
+    const [note] = adopted.warnings;
+    for (const expected of [
+      "interflow-rappatriements",
+      "default encryption",
+      "versioning",
+      `lifecycle rule ${RETENTION_RULE_ID}`,
+      "45 days",
+      CONDITIONAL_WRITES_SID,
+      "npx rapatriements doctor",
+      "npx rapatriements import s3://interflow-rappatriements/rappatriements/rappatriements.json",
+    ]) {
+      expect(note).toContain(expected);
+    }
+  });
+
+  test("cdk-nag's AwsSolutions checks still pass", () => {
+    expect(adopted.nag.violations).toEqual([]);
+    expect(adopted.nag.success).toBe(true);
+  });
+});
+
+describe("RapatriementsStack context checks", () => {
+  const props = (context: Record<string, string>) =>
+    stackProps(new App({ context: { ...context } }));
+
+  test("the guide's first example: a SQLite file at the bucket's root", () => {
+    expect(
+      props({ existingBucketName: "foxon-mane-interflow", dataKey: "rappatriments.db" }),
+    ).toMatchObject({
+      existingBucketName: "foxon-mane-interflow",
+      dataKey: "rappatriments.db",
+      storageStrategy: "sqlite",
+      noncurrentVersionDays: 30,
+    });
+  });
+
+  test.each([
+    [{ existingBucketName: "a-bucket", bucketName: "b-bucket" }, "exclude each other"],
+    [{ dataKey: "data.json", storageStrategy: "sqlite" }, "names a json file"],
+    [{ dataKey: "/rooted.db" }, "ne doit pas commencer"],
+    [{ existingBucketName: "Not_A_Bucket" }, "nom de bucket invalide"],
+    [{ noncurrentVersionDays: "0" }, "positive number"],
+    [{ noncurrentVersionDays: "1.5" }, "whole number"],
+  ])("%j is refused at synth, saying why", (context, why) => {
+    expect(() => props(context)).toThrow(why);
   });
 });

@@ -15,6 +15,8 @@ export type Json = any;
 export interface Synthesized {
   outdir: string;
   template: Json;
+  /** The warnings the CDK CLI prints at synth, as the team deploying reads them. */
+  warnings: string[];
   /** The cdk-nag report over the whole app. */
   nag: ReturnType<AwsSolutionsChecks["validateScope"]>;
   /** Logical ids of the Lambda functions, by the handler module they bundle. */
@@ -27,7 +29,11 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), "rapatriements-cdk-"));
   const { app, stack } = buildApp(new App({ outdir, context }));
   const assembly = app.synth();
-  const template = assembly.getStackByName(stack.stackName).template;
+  const artifact = assembly.getStackByName(stack.stackName);
+  const template = artifact.template;
+  const warnings = artifact.messages
+    .filter((m) => m.level === "warning")
+    .map((m) => String(m.entry.data));
   const nag = new AwsSolutionsChecks(app).validateScope(app);
   const functionsByModule = new Map<string, string>();
   for (const fn of stack.functions) {
@@ -36,6 +42,7 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
   return {
     outdir,
     template,
+    warnings,
     nag,
     functionsByModule,
     assetDir(logicalId) {

@@ -10,8 +10,7 @@
  * same object, so each test also puts the keys it uses into process.env.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -19,16 +18,23 @@ import {
   HeadObjectCommand,
   PutBucketVersioningCommand,
 } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
-import type { CliEnvironment, Io } from "../../tools/cli/context.ts";
-import { main } from "../../tools/cli/rapatriements.ts";
+import type { CliEnvironment } from "../../tools/cli/context.ts";
 import { readRecordsFile } from "../../tools/data/records-file.ts";
+import {
+  actAsOperator,
+  checkNamed,
+  checksOf,
+  cli,
+  freshDir,
+  operatorEnv,
+  type Variables,
+} from "../support/cli-run.ts";
 import { type IamServer, startIamServer } from "../support/iam-server.ts";
 import {
   createBucket,
   etagOf,
-  localEndpoint,
   localS3Client,
   newEngine,
   REGION,
@@ -36,6 +42,7 @@ import {
   type Target,
   uniqueBucketName,
 } from "../support/local-s3.ts";
+import { configureBucket } from "../support/stack-bucket.ts";
 
 const run = promisify(execFile);
 const SQLITE3 = "/usr/bin/sqlite3";
@@ -50,117 +57,26 @@ const CHECKS = [
   "permission liste",
   "permission suppression",
   "chiffrement",
+  "versionnement",
+  "cycle de vie",
+  "politique du bucket",
   "données",
 ];
 
-const scratchDirs: string[] = [];
 let SQL: SqlJsStatic;
 
 beforeAll(async () => {
   SQL = await loadSqlJs();
 });
 
-afterAll(() => {
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
-  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
-  vi.stubEnv("AWS_SESSION_TOKEN", undefined);
-  vi.stubEnv("AWS_PROFILE", undefined);
-});
-
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+actAsOperator();
 
 // ---------------------------------------------------------------------------
 // Harness
 
-function freshDir(prefix = "rapatriements-cli-"): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-}
-
-type Variables = Record<string, string | undefined>;
-
 /** The environment of an operator whose data is s3://bucket/KEY on the local server. */
 function envFor(bucket: string, overrides: Variables = {}, cwd = freshDir()): CliEnvironment {
-  const variables: Variables = {
-    AWS_ENDPOINT_URL_S3: localEndpoint(),
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_REGION: REGION,
-    S3_RAPPATRIMENT_FILE_PATH: `s3://${bucket}/${KEY}`,
-    ...overrides,
-  };
-  const processEnv: Record<string, string> = {};
-  for (const [name, value] of Object.entries(variables)) {
-    if (value !== undefined) processEnv[name] = value;
-  }
-  return { processEnv, cwd };
-}
-
-interface Outcome {
-  code: number;
-  out: string;
-  err: string;
-  outLines: string[];
-}
-
-async function cli(
-  argv: string[],
-  env: CliEnvironment,
-  confirm?: (question: string) => Promise<boolean>,
-): Promise<Outcome> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (line) => {
-      out.push(...line.split("\n"));
-    },
-    err: (line) => {
-      err.push(...line.split("\n"));
-    },
-  };
-  if (confirm !== undefined) io.confirm = confirm;
-  const code = await main(argv, env, io);
-  return { code, out: out.join("\n"), err: err.join("\n"), outLines: out };
-}
-
-interface CheckLine {
-  ok: boolean;
-  name: string;
-  detail: string;
-  fix?: string;
-}
-
-/** The doctor's report: one `OK`/`ÉCHEC` line per check, then its fix on the next line. */
-function checksOf(lines: string[]): CheckLine[] {
-  const checks: CheckLine[] = [];
-  for (const line of lines) {
-    const check = /^(OK {3}|ÉCHEC) (.{24}) (.*)$/u.exec(line);
-    if (check !== null) {
-      checks.push({
-        ok: check[1] === "OK   ",
-        name: (check[2] ?? "").trimEnd(),
-        detail: check[3] ?? "",
-      });
-      continue;
-    }
-    const fix = /^\s+→ (.*)$/u.exec(line);
-    const last = checks.at(-1);
-    if (fix !== null && last !== undefined) last.fix = fix[1];
-  }
-  return checks;
-}
-
-function checkNamed(checks: CheckLine[], name: string): CheckLine {
-  const check = checks.find((c) => c.name === name);
-  if (check === undefined) throw new Error(`no check "${name}" in ${JSON.stringify(checks)}`);
-  return check;
+  return operatorEnv(bucket, KEY, overrides, cwd);
 }
 
 function targetOf(bucket: string): Target {
@@ -255,8 +171,9 @@ function writeJson(records: unknown): string {
 // ---------------------------------------------------------------------------
 
 describe("doctor", () => {
-  test("every check passes on a good set-up, one line per check", async () => {
+  test("every check passes on a bucket set up as the stack sets its own, one line per check", async () => {
     const bucket = await createBucket(localS3Client());
+    await configureBucket(localS3Client(), bucket, KEY);
     const result = await cli(["doctor"], envFor(bucket));
     expect(result.err).toBe("");
     expect(result.code).toBe(0);
@@ -592,7 +509,7 @@ describe("import and export", () => {
   });
 
   test("import over existing data is refused without --force, and replaces with it", async () => {
-    const bucket = await createBucket(localS3Client());
+    const bucket = await versionedBucket();
     const first = jsonRecords(1000, "FIRST");
     expect((await cli(["import", writeJson(first)], envFor(bucket))).code).toBe(0);
     const before = await headOrAbsent(bucket);
@@ -732,7 +649,7 @@ describe("bad arguments", () => {
     ["an extra argument", ["versions", "extra"], "versions ne prend pas d'argument (reçu : extra)"],
     ["a second FILE", ["import", "a.db", "b.db"], "import attend FICHIER"],
     ["--force on doctor", ["doctor", "--force"], "--force ne s'applique pas à doctor"],
-    ["--yes on import", ["import", "a.db", "--yes"], "--yes ne s'applique pas à import"],
+    ["--yes on export", ["export", "a.db", "--yes"], "--yes ne s'applique pas à export"],
     ["an unknown option", ["doctor", "--verbose"], "--verbose"],
   ])("%s: exit 2 with the problem and the usage on err", async (_, argv, problem) => {
     const result = await cli(argv, env());

@@ -1,36 +1,40 @@
 /**
  * Operators' CLI: `rapatriements doctor` runs the operator guide's
  * troubleshooting in order — configuration, credentials, bucket and region,
- * each documented permission, encryption, the data object — one line per
- * check with the fix to apply. Exit code 0 only when every check passes.
+ * each documented permission, the bucket's own settings (encryption,
+ * versioning, lifecycle rule, bucket policy), the data object — one line per
+ * check with the fix to apply. Exit code 0 when nothing failed: a warning (a
+ * missing protection) or a check doctor was not allowed to make is reported,
+ * not failed.
  */
 import { randomUUID } from "node:crypto";
 import {
   DeleteObjectCommand,
-  GetBucketEncryptionCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { Config } from "../../lambda/config.ts";
-import { ValueError } from "../../lambda/errors.ts";
-import { count } from "../../lambda/rapatriements/repository.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import {
+  type Config,
+  configProblems,
+  type Environment,
+  loadConfig,
+  nearMisses,
+  readEnvironment,
+} from "../../lambda/config.ts";
+import { MissingVariableError, ValueError } from "../../lambda/errors.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
-import { httpStatusOf } from "../../lambda/storage/s3-errors.ts";
-import { readPragma } from "../../lambda/storage/schema.ts";
-import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
-import { type CliEnvironment, formatBytes, type Io, readConfig } from "./context.ts";
-
-interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  fix?: string;
-}
+import {
+  checkBucketPolicy,
+  checkEncryption,
+  checkLifecycle,
+  checkVersioning,
+} from "./bucket-settings.ts";
+import { attempt, type Check, LEVEL_LABELS, plural } from "./check.ts";
+import type { CliEnvironment, Io } from "./context.ts";
+import { checkData } from "./data-check.ts";
 
 const GUIDE = "docs/configuration-s3.md";
 
@@ -38,38 +42,38 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   const checks: Check[] = [];
   const report = (check: Check) => {
     checks.push(check);
-    io.out(`${check.ok ? "OK   " : "ÉCHEC"} ${check.name.padEnd(24)} ${check.detail}`);
-    if (!check.ok && check.fix !== undefined) io.out(`      → ${check.fix}`);
+    io.out(`${LEVEL_LABELS[check.level].padEnd(10)} ${check.name.padEnd(24)} ${check.detail}`);
+    if (check.level !== "ok" && check.fix !== undefined) io.out(`           → ${check.fix}`);
   };
   const done = () => {
-    const failed = checks.filter((c) => !c.ok).length;
-    io.out(
-      failed === 0
-        ? `\nTout est en ordre (${checks.length} vérifications).`
-        : `\n${failed} vérification(s) en échec sur ${checks.length} : corrigez dans l'ordre, puis relancez npx rapatriements doctor (voir ${GUIDE}).`,
-    );
+    const counted = (level: Check["level"]) => checks.filter((c) => c.level === level).length;
+    const [failed, warned, unknown] = [counted("fail"), counted("warn"), counted("unknown")];
+    const others = [
+      ...(warned > 0 ? [plural(warned, "avertissement")] : []),
+      ...(unknown > 0
+        ? [plural(unknown, "vérification impossible", "vérifications impossibles")]
+        : []),
+    ].join(" et ");
+    if (failed > 0) {
+      io.out(
+        `\n${plural(failed, "vérification", "vérifications")} en échec sur ${checks.length}${others === "" ? "" : ` (et ${others})`} : corrigez dans l'ordre, puis relancez npx rapatriements doctor (voir ${GUIDE}).`,
+      );
+    } else if (others !== "") {
+      io.out(
+        `\nAucun échec sur ${plural(checks.length, "vérification", "vérifications")}, mais ${others} : appliquez les corrections indiquées (voir ${GUIDE}).`,
+      );
+    } else {
+      io.out(`\nTout est en ordre (${checks.length} vérifications).`);
+    }
     return failed === 0 ? 0 : 1;
   };
 
-  let config: Config;
-  try {
-    config = readConfig(env);
-  } catch (error) {
-    report({
-      name: "configuration",
-      ok: false,
-      detail: String(error),
-      fix:
-        error instanceof ValueError
-          ? "Vérifiez que les variables AWS_REGION et S3_RAPPATRIMENT_FILE_PATH (et S3_BUCKET_NAME avec un chemin relatif) sont définies dans l'environnement ou dans le fichier .env à la racine du projet."
-          : undefined,
-    });
-    return done();
-  }
+  const config = checkConfiguration(env, report);
+  if (config === undefined) return done();
   const { bucket, key, region } = config;
   report({
     name: "configuration",
-    ok: true,
+    level: "ok",
     detail: `AWS_REGION=${region}, s3://${bucket}/${key}, STORAGE_STRATEGY=${config.strategy}${config.s3Endpoint === undefined ? "" : `, AWS_ENDPOINT_URL_S3=${config.s3Endpoint}`}`,
   });
 
@@ -78,13 +82,13 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
     const credentials = await s3.config.credentials();
     report({
       name: "identifiants",
-      ok: true,
+      level: "ok",
       detail: `clé ${credentials.accessKeyId.slice(0, 4)}… (chaîne par défaut du SDK AWS)`,
     });
   } catch (error) {
     report({
       name: "identifiants",
-      ok: false,
+      level: "fail",
       detail: `NoCredentialsError: Unable to locate credentials (${(error as Error).message})`,
       fix: "Définissez AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY (environnement ou .env), ou un profil dans ~/.aws/credentials, ou exécutez avec un rôle IAM.",
     });
@@ -93,9 +97,11 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
 
   const bucketCheck = await checkBucket(s3, config);
   report(bucketCheck);
-  if (!bucketCheck.ok) return done();
+  if (bucketCheck.level !== "ok") return done();
 
-  const scratch = `${key.includes("/") ? key.slice(0, key.lastIndexOf("/") + 1) : ""}.doctor-${randomUUID()}`;
+  // Named after the data key, so the retention rule (on the key's prefix)
+  // also expires the version and delete marker each run leaves behind.
+  const scratch = `${key}.doctor-${randomUUID()}`;
   const arn = `arn:aws:s3:::${bucket}`;
   const permission = (action: string, resource: string) =>
     `Accordez ${action} sur ${resource} à l'utilisateur ou au rôle (politique du guide : s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket sur ${arn} et ${arn}/*).`;
@@ -113,7 +119,7 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   );
   report({
     name: "permission écriture",
-    ok: wrote.ok,
+    level: wrote.ok ? "ok" : "fail",
     detail: wrote.ok ? `s3:PutObject sur ${scratch}` : `${wrote.error} (s3:PutObject)`,
     fix: permission("s3:PutObject", `${arn}/*`),
   });
@@ -124,7 +130,7 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   const readOk = read.ok || read.status === 404;
   report({
     name: "permission lecture",
-    ok: readOk,
+    level: readOk ? "ok" : "fail",
     detail: readOk ? "s3:GetObject" : `${read.error} (s3:GetObject)`,
     fix: permission("s3:GetObject", `${arn}/*`),
   });
@@ -134,7 +140,7 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   );
   report({
     name: "permission liste",
-    ok: listed.ok,
+    level: listed.ok ? "ok" : "fail",
     detail: listed.ok ? "s3:ListBucket" : `${listed.error} (s3:ListBucket)`,
     fix: permission("s3:ListBucket", arn),
   });
@@ -144,21 +150,79 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   );
   report({
     name: "permission suppression",
-    ok: deleted.ok,
+    level: deleted.ok ? "ok" : "fail",
     detail: deleted.ok ? "s3:DeleteObject" : `${deleted.error} (s3:DeleteObject)`,
     fix: permission("s3:DeleteObject", `${arn}/*`),
   });
 
+  const location = { bucket, key };
   report(
-    await checkEncryption(
-      s3,
-      config,
-      wrote.ok ? read.value?.ServerSideEncryption : undefined,
-      wrote.ok,
-    ),
+    await checkEncryption(s3, location, wrote.ok ? read.value?.ServerSideEncryption : undefined),
   );
-  report(await checkData(s3, config));
+  const versioning = await checkVersioning(s3, location);
+  report(versioning.check);
+  report(await checkLifecycle(s3, location));
+  report(await checkBucketPolicy(s3, location));
+  report(await checkData(s3, config, versioning.enabled));
   return done();
+}
+
+/**
+ * Every configuration problem at once, each with the fix that fits it, and
+ * the misspelt names of optional variables (silently ignored otherwise).
+ * Undefined when the configuration does not load.
+ */
+function checkConfiguration(env: CliEnvironment, report: (check: Check) => void) {
+  let variables: Environment;
+  try {
+    variables = readEnvironment(env.processEnv, env.cwd);
+  } catch (error) {
+    report({ name: "configuration", level: "fail", detail: String(error), fix: configFix(error) });
+    return undefined;
+  }
+  const problems = configProblems(variables, env.processEnv);
+  for (const problem of problems) {
+    report({
+      name: "configuration",
+      level: "fail",
+      detail: String(problem),
+      fix: configFix(problem),
+    });
+  }
+  const named = new Set(
+    problems.map((p) => (p instanceof MissingVariableError ? p.nearMiss : undefined)),
+  );
+  for (const { given, meant } of nearMisses(variables)) {
+    if (named.has(given)) continue;
+    report({
+      name: "configuration",
+      level: "warn",
+      detail: `${given} est définie mais ignorée : vouliez-vous dire ${meant} ?`,
+      fix: `Renommez ${given} en ${meant} (dans l'environnement ou le fichier .env à la racine du projet).`,
+    });
+  }
+  return problems.length > 0 ? undefined : loadConfig(variables, env.processEnv);
+}
+
+const WHERE = "dans l'environnement ou dans le fichier .env à la racine du projet";
+
+function configFix(error: unknown): string | undefined {
+  if (error instanceof MissingVariableError) {
+    const { variable, nearMiss } = error;
+    if (nearMiss !== undefined) return `Renommez ${nearMiss} en ${variable} (${WHERE}).`;
+    if (variable === "S3_BUCKET_NAME") {
+      return `S3_RAPPATRIMENT_FILE_PATH est un chemin relatif : définissez S3_BUCKET_NAME ${WHERE}, ou donnez un chemin complet s3://bucket/clé.`;
+    }
+    const example =
+      variable === "AWS_REGION"
+        ? "AWS_REGION=eu-west-1"
+        : "S3_RAPPATRIMENT_FILE_PATH=s3://interflow-rappatriements/rapatriements/rapatriements.db";
+    return `Définissez ${variable} ${WHERE} (exemple : ${example}).`;
+  }
+  if (error instanceof ValueError) {
+    return `Corrigez la valeur : le message nomme la variable et la valeur reçue (voir ${GUIDE}, « Erreur de configuration invalide »).`;
+  }
+  return undefined;
 }
 
 async function checkBucket(s3: S3Client, config: Config): Promise<Check> {
@@ -168,13 +232,13 @@ async function checkBucket(s3: S3Client, config: Config): Promise<Check> {
   if (actual !== undefined && actual !== region) {
     return {
       name: "bucket et région",
-      ok: false,
+      level: "fail",
       detail: `IllegalLocationConstraintException : le bucket ${bucket} est dans la région ${actual}, pas dans AWS_REGION=${region}`,
       fix: `Mettez AWS_REGION=${actual}, ou indiquez un bucket de la région ${region}.`,
     };
   }
   if (head.ok) {
-    return { name: "bucket et région", ok: true, detail: `${bucket} existe, région ${region}` };
+    return { name: "bucket et région", level: "ok", detail: `${bucket} existe, région ${region}` };
   }
   if (head.status === 403) {
     // HeadBucket needs s3:ListBucket on AWS; some S3-compatible servers (moto)
@@ -185,7 +249,7 @@ async function checkBucket(s3: S3Client, config: Config): Promise<Check> {
     if (listed.ok) {
       return {
         name: "bucket et région",
-        ok: true,
+        level: "ok",
         detail: `${bucket} existe (région non confirmée : HeadBucket refusé, la liste est permise)`,
       };
     }
@@ -193,131 +257,18 @@ async function checkBucket(s3: S3Client, config: Config): Promise<Check> {
   if (head.status === 404) {
     return {
       name: "bucket et région",
-      ok: false,
+      level: "fail",
       detail: `le bucket ${bucket} n'existe pas`,
       fix: `Créez-le : aws s3 mb s3://${bucket} --region ${region} (la première écriture le crée aussi si l'utilisateur a s3:CreateBucket).`,
     };
   }
   return {
     name: "bucket et région",
-    ok: false,
+    level: "fail",
     detail: `${head.error} sur le bucket ${bucket}`,
     fix:
       head.status === 403
         ? `AccessDenied : accordez s3:ListBucket sur arn:aws:s3:::${bucket} (politique du guide).`
         : "Vérifiez AWS_REGION, AWS_ENDPOINT_URL_S3 et l'accès réseau à S3.",
   };
-}
-
-async function checkEncryption(
-  s3: S3Client,
-  config: Config,
-  scratchEncryption: string | undefined,
-  canWrite: boolean,
-): Promise<Check> {
-  const name = "chiffrement";
-  const rule = await attempt(() =>
-    s3.send(new GetBucketEncryptionCommand({ Bucket: config.bucket })),
-  );
-  const algorithm =
-    rule.value?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
-      ?.SSEAlgorithm;
-  const objectEncryption =
-    scratchEncryption ??
-    (await attempt(() => s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: config.key }))))
-      .value?.ServerSideEncryption;
-  if (algorithm !== undefined) {
-    return { name, ok: true, detail: `chiffrement par défaut du bucket : ${algorithm}` };
-  }
-  if (objectEncryption !== undefined) {
-    const why = rule.status === 403 ? "non lisible sans s3:GetEncryptionConfiguration" : "absent";
-    return {
-      name,
-      ok: true,
-      detail: `objets chiffrés (${objectEncryption}) ; chiffrement par défaut du bucket ${why}, chaque écriture demande AES256`,
-    };
-  }
-  if (!canWrite) {
-    return {
-      name,
-      ok: false,
-      detail: "non vérifiable : aucun objet n'a pu être écrit ni lu",
-      fix: "Corrigez d'abord la permission d'écriture, puis relancez.",
-    };
-  }
-  return {
-    name,
-    ok: false,
-    detail: "aucun chiffrement vérifiable (ni par défaut sur le bucket, ni sur un objet)",
-    fix: `Activez-le : aws s3api put-bucket-encryption --bucket ${config.bucket} --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'`,
-  };
-}
-
-async function checkData(s3: S3Client, config: Config): Promise<Check> {
-  const name = "données";
-  const got = await attempt(() =>
-    s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: config.key })),
-  );
-  if (!got.ok) {
-    if (got.status === 404) {
-      return {
-        name,
-        ok: true,
-        detail: "pas encore de données : l'objet sera créé à la première écriture",
-      };
-    }
-    return {
-      name,
-      ok: false,
-      detail: `${got.error} en lisant s3://${config.bucket}/${config.key}`,
-    };
-  }
-  const bytes = (await got.value?.Body?.transformToByteArray()) ?? new Uint8Array();
-  try {
-    const db = codecFor(config.strategy).decode(bytes, await loadSqlJs(), rapatriementsSchema);
-    const records = count(db);
-    const version = readPragma(db, "user_version");
-    db.close();
-    return {
-      name,
-      ok: true,
-      detail: `${records} rapatriements, ${config.strategy}, schéma ${version}, ${formatBytes(bytes.length)}`,
-    };
-  } catch (error) {
-    return {
-      name,
-      ok: false,
-      detail: `STORAGE_UNREADABLE : ${(error as Error).message}`,
-      fix: "Vérifiez STORAGE_STRATEGY (sqlite ou json) ; sinon listez les versions (npx rapatriements versions) et restaurez la dernière bonne (npx rapatriements restore VERSION_ID).",
-    };
-  }
-}
-
-interface Attempt<T> {
-  ok: boolean;
-  value?: T;
-  status?: number;
-  error?: string;
-  bucketRegion?: string;
-}
-
-async function attempt<T>(call: () => Promise<T>): Promise<Attempt<T>> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (error) {
-    const e = error as {
-      name?: string;
-      message?: string;
-      $response?: { headers?: Record<string, string> };
-    };
-    const result: Attempt<T> = {
-      ok: false,
-      error: `${e.name ?? "Error"}: ${e.message ?? String(error)}`,
-    };
-    const status = httpStatusOf(error);
-    if (status !== undefined) result.status = status;
-    const region = e.$response?.headers?.["x-amz-bucket-region"];
-    if (region !== undefined) result.bucketRegion = region;
-    return result;
-  }
 }

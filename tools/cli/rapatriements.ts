@@ -15,9 +15,12 @@ import { listVersions, restoreVersion } from "./versions.ts";
 export const USAGE = `usage : npx rapatriements <commande>
 
   doctor                              vérifie la configuration, les identifiants, le bucket,
-                                      les permissions, le chiffrement et les données
-  import FICHIER [--force]            envoie un fichier SQLite ou JSON de rapatriements
-                                      (--force : remplace les données existantes)
+                                      les permissions, les réglages du bucket et les données
+  import FICHIER [--force [--yes]]    envoie un fichier SQLite ou JSON de rapatriements
+                                      (--force : remplace les données existantes ; sur un
+                                      bucket non versionné, demande confirmation, ou --yes)
+  import s3://BUCKET/CLÉ              convertit sur place le fichier d'une ancienne application
+                                      à l'emplacement des données (l'original est gardé)
   export FICHIER [--format sqlite|json] [--force]
                                       télécharge les données actuelles
   versions                            liste les versions de l'objet de données
@@ -53,7 +56,7 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
   }
   const allowed: Record<string, { args: number; options: (keyof Options)[] }> = {
     doctor: { args: 0, options: [] },
-    import: { args: 1, options: ["force"] },
+    import: { args: 1, options: ["force", "yes"] },
     export: { args: 1, options: ["format", "force"] },
     versions: { args: 0, options: [] },
     restore: { args: 1, options: ["yes"] },
@@ -79,7 +82,10 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
     const [argument = ""] = rest;
     switch (command) {
       case "import":
-        return await importFile(context, io, argument, { force: values.force === true });
+        return await importFile(context, io, argument, {
+          force: values.force === true,
+          yes: values.yes === true,
+        });
       case "export": {
         const options: { format?: string; force: boolean } = { force: values.force === true };
         if (values.format !== undefined) options.format = values.format;

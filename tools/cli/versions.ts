@@ -5,64 +5,115 @@
  * never lost: the restore stops and says so.
  */
 import { randomUUID } from "node:crypto";
-import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
-import { listAll } from "../../lambda/rapatriements/repository.ts";
+import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { recordCommit } from "../../lambda/storage/schema.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
+import { plural } from "./check.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
 
-export async function listVersions(context: Context, io: Io): Promise<number> {
-  const { config, s3 } = context;
-  const rows: { id: string; date: Date | undefined; what: string; latest: boolean }[] = [];
+/** One version of the data object, or a delete marker. */
+export interface KeyVersion {
+  id: string;
+  date: Date | undefined;
+  /** Undefined for a delete marker. */
+  size: number | undefined;
+  latest: boolean;
+}
+
+/** Every version and delete marker of exactly `key`, newest first (needs s3:ListBucketVersions). */
+export async function listKeyVersions(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<KeyVersion[]> {
+  const rows: KeyVersion[] = [];
   let keyMarker: string | undefined;
   let versionMarker: string | undefined;
   do {
     const page = await s3.send(
       new ListObjectVersionsCommand({
-        Bucket: config.bucket,
-        Prefix: config.key,
+        Bucket: bucket,
+        Prefix: key,
         KeyMarker: keyMarker,
         VersionIdMarker: versionMarker,
       }),
     );
     for (const v of page.Versions ?? []) {
-      if (v.Key !== config.key) continue;
-      rows.push({
-        id: v.VersionId ?? "null",
-        date: v.LastModified,
-        what: formatBytes(v.Size ?? 0),
-        latest: v.IsLatest === true,
-      });
+      if (v.Key !== key) continue;
+      const row = { id: v.VersionId ?? "null", date: v.LastModified, latest: v.IsLatest === true };
+      rows.push({ ...row, size: v.Size ?? 0 });
     }
     for (const m of page.DeleteMarkers ?? []) {
-      if (m.Key !== config.key) continue;
+      if (m.Key !== key) continue;
       rows.push({
         id: m.VersionId ?? "null",
         date: m.LastModified,
-        what: "(suppression)",
+        size: undefined,
         latest: m.IsLatest === true,
       });
     }
     keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
     versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
   } while (keyMarker !== undefined);
-  if (rows.length === 0) {
+  return rows.sort((a, b) => (b.date?.getTime() ?? 0) - (a.date?.getTime() ?? 0));
+}
+
+/** Versions whose records are counted (each one is downloaded); older ones show their size only. */
+const COUNTED_VERSIONS = 20;
+
+export async function listVersions(context: Context, io: Io): Promise<number> {
+  const { config, s3 } = context;
+  const versions = await listKeyVersions(s3, config.bucket, config.key);
+  if (versions.length === 0) {
     io.out(`aucune version de s3://${config.bucket}/${config.key}`);
     return 0;
   }
-  rows.sort((a, b) => (b.date?.getTime() ?? 0) - (a.date?.getTime() ?? 0));
   io.out(`versions de s3://${config.bucket}/${config.key}, la plus récente d'abord :`);
-  for (const row of rows) {
+  let counted = 0;
+  for (const version of versions) {
+    let what = "(suppression)";
+    if (version.size !== undefined) {
+      counted += 1;
+      const records = counted <= COUNTED_VERSIONS ? await recordsIn(context, version.id) : "";
+      what = `${formatBytes(version.size).padStart(10)}  ${records}`;
+    }
     io.out(
-      `  ${row.id.padEnd(36)}  ${row.date?.toISOString() ?? "?".padEnd(24)}  ${row.what.padStart(10)}${row.latest ? "  ← actuelle" : ""}`,
+      `  ${version.id.padEnd(36)}  ${version.date?.toISOString() ?? "?".padEnd(24)}  ${what}${version.latest ? "  ← actuelle" : ""}`,
     );
+  }
+  if (counted > COUNTED_VERSIONS) {
+    io.out(`(rapatriements comptés pour les ${COUNTED_VERSIONS} versions les plus récentes)`);
   }
   io.out("restaurer une version : npx rapatriements restore VERSION_ID");
   return 0;
+}
+
+/** "12 rapatriements", or why that version could not be read, so an operator can pick one. */
+async function recordsIn({ config, s3, sql }: Context, versionId: string): Promise<string> {
+  try {
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: config.bucket, Key: config.key, VersionId: versionId }),
+    );
+    const bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+    const db = codecFor(config.strategy).decode(bytes, sql, rapatriementsSchema);
+    try {
+      return plural(count(db), "rapatriement");
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    return `illisible (${(error as { code?: string; name?: string }).code ?? (error as Error).name})`;
+  }
 }
 
 export async function restoreVersion(
@@ -171,14 +222,17 @@ export async function restoreVersion(
 function differences(current: Rapatriement[], target: Rapatriement[]): [string, string[]][] {
   const now = new Map(current.map((r) => [r.id, r]));
   const then = new Map(target.map((r) => [r.id, r]));
-  const back = target.filter((r) => !now.has(r.id)).map((r) => r.reference);
-  const gone = current.filter((r) => !then.has(r.id)).map((r) => r.reference);
+  // By id, named with the reference: a record deleted then re-created under the
+  // same reference is two records, one going away and one coming back.
+  const label = (r: Rapatriement) => `${r.reference} [${r.id}]`;
+  const back = target.filter((r) => !now.has(r.id)).map(label);
+  const gone = current.filter((r) => !then.has(r.id)).map(label);
   const changed = target
     .filter((r) => {
       const n = now.get(r.id);
       return n !== undefined && JSON.stringify(n) !== JSON.stringify(r);
     })
-    .map((r) => `${r.reference} (v${now.get(r.id)?.version} → v${r.version})`);
+    .map((r) => `${label(r)} (v${now.get(r.id)?.version} → v${r.version})`);
   return [
     ["reviennent", back],
     ["disparaissent", gone],

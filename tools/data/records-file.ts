@@ -31,8 +31,20 @@ export async function readRecordsFile(path: string, SQL: SqlJsStatic): Promise<R
   } catch (error) {
     throw new RecordsFileError(`cannot read ${path}: ${(error as Error).message}`);
   }
+  return readRecordsBytes(bytes, SQL, path);
+}
+
+/** The same, from bytes already read (an object on S3); `path` names them in errors. */
+export function readRecordsBytes(bytes: Uint8Array, SQL: SqlJsStatic, path: string): RecordsFile {
   return looksLikeSqlite(bytes) ? fromSqlite(bytes, SQL, path) : fromJson(bytes, SQL, path);
 }
+
+/** Whether the file was written by this product (in either format), not by an earlier application. */
+export function isOwnFormat(file: RecordsFile): boolean {
+  return file.source.endsWith(OWN_SOURCE);
+}
+
+const OWN_SOURCE = "rapatriements-s3";
 
 function fromSqlite(bytes: Uint8Array, SQL: SqlJsStatic, path: string): RecordsFile {
   let db: Database;
@@ -50,7 +62,7 @@ function fromSqlite(bytes: Uint8Array, SQL: SqlJsStatic, path: string): RecordsF
       try {
         return {
           format: "sqlite",
-          source: "sqlite: rapatriements-s3",
+          source: `sqlite: ${OWN_SOURCE}`,
           records: listAll(ours),
         };
       } finally {
@@ -119,7 +131,7 @@ function fromJson(bytes: Uint8Array, SQL: SqlJsStatic, path: string): RecordsFil
     if (object.format === JSON_FORMAT) {
       const db = jsonCodec.decode(bytes, SQL, rapatriementsSchema);
       try {
-        return { format: "json", source: "json: rapatriements-s3", records: listAll(db) };
+        return { format: "json", source: `json: ${OWN_SOURCE}`, records: listAll(db) };
       } finally {
         db.close();
       }
