@@ -28,11 +28,16 @@ class NpmStart {
   output = "";
   readonly exited: Promise<number | null>;
 
-  constructor(localDir: string, args: string[], options: { terminal: boolean; port?: number }) {
+  constructor(
+    localDir: string,
+    args: string[],
+    options: { terminal: boolean; port?: number; env?: NodeJS.ProcessEnv },
+  ) {
     const command = ["npm", "start", "--", "--port", String(options.port ?? 0), ...args];
+    const environment = options.env ?? env(localDir);
     this.child = options.terminal
-      ? spawn("python3", [PTY_RUN, ...command], { cwd: PROJECT_ROOT, env: env(localDir) })
-      : spawn(command[0] ?? "npm", command.slice(1), { cwd: PROJECT_ROOT, env: env(localDir) });
+      ? spawn("python3", [PTY_RUN, ...command], { cwd: PROJECT_ROOT, env: environment })
+      : spawn(command[0] ?? "npm", command.slice(1), { cwd: PROJECT_ROOT, env: environment });
     this.child.stdout?.on("data", (chunk: Buffer) => {
       this.output += chunk.toString();
     });
@@ -224,8 +229,14 @@ describe("npm start keeps the data however it is stopped", { timeout: 180_000 },
     await create(url, "BUSY-1");
     const port = Number(new URL(url).port);
 
-    const second = new NpmStart(localDir, [], { terminal: false, port });
+    // The natural French spelling, one P: named before anything else happens.
+    const { S3_RAPPATRIMENT_FILE_PATH: path, ...rest } = env(localDir);
+    const misspelt = { ...rest, S3_RAPATRIMENT_FILE_PATH: path };
+    const second = new NpmStart(localDir, [], { terminal: false, port, env: misspelt });
     expect(await second.exited).toBe(2);
+    expect(second.output).toContain(
+      "S3_RAPATRIMENT_FILE_PATH is set but not read: did you mean S3_RAPPATRIMENT_FILE_PATH?",
+    );
     expect(second.output).toContain(`port ${port} is already in use`);
     expect(second.output).toContain(`npm start -- --port ${port + 1}`);
     expect(second.output).not.toContain("restored");

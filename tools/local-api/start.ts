@@ -17,7 +17,7 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig, readEnvironment } from "../../lambda/config.ts";
+import { loadConfig, nearMisses, readEnvironment } from "../../lambda/config.ts";
 import { createDependencies } from "../../lambda/handlers/dependencies.ts";
 import { createBucket } from "../../lambda/storage/bucket-bootstrap.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
@@ -69,6 +69,13 @@ const timeoutSeconds =
   args.timeout === undefined ? DEFAULT_FUNCTION_TIMEOUT_MS / 1000 : Number(args.timeout);
 if (!(timeoutSeconds > 0 && timeoutSeconds <= 900)) {
   fail(`--timeout takes seconds, more than 0 and at most 900, as Lambda (got "${args.timeout}")`);
+}
+
+// A misspelt variable would be replaced below by a local default without a word: name it.
+for (const { given, meant } of nearMisses(readEnvironment())) {
+  console.error(
+    `npm start: ${given} is set but not read: did you mean ${meant}? (vouliez-vous dire ${meant} ?) The local default is used instead.`,
+  );
 }
 
 // The port first: a second npm start fails here, before it starts or restores anything.
