@@ -248,18 +248,11 @@ export class RapatriementsStack extends Stack {
         "The operator guide's documented policy: the data object's key is configuration, so the statement covers bucket/* as the guide says; no other bucket is reachable.",
     });
     for (const fn of this.functions) {
-      Validations.of(fn).acknowledge(
-        {
-          id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-          reason:
-            "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs; it grants nothing on the data.",
-        },
-        {
-          id: "AwsSolutions-L1",
-          reason:
-            "Node.js 22 is the product's runtime: the code, its tests and its bundles are built and checked on Node.js 22.",
-        },
-      );
+      Validations.of(fn).acknowledge({
+        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        reason:
+          "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs; it grants nothing on the data.",
+      });
     }
   }
 }

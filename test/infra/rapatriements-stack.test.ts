@@ -123,10 +123,10 @@ describe("RapatriementsStack", () => {
     expect(statements.filter((s) => s.Effect === "Allow")).toEqual([]);
   });
 
-  test("every function runs Node.js 22 on arm64 with the data object's path and strategy, never AWS_REGION", () => {
+  test("every function runs Node.js 24 on arm64 with the data object's path and strategy, never AWS_REGION", () => {
     const [bucketId] = only(template, "AWS::S3::Bucket");
     for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
-      expect(fn.Properties.Runtime, id).toBe("nodejs22.x");
+      expect(fn.Properties.Runtime, id).toBe("nodejs24.x");
       expect(fn.Properties.Architectures, id).toEqual(["arm64"]);
       expect(fn.Properties.Handler, id).toBe("index.handler");
       expect(fn.Properties.Environment.Variables, id).toEqual({
