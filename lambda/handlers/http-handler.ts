@@ -93,9 +93,7 @@ function jsonBody(): Middleware {
     before: (request: HttpRequest) => {
       const { event } = request;
       if (event.body === undefined || event.body === "") return;
-      const text = event.isBase64Encoded
-        ? Buffer.from(event.body, "base64").toString("utf8")
-        : event.body;
+      const text = event.isBase64Encoded ? decodeUtf8(event.body) : event.body;
       if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
         throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
       }
@@ -123,6 +121,18 @@ function jsonBody(): Middleware {
       }
     },
   };
+}
+
+/**
+ * The bytes of a base64 body as UTF-8 text. Invalid UTF-8 is refused: decoded
+ * leniently, each bad byte would become U+FFFD and be stored as if sent.
+ */
+function decodeUtf8(base64: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(base64, "base64"));
+  } catch {
+    throw new ValidationError([{ path: "", message: "the body is not valid UTF-8" }]);
+  }
 }
 
 const TITLES: Readonly<Record<number, string>> = {

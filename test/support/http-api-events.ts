@@ -7,7 +7,16 @@
  */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { createRapatriementHandler } from "../../lambda/handlers/create-rapatriement.ts";
+import { deleteRapatriementHandler } from "../../lambda/handlers/delete-rapatriement.ts";
+import type { HandlerDeps, LogLine } from "../../lambda/handlers/dependencies.ts";
+import { getRapatriementHandler } from "../../lambda/handlers/get-rapatriement.ts";
+import type { HttpResult } from "../../lambda/handlers/http-handler.ts";
+import { listRapatriementsHandler } from "../../lambda/handlers/list-rapatriements.ts";
+import { updateRapatriementHandler } from "../../lambda/handlers/update-rapatriement.ts";
 import { lambdaContext } from "../../tools/local-api/api-gateway.ts";
+import { newEngine, newTarget } from "./local-s3.ts";
+import type { RecordedResponse } from "./openapi.ts";
 
 export interface EventParts {
   /** E.g. `GET /rapatriements/{id}`. */
@@ -106,4 +115,63 @@ export const LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024;
 /** The bytes of a result as the runtime sends it back: its JSON. */
 export function responsePayloadBytes(result: unknown): number {
   return Buffer.byteLength(JSON.stringify(result), "utf8");
+}
+
+const FACTORIES = {
+  "POST /rapatriements": createRapatriementHandler,
+  "GET /rapatriements": listRapatriementsHandler,
+  "GET /rapatriements/{id}": getRapatriementHandler,
+  "PATCH /rapatriements/{id}": updateRapatriementHandler,
+  "DELETE /rapatriements/{id}": deleteRapatriementHandler,
+} as const;
+
+export type RouteKey = keyof typeof FACTORIES;
+
+export interface Sent {
+  result: HttpResult;
+  status: number;
+  /** The parsed body; undefined when there is none. */
+  json: unknown;
+  /** The answer as docs/openapi.yaml's checker takes it. */
+  recorded: RecordedResponse;
+}
+
+/**
+ * The five route handlers of one warm container on a fresh data object, and
+ * the log lines they wrote; `send` delivers a real-shaped event to the
+ * handler of its route key.
+ */
+export async function newHttpApi() {
+  const { service, store } = await newEngine(await newTarget("sqlite"));
+  const lines: LogLine[] = [];
+  const deps: HandlerDeps = {
+    dependencies: async () => ({ service, store }),
+    log: (line) => lines.push(line),
+  };
+  const handlers = new Map(
+    Object.entries(FACTORIES).map(([key, factory]) => [key, factory(deps)] as const),
+  );
+  const deliver = async (event: APIGatewayProxyEventV2): Promise<Sent> => {
+    const handler = handlers.get(event.routeKey);
+    if (handler === undefined) throw new Error(`no handler for ${event.routeKey}`);
+    const result = await handler(event, contextFor(event));
+    const [method = "", route = ""] = event.routeKey.split(" ");
+    const body = result.body ?? "";
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) {
+      headers[name.toLowerCase()] = String(value);
+    }
+    return {
+      result,
+      status: result.statusCode ?? 200,
+      json: body === "" ? undefined : JSON.parse(body),
+      recorded: { method, route, status: result.statusCode ?? 200, headers, body },
+    };
+  };
+  return {
+    service,
+    lines,
+    deliver,
+    send: (parts: EventParts & { routeKey: RouteKey }) => deliver(httpApiEvent(parts)),
+  };
 }

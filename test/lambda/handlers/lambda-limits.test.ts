@@ -4,15 +4,11 @@
  * pages must still give every record once.
  */
 import { describe, expect, test } from "vitest";
-import type { HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
-import { listRapatriementsHandler } from "../../../lambda/handlers/list-rapatriements.ts";
 import {
-  contextFor,
-  httpApiEvent,
   LAMBDA_RESPONSE_LIMIT_BYTES,
+  newHttpApi,
   responsePayloadBytes,
 } from "../../support/http-api-events.ts";
-import { newEngine, newTarget } from "../../support/local-s3.ts";
 
 /** A record at every documented maximum, its strings made of what JSON escapes twice. */
 function maximalRecord(n: number) {
@@ -35,33 +31,22 @@ function maximalRecord(n: number) {
 
 describe("Lambda's 6 MB response limit", () => {
   test("100 records at the maxima come in pages that each stay under 6 MB, every record once", async () => {
-    const target = await newTarget("sqlite");
-    const { service, store } = await newEngine(target);
+    const api = await newHttpApi();
     const records = Array.from({ length: 100 }, (_, n) => maximalRecord(n));
-    await service.import(records);
-    const lines: LogLine[] = [];
-    const deps: HandlerDeps = {
-      dependencies: async () => ({ service, store }),
-      log: (line) => lines.push(line),
-    };
-    const list = listRapatriementsHandler(deps);
+    await api.service.import(records);
 
     const seen: string[] = [];
     const sizes: number[] = [];
     let query = "limit=100";
     for (let page = 0; page < 100; page += 1) {
-      const event = httpApiEvent({
+      const { result, status, json } = await api.send({
         routeKey: "GET /rapatriements",
         rawPath: "/rapatriements",
         rawQueryString: query,
       });
-      const result = await list(event, contextFor(event));
-      expect(result.statusCode).toBe(200);
+      expect(status).toBe(200);
       sizes.push(responsePayloadBytes(result));
-      const body = JSON.parse(result.body ?? "") as {
-        items: { reference: string }[];
-        nextCursor: string | null;
-      };
+      const body = json as { items: { reference: string }[]; nextCursor: string | null };
       expect(body.items.length).toBeGreaterThan(0);
       seen.push(...body.items.map((item) => item.reference));
       if (body.nextCursor === null) break;
@@ -74,6 +59,6 @@ describe("Lambda's 6 MB response limit", () => {
     expect(sizes[0]).toBeGreaterThan(4 * 1024 * 1024);
     // Newest first, none twice, none missing.
     expect(seen).toEqual(records.map((r) => r.reference).reverse());
-    expect(lines.every((line) => line.status === 200)).toBe(true);
+    expect(api.lines.every((line) => line.status === 200)).toBe(true);
   });
 });
