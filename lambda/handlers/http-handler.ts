@@ -62,7 +62,7 @@ export function httpHandler(
     .use(accessLog(route, deps))
     .use(problemErrors())
     .use(normaliseHeaders())
-    .use(jsonBody())
+    .use(jsonBody(takesBody(route)))
     .handler(async (event, context) => {
       const { service } = await deps.dependencies();
       return fn(event, { service, storage: transactionOptions(context, event.storageReport) });
@@ -87,12 +87,21 @@ function normaliseHeaders(): Middleware {
   };
 }
 
-function jsonBody(): Middleware {
+/** Only POST and PATCH take a body; on other routes one is ignored, whatever its type. */
+function takesBody(route: string): boolean {
+  return route.startsWith("POST ") || route.startsWith("PATCH ");
+}
+
+function jsonBody(enabled: boolean): Middleware {
   return {
     name: "jsonBody",
     before: (request: HttpRequest) => {
       const { event } = request;
-      if (event.body === undefined || event.body === "") return;
+      // A missing, null or empty body is no body: serverless-offline and other
+      // event sources send `"body": null` for every request without one.
+      if (!enabled || event.body === undefined || event.body === null || event.body === "") {
+        return;
+      }
       const text = event.isBase64Encoded ? decodeUtf8(event.body) : event.body;
       if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
         throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
