@@ -59,17 +59,7 @@ describe("real-shaped HTTP API v2 events", () => {
     "%s answers %i, as documented, with one log line",
     async (name, status) => {
       const api = await newHttpApi();
-      const created = await api.send({
-        routeKey: "POST /rapatriements",
-        rawPath: "/rapatriements",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          reference: "RAP-FIXTURE",
-          origin: "LYON-01",
-          destination: "PARIS-02",
-          lines: [{ sku: "PAL-EUR", quantity: 1 }],
-        }),
-      });
+      const created = await createOne(api);
       const id = (created.json as { id: string }).id;
       const before = api.lines.length;
 
