@@ -25,6 +25,7 @@ import {
 } from "../storage/database-object.ts";
 import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
+import { metricFields, type ObjectGauge } from "./metrics.ts";
 
 /**
  * The API Gateway v2 event as the middlewares leave it: header names
@@ -34,6 +35,8 @@ import { codeOf, describeError, round, storageFields } from "./log-line.ts";
 export type HttpEvent = APIGatewayProxyEventV2 & {
   jsonBody?: unknown;
   storageReport?: StorageReport;
+  /** The container's data-object gauge, for the metrics, once the dependencies are built. */
+  objectGauge?: ObjectGauge | undefined;
 };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -64,7 +67,8 @@ export function httpHandler(
     .use(normaliseHeaders())
     .use(jsonBody(takesBody(route)))
     .handler(async (event, context) => {
-      const { service } = await deps.dependencies();
+      const { service, gauge } = await deps.dependencies();
+      event.objectGauge = gauge;
       return fn(event, { service, storage: transactionOptions(context, event.storageReport) });
     });
 }
@@ -207,7 +211,8 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
       line.code = codeOf(error);
       line.error = describeError(error);
     }
-    deps.log(line);
+    const codes = error ? [codeOf(error)] : [];
+    deps.log({ ...line, ...metricFields({ report, codes, gauge: request.event.objectGauge }) });
   };
   return {
     name: "accessLog",

@@ -135,18 +135,26 @@ describe("synthesized bundles", () => {
 
   test("every route's bundle serves its request, from create to delete, in a fresh Node.js process", async () => {
     const bucket = await createBucket(localS3Client());
-    const { result: created } = await runBundle(bundle("create-rapatriement"), bucket, {
-      method: "POST",
-      url: "/rapatriements",
-      body: {
-        reference: "BUNDLE-1",
-        origin: "LYON-01",
-        destination: "PARIS-02",
-        lines: [{ sku: "A", quantity: 1 }],
+    const { result: created, log: createdLog } = await runBundle(
+      bundle("create-rapatriement"),
+      bucket,
+      {
+        method: "POST",
+        url: "/rapatriements",
+        body: {
+          reference: "BUNDLE-1",
+          origin: "LYON-01",
+          destination: "PARIS-02",
+          lines: [{ sku: "A", quantity: 1 }],
+        },
       },
-    });
+    );
     expect(created.statusCode).toBe(201);
     const id = JSON.parse(created.body).id as string;
+    // The deployed code's one log line carries its metrics for CloudWatch (EMF).
+    expect(createdLog).toHaveLength(1);
+    expect(createdLog[0]._aws.CloudWatchMetrics[0].Namespace).toBe("Rapatriements");
+    expect(createdLog[0]).toMatchObject({ status: 201, RecordCount: 1, Conflicts: 0 });
 
     const { result: fetched } = await runBundle(bundle("get-rapatriement"), bucket, {
       method: "GET",
