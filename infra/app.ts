@@ -5,6 +5,7 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
+import { parseAllowedOrigins } from "./cors.ts";
 import { RapatriementsStack, type RapatriementsStackProps } from "./rapatriements-stack.ts";
 
 export function stackProps(app: App): RapatriementsStackProps {
@@ -35,6 +36,15 @@ export function stackProps(app: App): RapatriementsStackProps {
     throttleRateLimit: number("throttleRateLimit", 50),
     throttleBurstLimit: number("throttleBurstLimit", 100),
   };
+  const origins = text("allowedOrigins");
+  if (origins !== undefined) props.allowedOrigins = parseAllowedOrigins(origins);
+  const alarmEmail = text("alarmEmail");
+  if (alarmEmail !== undefined) {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
+      throw new Error(`context alarmEmail must be an e-mail address (got "${alarmEmail}")`);
+    }
+    props.alarmEmail = alarmEmail;
+  }
   const bucketName = text("bucketName");
   if (bucketName !== undefined) props.bucketName = bucketName;
   if (issuer !== undefined && audience !== undefined) {

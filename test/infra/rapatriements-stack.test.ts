@@ -5,7 +5,7 @@
  * cdk-nag's AwsSolutions checks passing with every acknowledgment justified.
  */
 import { describe, expect, test } from "vitest";
-import { MAX_RECEIVE_COUNT } from "../../infra/rapatriements-stack.ts";
+import { COMMANDS_BATCH_SIZE, MAX_RECEIVE_COUNT } from "../../infra/rapatriements-stack.ts";
 import {
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
@@ -239,7 +239,7 @@ describe("RapatriementsStack commands", () => {
     expect(mapping.Properties).toMatchObject({
       EventSourceArn: { "Fn::GetAtt": [queueId, "Arn"] },
       FunctionName: { Ref: commandsFunction },
-      BatchSize: 10,
+      BatchSize: COMMANDS_BATCH_SIZE,
       FunctionResponseTypes: ["ReportBatchItemFailures"],
     });
     expect(template.Resources[commandsFunction ?? ""].Properties.Timeout).toBe(30);
