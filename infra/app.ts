@@ -5,6 +5,7 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { loadConfig, STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
+import { parseAllowedOrigins } from "./cors.ts";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
 import {
   dataKey,
@@ -54,6 +55,15 @@ export function stackProps(app: App): RapatriementsStackProps {
     throttleRateLimit: number("throttleRateLimit", 50),
     throttleBurstLimit: number("throttleBurstLimit", 100),
   };
+  const origins = text("allowedOrigins");
+  if (origins !== undefined) props.allowedOrigins = parseAllowedOrigins(origins);
+  const alarmEmail = text("alarmEmail");
+  if (alarmEmail !== undefined) {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
+      throw new Error(`context alarmEmail must be an e-mail address (got "${alarmEmail}")`);
+    }
+    props.alarmEmail = alarmEmail;
+  }
   if (bucketName !== undefined) props.bucketName = bucketName;
   if (existingBucketName !== undefined) props.existingBucketName = existingBucketName;
   if (issuer !== undefined && audience !== undefined) {

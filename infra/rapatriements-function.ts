@@ -1,6 +1,6 @@
 /**
  * Infrastructure: the one way this product builds a Lambda function. Every
- * handler gets the same runtime (Node.js 22, arm64), the same esbuild
+ * handler gets the same runtime (Node.js 24, arm64), the same esbuild
  * bundling (ESM, source maps, sql.js's wasm shipped beside the bundle), a log
  * group with a retention, and the documented S3 policy — nothing else on the
  * bucket.
@@ -47,7 +47,7 @@ export class RapatriementsFunction extends NodejsFunction {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 1024,
       timeout: props.timeout ?? Duration.seconds(10),
@@ -58,7 +58,7 @@ export class RapatriementsFunction extends NodejsFunction {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: "node22",
+        target: "node24",
         mainFields: ["module", "main"],
         minify: true,
         logLevel: LogLevel.WARNING,

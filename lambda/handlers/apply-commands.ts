@@ -21,6 +21,7 @@ import { emptyReport, type TransactionOptions } from "../storage/database-object
 import type { Database } from "../storage/sql-js.ts";
 import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
+import { metricFields } from "./metrics.ts";
 
 export type CommandOutcome =
   | ({ ok: true } & CommandResult)
@@ -90,7 +91,9 @@ export function createCommandsHandler(deps: HandlerDeps) {
       line.code = codeOf(failure);
       line.error = describeError(failure);
     }
-    deps.log(line);
+    const codes = failed.map((f) => f.code);
+    const gauge = failure === undefined ? (await deps.dependencies()).gauge : undefined;
+    deps.log({ ...line, ...metricFields({ report, codes, gauge, batchSize: items.length }) });
 
     if (source === "sqs") {
       // Only what a redelivery could change is handed back to SQS; a refused

@@ -14,12 +14,15 @@ import {
 } from "../storage/database-object.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs } from "../storage/sql-js.ts";
+import { measuredCodec, type ObjectGauge } from "./metrics.ts";
 
 export type Service = RapatriementService<TransactionOptions>;
 
 export interface Dependencies {
   service: Service;
   store: DatabaseObject;
+  /** The data object's size and record count, for the metrics; absent in tests that skip them. */
+  gauge?: ObjectGauge;
 }
 
 export type LogLine = Record<string, unknown>;
@@ -35,14 +38,15 @@ export async function createDependencies(
   env: Readonly<Record<string, string | undefined>> = readEnvironment(),
 ): Promise<Dependencies> {
   const config = loadConfig(env);
+  const gauge: ObjectGauge = {};
   const store = new DatabaseObject({
     s3: createS3Client(config),
     sql: await loadSqlJs(),
     schema: rapatriementsSchema,
-    codec: codecFor(config.strategy),
+    codec: measuredCodec(codecFor(config.strategy), gauge),
     target: { bucket: config.bucket, key: config.key, region: config.region },
   });
-  return { store, service: new RapatriementService({ store }) };
+  return { store, gauge, service: new RapatriementService({ store }) };
 }
 
 let containerDependencies: Promise<Dependencies> | undefined;

@@ -26,6 +26,7 @@ import {
 } from "../storage/database-object.ts";
 import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
+import { metricFields, type ObjectGauge } from "./metrics.ts";
 
 /**
  * The API Gateway v2 event as the middlewares leave it: header names
@@ -35,6 +36,8 @@ import { codeOf, describeError, round, storageFields } from "./log-line.ts";
 export type HttpEvent = APIGatewayProxyEventV2 & {
   jsonBody?: unknown;
   storageReport?: StorageReport;
+  /** The container's data-object gauge, for the metrics, once the dependencies are built. */
+  objectGauge?: ObjectGauge | undefined;
 };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -63,9 +66,10 @@ export function httpHandler(
     .use(accessLog(route, deps))
     .use(problemErrors())
     .use(normaliseHeaders())
-    .use(jsonBody())
+    .use(jsonBody(takesBody(route)))
     .handler(async (event, context) => {
-      const { service } = await deps.dependencies();
+      const { service, gauge } = await deps.dependencies();
+      event.objectGauge = gauge;
       return fn(event, { service, storage: transactionOptions(context, event.storageReport) });
     });
 }
@@ -88,15 +92,22 @@ function normaliseHeaders(): Middleware {
   };
 }
 
-function jsonBody(): Middleware {
+/** Only POST and PATCH take a body; on other routes one is ignored, whatever its type. */
+function takesBody(route: string): boolean {
+  return route.startsWith("POST ") || route.startsWith("PATCH ");
+}
+
+function jsonBody(enabled: boolean): Middleware {
   return {
     name: "jsonBody",
     before: (request: HttpRequest) => {
       const { event } = request;
-      if (event.body === undefined || event.body === "") return;
-      const text = event.isBase64Encoded
-        ? Buffer.from(event.body, "base64").toString("utf8")
-        : event.body;
+      // A missing, null or empty body is no body: serverless-offline and other
+      // event sources send `"body": null` for every request without one.
+      if (!enabled || event.body === undefined || event.body === null || event.body === "") {
+        return;
+      }
+      const text = event.isBase64Encoded ? decodeUtf8(event.body) : event.body;
       if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
         throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
       }
@@ -124,6 +135,18 @@ function jsonBody(): Middleware {
       }
     },
   };
+}
+
+/**
+ * The bytes of a base64 body as UTF-8 text. Invalid UTF-8 is refused: decoded
+ * leniently, each bad byte would become U+FFFD and be stored as if sent.
+ */
+function decodeUtf8(base64: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(base64, "base64"));
+  } catch {
+    throw new ValidationError([{ path: "", message: "the body is not valid UTF-8" }]);
+  }
 }
 
 const TITLES: Readonly<Record<number, string>> = {
@@ -189,7 +212,8 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
       line.code = codeOf(error);
       line.error = describeError(error);
     }
-    deps.log(line);
+    const codes = error ? [codeOf(error)] : [];
+    deps.log({ ...line, ...metricFields({ report, codes, gauge: request.event.objectGauge }) });
   };
   return {
     name: "accessLog",

@@ -4,6 +4,7 @@
  */
 import type { Database, SqlValue } from "sql.js";
 import type { Line, Rapatriement, RapatriementFields, Status } from "./model.ts";
+import { fittingCount, MAX_PAGE_BYTES } from "./page-budget.ts";
 import type { Action } from "./receipts.ts";
 
 type Row = Record<string, SqlValue>;
@@ -48,11 +49,15 @@ export interface ListFilter {
   beforeSeq?: number;
 }
 
-/** Newest first; returns up to `limit` records and the position to continue from. */
+/**
+ * Newest first; returns up to `limit` records, no more than `maxBytes` of
+ * response payload (see page-budget.ts), and the position to continue from.
+ */
 export function list(
   db: Database,
   filter: ListFilter,
   limit: number,
+  maxBytes: number = MAX_PAGE_BYTES,
 ): { items: Rapatriement[]; nextSeq: number | undefined } {
   const where: string[] = [];
   const params: SqlValue[] = [];
@@ -85,10 +90,12 @@ export function list(
     page.map((row) => String(row.id)),
   );
   const items = page.map((row) => toRecord(row, lines.get(String(row.id)) ?? []));
-  const last = page.at(-1);
+  const kept = fittingCount(items, maxBytes);
+  const last = page[kept - 1];
+  const more = rows.length > kept;
   return {
-    items,
-    nextSeq: rows.length > limit && last !== undefined ? Number(last.seq) : undefined,
+    items: items.slice(0, kept),
+    nextSeq: more && last !== undefined ? Number(last.seq) : undefined,
   };
 }
 

@@ -31,6 +31,7 @@ import {
   type ImportedRecord,
   type PatchInput,
   parseCreate,
+  parseId,
   parseImportedRecord,
   parseListQuery,
   parsePatch,
@@ -419,10 +420,7 @@ export class RapatriementService<Options = unknown> {
 }
 
 function checkId(id: unknown): string {
-  if (typeof id !== "string" || id.length === 0 || id.length > 128) {
-    throw new ValidationError([{ path: "id", message: "must be a non-empty id" }]);
-  }
-  return id;
+  return parseId(id);
 }
 
 function checkExpectedVersion(version: number | undefined): number | undefined {

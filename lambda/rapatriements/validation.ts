@@ -14,13 +14,37 @@ function expected(what: string) {
     issue.input === undefined ? "is required" : `must be ${what}`;
 }
 
-const siteCode = z
-  .string({ error: expected("a string") })
-  .min(1, { error: "must not be empty" })
-  .max(64, { error: "must be at most 64 characters" })
-  .refine((value) => value.trim() === value, {
-    error: "must not start or end with spaces",
-  });
+/**
+ * Characters as a person counts them, and as JSON Schema's `maxLength` does:
+ * code points, not UTF-16 units (an emoji is one character, not two).
+ */
+export function characterCount(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+}
+
+/**
+ * A lone UTF-16 surrogate cannot be written as UTF-8: stored, it would become
+ * U+FFFD and come back other than it was sent (a 64-character sku as 192
+ * bytes, two different site codes as equal ones). Refused, never repaired.
+ */
+export const LONE_SURROGATE = "must be valid Unicode text (it holds a lone UTF-16 surrogate)";
+
+/** A string of `min` to `max` characters of well-formed Unicode. */
+function text(max: number, min = 1) {
+  return z
+    .string({ error: expected("a string") })
+    .refine((value) => value.isWellFormed(), { error: LONE_SURROGATE, abort: true })
+    .refine((value) => characterCount(value) >= min, { error: "must not be empty", abort: true })
+    .refine((value) => characterCount(value) <= max, {
+      error: `must be at most ${max} characters`,
+    });
+}
+
+const siteCode = text(64).refine((value) => value.trim() === value, {
+  error: "must not start or end with spaces",
+});
 
 const dateTime = z.iso.datetime({
   offset: true,
@@ -29,20 +53,13 @@ const dateTime = z.iso.datetime({
 
 const line = z.strictObject(
   {
-    sku: z
-      .string({ error: expected("a string") })
-      .min(1, { error: "must not be empty" })
-      .max(64, { error: "must be at most 64 characters" }),
+    sku: text(64),
     quantity: z
       .number({ error: expected("a number") })
       .refine((value) => Number.isFinite(value) && value > 0, {
         error: "must be a number greater than 0",
       }),
-    unit: z
-      .string({ error: expected("a string") })
-      .min(1, { error: "must not be empty" })
-      .max(32, { error: "must be at most 32 characters" })
-      .optional(),
+    unit: text(32).optional(),
   },
   { error: "must be an object" },
 );
@@ -60,9 +77,7 @@ const fields = {
   status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(", ")}` }),
   requestedAt: dateTime,
   expectedAt: dateTime,
-  comment: z.string({ error: expected("a string") }).max(2000, {
-    error: "must be at most 2000 characters",
-  }),
+  comment: text(2000, 0),
 };
 
 const createSchema = z.strictObject(
@@ -171,7 +186,9 @@ export function parseListQuery(query: Readonly<Record<string, string | undefined
   for (const name of ["origin", "destination", "reference"] as const) {
     const value = query[name];
     if (value === undefined) continue;
-    if (value === "" || value.length > 64) {
+    if (!value.isWellFormed()) {
+      errors.push({ path: name, message: LONE_SURROGATE });
+    } else if (value === "" || characterCount(value) > 64) {
       errors.push({ path: name, message: "must be 1 to 64 characters" });
     } else {
       result[name] = value;
@@ -229,12 +246,25 @@ function dedupe(errors: FieldError[]): FieldError[] {
     return true;
   });
 }
+/** Ids are opaque: 1 to 128 characters, as the API reference says. */
+export const MAX_ID_CHARACTERS = 128;
+
+/** A record's id as a caller gives it (a path, a command). */
+export function parseId(value: unknown): string {
+  if (typeof value !== "string") {
+    throw new ValidationError([{ path: "id", message: "must be a string" }]);
+  }
+  const message = !value.isWellFormed()
+    ? LONE_SURROGATE
+    : value === "" || characterCount(value) > MAX_ID_CHARACTERS
+      ? `must be 1 to ${MAX_ID_CHARACTERS} characters, an id as this API returned it`
+      : undefined;
+  if (message !== undefined) throw new ValidationError([{ path: "id", message }]);
+  return value;
+}
+
 const storedFields = z.object({
-  id: z
-    .string({ error: expected("a string") })
-    .min(1)
-    .max(128)
-    .optional(),
+  id: text(MAX_ID_CHARACTERS).optional(),
   createdAt: dateTime.optional(),
   updatedAt: dateTime.optional(),
   version: z

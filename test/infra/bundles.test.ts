@@ -1,7 +1,7 @@
 /**
  * The synthesized bundles themselves: each function's folder from the cloud
  * assembly, copied where no node_modules can be reached, loaded in a fresh
- * Node.js 22 process, serving real requests against the local S3 server.
+ * Node.js 24 process, serving real requests against the local S3 server.
  */
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,7 +20,7 @@ async function runBundle(
   bundleDir: string,
   bucket: string,
   request: { method: string; url: string; body?: unknown; headers?: Record<string, string> },
-): Promise<{ result: Json; log: Json[] }> {
+): Promise<{ result: Json; log: Json[]; nodeVersion: string }> {
   const match = matchRoute(HTTP_ROUTES, request.method, new URL(request.url, "http://x").pathname);
   if (match === undefined) throw new Error(`no route for ${request.method} ${request.url}`);
   const event = toApiGatewayEvent(
@@ -41,7 +41,7 @@ async function invokeBundle(
   bundleDir: string,
   bucket: string,
   event: unknown,
-): Promise<{ result: Json; log: Json[] }> {
+): Promise<{ result: Json; log: Json[]; nodeVersion: string }> {
   const child = spawn(process.execPath, [join(bundleDir, "run.mjs")], {
     cwd: bundleDir,
     env: {
@@ -72,7 +72,8 @@ async function invokeBundle(
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line));
-  return { result: lines.at(-1), log: lines.slice(0, -1) };
+  const nodeVersion = /^node (v\S+)$/m.exec(err)?.[1] ?? "unknown";
+  return { result: lines.at(-1), log: lines.slice(0, -1), nodeVersion };
 }
 
 const RUNNER = `
@@ -85,6 +86,7 @@ const context = {
   functionName: "bundle-test",
 };
 const result = await handler(event, context);
+process.stderr.write("node " + process.version + "\\n");
 process.stdout.write("\\n" + JSON.stringify(result) + "\\n");
 `;
 
@@ -114,20 +116,45 @@ describe("synthesized bundles", () => {
     }
   });
 
+  test("the suite and every bundle's fresh process run on Node.js 24, Lambda's nodejs24.x", async () => {
+    expect(process.version).toMatch(/^v24\./);
+    const bucket = await createBucket(localS3Client());
+    for (const route of HTTP_ROUTES) {
+      const url = route.path.replace("{id}", "some-id");
+      const { result, nodeVersion } = await runBundle(bundle(route.module), bucket, {
+        method: route.method,
+        url,
+      });
+      expect(result.statusCode, route.module).toBeLessThan(500);
+      expect(nodeVersion, route.module).toMatch(/^v24\./);
+    }
+    const { result, nodeVersion } = await invokeBundle(bundle(COMMANDS_MODULE), bucket, []);
+    expect(result).toEqual([]);
+    expect(nodeVersion).toMatch(/^v24\./);
+  });
+
   test("every route's bundle serves its request, from create to delete, in a fresh Node.js process", async () => {
     const bucket = await createBucket(localS3Client());
-    const { result: created } = await runBundle(bundle("create-rapatriement"), bucket, {
-      method: "POST",
-      url: "/rapatriements",
-      body: {
-        reference: "BUNDLE-1",
-        origin: "LYON-01",
-        destination: "PARIS-02",
-        lines: [{ sku: "A", quantity: 1 }],
+    const { result: created, log: createdLog } = await runBundle(
+      bundle("create-rapatriement"),
+      bucket,
+      {
+        method: "POST",
+        url: "/rapatriements",
+        body: {
+          reference: "BUNDLE-1",
+          origin: "LYON-01",
+          destination: "PARIS-02",
+          lines: [{ sku: "A", quantity: 1 }],
+        },
       },
-    });
+    );
     expect(created.statusCode).toBe(201);
     const id = JSON.parse(created.body).id as string;
+    // The deployed code's one log line carries its metrics for CloudWatch (EMF).
+    expect(createdLog).toHaveLength(1);
+    expect(createdLog[0]._aws.CloudWatchMetrics[0].Namespace).toBe("Rapatriements");
+    expect(createdLog[0]).toMatchObject({ status: 201, RecordCount: 1, Conflicts: 0 });
 
     const { result: fetched } = await runBundle(bundle("get-rapatriement"), bucket, {
       method: "GET",

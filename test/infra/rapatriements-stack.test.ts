@@ -12,7 +12,7 @@ import {
   DEFAULT_NONCURRENT_VERSION_DAYS,
   RETENTION_RULE_ID,
 } from "../../infra/data-bucket-rules.ts";
-import { MAX_RECEIVE_COUNT } from "../../infra/rapatriements-stack.ts";
+import { COMMANDS_BATCH_SIZE, MAX_RECEIVE_COUNT } from "../../infra/rapatriements-stack.ts";
 import {
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
@@ -148,10 +148,10 @@ describe("RapatriementsStack", () => {
     expect(statements.filter((s) => s.Effect === "Allow")).toEqual([]);
   });
 
-  test("every function runs Node.js 22 on arm64 with the data object's path and strategy, never AWS_REGION", () => {
+  test("every function runs Node.js 24 on arm64 with the data object's path and strategy, never AWS_REGION", () => {
     const [bucketId] = only(template, "AWS::S3::Bucket");
     for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
-      expect(fn.Properties.Runtime, id).toBe("nodejs22.x");
+      expect(fn.Properties.Runtime, id).toBe("nodejs24.x");
       expect(fn.Properties.Architectures, id).toEqual(["arm64"]);
       expect(fn.Properties.Handler, id).toBe("index.handler");
       expect(fn.Properties.Environment.Variables, id).toEqual({
@@ -264,7 +264,7 @@ describe("RapatriementsStack commands", () => {
     expect(mapping.Properties).toMatchObject({
       EventSourceArn: { "Fn::GetAtt": [queueId, "Arn"] },
       FunctionName: { Ref: commandsFunction },
-      BatchSize: 10,
+      BatchSize: COMMANDS_BATCH_SIZE,
       FunctionResponseTypes: ["ReportBatchItemFailures"],
     });
     expect(template.Resources[commandsFunction ?? ""].Properties.Timeout).toBe(30);

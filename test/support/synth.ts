@@ -51,3 +51,10 @@ export function synthesize(context: Record<string, string> = {}): Synthesized {
     },
   };
 }
+
+/** The template's resources of one type, as [logical id, resource]. */
+export function resourcesOfType(template: Json, type: string): [string, Json][] {
+  return Object.entries(template.Resources as Record<string, Json>).filter(
+    ([, resource]) => resource.Type === type,
+  );
+}

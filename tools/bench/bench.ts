@@ -4,7 +4,9 @@
  * against the local S3 server: warm reads against a raw 304 GET, warm writes
  * against a raw 304 GET plus a raw PUT of the same size, cold start against a
  * fresh process doing the raw GET, and 8 contending writers against the ideal
- * serial rate. Prints a table and writes bench-results.json.
+ * serial rate; at 10,000 records, a burst of 1,000 queued commands consumed
+ * as the event source mapping would (commands-burst.ts). Prints a table and
+ * writes bench-results.json.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +29,7 @@ import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { toApiGatewayEvent } from "../local-api/api-gateway.ts";
 import { PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
 import { coldRun, prepareColdStart } from "./cold-start.ts";
+import { type BurstResult, commandsBurst, describeBurst } from "./commands-burst.ts";
 import type { WriterInput, WriterOutput } from "./contention-worker.ts";
 import { seed } from "./seed.ts";
 import { percentile, timeIt } from "./stats.ts";
@@ -58,6 +61,7 @@ const client = (): S3Client =>
   createS3Client({ region: REGION, s3Endpoint: server.endpoint, credentials });
 const SQL = await loadSqlJs();
 const results: Result[] = [];
+const bursts: BurstResult[] = [];
 
 function engine(bucket: string) {
   const store = new DatabaseObject({
@@ -271,6 +275,29 @@ for (const size of sizes) {
   console.error(
     `  contention     ${round(throughput, 1)}/s vs ideal ${round(idealRate, 1)}/s, ${conflicts} conflicts, ${lost} lost`,
   );
+
+  // A burst of 1,000 commands on the queue: the deployed event source mapping
+  // (2 consumers, batches of up to 100) against the old shape (batches of 10,
+  // as many containers as SQS starts: 8 here; about 3 minutes, so not in --quick).
+  if (size === 10_000) {
+    const shapes: [number, number][] = quick
+      ? [[2, 100]]
+      : [
+          [2, 100],
+          [8, 10],
+        ];
+    for (const [consumers, batchSize] of shapes) {
+      const burst = await commandsBurst({
+        endpoint: server.endpoint,
+        consumers,
+        batchSize,
+        commands: 1000,
+        records: size,
+      });
+      bursts.push(burst);
+      console.error(`  commands       ${describeBurst(burst)}`);
+    }
+  }
 }
 
 await server.stop();
@@ -293,9 +320,11 @@ for (const row of rows) console.log(line(row));
 for (const r of results.filter((r) => r.note !== undefined))
   console.log(`${r.scenario} @ ${r.records}: ${r.note}`);
 console.log("ratio: p50 / baseline p50 (for contention: throughput / ideal serial rate)");
+for (const burst of bursts)
+  console.log(`commands burst @ ${burst.records}: ${describeBurst(burst)}`);
 writeFileSync(
   join(PROJECT_ROOT, "bench-results.json"),
-  `${JSON.stringify({ quick, date: new Date().toISOString(), results }, null, 2)}\n`,
+  `${JSON.stringify({ quick, date: new Date().toISOString(), results, commandsBurst: bursts }, null, 2)}\n`,
 );
 console.log("written: bench-results.json");
 

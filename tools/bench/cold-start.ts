@@ -1,5 +1,5 @@
 /**
- * Benchmarks: cold start. A fresh Node.js 22 process imports the deployed
+ * Benchmarks: cold start. A fresh Node.js 24 process imports the deployed
  * bundle of the get handler (synthesized by the CDK app) and serves its first
  * request; the baseline is a fresh process running a bundle that does the
  * raw GET alone with the same SDK.
@@ -57,7 +57,7 @@ export async function prepareColdStart(): Promise<ColdStartBundles> {
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node22",
+    target: "node24",
     minify: true,
     logLevel: "warning",
     nodePaths: [join(PROJECT_ROOT, "node_modules")],

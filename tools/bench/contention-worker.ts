@@ -4,16 +4,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { RetryLaterError } from "../../lambda/errors.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { RapatriementService } from "../../lambda/rapatriements/service.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
-import {
-  DatabaseObject,
-  emptyReport,
-  type TransactionOptions,
-} from "../../lambda/storage/database-object.ts";
-import { createS3Client } from "../../lambda/storage/s3-client.ts";
-import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
+import { emptyReport } from "../../lambda/storage/database-object.ts";
+import { warmContainer } from "./container.ts";
 
 export interface WriterInput {
   endpoint: string;
@@ -33,19 +25,7 @@ export interface WriterOutput {
 }
 
 const input = workerData as WriterInput;
-const store = new DatabaseObject({
-  s3: createS3Client({
-    region: input.region,
-    s3Endpoint: input.endpoint,
-    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-  }),
-  sql: await loadSqlJs(),
-  schema: rapatriementsSchema,
-  codec: codecFor("sqlite"),
-  target: { bucket: input.bucket, key: input.key, region: input.region },
-});
-const service = new RapatriementService<TransactionOptions>({ store });
-await service.get("seed-0"); // warm, as a container that has served before
+const { service } = await warmContainer(input);
 const report = emptyReport();
 const latencies: number[] = [];
 // Wait for the start signal so that every writer begins together.

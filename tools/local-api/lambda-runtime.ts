@@ -48,6 +48,8 @@ function gatewayError(statusCode: number, message: string): APIGatewayProxyResul
 
 export interface LocalFunctionsOptions {
   timeoutMs?: number;
+  /** Where a function's module is (default: the route modules of lambda/handlers). */
+  moduleUrl?: (module: string) => string;
   /** Where the platform's own lines go (Lambda writes them to the function's log). */
   log?: (line: string) => void;
 }
@@ -59,6 +61,7 @@ interface Container {
 
 export class LocalFunctions {
   private readonly timeoutMs: number;
+  private readonly moduleUrl: (module: string) => string;
   private readonly log: (line: string) => void;
   private readonly idle = new Map<string, Container[]>();
   private readonly busy = new Map<string, number>();
@@ -67,6 +70,9 @@ export class LocalFunctions {
 
   constructor(options: LocalFunctionsOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
+    this.moduleUrl =
+      options.moduleUrl ??
+      ((module) => new URL(`../../lambda/handlers/${module}.ts`, import.meta.url).href);
     this.log = options.log ?? ((line) => console.error(line));
   }
 
@@ -191,7 +197,7 @@ export class LocalFunctions {
 
   private start(module: string): Container {
     const worker = new Worker(new URL("./lambda-worker.ts", import.meta.url), {
-      workerData: { module },
+      workerData: { url: this.moduleUrl(module) },
     });
     this.all.add(worker);
     worker.once("exit", () => this.all.delete(worker));

@@ -23,10 +23,8 @@ export type WorkerMessage =
 
 const port = parentPort;
 if (port === null) throw new Error("lambda-worker.ts runs as a worker thread");
-const { module } = workerData as { module: string };
-const { handler } = (await import(`../../lambda/handlers/${module}.ts`)) as {
-  handler: LambdaHttpHandler;
-};
+const { url } = workerData as { url: string };
+const { handler } = (await import(url)) as { handler: LambdaHttpHandler };
 port.on("message", (invoke: Invoke) => {
   handler(invoke.event, lambdaContext(invoke.requestId, invoke.timeoutMs)).then(
     (result) => port.postMessage({ type: "result", result } satisfies WorkerMessage),

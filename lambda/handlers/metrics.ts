@@ -1,0 +1,109 @@
+/**
+ * Entry adapters: the invocation's metrics, in CloudWatch's embedded metric
+ * format (EMF), serialised by Powertools for AWS Lambda's Metrics. They ride
+ * on the invocation's one JSON log line: CloudWatch Logs extracts them from
+ * the `_aws` block, so there is still exactly one line per invocation and no
+ * PutMetricData call (no extra permission, no latency).
+ */
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { FileCodec } from "../storage/codec.ts";
+import type { StorageReport } from "../storage/database-object.ts";
+import type { Database } from "../storage/sql-js.ts";
+
+export const METRICS_NAMESPACE = "Rapatriements";
+/** The one dimension every metric carries; alarms name it. */
+export const METRICS_SERVICE = "rapatriements";
+
+/** Metric names, as the alarms and the README's table name them. */
+export const METRIC = {
+  /** PUTs refused because the object changed meanwhile (412 or 409). */
+  conflicts: "Conflicts",
+  /** PUT attempts after the first. */
+  retries: "Retries",
+  /** Answers "busy, nothing applied: retry" (STORAGE_BUSY). */
+  busyAnswers: "BusyAnswers",
+  /** Answers "may have been applied" (STORAGE_OUTCOME_UNKNOWN). */
+  outcomeUnknown: "OutcomeUnknown",
+  /** Loads served by a 304 from the container's cached database. */
+  cacheHits: "CacheHits",
+  /** Size of the data object as last loaded or saved. */
+  objectBytes: "ObjectBytes",
+  /** Records in the data object as last loaded or saved. */
+  recordCount: "RecordCount",
+  /** Commands in one invocation of the commands function. */
+  batchSize: "BatchSize",
+} as const;
+
+/**
+ * The data object's size and record count as this container last saw them.
+ * Filled by `measuredCodec` on every load and save; a 304 leaves them as they
+ * are, which is still true since the object did not change.
+ */
+export interface ObjectGauge {
+  objectBytes?: number;
+  recordCount?: number;
+}
+
+/** `codec`, noting the bytes and the record count of each object it opens or writes. */
+export function measuredCodec(codec: FileCodec, gauge: ObjectGauge): FileCodec {
+  const note = (bytes: Uint8Array, db: Database) => {
+    gauge.objectBytes = bytes.byteLength;
+    gauge.recordCount = Number(
+      db.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0] ?? 0,
+    );
+  };
+  return {
+    format: codec.format,
+    contentType: codec.contentType,
+    decode(bytes, SQL, schema) {
+      const db = codec.decode(bytes, SQL, schema);
+      note(bytes, db);
+      return db;
+    },
+    encode(db, schema) {
+      const bytes = codec.encode(db, schema);
+      note(bytes, db);
+      return bytes;
+    },
+  };
+}
+
+export interface InvocationMeasures {
+  report: StorageReport;
+  /** The stable codes of what was answered as failed (one per failed command). */
+  codes: readonly string[];
+  gauge?: ObjectGauge | undefined;
+  /** Commands in the invocation; only the commands function has one. */
+  batchSize?: number;
+}
+
+// One per container; serialised and cleared synchronously, so invocations never mix.
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+
+/** The EMF fields (`_aws`, `service`, and one field per metric) for the log line. */
+export function metricFields(measures: InvocationMeasures): Record<string, unknown> {
+  const { report, codes, gauge } = measures;
+  const count = (code: string) => codes.filter((c) => c === code).length;
+  const conflicts = report.s3Calls.filter(
+    (call) => call.command === "PutObject" && (call.status === 412 || call.status === 409),
+  ).length;
+  metrics.addMetric(METRIC.conflicts, MetricUnit.Count, conflicts);
+  metrics.addMetric(METRIC.retries, MetricUnit.Count, Math.max(0, report.attempts - 1));
+  metrics.addMetric(METRIC.busyAnswers, MetricUnit.Count, count("STORAGE_BUSY"));
+  metrics.addMetric(METRIC.outcomeUnknown, MetricUnit.Count, count("STORAGE_OUTCOME_UNKNOWN"));
+  metrics.addMetric(METRIC.cacheHits, MetricUnit.Count, report.cache === "hit" ? 1 : 0);
+  if (gauge?.objectBytes !== undefined) {
+    metrics.addMetric(METRIC.objectBytes, MetricUnit.Bytes, gauge.objectBytes);
+  }
+  if (gauge?.recordCount !== undefined) {
+    metrics.addMetric(METRIC.recordCount, MetricUnit.Count, gauge.recordCount);
+  }
+  if (measures.batchSize !== undefined) {
+    metrics.addMetric(METRIC.batchSize, MetricUnit.Count, measures.batchSize);
+  }
+  try {
+    return metrics.serializeMetrics() as unknown as Record<string, unknown>;
+  } finally {
+    metrics.clearMetrics();
+  }
+}
