@@ -27,6 +27,7 @@ import {
   isNoSuchKey,
   isNotModified,
   isWriteConflict,
+  mayHaveLanded,
   type S3Target,
 } from "./s3-errors.ts";
 import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./schema.ts";
@@ -309,7 +310,7 @@ export class DatabaseObject {
       if (!isWriteConflict(failure) && !isAmbiguous(failure)) {
         throw explainS3Error(failure, this.deps.target, "écrire") ?? failure;
       }
-      if (isAmbiguous(failure)) unsettled.push({ commitId, precondition: loaded.etag });
+      if (mayHaveLanded(failure)) unsettled.push({ commitId, precondition: loaded.etag });
       const attemptMs = this.deps.now() - attemptStarted;
       // Reload at once: the fresh state tells whether a PUT whose response was
       // lost (or that the SDK retried into a 412) did land, and it is what the

@@ -8,7 +8,7 @@ import { StorageAccessError } from "../errors.ts";
 interface S3ErrorShape {
   name?: string;
   Code?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 function shape(error: unknown): S3ErrorShape {
@@ -60,6 +60,18 @@ export function isWriteConflict(error: unknown): boolean {
 export function isAmbiguous(error: unknown): boolean {
   const status = httpStatusOf(error);
   return status === undefined || status >= 500 || status === 429 || nameOf(error) === "SlowDown";
+}
+
+/**
+ * Whether a PUT that failed with `error` may all the same have been stored:
+ * no answer at all, a 500/502/504, or any failure after the SDK retried it
+ * (an earlier attempt's answer is not known). A 503 SlowDown, a 412 or a 4xx
+ * answered to the only attempt means S3 did not store it.
+ */
+export function mayHaveLanded(error: unknown): boolean {
+  if ((shape(error).$metadata?.attempts ?? 1) > 1) return true;
+  const status = httpStatusOf(error);
+  return status === undefined || status === 500 || status === 502 || status === 504;
 }
 
 export interface S3Target {
