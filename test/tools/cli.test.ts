@@ -19,11 +19,12 @@ import {
   HeadObjectCommand,
   PutBucketVersioningCommand,
 } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import type { CliEnvironment, Io } from "../../tools/cli/context.ts";
 import { main } from "../../tools/cli/rapatriements.ts";
 import { readRecordsFile } from "../../tools/data/records-file.ts";
+import { useLocalCredentials } from "../support/cli-credentials.ts";
 import { type IamServer, startIamServer } from "../support/iam-server.ts";
 import {
   createBucket,
@@ -64,16 +65,7 @@ afterAll(() => {
   for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
-  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
-  vi.stubEnv("AWS_SESSION_TOKEN", undefined);
-  vi.stubEnv("AWS_PROFILE", undefined);
-});
-
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+useLocalCredentials();
 
 // ---------------------------------------------------------------------------
 // Harness

@@ -11,12 +11,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import type { CliEnvironment, Io } from "../../tools/cli/context.ts";
 import { main } from "../../tools/cli/rapatriements.ts";
 import { readRecordsFile } from "../../tools/data/records-file.ts";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
+import { useLocalCredentials } from "../support/cli-credentials.ts";
 import { type CountingProxy, startCountingProxy } from "../support/counting-proxy.ts";
 import { createBucket, localEndpoint, localS3Client, REGION } from "../support/local-s3.ts";
 
@@ -40,16 +41,7 @@ afterAll(async () => {
   for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
-  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
-  vi.stubEnv("AWS_SESSION_TOKEN", undefined);
-  vi.stubEnv("AWS_PROFILE", undefined);
-});
-
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+useLocalCredentials();
 
 function freshDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "rapatriements-legacy-"));
@@ -322,7 +314,11 @@ describe("progress", () => {
 
   test("in a real pseudo-terminal the line is rewritten in place; through a pipe nothing but the summary", async () => {
     const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(200)}`);
-    const piped = await runProcess(NODE, [CLI, "import", file, "--dry-run"], variablesFor("dry-run-bucket"));
+    const piped = await runProcess(
+      NODE,
+      [CLI, "import", file, "--dry-run"],
+      variablesFor("dry-run-bucket"),
+    );
     expect(piped.code).toBe(0);
     expect(piped.stderr).toBe("");
     expect(piped.stdout).toContain("200 rapatriements seraient importés");

@@ -81,5 +81,5 @@ export function readZonelessDate(text: string, timeZone: string): string | undef
   for (const offset of before > after ? [before, after] : [after, before]) {
     if (offsetAt(wall - offset, timeZone) === offset) return new Date(wall - offset).toISOString();
   }
-  return new Date(wall - Math.max(before, after)).toISOString();
+  return new Date(wall - Math.min(before, after)).toISOString();
 }
