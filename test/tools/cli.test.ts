@@ -489,10 +489,13 @@ describe("import and export", () => {
     const bucket = await createBucket(localS3Client());
     const refused = await cli(["import", file], envFor(bucket));
     expect(refused.code).toBe(1);
-    expect(refused.err).toContain("refusé : 1 erreur(s)");
+    expect(refused.err).toContain("refusé : 1 enregistrement invalide dans");
+    expect(refused.err).toContain("(1 erreur)");
     expect(refused.err).toContain("rien n'a été envoyé");
-    expect(refused.err).toContain("[500].lines[0].quantity : must be a number greater than 0");
-    expect(refused.err.match(/\[\d+\]/g)).toEqual(["[500]", "[0]"]);
+    // Named by its id and the line where it starts (the file is one line of JSON).
+    expect(refused.err).toContain(
+      "id bad-0500 (ligne 1) : lines[0].quantity : must be a number greater than 0",
+    );
     expect(await headOrAbsent(bucket)).toBeUndefined();
 
     // Existing data: even with --force it stays as it was.
@@ -501,7 +504,7 @@ describe("import and export", () => {
     expect(before).toBeDefined();
     const forced = await cli(["import", file, "--force"], envFor(bucket));
     expect(forced.code).toBe(1);
-    expect(forced.err).toContain("[500].lines[0].quantity");
+    expect(forced.err).toContain("id bad-0500 (ligne 1) : lines[0].quantity");
     expect(await headOrAbsent(bucket)).toBe(before);
     expect(summarise(await exportedRecords(bucket, "after.json"))).toEqual(
       summarise(jsonRecords(10, "OK")),
@@ -663,7 +666,7 @@ describe("bad arguments", () => {
     const file = join(freshDir(), "out.xml");
     const result = await cli(["export", file, "--format", "xml"], env());
     expect(result.code).toBe(2);
-    expect(result.err).toContain('--format doit valoir sqlite ou json (reçu : "xml")');
+    expect(result.err).toContain('--format doit valoir sqlite, json ou csv (reçu : "xml")');
     expect(existsSync(file)).toBe(false);
   });
 

@@ -58,11 +58,6 @@ export async function attempt<T>(call: () => Promise<T>): Promise<Attempt<T>> {
   }
 }
 
-/** `1 avertissement`, `2 avertissements`: French plurals for counted words. */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count >= 2 ? pluralForm : singular}`;
-}
-
 /** A JSON document as one shell word, ready to paste after `--policy` and the like. */
 export function shellJson(value: unknown): string {
   return `'${JSON.stringify(value).replaceAll("'", "'\\''")}'`;

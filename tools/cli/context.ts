@@ -17,6 +17,11 @@ export interface Io {
   err(line: string): void;
   /** Asks a yes/no question; undefined when nobody can answer (not a terminal). */
   confirm?(question: string): Promise<boolean>;
+  /**
+   * Rewrites the one progress line ("" clears it); undefined when nobody
+   * watches (not a terminal), so logs hold only the summary lines.
+   */
+  progress?(line: string): void;
 }
 
 export interface CliEnvironment {

@@ -14,8 +14,9 @@ import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { readPragma } from "../../lambda/storage/schema.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
+import { plural } from "../data/plural.ts";
 import { isOwnFormat, type RecordsFile, readRecordsBytes } from "../data/records-file.ts";
-import { attempt, type Check, notVerifiable, plural } from "./check.ts";
+import { attempt, type Check, notVerifiable } from "./check.ts";
 import { formatBytes } from "./context.ts";
 import { listKeyVersions } from "./versions.ts";
 

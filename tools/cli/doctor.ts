@@ -26,13 +26,14 @@ import {
 } from "../../lambda/config.ts";
 import { MissingVariableError, ValueError } from "../../lambda/errors.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
+import { plural } from "../data/plural.ts";
 import {
   checkBucketPolicy,
   checkEncryption,
   checkLifecycle,
   checkVersioning,
 } from "./bucket-settings.ts";
-import { attempt, type Check, LEVEL_LABELS, plural } from "./check.ts";
+import { attempt, type Check, LEVEL_LABELS } from "./check.ts";
 import type { CliEnvironment, Io } from "./context.ts";
 import { checkData } from "./data-check.ts";
 

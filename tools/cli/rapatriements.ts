@@ -9,27 +9,39 @@ import { AppError } from "../../lambda/errors.ts";
 import { RecordsFileError } from "../data/records-file.ts";
 import { type CliEnvironment, type Io, openContext, UsageError } from "./context.ts";
 import { doctor } from "./doctor.ts";
-import { exportFile, importFile } from "./transfer.ts";
+import { exportFile, type ImportOptions, importFile } from "./transfer.ts";
 import { listVersions, restoreVersion } from "./versions.ts";
 
 export const USAGE = `usage : npx rapatriements <commande>
 
   doctor                              vérifie la configuration, les identifiants, le bucket,
                                       les permissions, les réglages du bucket et les données
-  import FICHIER [--force [--yes]]    envoie un fichier SQLite ou JSON de rapatriements
+  import FICHIER [--force [--yes]] [--dry-run] [--timezone ZONE]
+                                      envoie un fichier SQLite ou JSON de rapatriements
                                       (--force : remplace les données existantes ; sur un
-                                      bucket non versionné, demande confirmation, ou --yes)
+                                      bucket non versionné, demande confirmation, ou --yes ;
+                                      --dry-run : valide et montre sans rien envoyer ;
+                                      --timezone : fuseau des dates sans fuseau, UTC par défaut)
   import s3://BUCKET/CLÉ              convertit sur place le fichier d'une ancienne application
                                       à l'emplacement des données (l'original est gardé)
-  export FICHIER [--format sqlite|json] [--force]
-                                      télécharge les données actuelles
+  export FICHIER [--format sqlite|json|csv] [--separator ,|;|tab] [--force]
+                                      télécharge les données actuelles (format selon
+                                      l'extension .db, .json ou .csv)
   versions                            liste les versions de l'objet de données
   restore VERSION_ID [--yes]          restaure une version, après avoir montré les changements
 
 Configuration : AWS_REGION, S3_RAPPATRIMENT_FILE_PATH, S3_BUCKET_NAME, STORAGE_STRATEGY
 (environnement ou .env à la racine du projet) ; voir docs/configuration-s3.md.`;
 
-type Options = { force?: boolean; yes?: boolean; format?: string; help?: boolean };
+type Options = {
+  force?: boolean;
+  yes?: boolean;
+  format?: string;
+  separator?: string;
+  "dry-run"?: boolean;
+  timezone?: string;
+  help?: boolean;
+};
 
 export async function main(argv: string[], env: CliEnvironment, io: Io): Promise<number> {
   let parsed: { values: Options; positionals: string[] };
@@ -40,6 +52,9 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
         force: { type: "boolean" },
         yes: { type: "boolean", short: "y" },
         format: { type: "string" },
+        separator: { type: "string" },
+        "dry-run": { type: "boolean" },
+        timezone: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -56,8 +71,8 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
   }
   const allowed: Record<string, { args: number; options: (keyof Options)[] }> = {
     doctor: { args: 0, options: [] },
-    import: { args: 1, options: ["force", "yes"] },
-    export: { args: 1, options: ["format", "force"] },
+    import: { args: 1, options: ["force", "yes", "dry-run", "timezone"] },
+    export: { args: 1, options: ["format", "separator", "force"] },
     versions: { args: 0, options: [] },
     restore: { args: 1, options: ["yes"] },
   };
@@ -81,14 +96,19 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
     const context = await openContext(env);
     const [argument = ""] = rest;
     switch (command) {
-      case "import":
-        return await importFile(context, io, argument, {
+      case "import": {
+        const options: ImportOptions = {
           force: values.force === true,
           yes: values.yes === true,
-        });
+          dryRun: values["dry-run"] === true,
+        };
+        if (values.timezone !== undefined) options.timeZone = values.timezone;
+        return await importFile(context, io, argument, options);
+      }
       case "export": {
-        const options: { format?: string; force: boolean } = { force: values.force === true };
+        const options: Parameters<typeof exportFile>[3] = { force: values.force === true };
         if (values.format !== undefined) options.format = values.format;
+        if (values.separator !== undefined) options.separator = values.separator;
         return await exportFile(context, io, argument, options);
       }
       case "versions":
@@ -123,6 +143,10 @@ if (
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };
+  if (process.stderr.isTTY) {
+    // One line rewritten in place; "" clears it before the summary.
+    io.progress = (line) => process.stderr.write(`\r\x1b[2K${line}`);
+  }
   if (process.stdin.isTTY) {
     io.confirm = async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stdout });

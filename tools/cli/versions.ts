@@ -18,7 +18,7 @@ import { codecFor } from "../../lambda/storage/codecs.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { recordCommit } from "../../lambda/storage/schema.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
-import { plural } from "./check.ts";
+import { plural } from "../data/plural.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
 
 /** One version of the data object, or a delete marker. */

@@ -11,6 +11,7 @@
  *
  *   npm start                      start, restoring .local/ when present
  *   npm start -- --from FILE       import an existing SQLite or JSON file first
+ *   npm start -- --from FILE --timezone Europe/Paris   zone of its zone-less dates (default UTC)
  *   npm start -- --port 3001       another port (or PORT=3001)
  *   npm start -- --timeout 3       the functions' timeout in seconds (default 10, as deployed)
  */
@@ -22,13 +23,20 @@ import { createDependencies } from "../../lambda/handlers/dependencies.ts";
 import { createBucket } from "../../lambda/storage/bucket-bootstrap.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
-import { readRecordsFile } from "../data/records-file.ts";
+import {
+  InvalidRecordsError,
+  invalidRecordsReport,
+  prepareFileImport,
+} from "../data/record-errors.ts";
+import { type ReadOptions, readRecordsFile } from "../data/records-file.ts";
+import { isTimeZone } from "../data/time-zone.ts";
 import { type LocalS3, PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
 import { DEFAULT_FUNCTION_TIMEOUT_MS, LocalFunctions } from "./lambda-runtime.ts";
 import { LocalSnapshot } from "./local-snapshot.ts";
 import { localApiListener } from "./server.ts";
 
-const USAGE = "usage: npm start [-- --port N] [-- --from FILE] [-- --timeout SECONDS]";
+const USAGE =
+  "usage: npm start [-- --port N] [-- --from FILE [--timezone ZONE]] [-- --timeout SECONDS]";
 const LOCAL_DEFAULTS: Record<string, string> = {
   AWS_REGION: "eu-west-1",
   S3_RAPPATRIMENT_FILE_PATH: "s3://rapatriements-local/rapatriements/rapatriements.db",
@@ -45,12 +53,13 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let args: { port?: string; from?: string; timeout?: string };
+let args: { port?: string; from?: string; timezone?: string; timeout?: string };
 try {
   args = parseArgs({
     options: {
       port: { type: "string" },
       from: { type: "string" },
+      timezone: { type: "string" },
       timeout: { type: "string" },
     },
     strict: true,
@@ -76,6 +85,9 @@ for (const { given, meant } of nearMisses(readEnvironment())) {
   console.error(
     `npm start: ${given} is set but not read: did you mean ${meant}? (vouliez-vous dire ${meant} ?) The local default is used instead.`,
   );
+}
+if (args.timezone !== undefined && !isTimeZone(args.timezone)) {
+  fail(`--timezone takes an IANA zone such as Europe/Paris or UTC (got "${args.timezone}")`);
 }
 
 // The port first: a second npm start fails here, before it starts or restores anything.
@@ -183,7 +195,11 @@ try {
   );
 
   if (args.from !== undefined) {
-    const file = await readRecordsFile(args.from, await loadSqlJs());
+    const options: ReadOptions = {};
+    if (args.timezone !== undefined) options.timeZone = args.timezone;
+    const file = await readRecordsFile(args.from, await loadSqlJs(), options);
+    // Validated here first, to name each bad record as the CLI does.
+    prepareFileImport(service, args.from, file, { replace: true });
     const result = await service.import(file.records, { replace: true });
     await local.save();
     console.log(
@@ -234,7 +250,11 @@ try {
     `  every write is saved in ${local.file}; Ctrl-C stops both servers, the next npm start restores it`,
   );
 } catch (error) {
-  console.error(`npm start: ${String(error)}`);
+  if (error instanceof InvalidRecordsError) {
+    console.error(`npm start: ${invalidRecordsReport(error).join("\n")}`);
+  } else {
+    console.error(`npm start: ${String(error)}`);
+  }
   await shutdown("npm start could not start", 1);
 }
 
