@@ -246,7 +246,7 @@ describe("a file an earlier application wrote at the data key", () => {
     await putLegacy(s3, bucket, JSON_KEY, body);
     const result = await cli(["import", `s3://${bucket}/${JSON_KEY}`], relativeEnv(bucket));
     expect(result.code).toBe(1);
-    expect(result.err).toContain("[3].reference");
+    expect(result.err).toContain("id r-4 (ligne 1) : reference");
     expect(result.err).toContain("rien n'a été envoyé");
     expect(await bytesOf(s3, bucket, JSON_KEY)).toEqual(body);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
