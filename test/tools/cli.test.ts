@@ -494,7 +494,7 @@ describe("import and export", () => {
     expect(refused.err).toContain("rien n'a été envoyé");
     // Named by its id and the line where it starts (the file is one line of JSON).
     expect(refused.err).toContain(
-      "id bad-0500 (ligne 1) : lines[0].quantity : must be a number greater than 0",
+      "id bad-0500 (ligne 1) : lines[0].quantity : doit être un nombre supérieur à 0",
     );
     expect(await headOrAbsent(bucket)).toBeUndefined();
 

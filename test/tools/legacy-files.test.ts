@@ -229,8 +229,8 @@ describe("bad records named by id or reference and their row or line", () => {
     expect(result.code).toBe(1);
     expect(result.err.split("\n")).toEqual([
       `refusé : 3 enregistrements invalides dans ${file} (3 erreurs) ; rien n'a été envoyé.`,
-      "  id 3 (ligne 3 de la table rappatriements) : lines[0].quantity : must be a number greater than 0",
-      "  id 7 (ligne 7 de la table rappatriements) : createdAt : must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T08:00:00Z",
+      "  id 3 (ligne 3 de la table rappatriements) : lines[0].quantity : doit être un nombre supérieur à 0",
+      "  id 7 (ligne 7 de la table rappatriements) : createdAt : doit être une date et heure ISO 8601 avec son fuseau, par exemple 2026-03-01T08:00:00Z",
       "  id 9 (ligne 9 de la table rappatriements) : reference : même référence que id 2 (ligne 2 de la table rappatriements)",
     ]);
     expect(result.err).not.toMatch(/(^|\s)\[\d+\]/m);
@@ -253,8 +253,8 @@ describe("bad records named by id or reference and their row or line", () => {
     expect(result.code).toBe(1);
     expect(result.err.split("\n")).toEqual([
       `refusé : 2 enregistrements invalides dans ${file} (2 erreurs) ; rien n'a été envoyé.`,
-      `  référence J-2 (ligne ${starts[1]}) : lines : must hold at least 1 line`,
-      `  enregistrement n° 3 (ligne ${starts[2]}) : reference : is required`,
+      `  référence J-2 (ligne ${starts[1]}) : lines : doit contenir au moins 1 ligne`,
+      `  enregistrement n° 3 (ligne ${starts[2]}) : reference : est obligatoire`,
     ]);
   });
 });
@@ -270,7 +270,7 @@ describe("npm start -- --from a bad file", () => {
     const listed = fromCli.err.split("\n");
     expect(listed).toEqual([
       `refusé : 1 enregistrement invalide dans ${file} (1 erreur) ; rien n'a été envoyé.`,
-      "  id 4 (ligne 4 de la table rappatriements) : status : must be one of draft, requested, in_transit, received, cancelled",
+      "  id 4 (ligne 4 de la table rappatriements) : status : doit valoir l'un de : draft, requested, in_transit, received, cancelled",
     ]);
 
     const started = await runProcess(

@@ -9,6 +9,7 @@ import { AppError } from "../../lambda/errors.ts";
 import { RecordsFileError } from "../data/records-file.ts";
 import { type CliEnvironment, type Io, openContext, UsageError } from "./context.ts";
 import { doctor } from "./doctor.ts";
+import { frenchArgumentError, frenchError } from "./french.ts";
 import { exportFile, type ImportOptions, importFile } from "./transfer.ts";
 import { listVersions, restoreVersion } from "./versions.ts";
 
@@ -61,7 +62,7 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
       strict: true,
     });
   } catch (error) {
-    return usage(io, (error as Error).message);
+    return usage(io, frenchArgumentError(error));
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
@@ -119,7 +120,7 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
   } catch (error) {
     if (error instanceof UsageError) return usage(io, error.message);
     if (error instanceof AppError || error instanceof RecordsFileError) {
-      io.err(`erreur : ${String(error)}`);
+      io.err(`erreur : ${error instanceof AppError ? frenchError(error) : String(error)}`);
       if (error instanceof AppError && error.code === "CONFIGURATION_INVALID") {
         io.err("lancez npx rapatriements doctor pour le détail et la correction");
       }

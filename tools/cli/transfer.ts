@@ -45,6 +45,7 @@ import { isTimeZone } from "../data/time-zone.ts";
 import { versioningFix } from "./bucket-settings.ts";
 import { attempt } from "./check.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
+import { frenchError } from "./french.ts";
 import { type Progress, progressOn } from "./progress.ts";
 
 const SHOWN_IN_DRY_RUN = 5;
@@ -124,9 +125,7 @@ export async function importFile(
   } catch (error) {
     progress.end();
     if (error instanceof ImportRefusedError) {
-      io.err(
-        `refusé : ${error.message.replace("replace them explicitly to import", "relancez avec --force pour les remplacer")}`,
-      );
+      io.err(`refusé : ${frenchError(error)}`);
       return 1;
     }
     throw error;

@@ -8,6 +8,7 @@
 import { ValidationError } from "../../lambda/errors.ts";
 import { parseImportedRecord } from "../../lambda/rapatriements/validation.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
+import { frenchFieldMessage } from "../cli/french.ts";
 import { plural } from "./plural.ts";
 import type { RecordsFile } from "./records-file.ts";
 
@@ -97,7 +98,8 @@ export function prepareFileImport(
   if (errors.length > 0 || apply === undefined) {
     errors.sort((a, b) => a.index - b.index);
     const lines = errors.map(
-      (e) => `${nameOf(read, e.index)} : ${e.field === "" ? "" : `${e.field} : `}${e.message}`,
+      (e) =>
+        `${nameOf(read, e.index)} : ${e.field === "" ? "" : `${e.field} : `}${frenchFieldMessage(e.message)}`,
     );
     throw new InvalidRecordsError(file, new Set(errors.map((e) => e.index)).size, lines);
   }

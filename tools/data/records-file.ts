@@ -105,12 +105,25 @@ function fromSqlite(
   options: ReadOptions,
 ): RecordsFile {
   let db: Database;
+  const unreadable = (error: unknown) =>
+    // SQLite's own words (English) stay out of the operator's message.
+    new RecordsFileError(
+      `${path} n'est pas un fichier SQLite lisible (en-tête ou pages invalides)`,
+      {
+        cause: error,
+      },
+    );
   try {
     db = new SQL.Database(bytes);
   } catch (error) {
-    throw new RecordsFileError(
-      `${path} n'est pas un fichier SQLite lisible : ${(error as Error).message}`,
-    );
+    throw unreadable(error);
+  }
+  try {
+    // sql.js opens lazily: reading the schema is what finds a broken file.
+    db.exec("SELECT COUNT(*) FROM sqlite_master");
+  } catch (error) {
+    db.close();
+    throw unreadable(error);
   }
   try {
     if (readPragma(db, "application_id") === APPLICATION_ID) {
@@ -246,8 +259,10 @@ function fromJson(
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     document = JSON.parse(text);
   } catch (error) {
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
     throw new RecordsFileError(
-      `${path} n'est ni un fichier SQLite ni du JSON valide : ${(error as Error).message}`,
+      `${path} n'est ni un fichier SQLite ni du JSON valide${at === undefined ? " (texte UTF-8 invalide ou JSON malformé)" : ` (JSON malformé vers le caractère ${at})`}`,
+      { cause: error },
     );
   }
   if (Array.isArray(document)) return jsonList(text, document, undefined, options);
