@@ -67,19 +67,25 @@ export async function checkEncryption(
   return { ...refused, detail: `${refused.detail}${scratch}` };
 }
 
+/** The bucket's versioning, as far as it can be read (s3:GetBucketVersioning may be refused). */
+export async function readVersioning(s3: S3Client, bucket: string) {
+  const got = await attempt(() => s3.send(new GetBucketVersioningCommand({ Bucket: bucket })));
+  return { ...got, enabled: got.value?.Status === "Enabled" };
+}
+
 export async function checkVersioning(
   s3: S3Client,
   { bucket }: Location,
 ): Promise<{ check: Check; enabled: boolean | undefined }> {
   const name = "versionnement";
-  const got = await attempt(() => s3.send(new GetBucketVersioningCommand({ Bucket: bucket })));
+  const got = await readVersioning(s3, bucket);
   if (!got.ok) {
     return {
       check: notVerifiable(name, got, "s3:GetBucketVersioning", bucket),
       enabled: undefined,
     };
   }
-  if (got.value?.Status === "Enabled") {
+  if (got.enabled) {
     return {
       check: {
         name,

@@ -13,7 +13,6 @@ import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { Readable } from "node:stream";
 import {
-  GetBucketVersioningCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   PutObjectCommand,
@@ -42,8 +41,7 @@ import {
   readRecordsFile,
 } from "../data/records-file.ts";
 import { isTimeZone } from "../data/time-zone.ts";
-import { versioningFix } from "./bucket-settings.ts";
-import { attempt } from "./check.ts";
+import { readVersioning, versioningFix } from "./bucket-settings.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
 import { frenchError } from "./french.ts";
 import { type Progress, progressOn } from "./progress.ts";
@@ -142,10 +140,8 @@ export async function importFile(
  */
 async function mayReplaceForGood(context: Context, io: Io, yes: boolean): Promise<boolean> {
   const { config, s3, store } = context;
-  const versioning = await attempt(() =>
-    s3.send(new GetBucketVersioningCommand({ Bucket: config.bucket })),
-  );
-  if (versioning.value?.Status === "Enabled") return true;
+  const versioning = await readVersioning(s3, config.bucket);
+  if (versioning.enabled) return true;
   const existing = await store.read((db) => count(db));
   if (existing === 0) return true;
   const why = versioning.ok
@@ -234,12 +230,9 @@ async function importInPlace(
     db.close();
   }
 
-  const versioning = await attempt(() =>
-    s3.send(new GetBucketVersioningCommand({ Bucket: config.bucket })),
-  );
-  const versioned = versioning.value?.Status === "Enabled";
+  const versioning = await readVersioning(s3, config.bucket);
   let copy: string | undefined;
-  if (!versioned) {
+  if (!versioning.enabled) {
     copy = `${config.key}.avant-import-${new Date().toISOString().replace(/[:.]/g, "-")}`;
     await s3.send(
       new PutObjectCommand({
