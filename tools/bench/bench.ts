@@ -28,6 +28,7 @@ import { createDatabase } from "../../lambda/storage/schema.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { toApiGatewayEvent } from "../local-api/api-gateway.ts";
 import { PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
+import { coldContainersBench, describeColdContainers } from "./cold-containers-bench.ts";
 import { coldRun, prepareColdStart } from "./cold-start.ts";
 import { type BurstResult, commandsBurst, describeBurst } from "./commands-burst.ts";
 import type { WriterInput, WriterOutput } from "./contention-worker.ts";
@@ -300,6 +301,14 @@ for (const size of sizes) {
   }
 }
 
+// Which containers are cold: five functions vs one, modelled with this run's costs.
+const coldContainers = await coldContainersBench({
+  results,
+  quick,
+  engine,
+  seedObject: (bucket, records) => seedObject(client(), SQL, bucket, records),
+});
+
 await server.stop();
 
 const header = ["scenario", "records", "p50 ms", "p95 ms", "baseline p50", "ratio", "baseline"];
@@ -322,9 +331,10 @@ for (const r of results.filter((r) => r.note !== undefined))
 console.log("ratio: p50 / baseline p50 (for contention: throughput / ideal serial rate)");
 for (const burst of bursts)
   console.log(`commands burst @ ${burst.records}: ${describeBurst(burst)}`);
+for (const text of describeColdContainers(coldContainers)) console.log(text);
 writeFileSync(
   join(PROJECT_ROOT, "bench-results.json"),
-  `${JSON.stringify({ quick, date: new Date().toISOString(), results, commandsBurst: bursts }, null, 2)}\n`,
+  `${JSON.stringify({ quick, date: new Date().toISOString(), results, commandsBurst: bursts, coldContainers }, null, 2)}\n`,
 );
 console.log("written: bench-results.json");
 
