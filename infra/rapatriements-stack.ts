@@ -2,7 +2,8 @@
  * Infrastructure: the stack `RapatriementsStack`. The bucket that holds the one
  * data object (encrypted, versioned, private, TLS only, conditional writes
  * required on the data key), the operator guide's IAM policy, one function
- * per route, and the HTTP API with authorization on every route.
+ * for every HTTP route (a router over the routes' modules) and one for
+ * commands, and the HTTP API with authorization on every route.
  */
 import {
   Annotations,
@@ -41,7 +42,9 @@ import {
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
   COMMANDS_MODULE,
+  HTTP_FUNCTION_MODULE,
   HTTP_ROUTES,
+  routeKey,
 } from "../lambda/handlers/routes.ts";
 import { RapatriementsAlarms } from "./alarms.ts";
 import { corsPreflight } from "./cors.ts";
@@ -183,20 +186,24 @@ export class RapatriementsStack extends Stack {
       },
     });
 
+    // One function for every route: one warm pool and one cached copy of the
+    // data object, where five functions would go cold and download the object
+    // five times as often (README, "Which containers are cold").
+    const http = new RapatriementsFunction(this, functionId(HTTP_FUNCTION_MODULE), {
+      module: HTTP_FUNCTION_MODULE,
+      description: `HTTP API: ${HTTP_ROUTES.map(routeKey).join(", ")}`,
+      environment,
+      dataPolicy: this.dataPolicy,
+      logRetention: RetentionDays.ONE_MONTH,
+    });
+    this.functions.push(http);
+    // CDK gives each route's path its own invoke permission on the function.
+    const integration = new HttpLambdaIntegration(
+      `${functionId(HTTP_FUNCTION_MODULE)}Integration`,
+      http,
+    );
     for (const route of HTTP_ROUTES) {
-      const fn = new RapatriementsFunction(this, functionId(route.module), {
-        module: route.module,
-        description: `${route.method} ${route.path}`,
-        environment,
-        dataPolicy: this.dataPolicy,
-        logRetention: RetentionDays.ONE_MONTH,
-      });
-      this.functions.push(fn);
-      this.api.addRoutes({
-        path: route.path,
-        methods: [route.method as HttpMethod],
-        integration: new HttpLambdaIntegration(`${functionId(route.module)}Integration`, fn),
-      });
+      this.api.addRoutes({ path: route.path, methods: [route.method as HttpMethod], integration });
     }
 
     const commands = this.addCommands(environment);

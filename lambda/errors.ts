@@ -77,6 +77,16 @@ export class NotFoundError extends AppError {
   readonly code = "NOT_FOUND";
 }
 
+/**
+ * API Gateway invoked the HTTP function for a route it does not serve: the
+ * deployed API and the function's route table disagree.
+ */
+export class RouteNotFoundError extends AppError {
+  override readonly name = "RouteNotFoundError";
+  readonly status = 404;
+  readonly code = "ROUTE_NOT_FOUND";
+}
+
 export class DuplicateReferenceError extends AppError {
   override readonly name = "DuplicateReferenceError";
   readonly status = 409;

@@ -1,5 +1,5 @@
 /** Entry adapter: `POST /rapatriements`. */
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./dependencies.ts";
 import { etagOf, header, httpHandler, json } from "./http-handler.ts";
 
 export function createRapatriementHandler(deps: HandlerDeps) {
@@ -16,5 +16,3 @@ export function createRapatriementHandler(deps: HandlerDeps) {
     });
   });
 }
-
-export const handler = createRapatriementHandler(containerDefaults());

@@ -1,5 +1,5 @@
 /** Entry adapter: `DELETE /rapatriements/{id}`. */
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./dependencies.ts";
 import { httpHandler, pathId, writeOptions } from "./http-handler.ts";
 
 export function deleteRapatriementHandler(deps: HandlerDeps) {
@@ -8,5 +8,3 @@ export function deleteRapatriementHandler(deps: HandlerDeps) {
     return { statusCode: 204 };
   });
 }
-
-export const handler = deleteRapatriementHandler(containerDefaults());

@@ -1,5 +1,5 @@
 /** Entry adapter: `GET /rapatriements/{id}`. */
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./dependencies.ts";
 import { etagOf, header, httpHandler, json, pathId } from "./http-handler.ts";
 
 export function getRapatriementHandler(deps: HandlerDeps) {
@@ -20,5 +20,3 @@ function noneMatch(value: string | undefined, etag: string): boolean {
     .map((tag) => tag.trim().replace(/^W\//, ""))
     .some((tag) => tag === "*" || tag === etag);
 }
-
-export const handler = getRapatriementHandler(containerDefaults());

@@ -1,5 +1,5 @@
 /** Entry adapter: `GET /rapatriements`. */
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./dependencies.ts";
 import { httpHandler, json } from "./http-handler.ts";
 
 export function listRapatriementsHandler(deps: HandlerDeps) {
@@ -7,5 +7,3 @@ export function listRapatriementsHandler(deps: HandlerDeps) {
     json(200, await service.list(event.queryStringParameters ?? {}, storage)),
   );
 }
-
-export const handler = listRapatriementsHandler(containerDefaults());

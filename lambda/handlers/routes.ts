@@ -8,7 +8,7 @@ export interface HttpRoute {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   /** API Gateway's path pattern, e.g. `/rapatriements/{id}`. */
   path: string;
-  /** The module in lambda/handlers/ that exports `handler` for this route. */
+  /** The module in lambda/handlers/ that serves this route (the router calls it). */
   module: string;
 }
 
@@ -19,6 +19,12 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { method: "PATCH", path: "/rapatriements/{id}", module: "update-rapatriement" },
   { method: "DELETE", path: "/rapatriements/{id}", module: "delete-rapatriement" },
 ];
+
+/**
+ * The module of the one function that serves every HTTP route: it dispatches
+ * on API Gateway's `routeKey` to the route's own module above.
+ */
+export const HTTP_FUNCTION_MODULE = "http-router";
 
 export function routeKey(route: Pick<HttpRoute, "method" | "path">): string {
   return `${route.method} ${route.path}`;

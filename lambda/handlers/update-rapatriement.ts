@@ -1,5 +1,5 @@
 /** Entry adapter: `PATCH /rapatriements/{id}`. */
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./dependencies.ts";
 import { etagOf, httpHandler, json, pathId, writeOptions } from "./http-handler.ts";
 
 export function updateRapatriementHandler(deps: HandlerDeps) {
@@ -13,5 +13,3 @@ export function updateRapatriementHandler(deps: HandlerDeps) {
     return json(200, record, { etag: etagOf(record) });
   });
 }
-
-export const handler = updateRapatriementHandler(containerDefaults());

@@ -8,7 +8,11 @@ import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { COMMANDS_MODULE, HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
+import {
+  COMMANDS_MODULE,
+  HTTP_FUNCTION_MODULE,
+  HTTP_ROUTES,
+} from "../../lambda/handlers/routes.ts";
 import { matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
 import { createBucket, localEndpoint, localS3Client } from "../support/local-s3.ts";
 import { type Json, synthesize } from "../support/synth.ts";
@@ -101,7 +105,7 @@ function isolatedCopy(module: string): string {
 }
 
 describe("synthesized bundles", () => {
-  const modules = [...HTTP_ROUTES.map((r) => r.module), COMMANDS_MODULE];
+  const modules = [HTTP_FUNCTION_MODULE, COMMANDS_MODULE];
   const bundles = new Map(modules.map((module) => [module, isolatedCopy(module)]));
   const bundle = (module: string) => bundles.get(module) ?? "";
 
@@ -121,7 +125,7 @@ describe("synthesized bundles", () => {
     const bucket = await createBucket(localS3Client());
     for (const route of HTTP_ROUTES) {
       const url = route.path.replace("{id}", "some-id");
-      const { result, nodeVersion } = await runBundle(bundle(route.module), bucket, {
+      const { result, nodeVersion } = await runBundle(bundle(HTTP_FUNCTION_MODULE), bucket, {
         method: route.method,
         url,
       });
@@ -133,10 +137,10 @@ describe("synthesized bundles", () => {
     expect(nodeVersion).toMatch(/^v24\./);
   });
 
-  test("every route's bundle serves its request, from create to delete, in a fresh Node.js process", async () => {
+  test("the HTTP bundle serves every route, from create to delete, in a fresh Node.js process", async () => {
     const bucket = await createBucket(localS3Client());
     const { result: created, log: createdLog } = await runBundle(
-      bundle("create-rapatriement"),
+      bundle(HTTP_FUNCTION_MODULE),
       bucket,
       {
         method: "POST",
@@ -156,20 +160,20 @@ describe("synthesized bundles", () => {
     expect(createdLog[0]._aws.CloudWatchMetrics[0].Namespace).toBe("Rapatriements");
     expect(createdLog[0]).toMatchObject({ status: 201, RecordCount: 1, Conflicts: 0 });
 
-    const { result: fetched } = await runBundle(bundle("get-rapatriement"), bucket, {
+    const { result: fetched } = await runBundle(bundle(HTTP_FUNCTION_MODULE), bucket, {
       method: "GET",
       url: `/rapatriements/${id}`,
     });
     expect(fetched.statusCode).toBe(200);
     expect(JSON.parse(fetched.body)).toMatchObject({ id, reference: "BUNDLE-1", version: 1 });
 
-    const { result: listed } = await runBundle(bundle("list-rapatriements"), bucket, {
+    const { result: listed } = await runBundle(bundle(HTTP_FUNCTION_MODULE), bucket, {
       method: "GET",
       url: "/rapatriements",
     });
     expect(JSON.parse(listed.body).items.map((r: { id: string }) => r.id)).toEqual([id]);
 
-    const { result: updated } = await runBundle(bundle("update-rapatriement"), bucket, {
+    const { result: updated } = await runBundle(bundle(HTTP_FUNCTION_MODULE), bucket, {
       method: "PATCH",
       url: `/rapatriements/${id}`,
       body: { status: "requested" },
@@ -178,17 +182,39 @@ describe("synthesized bundles", () => {
     expect(updated.statusCode).toBe(200);
     expect(updated.headers.etag).toBe('"2"');
 
-    const { result: deleted } = await runBundle(bundle("delete-rapatriement"), bucket, {
+    const { result: deleted } = await runBundle(bundle(HTTP_FUNCTION_MODULE), bucket, {
       method: "DELETE",
       url: `/rapatriements/${id}`,
       headers: { "if-match": '"2"' },
     });
     expect(deleted.statusCode).toBe(204);
-    const { result: gone } = await runBundle(bundle("get-rapatriement"), bucket, {
+    const { result: gone } = await runBundle(bundle(HTTP_FUNCTION_MODULE), bucket, {
       method: "GET",
       url: `/rapatriements/${id}`,
     });
     expect(gone.statusCode).toBe(404);
+  });
+
+  test("the HTTP bundle answers a route it does not serve with a problem+json 404 and logs it", async () => {
+    const bucket = await createBucket(localS3Client());
+    const [route] = HTTP_ROUTES;
+    if (route === undefined) throw new Error("no route");
+    // What API Gateway would send for a route added to the API but not to routes.ts.
+    const event = {
+      ...toApiGatewayEvent({ method: "PUT", url: "/rapatriements/x" }, route, { id: "x" }),
+      routeKey: "PUT /rapatriements/{id}",
+    };
+    const { result, log } = await invokeBundle(bundle(HTTP_FUNCTION_MODULE), bucket, event);
+    expect(result.statusCode).toBe(404);
+    expect(result.headers["content-type"]).toBe("application/problem+json");
+    expect(JSON.parse(result.body)).toMatchObject({
+      status: 404,
+      code: "ROUTE_NOT_FOUND",
+      detail: expect.stringContaining('"PUT /rapatriements/{id}"'),
+    });
+    expect(log).toEqual([
+      expect.objectContaining({ level: "error", code: "ROUTE_NOT_FOUND", status: 404 }),
+    ]);
   });
 
   test("the commands bundle applies a direct invocation's commands", async () => {
@@ -209,7 +235,7 @@ describe("synthesized bundles", () => {
       expect.objectContaining({ ok: true, action: "create" }),
       expect.objectContaining({ ok: false, error: expect.objectContaining({ code: "NOT_FOUND" }) }),
     ]);
-    const { result: listed } = await runBundle(bundle("list-rapatriements"), bucket, {
+    const { result: listed } = await runBundle(bundle(HTTP_FUNCTION_MODULE), bucket, {
       method: "GET",
       url: "/rapatriements",
     });
@@ -220,7 +246,7 @@ describe("synthesized bundles", () => {
 
   test("without the wasm beside it a bundle cannot open the data: it is loaded from the bundle", async () => {
     const bucket = await createBucket(localS3Client());
-    const dir = isolatedCopy("list-rapatriements");
+    const dir = isolatedCopy(HTTP_FUNCTION_MODULE);
     rmSync(join(dir, "sql-wasm.wasm"));
     const { result, log } = await runBundle(dir, bucket, { method: "GET", url: "/rapatriements" });
     expect(result.statusCode).toBe(500);

@@ -20,7 +20,7 @@ import {
   COMMANDS_MAX_CONCURRENCY,
 } from "../../infra/rapatriements-stack.ts";
 import { METRICS_NAMESPACE } from "../../lambda/handlers/metrics.ts";
-import { COMMANDS_MODULE, HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
+import { COMMANDS_MODULE, HTTP_FUNCTION_MODULE } from "../../lambda/handlers/routes.ts";
 import { type Json, resourcesOfType, synthesize } from "../support/synth.ts";
 
 const plain = synthesize();
@@ -57,7 +57,7 @@ describe("alarms", () => {
   });
 
   test("every function has an errors and a throttles alarm", () => {
-    const functions = [...HTTP_ROUTES.map((r) => r.module), COMMANDS_MODULE];
+    const functions = [HTTP_FUNCTION_MODULE, COMMANDS_MODULE];
     for (const module of functions) {
       const logicalId = plain.functionsByModule.get(module);
       const errors = [...found.values()].filter(

@@ -17,7 +17,9 @@ import {
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
   COMMANDS_MODULE,
+  HTTP_FUNCTION_MODULE,
   HTTP_ROUTES,
+  routeKey,
 } from "../../lambda/handlers/routes.ts";
 import { type Json, synthesize } from "../support/synth.ts";
 
@@ -59,7 +61,7 @@ describe("RapatriementsStack", () => {
     const [policyId] = only(template, "AWS::IAM::ManagedPolicy");
     const roles = resources(template, "AWS::IAM::Role");
     const functions = resources(template, "AWS::Lambda::Function");
-    expect(functions).toHaveLength(HTTP_ROUTES.length + 1); // + the commands function
+    expect(functions).toHaveLength(2); // the HTTP router and the commands function
     for (const [, fn] of functions) {
       const roleId = fn.Properties.Role["Fn::GetAtt"][0];
       const [, role] = roles.find(([id]) => id === roleId) ?? [];
@@ -174,6 +176,30 @@ describe("RapatriementsStack", () => {
       HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
     );
     for (const route of routes) expect(route.AuthorizationType, route.RouteKey).toBe("AWS_IAM");
+  });
+
+  test("every HTTP route integrates with the one router function, and API Gateway may invoke only it", () => {
+    const router = synthesized.functionsByModule.get(HTTP_FUNCTION_MODULE);
+    expect(router).toBeDefined();
+    const integrations = new Map(resources(template, "AWS::ApiGatewayV2::Integration"));
+    const routes = resources(template, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(HTTP_ROUTES.map(routeKey).sort());
+    for (const route of routes) {
+      const [prefix, ref] = route.Target["Fn::Join"][1];
+      expect(prefix, route.RouteKey).toBe("integrations/");
+      expect(integrations.get(ref.Ref)?.Properties, route.RouteKey).toMatchObject({
+        IntegrationType: "AWS_PROXY",
+        PayloadFormatVersion: "2.0",
+        IntegrationUri: { "Fn::GetAtt": [router, "Arn"] },
+      });
+    }
+    const invokers = resources(template, "AWS::Lambda::Permission")
+      .map(([, p]) => p.Properties)
+      .filter((p) => p.Principal === "apigateway.amazonaws.com");
+    expect(invokers.length).toBeGreaterThan(0);
+    for (const permission of invokers) {
+      expect(permission.FunctionName).toEqual({ "Fn::GetAtt": [router, "Arn"] });
+    }
   });
 
   test("the API's stage is throttled and writes access logs", () => {
@@ -354,7 +380,7 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
 
   test("every function reads s3://<bucket>/<dataKey>, in the format its extension names; the output says so", () => {
     const functions = resources(adopted.template, "AWS::Lambda::Function");
-    expect(functions).toHaveLength(HTTP_ROUTES.length + 1);
+    expect(functions).toHaveLength(2);
     for (const [id, fn] of functions) {
       expect(fn.Properties.Environment.Variables, id).toEqual({
         S3_RAPPATRIMENT_FILE_PATH:

@@ -1,15 +1,12 @@
 /**
  * Test support: the HTTP API as API Gateway calls it — a request becomes a
- * payload-v2 event routed to the very handler module Lambda runs — over a
- * storage engine the test built (own client, own cache, as one container).
+ * payload-v2 event for its route, handed to the HTTP function Lambda runs
+ * (the router over the route modules) — over a storage engine the test
+ * built (own client, own cache, as one container).
  */
-import { createRapatriementHandler } from "../../lambda/handlers/create-rapatriement.ts";
-import { deleteRapatriementHandler } from "../../lambda/handlers/delete-rapatriement.ts";
 import type { HandlerDeps } from "../../lambda/handlers/dependencies.ts";
-import { getRapatriementHandler } from "../../lambda/handlers/get-rapatriement.ts";
-import { listRapatriementsHandler } from "../../lambda/handlers/list-rapatriements.ts";
+import { httpRouterHandler } from "../../lambda/handlers/http-router.ts";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
-import { updateRapatriementHandler } from "../../lambda/handlers/update-rapatriement.ts";
 import { lambdaContext, matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
 import type { newEngine } from "./local-s3.ts";
 
@@ -29,17 +26,10 @@ export type Api = (
 
 export function apiOver({ service, store }: Awaited<ReturnType<typeof newEngine>>): Api {
   const deps: HandlerDeps = { dependencies: async () => ({ service, store }), log: () => {} };
-  const handlers = new Map([
-    ["create-rapatriement", createRapatriementHandler(deps)],
-    ["list-rapatriements", listRapatriementsHandler(deps)],
-    ["get-rapatriement", getRapatriementHandler(deps)],
-    ["update-rapatriement", updateRapatriementHandler(deps)],
-    ["delete-rapatriement", deleteRapatriementHandler(deps)],
-  ]);
+  const router = httpRouterHandler(deps);
   return async (method, url, body, headers = {}) => {
     const match = matchRoute(HTTP_ROUTES, method, url.split("?")[0] ?? url);
-    const handler = match === undefined ? undefined : handlers.get(match.route.module);
-    if (match === undefined || handler === undefined) throw new Error(`no route ${method} ${url}`);
+    if (match === undefined) throw new Error(`no route ${method} ${url}`);
     const event = toApiGatewayEvent(
       {
         method,
@@ -50,7 +40,7 @@ export function apiOver({ service, store }: Awaited<ReturnType<typeof newEngine>
       match.route,
       match.pathParameters,
     );
-    const result = await handler(event, lambdaContext("test"));
+    const result = await router(event, lambdaContext("test"));
     return {
       status: result.statusCode,
       headers: result.headers ?? {},

@@ -7,13 +7,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { createRapatriementHandler } from "../../lambda/handlers/create-rapatriement.ts";
-import { deleteRapatriementHandler } from "../../lambda/handlers/delete-rapatriement.ts";
 import type { HandlerDeps, LogLine } from "../../lambda/handlers/dependencies.ts";
-import { getRapatriementHandler } from "../../lambda/handlers/get-rapatriement.ts";
 import type { HttpResult } from "../../lambda/handlers/http-handler.ts";
-import { listRapatriementsHandler } from "../../lambda/handlers/list-rapatriements.ts";
-import { updateRapatriementHandler } from "../../lambda/handlers/update-rapatriement.ts";
+import { httpRouterHandler } from "../../lambda/handlers/http-router.ts";
 import { lambdaContext } from "../../tools/local-api/api-gateway.ts";
 import { newEngine, newTarget } from "./local-s3.ts";
 import type { RecordedResponse } from "./openapi.ts";
@@ -117,15 +113,12 @@ export function responsePayloadBytes(result: unknown): number {
   return Buffer.byteLength(JSON.stringify(result), "utf8");
 }
 
-const FACTORIES = {
-  "POST /rapatriements": createRapatriementHandler,
-  "GET /rapatriements": listRapatriementsHandler,
-  "GET /rapatriements/{id}": getRapatriementHandler,
-  "PATCH /rapatriements/{id}": updateRapatriementHandler,
-  "DELETE /rapatriements/{id}": deleteRapatriementHandler,
-} as const;
-
-export type RouteKey = keyof typeof FACTORIES;
+export type RouteKey =
+  | "POST /rapatriements"
+  | "GET /rapatriements"
+  | "GET /rapatriements/{id}"
+  | "PATCH /rapatriements/{id}"
+  | "DELETE /rapatriements/{id}";
 
 export interface Sent {
   result: HttpResult;
@@ -137,9 +130,9 @@ export interface Sent {
 }
 
 /**
- * The five route handlers of one warm container on a fresh data object, and
- * the log lines they wrote; `send` delivers a real-shaped event to the
- * handler of its route key.
+ * The HTTP function of one warm container on a fresh data object (the router
+ * over the five route modules, as deployed), and the log lines it wrote;
+ * `send` delivers a real-shaped event to it.
  */
 export async function newHttpApi() {
   const { service, store } = await newEngine(await newTarget("sqlite"));
@@ -148,13 +141,9 @@ export async function newHttpApi() {
     dependencies: async () => ({ service, store }),
     log: (line) => lines.push(line),
   };
-  const handlers = new Map(
-    Object.entries(FACTORIES).map(([key, factory]) => [key, factory(deps)] as const),
-  );
+  const router = httpRouterHandler(deps);
   const deliver = async (event: APIGatewayProxyEventV2): Promise<Sent> => {
-    const handler = handlers.get(event.routeKey);
-    if (handler === undefined) throw new Error(`no handler for ${event.routeKey}`);
-    const result = await handler(event, contextFor(event));
+    const result = await router(event, contextFor(event));
     const [method = "", route = ""] = event.routeKey.split(" ");
     const body = result.body ?? "";
     const headers: Record<string, string> = {};
@@ -174,4 +163,22 @@ export async function newHttpApi() {
     deliver,
     send: (parts: EventParts & { routeKey: RouteKey }) => deliver(httpApiEvent(parts)),
   };
+}
+
+/** A record to read, change or delete, made through the create route. */
+export async function createOne(
+  api: Awaited<ReturnType<typeof newHttpApi>>,
+  reference = "RAP-FIXTURE",
+): Promise<Sent> {
+  return api.send({
+    routeKey: "POST /rapatriements",
+    rawPath: "/rapatriements",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      reference,
+      origin: "LYON-01",
+      destination: "PARIS-02",
+      lines: [{ sku: "PAL-EUR", quantity: 1 }],
+    }),
+  });
 }

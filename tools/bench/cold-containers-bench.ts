@@ -109,11 +109,13 @@ export function describeColdContainers(result: ColdContainersResult): string[] {
   const header = [
     "traffic",
     "idle lifetime",
+    "reuse",
     ...LAYOUTS.flatMap((layout) => [`${layout}: cold`, "full GETs", "+ms/request", "containers"]),
   ];
   const rows = result.rows.map((row) => [
     row.traffic,
     idleLabel(row.idleMinutes),
+    row.reuse,
     ...LAYOUTS.flatMap((layout) => {
       const p = row.perThousand[layout];
       return [
@@ -128,7 +130,7 @@ export function describeColdContainers(result: ColdContainersResult): string[] {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
   lines.push(line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line));
   lines.push(
-    "cold: cold starts; full GETs: cold starts + warm containers downloading a copy made stale by another container's write; containers: most alive at once",
+    "cold: cold starts; full GETs: cold starts + warm containers downloading a copy made stale by another container's write; +ms/request: mean latency they add; containers: most alive at once; reuse: which idle container Lambda picks (most recent, or any)",
   );
   return lines;
 }

@@ -19,7 +19,8 @@
  * - One request in flight per container; a request that finds no idle, live
  *   container of its function starts a new one (no reserved concurrency).
  * - Among idle containers Lambda reuses the most recently used one (the
- *   others then age out); this is what lets a quiet function scale down.
+ *   others then age out), which is what lets a quiet function scale down;
+ *   `reuse: "any"` picks one at random instead, to show what that changes.
  * - A write commits at once and leaves its own container up to date; every
  *   other container holds a stale copy until it downloads the object again.
  *   Conflicts between writers are not modelled (the contention bench is).
@@ -186,7 +187,11 @@ export interface SimulationOptions {
   mix?: readonly RouteShare[];
   /** Seeds the idle lifetimes Lambda draws (the trace has its own seed). */
   seed?: number;
+  /** Which idle container serves a request: the most recently used (default), or any. */
+  reuse?: Reuse;
 }
+
+export type Reuse = "most recent" | "any";
 
 /** Runs the trace through the layout's containers and counts what the callers met. */
 export function simulate(trace: readonly Arrival[], options: SimulationOptions): LayoutCounts {
@@ -195,6 +200,8 @@ export function simulate(trace: readonly Arrival[], options: SimulationOptions):
   const random = seededRandom(options.seed ?? 1);
   const [minIdle, maxIdle] = options.idleMinutes.map((m) => m * 60_000) as [number, number];
   const idleLimit = () => minIdle + random() * (maxIdle - minIdle);
+  // Its own generator, so that the idle lifetimes drawn stay the same whichever reuse.
+  const choose = seededRandom((options.seed ?? 1) + 1);
   const pools = new Map<string, Container[]>();
   const counts: LayoutCounts = {
     requests: 0,
@@ -218,11 +225,13 @@ export function simulate(trace: readonly Arrival[], options: SimulationOptions):
     alive += live.length - all.length;
     pools.set(fn, live);
 
+    const idle = live.filter((c) => c.freeAt <= arrival.at);
     let container: Container | undefined;
-    for (const c of live) {
-      if (c.freeAt <= arrival.at && (container === undefined || c.freeAt > container.freeAt)) {
-        container = c;
-      }
+    if (options.reuse === "any") {
+      container = idle[Math.floor(choose() * idle.length)];
+    } else {
+      for (const c of idle)
+        if (container === undefined || c.freeAt > container.freeAt) container = c;
     }
     let duration: number;
     counts.requests += 1;
@@ -258,6 +267,7 @@ export function simulate(trace: readonly Arrival[], options: SimulationOptions):
 export interface ModelRow {
   traffic: string;
   idleMinutes: readonly [number, number];
+  reuse: Reuse;
   /** Per 1,000 requests, by layout. */
   perThousand: Record<Layout, PerThousand>;
 }
@@ -279,29 +289,41 @@ export interface ModelOptions {
   idleLifetimes?: readonly (readonly [number, number])[];
 }
 
-/** Every traffic level under every idle lifetime, both layouts on the same trace. */
+/**
+ * Every traffic level under every idle lifetime, both layouts on the same
+ * trace; then, under the central idle lifetime, the same with `reuse: "any"`.
+ */
 export function coldContainerModel(options: ModelOptions = {}): ModelRow[] {
   const requests = options.requests ?? 20_000;
   const seed = options.seed ?? 13;
-  const rows: ModelRow[] = [];
-  for (const level of options.levels ?? TRAFFIC_LEVELS) {
-    const trace = trafficTrace(level, requests, seed);
-    for (const idleMinutes of options.idleLifetimes ?? IDLE_LIFETIMES) {
-      const perThousand = Object.fromEntries(
-        LAYOUTS.map((layout) => {
-          const counts = simulate(trace, {
-            layout,
-            idleMinutes,
-            seed,
-            ...(options.costs === undefined ? {} : { costs: options.costs }),
-          });
-          return [layout, perThousandOf(counts)];
-        }),
-      ) as Record<Layout, PerThousand>;
-      rows.push({ traffic: level.name, idleMinutes, perThousand });
-    }
-  }
-  return rows;
+  const levels = options.levels ?? TRAFFIC_LEVELS;
+  const lifetimes = options.idleLifetimes ?? IDLE_LIFETIMES;
+  const central = lifetimes[Math.floor(lifetimes.length / 2)];
+  const cells: [TrafficLevel, readonly [number, number], Reuse][] = [
+    ...levels.flatMap((level) =>
+      lifetimes.map((idle) => [level, idle, "most recent"] as [TrafficLevel, typeof idle, Reuse]),
+    ),
+    ...(central === undefined
+      ? []
+      : levels.map((level) => [level, central, "any"] as [TrafficLevel, typeof central, Reuse])),
+  ];
+  const traces = new Map(levels.map((level) => [level, trafficTrace(level, requests, seed)]));
+  return cells.map(([level, idleMinutes, reuse]) => {
+    const trace = traces.get(level) ?? [];
+    const perThousand = Object.fromEntries(
+      LAYOUTS.map((layout) => {
+        const counts = simulate(trace, {
+          layout,
+          idleMinutes,
+          seed,
+          reuse,
+          ...(options.costs === undefined ? {} : { costs: options.costs }),
+        });
+        return [layout, perThousandOf(counts)];
+      }),
+    ) as Record<Layout, PerThousand>;
+    return { traffic: level.name, idleMinutes, reuse, perThousand };
+  });
 }
 
 function perThousandOf(counts: LayoutCounts): PerThousand {

@@ -1,7 +1,7 @@
 /**
  * Benchmarks: cold start. A fresh Node.js 24 process imports the deployed
- * bundle of the get handler (synthesized by the CDK app) and serves its first
- * request; the baseline is a fresh process running a bundle that does the
+ * bundle of the HTTP function (synthesized by the CDK app) and serves its
+ * first request, a GET of one record; the baseline is a fresh process running a bundle that does the
  * raw GET alone with the same SDK.
  */
 import { spawn } from "node:child_process";
@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { App, type CfnElement } from "aws-cdk-lib";
 import { build } from "esbuild";
 import { buildApp } from "../../infra/app.ts";
+import { HTTP_FUNCTION_MODULE } from "../../lambda/handlers/routes.ts";
 import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
 
 export interface ColdStartBundles {
@@ -35,14 +36,14 @@ const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
 await object.Body.transformToByteArray();
 `;
 
-/** Synthesizes the stack for the get handler's bundle and bundles the raw GET alike. */
+/** Synthesizes the stack for the HTTP function's bundle and bundles the raw GET alike. */
 export async function prepareColdStart(): Promise<ColdStartBundles> {
   const outdir = mkdtempSync(join(tmpdir(), "bench-cdk-"));
   const { app, stack } = buildApp(new App({ outdir }));
   const assembly = app.synth();
   const template = assembly.getStackByName(stack.stackName).template;
-  const fn = stack.functions.find((f) => f.module === "get-rapatriement");
-  if (fn === undefined) throw new Error("no get-rapatriement function in the stack");
+  const fn = stack.functions.find((f) => f.module === HTTP_FUNCTION_MODULE);
+  if (fn === undefined) throw new Error(`no ${HTTP_FUNCTION_MODULE} function in the stack`);
   const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
   const key = String(template.Resources[logicalId].Properties.Code.S3Key).replace(/\.zip$/, "");
   const handlerDir = mkdtempSync(join(tmpdir(), "bench-handler-"));

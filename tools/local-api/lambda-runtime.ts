@@ -48,7 +48,7 @@ function gatewayError(statusCode: number, message: string): APIGatewayProxyResul
 
 export interface LocalFunctionsOptions {
   timeoutMs?: number;
-  /** Where a function's module is (default: the route modules of lambda/handlers). */
+  /** Where a function's module is (default: the modules of lambda/handlers). */
   moduleUrl?: (module: string) => string;
   /** Where the platform's own lines go (Lambda writes them to the function's log). */
   log?: (line: string) => void;

@@ -1,6 +1,7 @@
 /**
  * Local tools: an HTTP server that turns each request into an API Gateway v2
- * event and has the very handler modules that Lambda runs answer it (through
+ * event and has the very function that Lambda runs answer it — the HTTP
+ * router, which hands the event to the route's module (through
  * `LocalFunctions`, under Lambda's limits). It also serves the API reference
  * at `/docs` and `/openapi.yaml`.
  */
@@ -9,7 +10,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
 import { PayloadTooLargeError } from "../../lambda/errors.ts";
 import { problemResponse } from "../../lambda/handlers/http-handler.ts";
-import { HTTP_ROUTES, type HttpRoute } from "../../lambda/handlers/routes.ts";
+import { HTTP_FUNCTION_MODULE, HTTP_ROUTES, type HttpRoute } from "../../lambda/handlers/routes.ts";
 import { matchRoute, toApiGatewayEvent } from "./api-gateway.ts";
 import { apiReference } from "./api-reference.ts";
 
@@ -17,7 +18,7 @@ import { apiReference } from "./api-reference.ts";
 const GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024;
 
 export interface LocalApiOptions {
-  /** Runs the function of a route's module; answers what API Gateway would send back. */
+  /** Runs the function of `module`; answers what API Gateway would send back. */
   invoke(
     module: string,
     event: APIGatewayProxyEventV2,
@@ -81,7 +82,8 @@ async function serve(
     match.route,
     match.pathParameters,
   );
-  const result = await options.invoke(match.route.module, event, requestId);
+  // As deployed: every route is served by the one HTTP function, which routes on routeKey.
+  const result = await options.invoke(HTTP_FUNCTION_MODULE, event, requestId);
   if (!READ_METHODS.has(method.toUpperCase())) await options.afterWrite?.();
   send(response, result);
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { describe, expect, test } from "vitest";
 import { PROJECT_ROOT } from "../../../tools/local-s3/local-s3.ts";
-import { newHttpApi } from "../../support/http-api-events.ts";
+import { createOne, newHttpApi } from "../../support/http-api-events.ts";
 import { openApiChecker } from "../../support/openapi.ts";
 
 const FIXTURES = join(PROJECT_ROOT, "test", "fixtures", "http-api-v2");
@@ -32,21 +32,6 @@ const EXPECTED: Record<string, number> = {
 function fixture(name: string, id: string): APIGatewayProxyEventV2 {
   const text = readFileSync(join(FIXTURES, name), "utf8").replaceAll("RECORD_ID", id);
   return JSON.parse(text) as APIGatewayProxyEventV2;
-}
-
-/** A record to read, change or delete, made through the create route. */
-async function createOne(api: Awaited<ReturnType<typeof newHttpApi>>) {
-  return api.send({
-    routeKey: "POST /rapatriements",
-    rawPath: "/rapatriements",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      reference: "RAP-FIXTURE",
-      origin: "LYON-01",
-      destination: "PARIS-02",
-      lines: [{ sku: "PAL-EUR", quantity: 1 }],
-    }),
-  });
 }
 
 describe("real-shaped HTTP API v2 events", () => {

@@ -1,7 +1,9 @@
 /**
  * The cold-container model: its counts add up, it is deterministic, it
- * counts by hand-checkable rules on small traces, and merging the five
- * routes' functions into one never costs a cold start on any trace.
+ * counts by hand-checkable rules on small traces, merging the five routes'
+ * functions into one never costs a cold start where a request costs the same
+ * in both layouts, and at the bench's traffic levels one function never does
+ * worse.
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -12,6 +14,7 @@ import {
   DEFAULT_MIX,
   LAYOUTS,
   type LayoutCounts,
+  type Reuse,
   simulate,
   TRAFFIC_LEVELS,
   trafficTrace,
@@ -115,39 +118,39 @@ describe("the cold-container model", () => {
     expect(one).toMatchObject({ coldStarts: 4, peakContainers: 4 });
   });
 
-  test("on any trace, one function never has more cold starts than five", () => {
+  test("on any trace, one function never has more cold starts than five (a request costs the same in both)", () => {
+    // Where a cold start takes much longer than a warm request and requests
+    // overlap densely, a rare trace has one function start a container or two
+    // more than five (README, "Which containers are cold"); with equal costs
+    // and a fixed idle lifetime, merging the pools never costs a cold start.
     const arrival = fc.record({
-      gap: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 40 * MINUTE, noNaN: true })),
+      gap: fc.oneof(
+        fc.constant(0),
+        fc.double({ min: 0, max: 10_000, noNaN: true }),
+        fc.double({ min: 0, max: 40 * MINUTE, noNaN: true }),
+      ),
       kind: fc.integer({ min: 0, max: DEFAULT_MIX.length - 1 }),
     });
     fc.assert(
       fc.property(
         fc.array(arrival, { minLength: 1, maxLength: 60 }),
-        fc.tuple(
-          fc.double({ min: 0.1, max: 10, noNaN: true }),
-          fc.double({ min: 0, max: 30, noNaN: true }),
-        ),
-        fc.record({
-          warmMs: fc.double({ min: 1, max: 50, noNaN: true }),
-          staleMs: fc.double({ min: 50, max: 2000, noNaN: true }),
-          coldMs: fc.double({ min: 100, max: 5000, noNaN: true }),
-          putMs: fc.double({ min: 0, max: 500, noNaN: true }),
-        }),
-        fc.integer({ min: 1, max: 1000 }),
-        (arrivals, [minIdle, spread], requestCosts, seed) => {
+        fc.double({ min: 0.1, max: 30, noNaN: true }),
+        fc.double({ min: 1, max: 5000, noNaN: true }),
+        fc.constantFrom<Reuse>("most recent", "any"),
+        (arrivals, idle, ms, reuse) => {
           let at = 0;
           const trace = arrivals.map(({ gap, kind }) => {
             at += gap;
             return { at, kind };
           });
-          const idleMinutes = [minIdle, minIdle + spread] as const;
+          const same = { warmMs: ms, staleMs: ms, coldMs: ms, putMs: 0 };
           const [five, one] = LAYOUTS.map((layout) =>
-            simulate(trace, { layout, idleMinutes, costs: requestCosts, seed }),
+            simulate(trace, { layout, idleMinutes: [idle, idle], costs: same, reuse }),
           );
           expect(one?.coldStarts).toBeLessThanOrEqual(five?.coldStarts ?? 0);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 
