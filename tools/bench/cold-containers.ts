@@ -213,16 +213,19 @@ export function simulate(trace: readonly Arrival[], options: SimulationOptions):
     addedMs: 0,
   };
   let version = 0;
-  let alive = 0;
 
   for (const arrival of trace) {
     const kind = mix[arrival.kind];
     if (kind === undefined) throw new Error(`no route ${arrival.kind} in the mix`);
     const fn = options.layout === "five functions" ? kind.route : "http";
-    const all = pools.get(fn) ?? [];
-    // Lambda has reclaimed every container idle for longer than its limit.
-    const live = all.filter((c) => c.freeAt > arrival.at || arrival.at - c.freeAt < c.idleLimit);
-    alive += live.length - all.length;
+    // Lambda has reclaimed every container idle for longer than its limit, in every function.
+    let alive = 0;
+    for (const [name, pool] of pools) {
+      const kept = pool.filter((c) => c.freeAt > arrival.at || arrival.at - c.freeAt < c.idleLimit);
+      pools.set(name, kept);
+      alive += kept.length;
+    }
+    const live = pools.get(fn) ?? [];
     pools.set(fn, live);
 
     const idle = live.filter((c) => c.freeAt <= arrival.at);
@@ -238,8 +241,7 @@ export function simulate(trace: readonly Arrival[], options: SimulationOptions):
     if (container === undefined) {
       container = { freeAt: 0, idleLimit: 0, version };
       live.push(container);
-      alive += 1;
-      counts.peakContainers = Math.max(counts.peakContainers, alive);
+      counts.peakContainers = Math.max(counts.peakContainers, alive + 1);
       counts.coldStarts += 1;
       counts.fullDownloads += 1;
       duration = costs.coldMs;
