@@ -187,8 +187,9 @@ export class RapatriementsStack extends Stack {
     });
 
     // One function for every route: one warm pool and one cached copy of the
-    // data object, where five functions would go cold and download the object
-    // five times as often (README, "Which containers are cold").
+    // data object, where five functions would each go cold and download the
+    // object after the others' writes far more often (README, "Which
+    // containers are cold").
     const http = new RapatriementsFunction(this, functionId(HTTP_FUNCTION_MODULE), {
       module: HTTP_FUNCTION_MODULE,
       description: `HTTP API: ${HTTP_ROUTES.map(routeKey).join(", ")}`,
