@@ -8,6 +8,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Context, SQSEvent } from "aws-lambda";
 import { describe, expect, test } from "vitest";
+import { ValueError } from "../../../lambda/errors.ts";
 import {
   type CommandOutcome,
   createCommandsHandler,
@@ -433,5 +434,145 @@ describe("commands from EventBridge directly and from direct invocations", () =>
       lambdaContext("one"),
     );
     expect(result).toMatchObject({ ok: true, action: "create", record: { version: 1 } });
+  });
+});
+
+describe("when nothing can be saved", () => {
+  test("S3 refusing the batch's PUT (403): every readable command goes back to SQS, nothing is stored", async () => {
+    const target = await newTarget("sqlite");
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("AccessDenied", 403));
+    const { handler, log } = await commandsHandler(target, { s3: faulty.client });
+
+    const response = await handler(batchOfTen("denied"), lambdaContext("sqs-403"));
+
+    // Deleted from the queue, they would be lost: S3 stored none of them.
+    expect(response).toEqual({
+      batchItemFailures: Array.from({ length: 8 }, (_, i) => ({
+        itemIdentifier: `denied-m${i}`,
+      })),
+    });
+    expect(log).toHaveLength(1);
+    const denied = (i: number) => ({
+      id: `denied-m${i}`,
+      code: "STORAGE_ACCESS_DENIED",
+      retry: true,
+    });
+    expect(log[0]).toMatchObject({
+      level: "error",
+      commands: 10,
+      succeeded: 0,
+      failed: [
+        denied(0),
+        denied(1),
+        denied(2),
+        { id: "denied-bad-data", code: "VALIDATION_FAILED", retry: false },
+        ...[3, 4, 5, 6, 7].map(denied),
+        { id: "denied-not-json", code: "VALIDATION_FAILED", retry: false },
+      ],
+    });
+    expect(await references(await newEngine(target))).toEqual([]);
+  });
+
+  test("dependencies that cannot be built (configuration): every message goes back to SQS, and the log says why", async () => {
+    const log: LogLine[] = [];
+    const handler = createCommandsHandler({
+      dependencies: () => Promise.reject(new ValueError("AWS_REGION est obligatoire")),
+      log: (line) => log.push(line),
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+    const event = sqsEvent([
+      { id: "c1", body: create("c1") },
+      { id: "c2", body: "{ not json" },
+    ]);
+
+    const response = await handler(event, lambdaContext("config"));
+
+    // Even the unreadable one: nothing was looked at, so SQS keeps them all.
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: "c1" }, { itemIdentifier: "c2" }],
+    });
+    expect(log).toEqual([
+      expect.objectContaining({
+        level: "error",
+        source: "sqs",
+        commands: 2,
+        succeeded: 0,
+        code: "CONFIGURATION_INVALID",
+        failed: [
+          { id: "c1", code: "CONFIGURATION_INVALID", retry: true },
+          { id: "c2", code: "CONFIGURATION_INVALID", retry: true },
+        ],
+      }),
+    ]);
+    expect(JSON.stringify(log[0])).toContain("AWS_REGION est obligatoire");
+  });
+
+  test("from EventBridge directly, the failure is thrown so that Lambda retries the event", async () => {
+    const failure = new ValueError("AWS_REGION est obligatoire");
+    const handler = createCommandsHandler({
+      dependencies: () => Promise.reject(failure),
+      log: () => {},
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+    const event = {
+      id: "evt-cfg",
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail: { action: "create", data: sampleInput("cfg") },
+    };
+
+    await expect(handler(event, lambdaContext("eb-config"))).rejects.toBe(failure);
+  });
+
+  test("a direct invocation is answered one failure per command, with no internal detail", async () => {
+    const handler = createCommandsHandler({
+      dependencies: () => Promise.reject(new ValueError("AWS_REGION est obligatoire")),
+      log: () => {},
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+
+    const results = await handler(
+      [
+        { action: "create", data: sampleInput("d1") },
+        { action: "delete", id: "x" },
+      ],
+      lambdaContext("direct-config"),
+    );
+
+    const failed = {
+      ok: false,
+      error: {
+        status: 500,
+        code: "CONFIGURATION_INVALID",
+        message: "An internal error occurred; see the function's log.",
+      },
+    };
+    expect(results).toEqual([failed, failed]);
+  });
+});
+
+describe("an update carried by the EventBridge rule through SQS", () => {
+  test("delivered twice in two messages, it is applied once; the second delivery is answered, not refused", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine, log } = await commandsHandler(target);
+    const record = await engine.service.create(sampleInput("twice"));
+    const envelope = JSON.stringify({
+      version: "0",
+      id: "evt-upd-1",
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail: { action: "update", id: record.id, data: { comment: "once" } },
+    });
+
+    expect(await handler(sqsEvent([{ id: "m1", body: envelope }]), lambdaContext("1"))).toEqual({
+      batchItemFailures: [],
+    });
+    await engine.service.update(record.id, { comment: "changed since" });
+    const second = await handler(sqsEvent([{ id: "m2", body: envelope }]), lambdaContext("2"));
+
+    expect(second).toEqual({ batchItemFailures: [] });
+    expect(log[1]).toMatchObject({ level: "info", succeeded: 1, failed: [] });
+    expect(await engine.service.get(record.id)).toMatchObject({
+      comment: "changed since",
+      version: 3,
+    });
   });
 });
