@@ -1,0 +1,54 @@
+// @ts-check
+/**
+ * Mutation testing (`npm run mutate`): StrykerJS breaks the code of the three
+ * risky folders one small change at a time and runs the tests that cover each
+ * change; a change no test notices (a survivor) is a place where the product
+ * could break silently. Not part of `npm test`: a full run takes hours on two
+ * cores (see README, "Mutation testing").
+ *
+ * Equivalent mutants (changes that cannot alter behaviour) are not left to
+ * read as survivors: each is marked where it is, with
+ * `// Stryker disable next-line <mutator>: <reason>`, so the reason sits
+ * beside the code it excuses, and the report lists it as ignored, with that
+ * reason.
+ */
+import { join } from "node:path";
+import { ensureVenv, PROJECT_ROOT } from "./tools/local-s3/local-s3.ts";
+
+// Stryker runs the tests in copies of the project (.stryker-tmp/sandbox-*),
+// one per worker. Each worker's vitest starts its own local S3 server on a
+// free port (test/global-setup.ts), from the project's own virtualenv: it is
+// made here, once, before any worker starts, rather than in every sandbox.
+process.env.LOCAL_S3_VENV = join(PROJECT_ROOT, ".venv");
+await ensureVenv({ venv: process.env.LOCAL_S3_VENV, log: (line) => console.log(line) });
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  plugins: ["@stryker-mutator/vitest-runner"],
+  vitest: { configFile: "vitest.config.ts", pool: "forks", related: true },
+  mutate: ["lambda/storage/**/*.ts", "lambda/rapatriements/**/*.ts", "lambda/handlers/**/*.ts"],
+  // The tests that run the mutated code in this process. The CLI, local API
+  // and infra tests run it in child processes or bundles, where a mutant is
+  // never switched on: they would only cost time.
+  testFiles: ["test/lambda/**/*.test.ts", "test/reliability/**/*.test.ts"],
+  coverageAnalysis: "perTest",
+  // Only mutants whose code or covering tests changed since the last run are
+  // tested again; the file is kept with the report (git-ignored).
+  incremental: true,
+  incrementalFile: "reports/mutation/stryker-incremental.json",
+  reporters: ["html", "json", "clear-text", "progress"],
+  htmlReporter: { fileName: "reports/mutation/index.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  clearTextReporter: { reportTests: false, reportMutants: false, reportScoreTable: true },
+  // Two cores, shared: one worker per core at most (MUTATE_CONCURRENCY=1 to yield one).
+  concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 2),
+  // The suite talks to a real (local) S3 server and is slow on a busy machine.
+  dryRunTimeoutMinutes: 30,
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+  ignorePatterns: [".venv", ".local", "cdk.out", "bench-results.json", "*.log"],
+  thresholds: { high: 90, low: 85, break: null },
+};
