@@ -576,3 +576,125 @@ describe("an update carried by the EventBridge rule through SQS", () => {
     });
   });
 });
+
+describe("what the handler tells apart", () => {
+  test("the log line: info when all went well, warn when only redeliverable failures, with the round's size and time", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, log } = await commandsHandler(target);
+    const started = performance.now();
+    await handler(
+      sqsEvent([
+        { id: "a", body: create("a") },
+        { id: "b", body: create("b") },
+      ]),
+      lambdaContext("ok"),
+    );
+    const took = performance.now() - started;
+    await handler(
+      sqsEvent([
+        { id: "later", body: JSON.stringify({ action: "delete", id: "not-created-yet" }) },
+        { id: "c", body: create("c") },
+      ]),
+      lambdaContext("warn"),
+    );
+
+    expect(log[0]).toMatchObject({
+      level: "info",
+      route: "commands",
+      source: "sqs",
+      commands: 2,
+      succeeded: 2,
+      failed: [],
+      roundSize: 2,
+    });
+    expect(log[0]).not.toHaveProperty("error");
+    expect(log[0]?.durationMs).toBeGreaterThanOrEqual(0);
+    expect(log[0]?.durationMs).toBeLessThanOrEqual(took);
+    // Not found may pass once the create arrives: a warning, not an error.
+    expect(log[1]).toMatchObject({
+      level: "warn",
+      succeeded: 1,
+      failed: [{ id: "later", code: "NOT_FOUND", retry: true }],
+    });
+  });
+
+  test("from EventBridge directly: a failure that may pass is thrown for Lambda to retry; a refusal is returned", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const event = (id: string, detail: unknown) => ({
+      id,
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail,
+    });
+
+    await expect(
+      handler(event("e-404", { action: "delete", id: "not-yet" }), lambdaContext("1")),
+    ).rejects.toThrow(`No rapatriement has id "not-yet".`);
+    const refused = await handler(
+      event("e-400", { action: "archive", id: "x" }),
+      lambdaContext("2"),
+    );
+
+    expect(refused).toMatchObject({ ok: false, error: { status: 400, code: "VALIDATION_FAILED" } });
+    expect(await references(engine)).toEqual([]);
+  });
+
+  test("a direct command carrying an id is a command, not an EventBridge event", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, log } = await commandsHandler(target);
+
+    expect(
+      await handler({ action: "delete", id: "no-such-id" }, lambdaContext("direct")),
+    ).toMatchObject({ ok: false, error: { status: 404, code: "NOT_FOUND" } });
+    expect(log[0]).toMatchObject({ source: "direct", commands: 1, succeeded: 0 });
+  });
+
+  test("events that are neither SQS batches nor commands are refused as commands, not taken for a batch", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    // An S3 notification sent here by mistake has Records too.
+    const s3Notification = { Records: [{ eventSource: "aws:s3", s3: { object: { key: "x" } } }] };
+    const mixed = {
+      Records: [
+        ...sqsEvent([{ id: "m", body: create("mixed") }]).Records,
+        { eventSource: "aws:s3" },
+      ],
+    };
+
+    for (const event of [s3Notification, mixed, null]) {
+      expect(await handler(event, lambdaContext("odd")), JSON.stringify(event)).toMatchObject({
+        ok: false,
+        error: { status: 400, code: "VALIDATION_FAILED" },
+      });
+    }
+    expect(await references(engine)).toEqual([]);
+  });
+
+  test("a refused command's answer lists its bad fields; an answer for a rule has no field list", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    await engine.service.create(sampleInput("dup"));
+
+    const [invalid, duplicate] = (await handler(
+      [
+        { action: "create", data: { reference: "RAP-x" } },
+        { action: "create", data: sampleInput("dup") },
+      ],
+      lambdaContext("direct"),
+    )) as CommandOutcome[];
+
+    expect(invalid).toMatchObject({
+      ok: false,
+      error: {
+        status: 400,
+        code: "VALIDATION_FAILED",
+        errors: expect.arrayContaining([expect.objectContaining({ path: "origin" })]),
+      },
+    });
+    expect(duplicate).toEqual({
+      ok: false,
+      error: { status: 409, code: "DUPLICATE_REFERENCE", message: expect.any(String) },
+    });
+  });
+});
