@@ -662,7 +662,12 @@ describe("what the handler tells apart", () => {
       ],
     };
 
-    for (const event of [s3Notification, mixed, null]) {
+    // Half an EventBridge envelope is not one: its detail is not applied.
+    const detail = { action: "create", data: sampleInput("half") };
+    const noType = { id: "evt-half", detail };
+    const noId = { "detail-type": COMMAND_DETAIL_TYPE, detail };
+
+    for (const event of [s3Notification, mixed, null, noType, noId]) {
       expect(await handler(event, lambdaContext("odd")), JSON.stringify(event)).toMatchObject({
         ok: false,
         error: { status: 400, code: "VALIDATION_FAILED" },

@@ -178,4 +178,32 @@ describe("a command's receipt", () => {
       [],
     );
   });
+  test("sent again under its key with the same data in another order, it is the same command; other data is refused", async () => {
+    const { service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const record = await service.create(sampleInput("o"));
+    const line = { sku: "PAL-EUR", quantity: 2, unit: "palette" };
+    const first = {
+      action: "update",
+      id: record.id,
+      idempotencyKey: "erp-order",
+      data: { comment: "x", lines: [line] },
+    };
+    const reordered = {
+      idempotencyKey: "erp-order",
+      data: { lines: [{ unit: "palette", quantity: 2, sku: "PAL-EUR" }], comment: "x" },
+      id: record.id,
+      action: "update",
+    };
+
+    expect(await store.write(commands.prepare(first))).toMatchObject({ version: 2 });
+    expect(await store.write(commands.prepare(reordered))).toMatchObject({
+      version: 2,
+      replayed: true,
+    });
+    await expect(
+      store.write(commands.prepare({ ...first, data: { comment: "x", lines: [line, line] } })),
+    ).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED" });
+    expect((await service.get(record.id)).version).toBe(2);
+  });
 });
