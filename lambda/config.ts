@@ -104,9 +104,9 @@ function evaluate(
   const strategy = check(() =>
     resolveStrategy(nonEmpty(env.STORAGE_STRATEGY), location?.key ?? ""),
   );
-  const endpointText = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const endpointSetting = endpointFrom(env);
   const endpoint =
-    endpointText === undefined ? undefined : check(() => checkEndpoint(endpointText));
+    endpointSetting === undefined ? undefined : check(() => checkEndpoint(endpointSetting));
   if (
     problems.length > 0 ||
     region === undefined ||
@@ -269,14 +269,24 @@ function resolveStrategy(value: string | undefined, key: string): StorageStrateg
   return strategy;
 }
 
-function checkEndpoint(endpoint: string): string {
+/** The S3 endpoint and the variable it was read from: the SDK's S3 one first, then its general one. */
+function endpointFrom(env: Environment): { variable: string; value: string } | undefined {
+  for (const variable of ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
+    const value = nonEmpty(env[variable]);
+    if (value !== undefined) return { variable, value };
+  }
+  return undefined;
+}
+
+/** The error names the variable that holds the bad value, as the operator guide's messages do. */
+function checkEndpoint({ variable, value }: { variable: string; value: string }): string {
   try {
-    const url = new URL(endpoint);
-    if (url.protocol === "http:" || url.protocol === "https:") return endpoint;
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return value;
   } catch {
     // fall through to the error below
   }
-  throw new ValueError(`AWS_ENDPOINT_URL_S3 n'est pas une URL http(s) (reçu : "${endpoint}")`);
+  throw new ValueError(`${variable} n'est pas une URL http(s) (reçu : "${value}")`);
 }
 
 function explicitCredentials(env: Environment): StaticCredentials | undefined {

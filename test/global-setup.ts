@@ -9,7 +9,12 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  const s3 = await startLocalS3({ log: (line) => console.log(line) });
+  const s3 = await startLocalS3({
+    log: (line) => console.log(line),
+    // Under `npm run mutate` the tests run in copies of the project, which
+    // have no virtualenv of their own: stryker.config.mjs names the project's.
+    ...(process.env.LOCAL_S3_VENV === undefined ? {} : { venv: process.env.LOCAL_S3_VENV }),
+  });
   project.provide("s3Endpoint", s3.endpoint);
   return () => s3.stop();
 }

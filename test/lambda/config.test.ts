@@ -148,26 +148,46 @@ describe("S3_RAPPATRIMENT_FILE_PATH", () => {
     (path) => {
       const error = configError(withPath(path));
       expect(error.name).toBe("ValueError");
-      expect(error.message).toContain("S3_RAPPATRIMENT_FILE_PATH");
-      expect(error.message).toContain(path);
+      expect(error.message).toBe(
+        `S3_RAPPATRIMENT_FILE_PATH doit nommer un fichier après le bucket (reçu : "${path}", exemple : s3://foxon-mane-interflow/rappatriements.db)`,
+      );
     },
   );
 
+  // The exact words: each says what is wrong with the value, and a change of
+  // reason (a folder called a bad start, say) would mislead the operator.
   test.each([
-    ["full path, key starting with /", "s3://my-bucket//data.db"],
-    ["full path, key ending with /", "s3://my-bucket/folder/"],
-    ["relative key starting with /", "/rappatriements/data.db"],
-    ["relative key ending with /", "rappatriements/"],
-  ])("%s: ValueError naming the variable", (_label, path) => {
+    [
+      "full path, key starting with /",
+      "s3://my-bucket//data.db",
+      'S3_RAPPATRIMENT_FILE_PATH : la clé ne doit pas commencer par "/" (reçu : "/data.db", exemple : rappatriements/rappatriements.db)',
+    ],
+    [
+      "full path, key ending with /",
+      "s3://my-bucket/folder/",
+      'S3_RAPPATRIMENT_FILE_PATH doit nommer un fichier, pas un dossier (reçu : "folder/")',
+    ],
+    [
+      "relative key starting with /",
+      "/rappatriements/data.db",
+      'S3_RAPPATRIMENT_FILE_PATH : la clé ne doit pas commencer par "/" (reçu : "/rappatriements/data.db", exemple : rappatriements/rappatriements.db)',
+    ],
+    [
+      "relative key ending with /",
+      "rappatriements/",
+      'S3_RAPPATRIMENT_FILE_PATH doit nommer un fichier, pas un dossier (reçu : "rappatriements/")',
+    ],
+  ])("%s: ValueError naming the variable and what is wrong", (_label, path, message) => {
     const error = configError(withPath(path, { S3_BUCKET_NAME: "my-bucket" }));
     expect(error.name).toBe("ValueError");
-    expect(error.message).toContain("S3_RAPPATRIMENT_FILE_PATH");
+    expect(error.message).toBe(message);
   });
 
   test("a key over 1024 bytes is a ValueError", () => {
     const error = configError(withPath(`s3://my-bucket/${"é".repeat(513)}`));
-    expect(error.message).toContain("S3_RAPPATRIMENT_FILE_PATH");
-    expect(error.message).toContain("1024");
+    expect(String(error)).toBe(
+      "ValueError: S3_RAPPATRIMENT_FILE_PATH : la clé dépasse 1024 octets",
+    );
   });
 
   test("a key of exactly 1024 bytes is accepted", () => {
@@ -183,43 +203,55 @@ describe("S3_RAPPATRIMENT_FILE_PATH", () => {
   ])("a non-s3 URL (%s) is a ValueError, even with S3_BUCKET_NAME", (path) => {
     const error = configError(withPath(path, { S3_BUCKET_NAME: "my-bucket" }));
     expect(error.name).toBe("ValueError");
-    expect(error.message).toContain("S3_RAPPATRIMENT_FILE_PATH");
-    expect(error.message).toContain(path);
+    expect(error.message).toBe(
+      `S3_RAPPATRIMENT_FILE_PATH doit être un chemin s3://bucket/clé ou une clé relative (reçu : "${path}")`,
+    );
   });
 });
 
 describe("bucket names", () => {
-  const invalid: [string, string][] = [
-    ["uppercase", "My-Bucket"],
-    ["underscore", "my_bucket"],
-    ["too short", "ab"],
-    ["too long", "a".repeat(64)],
-    ["IP address", "192.168.5.4"],
-    ["two adjacent dots", "my..bucket"],
-    ["leading dash", "-bucket"],
-    ["trailing dot", "bucket."],
-    ["prefix xn--", "xn--bucket"],
-    ["prefix sthree-", "sthree-bucket"],
-    ["prefix amzn-s3-demo-", "amzn-s3-demo-bucket"],
-    ["suffix -s3alias", "bucket-s3alias"],
-    ["suffix --ol-s3", "bucket--ol-s3"],
-    ["suffix .mrap (Multi-Region Access Points)", "bucket.mrap"],
-    ["suffix --x-s3", "bucket--x-s3"],
+  const LENGTH = "de 3 à 63 caractères";
+  const CHARACTERS =
+    "minuscules, chiffres, points et tirets, commençant et finissant par une lettre ou un chiffre";
+  const RESERVED = "préfixe ou suffixe réservé par AWS";
+  /** [what is wrong, the name, the reason the message gives]. */
+  const invalid: [string, string, string][] = [
+    ["uppercase", "My-Bucket", CHARACTERS],
+    ["underscore", "my_bucket", CHARACTERS],
+    ["too short", "ab", LENGTH],
+    ["too long", "a".repeat(64), LENGTH],
+    ["IP address", "192.168.5.4", "pas une adresse IP"],
+    ["two adjacent dots", "my..bucket", "pas deux points de suite"],
+    ["leading dash", "-bucket", CHARACTERS],
+    ["trailing dot", "bucket.", CHARACTERS],
+    ["prefix xn--", "xn--bucket", RESERVED],
+    ["prefix sthree-", "sthree-bucket", RESERVED],
+    ["prefix amzn-s3-demo-", "amzn-s3-demo-bucket", RESERVED],
+    ["suffix -s3alias", "bucket-s3alias", RESERVED],
+    ["suffix --ol-s3", "bucket--ol-s3", RESERVED],
+    ["suffix .mrap (Multi-Region Access Points)", "bucket.mrap", RESERVED],
+    ["suffix --x-s3", "bucket--x-s3", RESERVED],
   ];
 
-  test.each(invalid)("%s (%s) in S3_BUCKET_NAME is a ValueError naming it", (_label, name) => {
-    const error = configError(withPath("data.db", { S3_BUCKET_NAME: name }));
-    expect(error.name).toBe("ValueError");
-    expect(error.message).toContain("S3_BUCKET_NAME");
-    expect(error.message).toContain(`"${name}"`);
-  });
+  test.each(invalid)(
+    "%s (%s) in S3_BUCKET_NAME is a ValueError naming it and why",
+    (_l, name, why) => {
+      const error = configError(withPath("data.db", { S3_BUCKET_NAME: name }));
+      expect(error.name).toBe("ValueError");
+      expect(error.message).toBe(`S3_BUCKET_NAME : nom de bucket invalide "${name}" (${why})`);
+    },
+  );
 
-  test.each(invalid)("%s (%s) in an s3:// path is a ValueError naming it", (_label, name) => {
-    const error = configError(withPath(`s3://${name}/data.db`));
-    expect(error.name).toBe("ValueError");
-    expect(error.message).toContain("S3_RAPPATRIMENT_FILE_PATH");
-    expect(error.message).toContain(`"${name}"`);
-  });
+  test.each(invalid)(
+    "%s (%s) in an s3:// path is a ValueError naming it and why",
+    (_l, name, why) => {
+      const error = configError(withPath(`s3://${name}/data.db`));
+      expect(error.name).toBe("ValueError");
+      expect(error.message).toBe(
+        `S3_RAPPATRIMENT_FILE_PATH : nom de bucket invalide "${name}" (${why})`,
+      );
+    },
+  );
 
   test.each([
     "abc",
@@ -275,10 +307,9 @@ describe("STORAGE_STRATEGY", () => {
     (value) => {
       const error = configError(withPath("s3://my-bucket/data.db", { STORAGE_STRATEGY: value }));
       expect(error.name).toBe("ValueError");
-      expect(error.message).toContain("STORAGE_STRATEGY");
-      expect(error.message).toContain('"sqlite"');
-      expect(error.message).toContain('"json"');
-      expect(error.message).toContain(`"${value}"`);
+      expect(error.message).toBe(
+        `STORAGE_STRATEGY doit valoir "sqlite" ou "json" (reçu : "${value}")`,
+      );
     },
   );
 });
@@ -307,9 +338,9 @@ describe("AWS_REGION format", () => {
   ])("%s is a ValueError naming AWS_REGION and the value", (region) => {
     const error = configError({ ...GUIDE_ENV, AWS_REGION: region });
     expect(error.name).toBe("ValueError");
-    expect(error.message).toContain("AWS_REGION");
-    expect(error.message).toContain(region);
-    expect(error.message).not.toBe("AWS_REGION est obligatoire");
+    expect(error.message).toBe(
+      `AWS_REGION n'est pas une région AWS valide (reçu : "${region}", exemple : eu-west-1)`,
+    );
   });
 });
 
@@ -353,15 +384,28 @@ describe("S3 endpoint", () => {
     (endpoint) => {
       const error = configError({ ...GUIDE_ENV, AWS_ENDPOINT_URL_S3: endpoint });
       expect(error.name).toBe("ValueError");
-      expect(error.message).toContain("AWS_ENDPOINT_URL_S3");
-      expect(error.message).toContain(endpoint);
+      expect(error.message).toBe(
+        `AWS_ENDPOINT_URL_S3 n'est pas une URL http(s) (reçu : "${endpoint}")`,
+      );
     },
   );
 
-  test("a non-http AWS_ENDPOINT_URL is a ValueError too", () => {
+  test("a non-http AWS_ENDPOINT_URL is a ValueError naming AWS_ENDPOINT_URL, where the value is", () => {
     const error = configError({ ...GUIDE_ENV, AWS_ENDPOINT_URL: "tcp://localhost:4566" });
-    expect(error.name).toBe("ValueError");
-    expect(error.message).toContain("tcp://localhost:4566");
+    expect(String(error)).toBe(
+      `ValueError: AWS_ENDPOINT_URL n'est pas une URL http(s) (reçu : "tcp://localhost:4566")`,
+    );
+  });
+
+  test("a blank AWS_ENDPOINT_URL_S3 over a bad AWS_ENDPOINT_URL: the error names AWS_ENDPOINT_URL", () => {
+    const error = configError({
+      ...GUIDE_ENV,
+      AWS_ENDPOINT_URL_S3: "  ",
+      AWS_ENDPOINT_URL: "localhost:4566",
+    });
+    expect(error.message).toBe(
+      `AWS_ENDPOINT_URL n'est pas une URL http(s) (reçu : "localhost:4566")`,
+    );
   });
 });
 

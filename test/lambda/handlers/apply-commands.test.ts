@@ -8,6 +8,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Context, SQSEvent } from "aws-lambda";
 import { describe, expect, test } from "vitest";
+import { ValueError } from "../../../lambda/errors.ts";
 import {
   type CommandOutcome,
   createCommandsHandler,
@@ -433,5 +434,272 @@ describe("commands from EventBridge directly and from direct invocations", () =>
       lambdaContext("one"),
     );
     expect(result).toMatchObject({ ok: true, action: "create", record: { version: 1 } });
+  });
+});
+
+describe("when nothing can be saved", () => {
+  test("S3 refusing the batch's PUT (403): every readable command goes back to SQS, nothing is stored", async () => {
+    const target = await newTarget("sqlite");
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("AccessDenied", 403));
+    const { handler, log } = await commandsHandler(target, { s3: faulty.client });
+
+    const response = await handler(batchOfTen("denied"), lambdaContext("sqs-403"));
+
+    // Deleted from the queue, they would be lost: S3 stored none of them.
+    expect(response).toEqual({
+      batchItemFailures: Array.from({ length: 8 }, (_, i) => ({
+        itemIdentifier: `denied-m${i}`,
+      })),
+    });
+    expect(log).toHaveLength(1);
+    const denied = (i: number) => ({
+      id: `denied-m${i}`,
+      code: "STORAGE_ACCESS_DENIED",
+      retry: true,
+    });
+    expect(log[0]).toMatchObject({
+      level: "error",
+      commands: 10,
+      succeeded: 0,
+      failed: [
+        denied(0),
+        denied(1),
+        denied(2),
+        { id: "denied-bad-data", code: "VALIDATION_FAILED", retry: false },
+        ...[3, 4, 5, 6, 7].map(denied),
+        { id: "denied-not-json", code: "VALIDATION_FAILED", retry: false },
+      ],
+    });
+    expect(await references(await newEngine(target))).toEqual([]);
+  });
+
+  test("dependencies that cannot be built (configuration): every message goes back to SQS, and the log says why", async () => {
+    const log: LogLine[] = [];
+    const handler = createCommandsHandler({
+      dependencies: () => Promise.reject(new ValueError("AWS_REGION est obligatoire")),
+      log: (line) => log.push(line),
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+    const event = sqsEvent([
+      { id: "c1", body: create("c1") },
+      { id: "c2", body: "{ not json" },
+    ]);
+
+    const response = await handler(event, lambdaContext("config"));
+
+    // Even the unreadable one: nothing was looked at, so SQS keeps them all.
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: "c1" }, { itemIdentifier: "c2" }],
+    });
+    expect(log).toEqual([
+      expect.objectContaining({
+        level: "error",
+        source: "sqs",
+        commands: 2,
+        succeeded: 0,
+        code: "CONFIGURATION_INVALID",
+        failed: [
+          { id: "c1", code: "CONFIGURATION_INVALID", retry: true },
+          { id: "c2", code: "CONFIGURATION_INVALID", retry: true },
+        ],
+      }),
+    ]);
+    expect(JSON.stringify(log[0])).toContain("AWS_REGION est obligatoire");
+  });
+
+  test("from EventBridge directly, the failure is thrown so that Lambda retries the event", async () => {
+    const failure = new ValueError("AWS_REGION est obligatoire");
+    const handler = createCommandsHandler({
+      dependencies: () => Promise.reject(failure),
+      log: () => {},
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+    const event = {
+      id: "evt-cfg",
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail: { action: "create", data: sampleInput("cfg") },
+    };
+
+    await expect(handler(event, lambdaContext("eb-config"))).rejects.toBe(failure);
+  });
+
+  test("a direct invocation is answered one failure per command, with no internal detail", async () => {
+    const handler = createCommandsHandler({
+      dependencies: () => Promise.reject(new ValueError("AWS_REGION est obligatoire")),
+      log: () => {},
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+
+    const results = await handler(
+      [
+        { action: "create", data: sampleInput("d1") },
+        { action: "delete", id: "x" },
+      ],
+      lambdaContext("direct-config"),
+    );
+
+    const failed = {
+      ok: false,
+      error: {
+        status: 500,
+        code: "CONFIGURATION_INVALID",
+        message: "An internal error occurred; see the function's log.",
+      },
+    };
+    expect(results).toEqual([failed, failed]);
+  });
+});
+
+describe("an update carried by the EventBridge rule through SQS", () => {
+  test("delivered twice in two messages, it is applied once; the second delivery is answered, not refused", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine, log } = await commandsHandler(target);
+    const record = await engine.service.create(sampleInput("twice"));
+    const envelope = JSON.stringify({
+      version: "0",
+      id: "evt-upd-1",
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail: { action: "update", id: record.id, data: { comment: "once" } },
+    });
+
+    expect(await handler(sqsEvent([{ id: "m1", body: envelope }]), lambdaContext("1"))).toEqual({
+      batchItemFailures: [],
+    });
+    await engine.service.update(record.id, { comment: "changed since" });
+    const second = await handler(sqsEvent([{ id: "m2", body: envelope }]), lambdaContext("2"));
+
+    expect(second).toEqual({ batchItemFailures: [] });
+    expect(log[1]).toMatchObject({ level: "info", succeeded: 1, failed: [] });
+    expect(await engine.service.get(record.id)).toMatchObject({
+      comment: "changed since",
+      version: 3,
+    });
+  });
+});
+
+describe("what the handler tells apart", () => {
+  test("the log line: info when all went well, warn when only redeliverable failures, with the round's size and time", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, log } = await commandsHandler(target);
+    const started = performance.now();
+    await handler(
+      sqsEvent([
+        { id: "a", body: create("a") },
+        { id: "b", body: create("b") },
+      ]),
+      lambdaContext("ok"),
+    );
+    const took = performance.now() - started;
+    await handler(
+      sqsEvent([
+        { id: "later", body: JSON.stringify({ action: "delete", id: "not-created-yet" }) },
+        { id: "c", body: create("c") },
+      ]),
+      lambdaContext("warn"),
+    );
+
+    expect(log[0]).toMatchObject({
+      level: "info",
+      route: "commands",
+      source: "sqs",
+      commands: 2,
+      succeeded: 2,
+      failed: [],
+      roundSize: 2,
+    });
+    expect(log[0]).not.toHaveProperty("error");
+    expect(log[0]?.durationMs).toBeGreaterThanOrEqual(0);
+    expect(log[0]?.durationMs).toBeLessThanOrEqual(took);
+    // Not found may pass once the create arrives: a warning, not an error.
+    expect(log[1]).toMatchObject({
+      level: "warn",
+      succeeded: 1,
+      failed: [{ id: "later", code: "NOT_FOUND", retry: true }],
+    });
+  });
+
+  test("from EventBridge directly: a failure that may pass is thrown for Lambda to retry; a refusal is returned", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const event = (id: string, detail: unknown) => ({
+      id,
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail,
+    });
+
+    await expect(
+      handler(event("e-404", { action: "delete", id: "not-yet" }), lambdaContext("1")),
+    ).rejects.toThrow(`No rapatriement has id "not-yet".`);
+    const refused = await handler(
+      event("e-400", { action: "archive", id: "x" }),
+      lambdaContext("2"),
+    );
+
+    expect(refused).toMatchObject({ ok: false, error: { status: 400, code: "VALIDATION_FAILED" } });
+    expect(await references(engine)).toEqual([]);
+  });
+
+  test("a direct command carrying an id is a command, not an EventBridge event", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, log } = await commandsHandler(target);
+
+    expect(
+      await handler({ action: "delete", id: "no-such-id" }, lambdaContext("direct")),
+    ).toMatchObject({ ok: false, error: { status: 404, code: "NOT_FOUND" } });
+    expect(log[0]).toMatchObject({ source: "direct", commands: 1, succeeded: 0 });
+  });
+
+  test("events that are neither SQS batches nor commands are refused as commands, not taken for a batch", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    // An S3 notification sent here by mistake has Records too.
+    const s3Notification = { Records: [{ eventSource: "aws:s3", s3: { object: { key: "x" } } }] };
+    const mixed = {
+      Records: [
+        ...sqsEvent([{ id: "m", body: create("mixed") }]).Records,
+        { eventSource: "aws:s3" },
+      ],
+    };
+
+    // Half an EventBridge envelope is not one: its detail is not applied.
+    const detail = { action: "create", data: sampleInput("half") };
+    const noType = { id: "evt-half", detail };
+    const noId = { "detail-type": COMMAND_DETAIL_TYPE, detail };
+
+    for (const event of [s3Notification, mixed, null, noType, noId]) {
+      expect(await handler(event, lambdaContext("odd")), JSON.stringify(event)).toMatchObject({
+        ok: false,
+        error: { status: 400, code: "VALIDATION_FAILED" },
+      });
+    }
+    expect(await references(engine)).toEqual([]);
+  });
+
+  test("a refused command's answer lists its bad fields; an answer for a rule has no field list", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    await engine.service.create(sampleInput("dup"));
+
+    const [invalid, duplicate] = (await handler(
+      [
+        { action: "create", data: { reference: "RAP-x" } },
+        { action: "create", data: sampleInput("dup") },
+      ],
+      lambdaContext("direct"),
+    )) as CommandOutcome[];
+
+    expect(invalid).toMatchObject({
+      ok: false,
+      error: {
+        status: 400,
+        code: "VALIDATION_FAILED",
+        errors: expect.arrayContaining([expect.objectContaining({ path: "origin" })]),
+      },
+    });
+    expect(duplicate).toEqual({
+      ok: false,
+      error: { status: 409, code: "DUPLICATE_REFERENCE", message: expect.any(String) },
+    });
   });
 });

@@ -577,31 +577,42 @@ describe("request bodies", () => {
     expect(answer.json).toMatchObject({ reference: "RAP-1", comment });
   });
 
-  test("a body of 256 KiB + 1 byte answers 413; exactly 256 KiB of valid JSON does not", async () => {
-    const api = await newApi();
-    const json = JSON.stringify(sampleInput(1));
-    // JSON allows trailing white space: the size is the only thing that differs.
-    const exact = json + " ".repeat(MAX_BODY_BYTES - Buffer.byteLength(json));
-    expect(MAX_BODY_BYTES).toBe(256 * 1024);
-    expect(Buffer.byteLength(exact)).toBe(256 * 1024);
+  // The limit counts bytes, not characters: 2,000 "€" are 2,000 characters
+  // but 6,000 bytes of UTF-8, so that body is over the limit by bytes while
+  // 4,000 characters under it.
+  test.each([
+    ["ASCII", {}, 0],
+    ["accented text", { comment: "€".repeat(2000) }, 4000],
+  ])(
+    "a body of %s of 256 KiB + 1 byte answers 413; exactly 256 KiB of valid JSON does not",
+    async (_label, fields, extraBytes) => {
+      const api = await newApi();
+      const json = JSON.stringify(sampleInput(1, fields));
+      expect(Buffer.byteLength(json) - json.length).toBe(extraBytes);
+      // JSON allows trailing white space: the size is the only thing that differs.
+      const exact = json + " ".repeat(MAX_BODY_BYTES - Buffer.byteLength(json));
+      expect(MAX_BODY_BYTES).toBe(256 * 1024);
+      expect(Buffer.byteLength(exact)).toBe(256 * 1024);
 
-    const tooLarge = await invokeLogged(api, api.create, {
-      method: "POST",
-      url: "/rapatriements",
-      headers: JSON_HEADERS,
-      body: `${exact} `,
-    });
-    expectProblem(tooLarge.answer, 413, "PAYLOAD_TOO_LARGE");
-    expect(s3Calls(tooLarge.line).count).toBe(0);
+      const tooLarge = await invokeLogged(api, api.create, {
+        method: "POST",
+        url: "/rapatriements",
+        headers: JSON_HEADERS,
+        body: `${exact} `,
+      });
+      expectProblem(tooLarge.answer, 413, "PAYLOAD_TOO_LARGE");
+      expect(s3Calls(tooLarge.line).count).toBe(0);
 
-    const fits = await invoke(api.create, {
-      method: "POST",
-      url: "/rapatriements",
-      headers: JSON_HEADERS,
-      body: exact,
-    });
-    expect(fits.status).toBe(201);
-  });
+      const fits = await invoke(api.create, {
+        method: "POST",
+        url: "/rapatriements",
+        headers: JSON_HEADERS,
+        body: exact,
+      });
+      expect(fits.status).toBe(201);
+      expect(fits.json).toMatchObject({ reference: "RAP-1", ...fields });
+    },
+  );
 
   test("the 256 KiB limit counts the decoded bytes of a base64 body", async () => {
     const api = await newApi();

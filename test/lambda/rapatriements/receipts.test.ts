@@ -6,7 +6,12 @@
  */
 import { describe, expect, test } from "vitest";
 import type { StorageStrategy } from "../../../lambda/config.ts";
-import { API_KEY_WINDOW_MS, fingerprint } from "../../../lambda/rapatriements/receipts.ts";
+import { CommandProcessor } from "../../../lambda/rapatriements/commands.ts";
+import {
+  API_KEY_WINDOW_MS,
+  fingerprint,
+  receiptKey,
+} from "../../../lambda/rapatriements/receipts.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../../lambda/rapatriements/service.ts";
 import { parseCreate } from "../../../lambda/rapatriements/validation.ts";
@@ -23,7 +28,7 @@ async function withClock(strategy: StorageStrategy) {
   const clock = { now: Date.parse("2026-03-01T08:00:00.000Z") };
   const { store } = await newEngine(target, { now: () => clock.now });
   const service = new RapatriementService({ store, now: () => new Date(clock.now) });
-  return { target, clock, service };
+  return { target, clock, service, store };
 }
 
 async function tableRows(strategy: StorageStrategy, bytes: Uint8Array, sql: string) {
@@ -145,5 +150,60 @@ describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
     expect(text.split("copied into every receipt")).toHaveLength(2);
     // The next position follows the file's highest.
     expect((await service.list({ limit: "1" })).items[0]?.reference).toBe("RAP-2");
+  });
+});
+
+describe("a command's receipt", () => {
+  const DAY_MS = 24 * 3600 * 1000;
+
+  test("is kept 15 days, longer than SQS keeps a message, then forgotten in the next save", async () => {
+    const { target, clock, service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const record = await service.create(sampleInput("r"));
+    const update = { action: "update", id: record.id, data: { comment: "once" } };
+    const deliver = () => store.write(commands.prepare(update, receiptKey.event("evt-15d")));
+
+    expect(await deliver()).toMatchObject({ version: 2 });
+    await service.update(record.id, { comment: "changed since" });
+
+    // SQS keeps a message up to 14 days: a redelivery then is still answered from the receipt.
+    clock.now += 14 * DAY_MS + 23 * 3600 * 1000;
+    expect(await deliver()).toMatchObject({ version: 2, replayed: true });
+    expect(await service.get(record.id)).toMatchObject({ comment: "changed since", version: 3 });
+
+    // Past 15 days the receipt is gone from the object, at the next save.
+    clock.now += 3600 * 1000 + 1000;
+    await service.create(sampleInput("later"));
+    expect(await tableRows("sqlite", await getBytes(target), "SELECT key FROM receipts")).toEqual(
+      [],
+    );
+  });
+  test("sent again under its key with the same data in another order, it is the same command; other data is refused", async () => {
+    const { service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const record = await service.create(sampleInput("o"));
+    const line = { sku: "PAL-EUR", quantity: 2, unit: "palette" };
+    const first = {
+      action: "update",
+      id: record.id,
+      idempotencyKey: "erp-order",
+      data: { comment: "x", lines: [line] },
+    };
+    const reordered = {
+      idempotencyKey: "erp-order",
+      data: { lines: [{ unit: "palette", quantity: 2, sku: "PAL-EUR" }], comment: "x" },
+      id: record.id,
+      action: "update",
+    };
+
+    expect(await store.write(commands.prepare(first))).toMatchObject({ version: 2 });
+    expect(await store.write(commands.prepare(reordered))).toMatchObject({
+      version: 2,
+      replayed: true,
+    });
+    await expect(
+      store.write(commands.prepare({ ...first, data: { comment: "x", lines: [line, line] } })),
+    ).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED" });
+    expect((await service.get(record.id)).version).toBe(2);
   });
 });

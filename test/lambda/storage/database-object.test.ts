@@ -3,7 +3,13 @@
  * server, once per format: no lost update, reads that never write and hit the
  * 304 path, refusal of unreadable objects, lost responses applied once.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+} from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import type { StorageStrategy } from "../../../lambda/config.ts";
 import {
@@ -14,7 +20,7 @@ import {
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
-import { emptyReport } from "../../../lambda/storage/database-object.ts";
+import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
 import {
   COMMIT_RETENTION_MS,
   createDatabase,
@@ -85,7 +91,11 @@ describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
 
   test("8 engines writing one record at a time contend on every PUT and still lose nothing", async () => {
     const target = await newTarget(strategy);
-    const engines = await Promise.all(Array.from({ length: 8 }, () => newEngine(target)));
+    // A minute per write rather than the default 20 s: on a loaded machine (or
+    // under `npm run mutate`) a busy answer would be the machine's, not a lost write.
+    const engines = await Promise.all(
+      Array.from({ length: 8 }, () => newEngine(target, { retry: { budgetMs: 60_000 } })),
+    );
     const reports = engines.map(() => emptyReport());
 
     await Promise.all(
@@ -356,7 +366,8 @@ describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
     });
     const report = emptyReport();
 
-    const failure = service.create(sampleInput(1), {}, { deadline: Date.now() + 800, report });
+    // Room for several re-reads even on a loaded machine, or instrumented by `npm run mutate`.
+    const failure = service.create(sampleInput(1), {}, { deadline: Date.now() + 2500, report });
 
     await expect(failure).rejects.toBeInstanceOf(StorageOutcomeUnknownError);
     await expect(failure).rejects.toMatchObject({
@@ -414,7 +425,12 @@ describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
       for (let i = 0; i < 101; i++) await others.service.create(sampleInput(`other-${i}`));
       throw lostResponse();
     });
-    const { service } = await newEngine(target, { s3: faulty.client });
+    // 101 saves take a while on a loaded machine (or under `npm run mutate`):
+    // room for them, so that the answer is about the lost PUT, not the clock.
+    const { service } = await newEngine(target, {
+      s3: faulty.client,
+      retry: { budgetMs: 120_000 },
+    });
 
     const created = await service.create(sampleInput("mine"));
 
@@ -499,5 +515,105 @@ describe.each(STRATEGIES)("schema migrations with STORAGE_STRATEGY=%s", (strateg
     expect(readPragma(saved, "user_version")).toBe(currentVersion(rapatriementsSchema));
     expect(saved.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0]).toBe(2);
     saved.close();
+  });
+});
+
+describe("answers S3 gives that the protocol must read right", () => {
+  /** Creates RAP-1 through `faulty` with quick retries; returns it and the S3 calls it took. */
+  async function createThrough(
+    target: Target,
+    faulty: ReturnType<typeof faultyClient>,
+    overrides: Partial<DatabaseObjectDeps> = {},
+  ) {
+    const { service } = await newEngine(target, {
+      s3: faulty.client,
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+      ...overrides,
+    });
+    const report = emptyReport();
+    const created = await service.create(sampleInput(1), {}, { report });
+    return { created, calls: report.s3Calls.map((c) => `${c.command} ${c.status}`) };
+  }
+
+  test("a lost PUT that lands only after the first re-read is recognised, not answered 409 DUPLICATE_REFERENCE", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const faulty = faultyClient();
+    let held: PutObjectCommandInput | undefined;
+    onNextPut(faulty, async (input) => {
+      // Held up on the way: the answer is lost now, the write lands later.
+      held = input;
+      throw lostResponse();
+    });
+    const { created, calls } = await createThrough(target, faulty, {
+      // The engine pauses before it looks again: that is when the held PUT lands.
+      sleep: async () => {
+        const input = held;
+        held = undefined;
+        if (input !== undefined) await faulty.real.send(new PutObjectCommand(input));
+      },
+    });
+
+    expect(calls).toEqual([
+      "GetObject 200",
+      "PutObject undefined",
+      "GetObject 200", // the first re-read: not landed yet
+      "HeadObject 200", // it has landed meanwhile: the object changed
+      "HeadObject 304",
+      "GetObject 200", // the late re-read finds this write's commit id
+    ]);
+    const stored = await allRecords(target);
+    expect(stored.map((r) => r.reference).sort()).toEqual(["RAP-0", "RAP-1"]);
+    expect(stored.find((r) => r.reference === "RAP-1")).toEqual(created);
+  });
+
+  test("a PUT whose If-Match names an object deleted meanwhile (404) reloads and writes again", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const faulty = faultyClient();
+    onNextPut(faulty, async (input) => {
+      // Someone deletes the object just before this PUT reaches S3.
+      await faulty.real.send(new DeleteObjectCommand({ Bucket: input.Bucket, Key: input.Key }));
+      return faulty.real.send(new PutObjectCommand(input));
+    });
+    const { created, calls } = await createThrough(target, faulty);
+
+    expect(calls).toEqual([
+      "GetObject 200",
+      "PutObject 404",
+      "GetObject 404", // gone: this write now starts the object anew
+      "HeadObject 404",
+      "GetObject 404",
+      "PutObject 200",
+    ]);
+    expect(await allRecords(target)).toEqual([created]);
+  });
+
+  test("a PUT refused with 403 is STORAGE_ACCESS_DENIED with the guide's advice; nothing is stored or kept", async () => {
+    const target = await newTarget("sqlite");
+    const faulty = faultyClient();
+    let refuse = false;
+    faulty.mock.on(PutObjectCommand).callsFake((input) => {
+      if (!refuse) return faulty.real.send(new PutObjectCommand(input));
+      refuse = false;
+      return Promise.reject(s3Error("AccessDenied", 403, "Access Denied"));
+    });
+    const { service } = await newEngine(target, { s3: faulty.client });
+    await service.create(sampleInput(0));
+    const etag = await etagOf(target);
+    refuse = true;
+
+    await expect(service.create(sampleInput(1))).rejects.toMatchObject({
+      status: 500,
+      code: "STORAGE_ACCESS_DENIED",
+      message: `AccessDenied: accès refusé pour écrire s3://${target.bucket}/${target.key} (région eu-west-1) : vérifiez que l'utilisateur ou le rôle AWS a s3:GetObject, s3:PutObject, s3:DeleteObject et s3:ListBucket sur arn:aws:s3:::${target.bucket} et arn:aws:s3:::${target.bucket}/*`,
+    });
+
+    expect(await etagOf(target)).toBe(etag);
+    // The warm engine does not serve the refused change from its memory.
+    expect((await service.listAll()).map((r) => r.reference)).toEqual(["RAP-0"]);
+    // Once S3 accepts again, the same request goes through, once.
+    await service.create(sampleInput(1));
+    expect((await allRecords(target)).map((r) => r.reference).sort()).toEqual(["RAP-0", "RAP-1"]);
   });
 });
