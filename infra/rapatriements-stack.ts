@@ -6,6 +6,7 @@
  */
 import {
   Annotations,
+  type CfnElement,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -38,10 +39,12 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import type { StorageStrategy } from "../lambda/config.ts";
 import {
+  type Access,
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
   COMMANDS_MODULE,
   HTTP_ROUTES,
+  type HttpRoute,
 } from "../lambda/handlers/routes.ts";
 import { RapatriementsAlarms } from "./alarms.ts";
 import { corsPreflight } from "./cors.ts";
@@ -69,6 +72,8 @@ export interface RapatriementsStackProps extends StackProps {
   /** Both given: a JWT authorizer on every route. Otherwise IAM (SigV4) on every route. */
   jwtIssuer?: string;
   jwtAudience?: string[];
+  /** The JWT scopes of read and write routes; default `DEFAULT_SCOPES`. */
+  jwtScopes?: Scopes;
   throttleRateLimit: number;
   throttleBurstLimit: number;
   /** Origins a browser may call the API from; none (no CORS) by default. */
@@ -94,6 +99,21 @@ export const COMMANDS_MAX_CONCURRENCY = 2;
 export const COMMANDS_BATCH_SIZE = 100;
 export const COMMANDS_BATCH_WINDOW_SECONDS = 2;
 
+/** The OAuth scope that a JWT must carry for each kind of route. */
+export type Scopes = Readonly<Record<Access, string>>;
+export const DEFAULT_SCOPES: Scopes = {
+  read: "rapatriements:read",
+  write: "rapatriements:write",
+};
+
+/**
+ * The scopes a route accepts, any one of which lets a token in (API Gateway
+ * needs one match): a write token may also read, a read token may not write.
+ */
+export function routeScopes(access: Access, scopes: Scopes): string[] {
+  return access === "read" ? [scopes.read, scopes.write] : [scopes.write];
+}
+
 /** The data object's key inside the bucket. */
 export function dataKey(strategy: StorageStrategy): string {
   return `rapatriements/rapatriements.${strategy === "json" ? "json" : "db"}`;
@@ -105,6 +125,8 @@ export class RapatriementsStack extends Stack {
   readonly ownBucket: Bucket | undefined;
   readonly dataKey: string;
   readonly dataPolicy: ManagedPolicy;
+  /** With IAM: what an administrator attaches to a caller who only reads, or reads and writes. */
+  readonly callerPolicies: { read: ManagedPolicy; readWrite: ManagedPolicy } | undefined;
   readonly api: HttpApi;
   readonly functions: RapatriementsFunction[] = [];
   readonly commandsQueue: Queue;
@@ -149,12 +171,14 @@ export class RapatriementsStack extends Stack {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const jwt = props.jwtIssuer !== undefined && props.jwtAudience !== undefined;
     const authorizer: IHttpRouteAuthorizer =
       props.jwtIssuer !== undefined && props.jwtAudience !== undefined
         ? new HttpJwtAuthorizer("JwtAuthorizer", props.jwtIssuer, {
             jwtAudience: props.jwtAudience,
           })
         : new HttpIamAuthorizer();
+    const scopes = props.jwtScopes ?? DEFAULT_SCOPES;
     this.api = new HttpApi(this, "HttpApi", {
       apiName: "rapatriements",
       description: "Rapatriements: returns of stock between sites.",
@@ -196,8 +220,11 @@ export class RapatriementsStack extends Stack {
         path: route.path,
         methods: [route.method as HttpMethod],
         integration: new HttpLambdaIntegration(`${functionId(route.module)}Integration`, fn),
+        // API Gateway refuses scopes on a route that IAM authorizes.
+        ...(jwt ? { authorizationScopes: routeScopes(route.access, scopes) } : {}),
       });
     }
+    this.callerPolicies = jwt ? undefined : this.addCallerPolicies();
 
     const commands = this.addCommands(environment);
     this.commandsQueue = commands.queue;
@@ -214,6 +241,57 @@ export class RapatriementsStack extends Stack {
     new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
 
     this.acknowledgeNagFindings();
+  }
+
+  /**
+   * With IAM authorization, two managed policies for the API's callers, so
+   * that an administrator attaches one to a role or group and never writes
+   * an execute-api ARN by hand: read-only (the GET routes) and read-write
+   * (every route). Both are read from HTTP_ROUTES, as the routes are.
+   */
+  private addCallerPolicies(): { read: ManagedPolicy; readWrite: ManagedPolicy } {
+    const policy = (id: string, description: string, routes: readonly HttpRoute[]) =>
+      new ManagedPolicy(this, id, {
+        description,
+        statements: [
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ["execute-api:Invoke"],
+            resources: routes.map((route) => this.routeArn(route)),
+          }),
+        ],
+      });
+    const read = policy(
+      "ApiReadPolicy",
+      "Rapatriements API: read only (GET routes). Attach to whoever only looks.",
+      HTTP_ROUTES.filter((route) => route.access === "read"),
+    );
+    const readWrite = policy(
+      "ApiReadWritePolicy",
+      "Rapatriements API: read and write (every route). Attach to planners.",
+      HTTP_ROUTES,
+    );
+    new CfnOutput(this, "ApiReadPolicyArn", { value: read.managedPolicyArn });
+    new CfnOutput(this, "ApiReadWritePolicyArn", { value: readWrite.managedPolicyArn });
+    const apiId = `<${this.getLogicalId(this.api.node.defaultChild as CfnElement)}>`;
+    for (const [caller, routes] of [
+      [read, HTTP_ROUTES.filter((route) => route.access === "read")],
+      [readWrite, HTTP_ROUTES],
+    ] as const) {
+      for (const route of routes) {
+        Validations.of(caller).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiId}/*/${route.method}${iamPath(route)}]`,
+          reason:
+            "One route of this API: the stage is * (the API has one stage, $default) and a path parameter such as {id} is * (any record), as execute-api ARNs write them; no other API or route is reachable.",
+        });
+      }
+    }
+    return { read, readWrite };
+  }
+
+  /** The execute-api ARN of a route, its path parameters as `*` (any id). */
+  private routeArn(route: HttpRoute): string {
+    return this.api.arnForExecuteApi(route.method, iamPath(route), "*");
   }
 
   /**
@@ -340,6 +418,11 @@ export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: n
     `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,
     `A data file an earlier application wrote at ${key} is refused by the functions until it is converted: npx rapatriements import s3://${bucket}/${key}.`,
   ].join(" ");
+}
+
+/** A route's path as an execute-api ARN matches it: `{id}` is `*`. */
+function iamPath(route: HttpRoute): string {
+  return route.path.replace(/\{[^}]+\}/g, "*");
 }
 
 function functionId(module: string): string {

@@ -54,7 +54,7 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
 
 export function toApiGatewayEvent(
   request: PlainRequest,
-  route: HttpRoute,
+  route: Pick<HttpRoute, "method" | "path" | "module">,
   pathParameters: Record<string, string>,
 ): APIGatewayProxyEventV2 {
   const url = new URL(request.url, "http://localhost");
