@@ -22,7 +22,7 @@ function all(db: Database, sql: string, params: SqlValue[] = []): Row[] {
 }
 
 const COLUMNS = `seq, id, reference, origin, destination, status, requested_at, expected_at,
-  comment, created_at, updated_at, version`;
+  comment, created_at, updated_at, version, created_by, updated_by`;
 
 export interface StoredRapatriement {
   seq: number;
@@ -117,9 +117,9 @@ export function insert(db: Database, record: Rapatriement): void {
   );
   db.run(
     `INSERT INTO rapatriements (seq, id, reference, origin, destination, status, requested_at,
-       expected_at, comment, created_at, updated_at, version)
+       expected_at, comment, created_at, updated_at, version, created_by, updated_by)
      VALUES ((SELECT value FROM counters WHERE name = 'rapatriements.seq'),
-       ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       record.id,
       record.reference,
@@ -132,6 +132,8 @@ export function insert(db: Database, record: Rapatriement): void {
       record.createdAt,
       record.updatedAt,
       record.version,
+      record.createdBy,
+      record.updatedBy,
     ],
   );
   insertLines(db, record.id, record.lines);
@@ -140,7 +142,8 @@ export function insert(db: Database, record: Rapatriement): void {
 export function update(db: Database, record: Rapatriement, linesChanged: boolean): void {
   db.run(
     `UPDATE rapatriements SET reference = ?, origin = ?, destination = ?, status = ?,
-       requested_at = ?, expected_at = ?, comment = ?, updated_at = ?, version = ?
+       requested_at = ?, expected_at = ?, comment = ?, updated_at = ?, version = ?,
+       updated_by = ?
      WHERE id = ?`,
     [
       record.reference,
@@ -152,6 +155,7 @@ export function update(db: Database, record: Rapatriement, linesChanged: boolean
       record.comment ?? null,
       record.updatedAt,
       record.version,
+      record.updatedBy,
       record.id,
     ],
   );
@@ -244,6 +248,8 @@ function toRecord(row: Row, lines: Line[]): Rapatriement {
     createdAt: String(row.created_at),
     updatedAt: String(row.updated_at),
     version: Number(row.version),
+    createdBy: row.created_by === null ? null : String(row.created_by),
+    updatedBy: row.updated_by === null ? null : String(row.updated_by),
   };
 }
 

@@ -94,6 +94,19 @@ export const rapatriementsSchema: DatabaseSchema = {
         db.run("DROP TABLE idempotency_keys; DROP TABLE command_receipts;");
       },
     },
+    {
+      version: 4,
+      description: "who created and who last changed each rapatriement",
+      up(db) {
+        // No default and no backfill: who wrote an older record is not known,
+        // and saying so (NULL) is the truth. Adds columns only, no rows, so
+        // the JSON codec's rows of an older document go in before it runs.
+        db.run(`
+          ALTER TABLE rapatriements ADD COLUMN created_by TEXT;
+          ALTER TABLE rapatriements ADD COLUMN updated_by TEXT;
+        `);
+      },
+    },
   ],
   housekeeping: (db, now) => pruneReceipts(db, now),
 };

@@ -355,7 +355,7 @@ describe("export to CSV", () => {
     },
   ];
   const HEADER =
-    "id;reference;status;origin;destination;requestedAt;expectedAt;comment;lineCount;totalQuantity;lines;createdAt;updatedAt;version";
+    "id;reference;status;origin;destination;requestedAt;expectedAt;comment;lineCount;totalQuantity;lines;createdAt;updatedAt;version;createdBy;updatedBy";
 
   async function withRecords(): Promise<string> {
     const bucket = await createBucket(localS3Client());
@@ -376,8 +376,8 @@ describe("export to CSV", () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(bytes.toString("utf8")).toBe(
       `\uFEFF${HEADER}\r\n` +
-        `csv-1;CSV-1;requested;LYON-1;PARIS-02;;;"Fragile; ""verre""\nà l'étage";2;4.5;A (3 palette) | B (1.5);2026-01-01T00:00:00.000Z;2026-01-01T00:00:00.000Z;1\r\n` +
-        `csv-2;CSV-2;draft;NICE;PARIS-02;;2026-02-01T08:00:00Z;"a;b, c";1;1;C (1);2026-01-02T00:00:00.000Z;2026-01-02T00:00:00.000Z;1\r\n`,
+        `csv-1;CSV-1;requested;LYON-1;PARIS-02;;;"Fragile; ""verre""\nà l'étage";2;4.5;A (3 palette) | B (1.5);2026-01-01T00:00:00.000Z;2026-01-01T00:00:00.000Z;1;;\r\n` +
+        `csv-2;CSV-2;draft;NICE;PARIS-02;;2026-02-01T08:00:00Z;"a;b, c";1;1;C (1);2026-01-02T00:00:00.000Z;2026-01-02T00:00:00.000Z;1;;\r\n`,
     );
   });
 
