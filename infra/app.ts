@@ -5,14 +5,13 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { loadConfig, STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
+import { DEFAULT_SCOPES, type Scopes } from "../lambda/handlers/routes.ts";
 import { parseAllowedOrigins } from "./cors.ts";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
 import {
-  DEFAULT_SCOPES,
   dataKey,
   RapatriementsStack,
   type RapatriementsStackProps,
-  type Scopes,
 } from "./rapatriements-stack.ts";
 
 export function stackProps(app: App): RapatriementsStackProps {

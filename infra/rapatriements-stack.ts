@@ -43,8 +43,10 @@ import {
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
   COMMANDS_MODULE,
+  DEFAULT_SCOPES,
   HTTP_ROUTES,
   type HttpRoute,
+  type Scopes,
 } from "../lambda/handlers/routes.ts";
 import { RapatriementsAlarms } from "./alarms.ts";
 import { corsPreflight } from "./cors.ts";
@@ -98,13 +100,6 @@ const COMMANDS_TIMEOUT_SECONDS = 30;
 export const COMMANDS_MAX_CONCURRENCY = 2;
 export const COMMANDS_BATCH_SIZE = 100;
 export const COMMANDS_BATCH_WINDOW_SECONDS = 2;
-
-/** The OAuth scope that a JWT must carry for each kind of route. */
-export type Scopes = Readonly<Record<Access, string>>;
-export const DEFAULT_SCOPES: Scopes = {
-  read: "rapatriements:read",
-  write: "rapatriements:write",
-};
 
 /**
  * The scopes a route accepts, any one of which lets a token in (API Gateway

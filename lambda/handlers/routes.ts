@@ -20,6 +20,13 @@ export interface HttpRoute {
 
 export type Access = "read" | "write";
 
+/** The OAuth scope a JWT must carry for each kind of route (the stack's context may rename them). */
+export type Scopes = Readonly<Record<Access, string>>;
+export const DEFAULT_SCOPES: Scopes = {
+  read: "rapatriements:read",
+  write: "rapatriements:write",
+};
+
 export const HTTP_ROUTES: readonly HttpRoute[] = [
   { method: "POST", path: "/rapatriements", module: "create-rapatriement", access: "write" },
   { method: "GET", path: "/rapatriements", module: "list-rapatriements", access: "read" },

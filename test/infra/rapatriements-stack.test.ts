@@ -14,7 +14,6 @@ import {
 } from "../../infra/data-bucket-rules.ts";
 import {
   COMMANDS_BATCH_SIZE,
-  DEFAULT_SCOPES,
   MAX_RECEIVE_COUNT,
   routeScopes,
 } from "../../infra/rapatriements-stack.ts";
@@ -22,6 +21,7 @@ import {
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
   COMMANDS_MODULE,
+  DEFAULT_SCOPES,
   HTTP_ROUTES,
 } from "../../lambda/handlers/routes.ts";
 import { type Json, synthesize } from "../support/synth.ts";
