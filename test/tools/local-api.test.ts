@@ -346,7 +346,12 @@ describe("npm start", () => {
       const statuses = [...stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
       expect(statuses, `round ${round}`).toEqual([201, 200, 200, 412, 409, 204, 404]);
       const left = JSON.parse(stdout.slice(stdout.lastIndexOf('{"id":')));
-      expect(left).toMatchObject({ status: "requested", version: 2 });
+      expect(left).toMatchObject({
+        status: "requested",
+        version: 2,
+        createdBy: "local-developer",
+        updatedBy: "alice",
+      });
       references.add(left.reference);
       const stored = await call("GET", `/rapatriements/${left.id}`);
       expect(stored.json).toEqual(left);
