@@ -166,13 +166,13 @@ export class RapatriementsStack extends Stack {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const jwt = props.jwtIssuer !== undefined && props.jwtAudience !== undefined;
     const authorizer: IHttpRouteAuthorizer =
       props.jwtIssuer !== undefined && props.jwtAudience !== undefined
         ? new HttpJwtAuthorizer("JwtAuthorizer", props.jwtIssuer, {
             jwtAudience: props.jwtAudience,
           })
         : new HttpIamAuthorizer();
+    const jwt = authorizer instanceof HttpJwtAuthorizer;
     const scopes = props.jwtScopes ?? DEFAULT_SCOPES;
     this.api = new HttpApi(this, "HttpApi", {
       apiName: "rapatriements",
@@ -245,34 +245,20 @@ export class RapatriementsStack extends Stack {
    * (every route). Both are read from HTTP_ROUTES, as the routes are.
    */
   private addCallerPolicies(): { read: ManagedPolicy; readWrite: ManagedPolicy } {
-    const policy = (id: string, description: string, routes: readonly HttpRoute[]) =>
-      new ManagedPolicy(this, id, {
+    const apiId = `<${this.getLogicalId(this.api.node.defaultChild as CfnElement)}>`;
+    const policy = (id: string, description: string, routes: readonly HttpRoute[]) => {
+      const caller = new ManagedPolicy(this, id, {
         description,
         statements: [
           new PolicyStatement({
             effect: Effect.ALLOW,
             actions: ["execute-api:Invoke"],
-            resources: routes.map((route) => this.routeArn(route)),
+            // Stage * (the API has one, $default); a path parameter is * (any id).
+            resources: routes.map((r) => this.api.arnForExecuteApi(r.method, iamPath(r), "*")),
           }),
         ],
       });
-    const read = policy(
-      "ApiReadPolicy",
-      "Rapatriements API: read only (GET routes). Attach to whoever only looks.",
-      HTTP_ROUTES.filter((route) => route.access === "read"),
-    );
-    const readWrite = policy(
-      "ApiReadWritePolicy",
-      "Rapatriements API: read and write (every route). Attach to planners.",
-      HTTP_ROUTES,
-    );
-    new CfnOutput(this, "ApiReadPolicyArn", { value: read.managedPolicyArn });
-    new CfnOutput(this, "ApiReadWritePolicyArn", { value: readWrite.managedPolicyArn });
-    const apiId = `<${this.getLogicalId(this.api.node.defaultChild as CfnElement)}>`;
-    for (const [caller, routes] of [
-      [read, HTTP_ROUTES.filter((route) => route.access === "read")],
-      [readWrite, HTTP_ROUTES],
-    ] as const) {
+      new CfnOutput(this, `${id}Arn`, { value: caller.managedPolicyArn });
       for (const route of routes) {
         Validations.of(caller).acknowledge({
           id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiId}/*/${route.method}${iamPath(route)}]`,
@@ -280,13 +266,20 @@ export class RapatriementsStack extends Stack {
             "One route of this API: the stage is * (the API has one stage, $default) and a path parameter such as {id} is * (any record), as execute-api ARNs write them; no other API or route is reachable.",
         });
       }
-    }
-    return { read, readWrite };
-  }
-
-  /** The execute-api ARN of a route, its path parameters as `*` (any id). */
-  private routeArn(route: HttpRoute): string {
-    return this.api.arnForExecuteApi(route.method, iamPath(route), "*");
+      return caller;
+    };
+    return {
+      read: policy(
+        "ApiReadPolicy",
+        "Rapatriements API: read only (GET routes). Attach to whoever only looks.",
+        HTTP_ROUTES.filter((route) => route.access === "read"),
+      ),
+      readWrite: policy(
+        "ApiReadWritePolicy",
+        "Rapatriements API: read and write (every route). Attach to planners.",
+        HTTP_ROUTES,
+      ),
+    };
   }
 
   /**

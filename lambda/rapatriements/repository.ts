@@ -103,6 +103,13 @@ export function count(db: Database): number {
   return Number(all(db, "SELECT COUNT(*) AS n FROM rapatriements")[0]?.n ?? 0);
 }
 
+/** Records whose author is not known: written before schema 4, or imported from a file that did not say. */
+export function countWithoutAuthor(db: Database): number {
+  return Number(
+    all(db, "SELECT COUNT(*) AS n FROM rapatriements WHERE created_by IS NULL")[0]?.n ?? 0,
+  );
+}
+
 /**
  * Adds a record at the next list position. Positions are never reused, not
  * even the last one after its record is deleted, so a list cursor (a
