@@ -150,6 +150,25 @@ describe("import of an old SQLite table as it is", () => {
     expect(first).toMatchObject({ id: "1", createdAt: "2024-05-01T10:00:00.000Z" });
   });
 
+  test("an old created_by / updated_by column is kept as who wrote the record: a number as text, empty as unknown", async () => {
+    const file = await legacyFile(`CREATE TABLE rapatriements (
+        id INTEGER PRIMARY KEY, reference TEXT, origin TEXT, destination TEXT, lines TEXT,
+        created_by INTEGER, updated_by TEXT);
+      INSERT INTO rapatriements VALUES
+        (1, 'AUTH-1', 'LYON-01', 'PARIS-02', '[{"sku":"A","quantity":1}]', 17, ''),
+        (2, 'AUTH-2', 'LYON-01', 'PARIS-02', '[{"sku":"B","quantity":2}]', NULL, 'mdupont');`);
+    const bucket = await createBucket(localS3Client());
+    const result = await cli(["import", file], envFor(bucket));
+    expect(result.err).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.out).not.toContain("colonnes ignorées");
+    const records = await exportedJson(bucket);
+    expect(records.map((r) => [r.reference, r.createdBy, r.updatedBy])).toEqual([
+      ["AUTH-1", "17", null],
+      ["AUTH-2", null, "mdupont"],
+    ]);
+  });
+
   test("one legacy row: singular French messages", async () => {
     const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(1)}`);
     const bucket = await createBucket(localS3Client());
