@@ -98,12 +98,19 @@ export const rapatriementsSchema: DatabaseSchema = {
       version: 4,
       description: "who created and who last changed each rapatriement",
       up(db) {
+        // Each caller's name (an ARN is ~100 characters) is kept once in
+        // `actors` and records point at it: a name per record would add a
+        // quarter to a half to the object, which every write uploads whole.
         // No default and no backfill: who wrote an older record is not known,
-        // and saying so (NULL) is the truth. Adds columns only, no rows, so
-        // the JSON codec's rows of an older document go in before it runs.
+        // and saying so (NULL) is the truth. No rows are added, so the JSON
+        // codec's rows of an older document go in before it runs.
         db.run(`
-          ALTER TABLE rapatriements ADD COLUMN created_by TEXT;
-          ALTER TABLE rapatriements ADD COLUMN updated_by TEXT;
+          CREATE TABLE actors (
+            id   INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+          );
+          ALTER TABLE rapatriements ADD COLUMN created_by INTEGER;
+          ALTER TABLE rapatriements ADD COLUMN updated_by INTEGER;
         `);
       },
     },

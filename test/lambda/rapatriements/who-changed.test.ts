@@ -3,6 +3,8 @@
  * server: a file written before schema 4 (in either format) is read with
  * `null` for them, its records keep their other fields, and the next write
  * brings the file to schema 4 without inventing an author for old records.
+ * A caller's name is kept once, however many records it wrote, and goes
+ * with the last record that names it.
  */
 import { describe, expect, test } from "vitest";
 import type { StorageStrategy } from "../../../lambda/config.ts";
@@ -10,7 +12,14 @@ import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { createDatabase, currentVersion, readPragma } from "../../../lambda/storage/schema.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
-import { getBytes, newEngine, newTarget, putBytes, sampleInput } from "../../support/local-s3.ts";
+import {
+  getBytes,
+  newEngine,
+  newTarget,
+  putBytes,
+  sampleInput,
+  tableRows,
+} from "../../support/local-s3.ts";
 
 const STRATEGIES: StorageStrategy[] = ["sqlite", "json"];
 const PLANNER = "arn:aws:sts::123456789012:assumed-role/rapatriements-planners/alice";
@@ -112,5 +121,45 @@ describe.each(STRATEGIES)("an older file with STORAGE_STRATEGY=%s", (strategy) =
     expect(await target.service.listAll()).toEqual([
       expect.objectContaining({ reference: "RAP-exp-1", createdBy: null, updatedBy: null }),
     ]);
+  });
+});
+
+describe.each(STRATEGIES)("callers' names with STORAGE_STRATEGY=%s", (strategy) => {
+  test("a name is stored once, however many records it created or changed", async () => {
+    const target = await newTarget(strategy);
+    const { service } = await newEngine(target);
+    for (let n = 0; n < 20; n++) {
+      const record = await service.create(sampleInput(`once-${n}`), { actor: PLANNER });
+      await service.update(record.id, { comment: "vu" }, { actor: PLANNER });
+    }
+    const bytes = await getBytes(target);
+    expect(await tableRows(strategy, bytes, "SELECT name FROM actors")).toEqual([[PLANNER]]);
+    expect(
+      await tableRows(strategy, bytes, "SELECT COUNT(DISTINCT created_by) FROM rapatriements"),
+    ).toEqual([[1]]);
+  });
+
+  test("the name goes with the last record that names it, and stays while another does", async () => {
+    const target = await newTarget(strategy);
+    const { service } = await newEngine(target);
+    const leaving =
+      "arn:aws:sts::123456789012:assumed-role/rapatriements-planners/m.dupont@exemple.fr";
+    const kept = await service.create(sampleInput("kept"), { actor: PLANNER });
+    const first = await service.create(sampleInput("first"), { actor: leaving });
+    const second = await service.create(sampleInput("second"), { actor: PLANNER });
+    await service.update(second.id, { comment: "relu" }, { actor: leaving });
+
+    await service.delete(first.id, { actor: PLANNER });
+    let text = new TextDecoder("latin1").decode(await getBytes(target));
+    expect(text).toContain(leaving); // still the last to change "second"
+
+    // Changed by someone else: nothing names the leaving planner any more.
+    await service.update(second.id, { comment: "relu 2" }, { actor: PLANNER });
+    text = new TextDecoder("latin1").decode(await getBytes(target));
+    expect(text).not.toContain("m.dupont");
+    expect(await tableRows(strategy, await getBytes(target), "SELECT name FROM actors")).toEqual([
+      [PLANNER],
+    ]);
+    expect(await service.get(kept.id)).toMatchObject({ createdBy: PLANNER, updatedBy: PLANNER });
   });
 });
