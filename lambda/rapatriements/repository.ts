@@ -149,7 +149,8 @@ export function insert(db: Database, record: Rapatriement): void {
 }
 
 export function update(db: Database, record: Rapatriement, linesChanged: boolean): void {
-  const before = actorsOfRecord(db, record.id);
+  const [, previousUpdater = null] = actorsOfRecord(db, record.id);
+  const updater = actorId(db, record.updatedBy);
   db.run(
     `UPDATE rapatriements SET reference = ?, origin = ?, destination = ?, status = ?,
        requested_at = ?, expected_at = ?, comment = ?, updated_at = ?, version = ?,
@@ -165,7 +166,7 @@ export function update(db: Database, record: Rapatriement, linesChanged: boolean
       record.comment ?? null,
       record.updatedAt,
       record.version,
-      actorId(db, record.updatedBy),
+      updater,
       record.id,
     ],
   );
@@ -173,7 +174,8 @@ export function update(db: Database, record: Rapatriement, linesChanged: boolean
     db.run("DELETE FROM rapatriement_lines WHERE rapatriement_id = ?", [record.id]);
     insertLines(db, record.id, record.lines);
   }
-  forgetUnusedActors(db, before.slice(1));
+  // The same caller again is still named by this very record: no scan.
+  if (previousUpdater !== updater) forgetUnusedActors(db, [previousUpdater]);
 }
 
 /**
