@@ -5,6 +5,7 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { loadConfig, STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
+import { DEFAULT_SCOPES, type Scopes } from "../lambda/handlers/routes.ts";
 import { parseAllowedOrigins } from "./cors.ts";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
 import {
@@ -69,8 +70,39 @@ export function stackProps(app: App): RapatriementsStackProps {
   if (issuer !== undefined && audience !== undefined) {
     props.jwtIssuer = issuer;
     props.jwtAudience = audience.split(",").map((a) => a.trim());
+    props.jwtScopes = jwtScopes(text("jwtReadScope"), text("jwtWriteScope"));
+  } else {
+    for (const name of ["jwtReadScope", "jwtWriteScope"]) {
+      if (text(name) !== undefined) {
+        throw new Error(
+          `context ${name} applies to a JWT authorizer only: give jwtIssuer and jwtAudience too, or drop it (with IAM, callers get the ApiReadPolicyArn or ApiReadWritePolicyArn policy)`,
+        );
+      }
+    }
   }
   return props;
+}
+
+/**
+ * The scope names a token must carry, as the identity provider spells them
+ * (one word each: a token's `scope` claim is a space-separated list), and
+ * different, or a read token could write.
+ */
+function jwtScopes(read: string | undefined, write: string | undefined): Scopes {
+  const scopes = { read: read ?? DEFAULT_SCOPES.read, write: write ?? DEFAULT_SCOPES.write };
+  for (const [access, scope] of Object.entries(scopes)) {
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) {
+      throw new Error(
+        `context jwt${access === "read" ? "Read" : "Write"}Scope must be one OAuth scope, printable with no space, quote or backslash (got "${scope}")`,
+      );
+    }
+  }
+  if (scopes.read === scopes.write) {
+    throw new Error(
+      `context jwtReadScope and jwtWriteScope must differ (both "${scopes.read}"): a token allowed to read could write`,
+    );
+  }
+  return scopes;
 }
 
 /**

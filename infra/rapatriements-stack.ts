@@ -7,6 +7,7 @@
  */
 import {
   Annotations,
+  type CfnElement,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -39,12 +40,16 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import type { StorageStrategy } from "../lambda/config.ts";
 import {
+  type Access,
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
   COMMANDS_MODULE,
+  DEFAULT_SCOPES,
   HTTP_FUNCTION_MODULE,
   HTTP_ROUTES,
+  type HttpRoute,
   routeKey,
+  type Scopes,
 } from "../lambda/handlers/routes.ts";
 import { RapatriementsAlarms } from "./alarms.ts";
 import { corsPreflight } from "./cors.ts";
@@ -72,6 +77,8 @@ export interface RapatriementsStackProps extends StackProps {
   /** Both given: a JWT authorizer on every route. Otherwise IAM (SigV4) on every route. */
   jwtIssuer?: string;
   jwtAudience?: string[];
+  /** The JWT scopes of read and write routes; default `DEFAULT_SCOPES`. */
+  jwtScopes?: Scopes;
   throttleRateLimit: number;
   throttleBurstLimit: number;
   /** Origins a browser may call the API from; none (no CORS) by default. */
@@ -97,6 +104,14 @@ export const COMMANDS_MAX_CONCURRENCY = 2;
 export const COMMANDS_BATCH_SIZE = 100;
 export const COMMANDS_BATCH_WINDOW_SECONDS = 2;
 
+/**
+ * The scopes a route accepts, any one of which lets a token in (API Gateway
+ * needs one match): a write token may also read, a read token may not write.
+ */
+export function routeScopes(access: Access, scopes: Scopes): string[] {
+  return access === "read" ? [scopes.read, scopes.write] : [scopes.write];
+}
+
 /** The data object's key inside the bucket. */
 export function dataKey(strategy: StorageStrategy): string {
   return `rapatriements/rapatriements.${strategy === "json" ? "json" : "db"}`;
@@ -108,6 +123,8 @@ export class RapatriementsStack extends Stack {
   readonly ownBucket: Bucket | undefined;
   readonly dataKey: string;
   readonly dataPolicy: ManagedPolicy;
+  /** With IAM: what an administrator attaches to a caller who only reads, or reads and writes. */
+  readonly callerPolicies: { read: ManagedPolicy; readWrite: ManagedPolicy } | undefined;
   readonly api: HttpApi;
   readonly functions: RapatriementsFunction[] = [];
   readonly commandsQueue: Queue;
@@ -158,6 +175,8 @@ export class RapatriementsStack extends Stack {
             jwtAudience: props.jwtAudience,
           })
         : new HttpIamAuthorizer();
+    const jwt = authorizer instanceof HttpJwtAuthorizer;
+    const scopes = props.jwtScopes ?? DEFAULT_SCOPES;
     this.api = new HttpApi(this, "HttpApi", {
       apiName: "rapatriements",
       description: "Rapatriements: returns of stock between sites.",
@@ -204,8 +223,15 @@ export class RapatriementsStack extends Stack {
       http,
     );
     for (const route of HTTP_ROUTES) {
-      this.api.addRoutes({ path: route.path, methods: [route.method as HttpMethod], integration });
+      this.api.addRoutes({
+        path: route.path,
+        methods: [route.method as HttpMethod],
+        integration,
+        // API Gateway refuses scopes on a route that IAM authorizes.
+        ...(jwt ? { authorizationScopes: routeScopes(route.access, scopes) } : {}),
+      });
     }
+    this.callerPolicies = jwt ? undefined : this.addCallerPolicies();
 
     const commands = this.addCommands(environment);
     this.commandsQueue = commands.queue;
@@ -222,6 +248,50 @@ export class RapatriementsStack extends Stack {
     new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
 
     this.acknowledgeNagFindings();
+  }
+
+  /**
+   * With IAM authorization, two managed policies for the API's callers, so
+   * that an administrator attaches one to a role or group and never writes
+   * an execute-api ARN by hand: read-only (the GET routes) and read-write
+   * (every route). Both are read from HTTP_ROUTES, as the routes are.
+   */
+  private addCallerPolicies(): { read: ManagedPolicy; readWrite: ManagedPolicy } {
+    const apiId = `<${this.getLogicalId(this.api.node.defaultChild as CfnElement)}>`;
+    const policy = (id: string, description: string, routes: readonly HttpRoute[]) => {
+      const caller = new ManagedPolicy(this, id, {
+        description,
+        statements: [
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ["execute-api:Invoke"],
+            // Stage * (the API has one, $default); a path parameter is * (any id).
+            resources: routes.map((r) => this.api.arnForExecuteApi(r.method, iamPath(r), "*")),
+          }),
+        ],
+      });
+      new CfnOutput(this, `${id}Arn`, { value: caller.managedPolicyArn });
+      for (const route of routes) {
+        Validations.of(caller).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiId}/*/${route.method}${iamPath(route)}]`,
+          reason:
+            "One route of this API: the stage is * (the API has one stage, $default) and a path parameter such as {id} is * (any record), as execute-api ARNs write them; no other API or route is reachable.",
+        });
+      }
+      return caller;
+    };
+    return {
+      read: policy(
+        "ApiReadPolicy",
+        "Rapatriements API: read only (GET routes). Attach to whoever only looks.",
+        HTTP_ROUTES.filter((route) => route.access === "read"),
+      ),
+      readWrite: policy(
+        "ApiReadWritePolicy",
+        "Rapatriements API: read and write (every route). Attach to planners.",
+        HTTP_ROUTES,
+      ),
+    };
   }
 
   /**
@@ -348,6 +418,11 @@ export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: n
     `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,
     `A data file an earlier application wrote at ${key} is refused by the functions until it is converted: npx rapatriements import s3://${bucket}/${key}.`,
   ].join(" ");
+}
+
+/** A route's path as an execute-api ARN matches it: `{id}` is `*`. */
+function iamPath(route: HttpRoute): string {
+  return route.path.replace(/\{[^}]+\}/g, "*");
 }
 
 function functionId(module: string): string {

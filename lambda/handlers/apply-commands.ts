@@ -16,6 +16,7 @@ import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { AppError, ValidationError } from "../errors.ts";
 import { CommandProcessor, type CommandResult } from "../rapatriements/commands.ts";
+import type { Actor } from "../rapatriements/model.ts";
 import { receiptKey } from "../rapatriements/receipts.ts";
 import { emptyReport, type TransactionOptions } from "../storage/database-object.ts";
 import type { Database } from "../storage/sql-js.ts";
@@ -34,7 +35,24 @@ interface Item {
   /** Why the message could not even be read as a command. */
   unreadable?: Error;
   receiptKey?: string;
+  /** Who sent it, as its carrier says: see `COMMAND_ACTORS`. */
+  actor: Actor;
 }
+
+/**
+ * Who a command is recorded as coming from (`createdBy`/`updatedBy`), read
+ * from what carried it, never from the command: the EventBridge event's
+ * `source` (which the bus's permissions control, not this function), the SQS
+ * message's `SenderId` attribute (the sending principal's id, set by SQS), or,
+ * for a direct invocation, which Lambda does not attribute to a caller,
+ * `lambda:direct-invocation` (CloudTrail's Invoke events name the caller).
+ */
+export const COMMAND_ACTORS = {
+  eventBridge: (source: string): Actor => `eventbridge:${source}`,
+  sqs: (senderId: string | undefined): Actor =>
+    senderId === undefined || senderId === "" ? null : `sqs:${senderId}`,
+  direct: "lambda:direct-invocation" as Actor,
+};
 
 interface EventBridgeEnvelope {
   id: string;
@@ -85,6 +103,8 @@ export function createCommandsHandler(deps: HandlerDeps) {
       commands: items.length,
       succeeded: items.length - failed.length,
       failed,
+      // Who sent the batch's commands, each once (a batch holds at most 100).
+      callers: [...new Set(items.map((item) => item.actor))],
       durationMs: round(performance.now() - started),
       ...storageFields(report),
     };
@@ -133,7 +153,10 @@ async function applyBatch(
   items.forEach((item, index) => {
     try {
       if (item.unreadable !== undefined) throw item.unreadable;
-      prepared.push({ index, apply: processor.prepare(item.command, item.receiptKey) });
+      prepared.push({
+        index,
+        apply: processor.prepare(item.command, item.receiptKey, item.actor),
+      });
     } catch (error) {
       outcomes[index] = { ok: false, error: summarise(error) };
     }
@@ -171,7 +194,11 @@ function mayPassOnRetry(status: number): boolean {
 }
 
 function fromSqsRecord(record: SQSRecord): Item {
-  const item: Item = { id: record.messageId, receiptKey: receiptKey.sqsMessage(record.messageId) };
+  const item: Item = {
+    id: record.messageId,
+    receiptKey: receiptKey.sqsMessage(record.messageId),
+    actor: COMMAND_ACTORS.sqs(record.attributes?.SenderId),
+  };
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -185,6 +212,8 @@ function fromSqsRecord(record: SQSRecord): Item {
     // Sent by the EventBridge rule: the event id survives a duplicate delivery.
     item.command = body.detail;
     item.receiptKey = receiptKey.event(body.id);
+    // The sender of the message is EventBridge itself: the event's source says more.
+    item.actor = COMMAND_ACTORS.eventBridge(body.source);
   } else {
     item.command = body;
   }
@@ -192,12 +221,17 @@ function fromSqsRecord(record: SQSRecord): Item {
 }
 
 function fromEnvelope(event: EventBridgeEnvelope): Item {
-  return { id: event.id, command: event.detail, receiptKey: receiptKey.event(event.id) };
+  return {
+    id: event.id,
+    command: event.detail,
+    receiptKey: receiptKey.event(event.id),
+    actor: COMMAND_ACTORS.eventBridge(event.source),
+  };
 }
 
 function fromDirect(event: unknown): Item[] {
   const commands = Array.isArray(event) ? event : [event];
-  return commands.map((command, i) => ({ id: String(i), command }));
+  return commands.map((command, i) => ({ id: String(i), command, actor: COMMAND_ACTORS.direct }));
 }
 
 function isSqsEvent(event: unknown): event is SQSEvent {
@@ -211,7 +245,12 @@ function isSqsEvent(event: unknown): event is SQSEvent {
 function isEventBridge(event: unknown): event is EventBridgeEnvelope {
   if (typeof event !== "object" || event === null || Array.isArray(event)) return false;
   const e = event as Record<string, unknown>;
-  return typeof e.id === "string" && typeof e["detail-type"] === "string" && "detail" in e;
+  return (
+    typeof e.id === "string" &&
+    typeof e.source === "string" &&
+    typeof e["detail-type"] === "string" &&
+    "detail" in e
+  );
 }
 
 /** An error as a caller of the commands may see it: detail only for errors meant for them. */

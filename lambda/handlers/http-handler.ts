@@ -24,6 +24,7 @@ import {
   type StorageReport,
   type TransactionOptions,
 } from "../storage/database-object.ts";
+import { callerOf } from "./caller.ts";
 import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
 import { metricFields, type ObjectGauge } from "./metrics.ts";
@@ -206,6 +207,8 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
       status,
       outcome: status >= 500 ? "server_error" : status >= 400 ? "client_error" : "success",
       durationMs: round(performance.now() - request.internal.started),
+      // Who asked, as the authorizer says: a delete leaves no record, only this line.
+      caller: callerOf(request.event),
       ...storageFields(report),
     };
     if (error) {
@@ -253,9 +256,12 @@ export function pathId(event: HttpEvent): string {
   return id;
 }
 
-/** What a write's headers ask: `Idempotency-Key`, and the version `If-Match` names. */
+/**
+ * What a write asks: `Idempotency-Key`, the version `If-Match` names, and who
+ * asks (from the authorizer's context, never from a header).
+ */
 export function writeOptions(event: HttpEvent): VersionOptions {
-  const options: VersionOptions = {};
+  const options: VersionOptions = { actor: callerOf(event) };
   const idempotencyKey = header(event, "idempotency-key");
   if (idempotencyKey !== undefined) options.idempotencyKey = idempotencyKey;
   const version = expectedVersion(event);

@@ -10,14 +10,39 @@ export interface HttpRoute {
   path: string;
   /** The module in lambda/handlers/ that serves this route (the router calls it). */
   module: string;
+  /**
+   * What a caller needs: `read` routes change nothing; `write` routes change
+   * the data. The stack turns this into each route's JWT scopes and into the
+   * two caller policies, so a new route cannot be forgotten in either.
+   */
+  access: Access;
 }
 
+export type Access = "read" | "write";
+
+/** The OAuth scope a JWT must carry for each kind of route (the stack's context may rename them). */
+export type Scopes = Readonly<Record<Access, string>>;
+export const DEFAULT_SCOPES: Scopes = {
+  read: "rapatriements:read",
+  write: "rapatriements:write",
+};
+
 export const HTTP_ROUTES: readonly HttpRoute[] = [
-  { method: "POST", path: "/rapatriements", module: "create-rapatriement" },
-  { method: "GET", path: "/rapatriements", module: "list-rapatriements" },
-  { method: "GET", path: "/rapatriements/{id}", module: "get-rapatriement" },
-  { method: "PATCH", path: "/rapatriements/{id}", module: "update-rapatriement" },
-  { method: "DELETE", path: "/rapatriements/{id}", module: "delete-rapatriement" },
+  { method: "POST", path: "/rapatriements", module: "create-rapatriement", access: "write" },
+  { method: "GET", path: "/rapatriements", module: "list-rapatriements", access: "read" },
+  { method: "GET", path: "/rapatriements/{id}", module: "get-rapatriement", access: "read" },
+  {
+    method: "PATCH",
+    path: "/rapatriements/{id}",
+    module: "update-rapatriement",
+    access: "write",
+  },
+  {
+    method: "DELETE",
+    path: "/rapatriements/{id}",
+    module: "delete-rapatriement",
+    access: "write",
+  },
 ];
 
 /**

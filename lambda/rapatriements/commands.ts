@@ -8,7 +8,7 @@
 import type { Database } from "sql.js";
 import { z } from "zod";
 import { type FieldError, ValidationError } from "../errors.ts";
-import type { Rapatriement } from "./model.ts";
+import type { Actor, Rapatriement } from "./model.ts";
 import { COMMAND_RECEIPT_WINDOW_MS, fingerprint, receiptKey } from "./receipts.ts";
 import { parseOperation, type RapatriementService } from "./service.ts";
 
@@ -83,8 +83,9 @@ export class CommandProcessor<Options> {
    * the domain's errors (404, 409, 412, 422) inside the transaction.
    * `carrierKey` is the receipt key of the event or message that carried the
    * command, used when the command has no idempotency key of its own.
+   * `actor` is who sent it, as the carrier says (never the command itself).
    */
-  prepare(raw: unknown, carrierKey?: string): (db: Database) => CommandResult {
+  prepare(raw: unknown, carrierKey?: string, actor: Actor = null): (db: Database) => CommandResult {
     const command = parseCommand(raw);
     const { idempotencyKey, ...request } = command;
     const key = idempotencyKey === undefined ? carrierKey : receiptKey.command(idempotencyKey);
@@ -93,6 +94,7 @@ export class CommandProcessor<Options> {
       key === undefined
         ? undefined
         : { key, fingerprint: fingerprint(request), windowMs: COMMAND_RECEIPT_WINDOW_MS },
+      actor,
     );
     return (db) => {
       const { action, id, version, record, replayed } = apply(db);

@@ -29,7 +29,19 @@ export interface Rapatriement extends RapatriementFields {
   createdAt: string;
   updatedAt: string;
   version: number;
+  /** Who created it: see `Actor`. `null` for a record older than schema 4. */
+  createdBy: Actor;
+  /** Who made the last change (the creator until one is made). */
+  updatedBy: Actor;
 }
+
+/**
+ * Who made a change, as the authorizer or the event source says, never the
+ * caller's own words: a JWT's `sub`, an IAM caller's ARN, or for commands
+ * `eventbridge:<source>`, `sqs:<SenderId>`, `lambda:direct-invocation`.
+ * `null`: not known (a record written before identities were kept).
+ */
+export type Actor = string | null;
 
 const NEXT: Readonly<Record<Status, readonly Status[]>> = {
   draft: ["requested", "cancelled"],

@@ -3,7 +3,7 @@
  * parameters only; the only text joined into SQL is from fixed fragments here.
  */
 import type { Database, SqlValue } from "sql.js";
-import type { Line, Rapatriement, RapatriementFields, Status } from "./model.ts";
+import type { Actor, Line, Rapatriement, RapatriementFields, Status } from "./model.ts";
 import { fittingCount, MAX_PAGE_BYTES } from "./page-budget.ts";
 import type { Action } from "./receipts.ts";
 
@@ -22,7 +22,9 @@ function all(db: Database, sql: string, params: SqlValue[] = []): Row[] {
 }
 
 const COLUMNS = `seq, id, reference, origin, destination, status, requested_at, expected_at,
-  comment, created_at, updated_at, version`;
+  comment, created_at, updated_at, version,
+  (SELECT name FROM actors WHERE actors.id = rapatriements.created_by) AS created_by_name,
+  (SELECT name FROM actors WHERE actors.id = rapatriements.updated_by) AS updated_by_name`;
 
 export interface StoredRapatriement {
   seq: number;
@@ -103,6 +105,13 @@ export function count(db: Database): number {
   return Number(all(db, "SELECT COUNT(*) AS n FROM rapatriements")[0]?.n ?? 0);
 }
 
+/** Records whose author is not known: written before schema 4, or imported from a file that did not say. */
+export function countWithoutAuthor(db: Database): number {
+  return Number(
+    all(db, "SELECT COUNT(*) AS n FROM rapatriements WHERE created_by IS NULL")[0]?.n ?? 0,
+  );
+}
+
 /**
  * Adds a record at the next list position. Positions are never reused, not
  * even the last one after its record is deleted, so a list cursor (a
@@ -117,9 +126,9 @@ export function insert(db: Database, record: Rapatriement): void {
   );
   db.run(
     `INSERT INTO rapatriements (seq, id, reference, origin, destination, status, requested_at,
-       expected_at, comment, created_at, updated_at, version)
+       expected_at, comment, created_at, updated_at, version, created_by, updated_by)
      VALUES ((SELECT value FROM counters WHERE name = 'rapatriements.seq'),
-       ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       record.id,
       record.reference,
@@ -132,15 +141,20 @@ export function insert(db: Database, record: Rapatriement): void {
       record.createdAt,
       record.updatedAt,
       record.version,
+      actorId(db, record.createdBy),
+      actorId(db, record.updatedBy),
     ],
   );
   insertLines(db, record.id, record.lines);
 }
 
 export function update(db: Database, record: Rapatriement, linesChanged: boolean): void {
+  const [, previousUpdater = null] = actorsOfRecord(db, record.id);
+  const updater = actorId(db, record.updatedBy);
   db.run(
     `UPDATE rapatriements SET reference = ?, origin = ?, destination = ?, status = ?,
-       requested_at = ?, expected_at = ?, comment = ?, updated_at = ?, version = ?
+       requested_at = ?, expected_at = ?, comment = ?, updated_at = ?, version = ?,
+       updated_by = ?
      WHERE id = ?`,
     [
       record.reference,
@@ -152,6 +166,7 @@ export function update(db: Database, record: Rapatriement, linesChanged: boolean
       record.comment ?? null,
       record.updatedAt,
       record.version,
+      updater,
       record.id,
     ],
   );
@@ -159,6 +174,8 @@ export function update(db: Database, record: Rapatriement, linesChanged: boolean
     db.run("DELETE FROM rapatriement_lines WHERE rapatriement_id = ?", [record.id]);
     insertLines(db, record.id, record.lines);
   }
+  // The same caller again is still named by this very record: no scan.
+  if (previousUpdater !== updater) forgetUnusedActors(db, [previousUpdater]);
 }
 
 /**
@@ -169,6 +186,7 @@ export function update(db: Database, record: Rapatriement, linesChanged: boolean
 export function removeAll(db: Database): void {
   db.run("DELETE FROM rapatriement_lines");
   db.run("DELETE FROM rapatriements");
+  db.run("DELETE FROM actors");
   db.run("DELETE FROM receipts");
 }
 
@@ -185,8 +203,40 @@ export function listAll(db: Database): Rapatriement[] {
 }
 
 export function remove(db: Database, id: string): void {
+  const actors = actorsOfRecord(db, id);
   db.run("DELETE FROM rapatriement_lines WHERE rapatriement_id = ?", [id]);
   db.run("DELETE FROM rapatriements WHERE id = ?", [id]);
+  forgetUnusedActors(db, actors);
+}
+
+/** The id of a caller's name in `actors`, added on its first write. */
+function actorId(db: Database, name: Actor): number | null {
+  if (name === null) return null;
+  db.run("INSERT INTO actors (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name]);
+  return Number(all(db, "SELECT id FROM actors WHERE name = ?", [name])[0]?.id);
+}
+
+/** `[created_by, updated_by]` of a record, as ids in `actors`. */
+function actorsOfRecord(db: Database, id: string): (number | null)[] {
+  const row = all(db, "SELECT created_by, updated_by FROM rapatriements WHERE id = ?", [id])[0];
+  return [row?.created_by, row?.updated_by].map((v) => (typeof v === "number" ? v : null));
+}
+
+/**
+ * Forgets the names no record points at any more: a caller's name is
+ * personal data, and a deleted record leaves none behind. The scan stops at
+ * the first record that still names the caller, so it is short unless the
+ * name is going.
+ */
+function forgetUnusedActors(db: Database, ids: readonly (number | null)[]): void {
+  for (const id of new Set(ids)) {
+    if (id === null) continue;
+    db.run(
+      `DELETE FROM actors WHERE id = ?
+         AND NOT EXISTS (SELECT 1 FROM rapatriements WHERE created_by = ? OR updated_by = ?)`,
+      [id, id, id],
+    );
+  }
 }
 
 function insertLines(db: Database, id: string, lines: readonly Line[]): void {
@@ -244,6 +294,8 @@ function toRecord(row: Row, lines: Line[]): Rapatriement {
     createdAt: String(row.created_at),
     updatedAt: String(row.updated_at),
     version: Number(row.version),
+    createdBy: row.created_by_name === null ? null : String(row.created_by_name),
+    updatedBy: row.updated_by_name === null ? null : String(row.updated_by_name),
   };
 }
 

@@ -94,6 +94,26 @@ export const rapatriementsSchema: DatabaseSchema = {
         db.run("DROP TABLE idempotency_keys; DROP TABLE command_receipts;");
       },
     },
+    {
+      version: 4,
+      description: "who created and who last changed each rapatriement",
+      up(db) {
+        // Each caller's name (an ARN is ~100 characters) is kept once in
+        // `actors` and records point at it: a name per record would add a
+        // quarter to a half to the object, which every write uploads whole.
+        // No default and no backfill: who wrote an older record is not known,
+        // and saying so (NULL) is the truth. No rows are added, so the JSON
+        // codec's rows of an older document go in before it runs.
+        db.run(`
+          CREATE TABLE actors (
+            id   INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+          );
+          ALTER TABLE rapatriements ADD COLUMN created_by INTEGER;
+          ALTER TABLE rapatriements ADD COLUMN updated_by INTEGER;
+        `);
+      },
+    },
   ],
   housekeeping: (db, now) => pruneReceipts(db, now),
 };

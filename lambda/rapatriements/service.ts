@@ -16,7 +16,13 @@ import {
   VersionMismatchError,
 } from "../errors.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { allowedTransitions, canTransition, isFinal, type Rapatriement } from "./model.ts";
+import {
+  type Actor,
+  allowedTransitions,
+  canTransition,
+  isFinal,
+  type Rapatriement,
+} from "./model.ts";
 import {
   type Action,
   API_KEY_WINDOW_MS,
@@ -52,6 +58,11 @@ export interface ServiceDeps<Options> {
 export interface CreateOptions {
   /** The API's `Idempotency-Key`: the same key and request are applied once. */
   idempotencyKey?: string;
+  /**
+   * Who asks, from the authorizer's context (see `Actor`); recorded as
+   * `createdBy`/`updatedBy`. Not part of the request a receipt compares.
+   */
+  actor?: Actor;
 }
 
 export interface VersionOptions extends CreateOptions {
@@ -128,7 +139,11 @@ export class RapatriementService<Options = unknown> {
    * its receipt and not applied again; the same key for another request is
    * refused (422).
    */
-  prepare(operation: Operation, receipt?: ReceiptRequest): (db: Database) => Applied {
+  prepare(
+    operation: Operation,
+    receipt?: ReceiptRequest,
+    actor: Actor = null,
+  ): (db: Database) => Applied {
     return (db) => {
       const now = this.now();
       if (receipt !== undefined) {
@@ -153,7 +168,7 @@ export class RapatriementService<Options = unknown> {
           };
         }
       }
-      const applied = this.apply(db, operation);
+      const applied = this.apply(db, operation, actor);
       if (receipt !== undefined) {
         const expiresAt = new Date(now.getTime() + receipt.windowMs).toISOString();
         repository.saveReceipt(
@@ -174,6 +189,7 @@ export class RapatriementService<Options = unknown> {
     const apply = this.prepare(
       operation,
       apiReceipt(options.idempotencyKey, operation.action === "create" ? operation.fields : {}),
+      options.actor,
     );
     return (db) => recordOf(apply(db));
   }
@@ -189,7 +205,11 @@ export class RapatriementService<Options = unknown> {
       data: patch,
       expectedVersion: options.expectedVersion,
     });
-    const apply = this.prepare(operation, apiReceipt(options.idempotencyKey, operation));
+    const apply = this.prepare(
+      operation,
+      apiReceipt(options.idempotencyKey, operation),
+      options.actor,
+    );
     return (db) => recordOf(apply(db));
   }
 
@@ -199,7 +219,7 @@ export class RapatriementService<Options = unknown> {
       id,
       expectedVersion: options.expectedVersion,
     });
-    return this.prepare(operation, apiReceipt(options.idempotencyKey, operation));
+    return this.prepare(operation, apiReceipt(options.idempotencyKey, operation), options.actor);
   }
 
   /**
@@ -251,6 +271,9 @@ export class RapatriementService<Options = unknown> {
           createdAt: record.createdAt ?? at,
           updatedAt: record.updatedAt ?? record.createdAt ?? at,
           version: record.version ?? 1,
+          // An import keeps who wrote the records; a file that does not say is unknown.
+          createdBy: record.createdBy ?? null,
+          updatedBy: record.updatedBy ?? null,
         });
       }
       return { imported: records.length, replaced: existing };
@@ -315,10 +338,10 @@ export class RapatriementService<Options = unknown> {
     return this.store.write(this.prepareImport(raws, options), storeOptions);
   }
 
-  private apply(db: Database, operation: Operation): Applied {
+  private apply(db: Database, operation: Operation, actor: Actor): Applied {
     switch (operation.action) {
       case "create": {
-        const record = this.applyCreate(db, operation.fields);
+        const record = this.applyCreate(db, operation.fields, actor);
         return {
           action: "create",
           id: record.id,
@@ -329,7 +352,7 @@ export class RapatriementService<Options = unknown> {
       }
       case "update": {
         const { id, changes, expectedVersion } = operation;
-        const record = this.applyUpdate(db, id, changes, expectedVersion);
+        const record = this.applyUpdate(db, id, changes, expectedVersion, actor);
         return { action: "update", id, version: record.version, record, replayed: false };
       }
       case "delete": {
@@ -346,7 +369,7 @@ export class RapatriementService<Options = unknown> {
     }
   }
 
-  private applyCreate(db: Database, fields: CreateInput): Rapatriement {
+  private applyCreate(db: Database, fields: CreateInput, actor: Actor): Rapatriement {
     if (repository.findIdByReference(db, fields.reference) !== undefined) {
       throw new DuplicateReferenceError(
         `A rapatriement with reference "${fields.reference}" already exists.`,
@@ -359,6 +382,8 @@ export class RapatriementService<Options = unknown> {
       createdAt: at,
       updatedAt: at,
       version: 1,
+      createdBy: actor,
+      updatedBy: actor,
     };
     repository.insert(db, record);
     return record;
@@ -369,6 +394,7 @@ export class RapatriementService<Options = unknown> {
     id: string,
     changes: PatchInput,
     expectedVersion: number | undefined,
+    actor: Actor,
   ): Rapatriement {
     const current = this.mustFind(db, id, expectedVersion);
     if (isFinal(current.status)) {
@@ -403,6 +429,7 @@ export class RapatriementService<Options = unknown> {
     }
     next.version = current.version + 1;
     next.updatedAt = this.now().toISOString();
+    next.updatedBy = actor;
     repository.update(db, next, changes.lines !== undefined);
     return next;
   }

@@ -213,13 +213,28 @@ function cleanLine(value: { sku: string; quantity: number; unit?: string | undef
     : { sku: value.sku, quantity: value.quantity, unit: value.unit };
 }
 
+/**
+ * What the server sets on a record: sent by a client, it is refused (400) and
+ * named as such — silently ignoring it would let a client believe it had set
+ * who made a change. Identity comes from the authorizer's context only.
+ */
+const READ_ONLY: Readonly<Record<string, string>> = {
+  id: "is read-only: the server sets it",
+  createdAt: "is read-only: the server sets it",
+  updatedAt: "is read-only: the server sets it",
+  version: "is read-only: the server sets it",
+  createdBy: "is read-only: the server takes it from the caller's authenticated identity",
+  updatedBy: "is read-only: the server takes it from the caller's authenticated identity",
+};
+
 function toFieldErrors(error: z.ZodError): FieldError[] {
   const errors: FieldError[] = [];
   for (const issue of error.issues) {
     const base = formatPath(issue.path);
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
-        errors.push({ path: base === "" ? key : `${base}.${key}`, message: "unknown field" });
+        const message = (base === "" ? READ_ONLY[key] : undefined) ?? "unknown field";
+        errors.push({ path: base === "" ? key : `${base}.${key}`, message });
       }
     } else {
       errors.push({ path: base, message: issue.message });
@@ -263,6 +278,9 @@ export function parseId(value: unknown): string {
   return value;
 }
 
+/** An IAM role session ARN is at most about 2,100 characters; a JWT `sub` is shorter. */
+const MAX_ACTOR_CHARACTERS = 2048;
+
 const storedFields = z.object({
   id: text(MAX_ID_CHARACTERS).optional(),
   createdAt: dateTime.optional(),
@@ -272,6 +290,8 @@ const storedFields = z.object({
     .int()
     .min(1)
     .optional(),
+  createdBy: text(MAX_ACTOR_CHARACTERS).nullable().optional(),
+  updatedBy: text(MAX_ACTOR_CHARACTERS).nullable().optional(),
 });
 
 export interface ImportedRecord {
@@ -280,6 +300,8 @@ export interface ImportedRecord {
   createdAt?: string;
   updatedAt?: string;
   version?: number;
+  createdBy?: string | null;
+  updatedBy?: string | null;
 }
 
 /**
@@ -292,7 +314,10 @@ export function parseImportedRecord(raw: unknown, index: number): ImportedRecord
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ValidationError([{ path: prefix(""), message: "must be an object" }]);
   }
-  const { id, createdAt, updatedAt, version, ...client } = raw as Record<string, unknown>;
+  const { id, createdAt, updatedAt, version, createdBy, updatedBy, ...client } = raw as Record<
+    string,
+    unknown
+  >;
   const errors: FieldError[] = [];
   let fields: CreateInput | undefined;
   try {
@@ -301,7 +326,14 @@ export function parseImportedRecord(raw: unknown, index: number): ImportedRecord
     if (!(error instanceof ValidationError)) throw error;
     errors.push(...(error.errors ?? []));
   }
-  const stored = storedFields.safeParse({ id, createdAt, updatedAt, version });
+  const stored = storedFields.safeParse({
+    id,
+    createdAt,
+    updatedAt,
+    version,
+    createdBy,
+    updatedBy,
+  });
   if (!stored.success) errors.push(...toFieldErrors(stored.error));
   if (errors.length > 0 || fields === undefined || !stored.success) {
     throw new ValidationError(errors.map((e) => ({ ...e, path: prefix(e.path) })));

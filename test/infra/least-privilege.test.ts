@@ -26,7 +26,7 @@ const KEY = "rapatriements/rapatriements.db";
 /** The synthesized policy document with the bucket's ARN written in. */
 function policyFor(template: Json, bucket: string): string {
   const [, policy] = Object.entries(template.Resources as Record<string, Json>).find(
-    ([, r]) => r.Type === "AWS::IAM::ManagedPolicy",
+    ([id, r]) => r.Type === "AWS::IAM::ManagedPolicy" && id.startsWith("DataAccessPolicy"),
   ) ?? [undefined, undefined];
   const substitute = (value: Json): Json => {
     if (Array.isArray(value)) return value.map(substitute);

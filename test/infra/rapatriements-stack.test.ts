@@ -12,11 +12,16 @@ import {
   DEFAULT_NONCURRENT_VERSION_DAYS,
   RETENTION_RULE_ID,
 } from "../../infra/data-bucket-rules.ts";
-import { COMMANDS_BATCH_SIZE, MAX_RECEIVE_COUNT } from "../../infra/rapatriements-stack.ts";
+import {
+  COMMANDS_BATCH_SIZE,
+  MAX_RECEIVE_COUNT,
+  routeScopes,
+} from "../../infra/rapatriements-stack.ts";
 import {
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
   COMMANDS_MODULE,
+  DEFAULT_SCOPES,
   HTTP_FUNCTION_MODULE,
   HTTP_ROUTES,
   routeKey,
@@ -38,6 +43,15 @@ function only(template: Json, type: string): [string, Json] {
   return found[0] as [string, Json];
 }
 
+/** The operator guide's policy on the data: the one managed policy that speaks of S3. */
+function dataPolicy(template: Json): [string, Json] {
+  const found = resources(template, "AWS::IAM::ManagedPolicy").filter(([id]) =>
+    id.startsWith("DataAccessPolicy"),
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as [string, Json];
+}
+
 function statementsOf(document: Json): Json[] {
   return [document?.Statement ?? []].flat();
 }
@@ -47,7 +61,7 @@ const { template } = synthesized;
 
 describe("RapatriementsStack", () => {
   test("the data policy is exactly the guide's statement: four actions on the bucket and bucket/*", () => {
-    const [, policy] = only(template, "AWS::IAM::ManagedPolicy");
+    const [, policy] = dataPolicy(template);
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
       {
         Effect: "Allow",
@@ -58,7 +72,7 @@ describe("RapatriementsStack", () => {
   });
 
   test("every function's role has the data policy and no other permission on S3", () => {
-    const [policyId] = only(template, "AWS::IAM::ManagedPolicy");
+    const [policyId] = dataPolicy(template);
     const roles = resources(template, "AWS::IAM::Role");
     const functions = resources(template, "AWS::Lambda::Function");
     expect(functions).toHaveLength(2); // the HTTP router and the commands function
@@ -297,16 +311,16 @@ describe("RapatriementsStack commands", () => {
   });
 });
 
-describe("RapatriementsStack with CDK context", () => {
-  const custom = synthesize({
-    jwtIssuer: "https://login.example.org/tenant",
-    jwtAudience: "rapatriements-api,ops-console",
-    storageStrategy: "json",
-    bucketName: "interflow-rappatriements",
-    throttleRateLimit: "20",
-    throttleBurstLimit: "40",
-  });
+const custom = synthesize({
+  jwtIssuer: "https://login.example.org/tenant",
+  jwtAudience: "rapatriements-api,ops-console",
+  storageStrategy: "json",
+  bucketName: "interflow-rappatriements",
+  throttleRateLimit: "20",
+  throttleBurstLimit: "40",
+});
 
+describe("RapatriementsStack with CDK context", () => {
   test("an issuer and audience put a JWT authorizer on every route", () => {
     const [authorizerId, authorizer] = only(custom.template, "AWS::ApiGatewayV2::Authorizer");
     expect(authorizer.Properties).toMatchObject({
@@ -365,7 +379,7 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
   });
 
   test("the policy is the guide's four actions on that bucket and bucket/*, nothing else", () => {
-    const [, policy] = only(adopted.template, "AWS::IAM::ManagedPolicy");
+    const [, policy] = dataPolicy(adopted.template);
     expect(resolved(policy.Properties.PolicyDocument.Statement)).toEqual([
       {
         Effect: "Allow",
@@ -417,9 +431,27 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
   });
 });
 
+const JWT = { jwtIssuer: "https://login.example.org/tenant", jwtAudience: "rapatriements-api" };
+
 describe("RapatriementsStack context checks", () => {
   const props = (context: Record<string, string>) =>
     stackProps(new App({ context: { ...context } }));
+
+  test("JWT scope names default to rapatriements:read and :write, and come from context", () => {
+    expect(props(JWT).jwtScopes).toEqual(DEFAULT_SCOPES);
+    expect(DEFAULT_SCOPES).toEqual({ read: "rapatriements:read", write: "rapatriements:write" });
+    const named = props({
+      ...JWT,
+      jwtReadScope: "api://rap/Read",
+      jwtWriteScope: "api://rap/Plan",
+    });
+    expect(named.jwtScopes).toEqual({ read: "api://rap/Read", write: "api://rap/Plan" });
+    expect(routeScopes("read", named.jwtScopes ?? DEFAULT_SCOPES)).toEqual([
+      "api://rap/Read",
+      "api://rap/Plan",
+    ]);
+    expect(routeScopes("write", named.jwtScopes ?? DEFAULT_SCOPES)).toEqual(["api://rap/Plan"]);
+  });
 
   test("the guide's first example: a SQLite file at the bucket's root", () => {
     expect(
@@ -439,7 +471,111 @@ describe("RapatriementsStack context checks", () => {
     [{ existingBucketName: "Not_A_Bucket" }, "nom de bucket invalide"],
     [{ noncurrentVersionDays: "0" }, "positive number"],
     [{ noncurrentVersionDays: "1.5" }, "whole number"],
+    [{ jwtReadScope: "lecture" }, "applies to a JWT authorizer only"],
+    [{ ...JWT, jwtWriteScope: "write all" }, "must be one OAuth scope"],
+    [{ ...JWT, jwtReadScope: "rapatriements:write" }, "must differ"],
   ])("%j is refused at synth, saying why", (context, why) => {
     expect(() => props(context)).toThrow(why);
+  });
+});
+
+/** An execute-api ARN as it reads once deployed, in eu-west-1 of account 123456789012. */
+function deployedArn(value: Json, apiId: string): Json {
+  if (Array.isArray(value)) return value.map((v) => deployedArn(v, apiId));
+  if (value !== null && typeof value === "object") {
+    const refs: Record<string, string> = {
+      "AWS::Partition": "aws",
+      "AWS::Region": "eu-west-1",
+      "AWS::AccountId": "123456789012",
+      [apiId]: "a1b2c3",
+    };
+    if ("Ref" in value && refs[value.Ref] !== undefined) return refs[value.Ref];
+    if ("Fn::Join" in value) {
+      return value["Fn::Join"][1]
+        .map((v: Json) => deployedArn(v, apiId))
+        .join(value["Fn::Join"][0]);
+    }
+  }
+  return value;
+}
+
+describe("RapatriementsStack: who may read, who may write", () => {
+  const API = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/*";
+  const callerPolicy = (t: Json, prefix: string): Json => {
+    const found = resources(t, "AWS::IAM::ManagedPolicy").filter(([id]) => id.startsWith(prefix));
+    expect(found, prefix).toHaveLength(1);
+    return (found[0] as [string, Json])[1];
+  };
+  const allowed = (t: Json, prefix: string): Json => {
+    const [apiId] = only(t, "AWS::ApiGatewayV2::Api");
+    const statements = statementsOf(callerPolicy(t, prefix).Properties.PolicyDocument);
+    return statements.map((st) => ({ ...st, Resource: deployedArn(st.Resource, apiId) }));
+  };
+
+  test("with IAM, the read-only policy invokes exactly the two GET routes", () => {
+    expect(allowed(template, "ApiReadPolicy")).toEqual([
+      {
+        Effect: "Allow",
+        Action: "execute-api:Invoke",
+        Resource: [`${API}/GET/rapatriements`, `${API}/GET/rapatriements/*`],
+      },
+    ]);
+  });
+
+  test("with IAM, the read-write policy invokes exactly the five routes", () => {
+    expect(allowed(template, "ApiReadWritePolicy")).toEqual([
+      {
+        Effect: "Allow",
+        Action: "execute-api:Invoke",
+        Resource: [
+          `${API}/POST/rapatriements`,
+          `${API}/GET/rapatriements`,
+          `${API}/GET/rapatriements/*`,
+          `${API}/PATCH/rapatriements/*`,
+          `${API}/DELETE/rapatriements/*`,
+        ],
+      },
+    ]);
+  });
+
+  test("with IAM, both policies are outputs an administrator attaches, and no role holds them", () => {
+    const [readId] = resources(template, "AWS::IAM::ManagedPolicy").find(([id]) =>
+      id.startsWith("ApiReadPolicy"),
+    ) ?? [""];
+    const [readWriteId] = resources(template, "AWS::IAM::ManagedPolicy").find(([id]) =>
+      id.startsWith("ApiReadWritePolicy"),
+    ) ?? [""];
+    expect(template.Outputs.ApiReadPolicyArn.Value).toEqual({ Ref: readId });
+    expect(template.Outputs.ApiReadWritePolicyArn.Value).toEqual({ Ref: readWriteId });
+    for (const id of [readId, readWriteId]) {
+      const policy = template.Resources[id].Properties;
+      expect(policy.Roles ?? policy.Users ?? policy.Groups, id).toBeUndefined();
+    }
+    for (const [, route] of resources(template, "AWS::ApiGatewayV2::Route")) {
+      expect(route.Properties.AuthorizationScopes, route.Properties.RouteKey).toBeUndefined();
+    }
+  });
+
+  test("with a JWT authorizer, GET routes take the read or the write scope, the others only write", () => {
+    const scopes = Object.fromEntries(
+      resources(custom.template, "AWS::ApiGatewayV2::Route").map(([, r]) => [
+        r.Properties.RouteKey,
+        r.Properties.AuthorizationScopes,
+      ]),
+    );
+    expect(scopes).toEqual({
+      "POST /rapatriements": ["rapatriements:write"],
+      "GET /rapatriements": ["rapatriements:read", "rapatriements:write"],
+      "GET /rapatriements/{id}": ["rapatriements:read", "rapatriements:write"],
+      "PATCH /rapatriements/{id}": ["rapatriements:write"],
+      "DELETE /rapatriements/{id}": ["rapatriements:write"],
+    });
+    // Tokens carry the scopes: no IAM policy for callers, no output naming one.
+    expect(
+      resources(custom.template, "AWS::IAM::ManagedPolicy").map(([id]) =>
+        id.replace(/[0-9A-F]{8}$/, ""),
+      ),
+    ).toEqual(["DataAccessPolicy"]);
+    expect(custom.template.Outputs.ApiReadPolicyArn).toBeUndefined();
   });
 });

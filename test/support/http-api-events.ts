@@ -27,6 +27,41 @@ export interface EventParts {
   isBase64Encoded?: boolean;
   /** The IAM caller of a SigV4-signed request; default: a role session. */
   callerArn?: string;
+  /**
+   * Given: the route has a JWT authorizer instead of IAM, and the token's
+   * claims are these (`sub` and the scopes API Gateway found in `scope`).
+   */
+  jwt?: { sub?: string; scopes?: string[] };
+}
+
+/** `requestContext.authorizer` as API Gateway fills it for the route's authorizer. */
+function authorizerOf(parts: EventParts, timeEpoch: number): Record<string, unknown> {
+  if (parts.jwt !== undefined) {
+    const seconds = Math.floor(timeEpoch / 1000);
+    const claims: Record<string, string> = {
+      aud: "rapatriements-api",
+      client_id: "3n4b5urk1ft4fl3mg5e8jvcjfv",
+      exp: String(seconds + 3600),
+      iat: String(seconds - 60),
+      iss: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EXAMPLE",
+      scope: (parts.jwt.scopes ?? []).join(" "),
+      token_use: "access",
+    };
+    if (parts.jwt.sub !== undefined) claims.sub = parts.jwt.sub;
+    return { jwt: { claims, scopes: parts.jwt.scopes ?? null } };
+  }
+  return {
+    iam: {
+      accessKey: "ASIAEXAMPLEKEY000000",
+      accountId: "123456789012",
+      callerId: "AROAEXAMPLEROLE0000:session",
+      cognitoIdentity: null,
+      principalOrgId: null,
+      userArn:
+        parts.callerArn ?? "arn:aws:sts::123456789012:assumed-role/rapatriements-ops/session",
+      userId: "AROAEXAMPLEROLE0000:session",
+    },
+  };
 }
 
 /** One event, field for field as API Gateway hands it to the function. */
@@ -59,18 +94,7 @@ export function httpApiEvent(parts: EventParts): APIGatewayProxyEventV2 {
     requestContext: {
       accountId: "123456789012",
       apiId: "abcdef1234",
-      authorizer: {
-        iam: {
-          accessKey: "ASIAEXAMPLEKEY000000",
-          accountId: "123456789012",
-          callerId: "AROAEXAMPLEROLE0000:session",
-          cognitoIdentity: null,
-          principalOrgId: null,
-          userArn:
-            parts.callerArn ?? "arn:aws:sts::123456789012:assumed-role/rapatriements-ops/session",
-          userId: "AROAEXAMPLEROLE0000:session",
-        },
-      },
+      authorizer: authorizerOf(parts, timeEpoch),
       domainName: "abcdef1234.execute-api.eu-west-1.amazonaws.com",
       domainPrefix: "abcdef1234",
       http: {

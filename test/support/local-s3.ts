@@ -108,6 +108,17 @@ export async function getBytes(target: Target): Promise<Uint8Array> {
   return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
 }
 
+/** What `sql` selects from a stored object, decoded as the engine decodes it. */
+export async function tableRows(strategy: StorageStrategy, bytes: Uint8Array, sql: string) {
+  const SQL = await loadSqlJs();
+  const db = codecFor(strategy).decode(bytes, SQL, rapatriementsSchema);
+  try {
+    return db.exec(sql)[0]?.values ?? [];
+  } finally {
+    db.close();
+  }
+}
+
 export async function putBytes(
   target: Target,
   body: Uint8Array | string,

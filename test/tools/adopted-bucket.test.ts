@@ -171,7 +171,10 @@ describe("a file an earlier application wrote at the data key", () => {
 
     const after = checkNamed(checksOf((await cli(["doctor"], env)).outLines), "données");
     expect(after).toMatchObject({ level: "ok" });
-    expect(after.detail).toContain("3 rapatriements, json");
+    // An earlier application did not say who wrote them: unknown, and said so.
+    expect(after.detail).toContain(
+      "3 rapatriements (dont 3 sans auteur connu, écrits avant createdBy), json",
+    );
     await expectServed(api);
   });
 

@@ -189,6 +189,24 @@ describe("doctor", () => {
     expect(result.outLines.at(-1)).toBe(`Tout est en ordre (${CHECKS.length} vérifications).`);
   });
 
+  test("counts the records whose author is not known (written before createdBy), without failing", async () => {
+    const bucket = await createBucket(localS3Client());
+    const { service } = await newEngine(targetOf(bucket));
+    await service.import([sampleInput("older-1"), sampleInput("older-2")]);
+    await service.create(sampleInput("signed-1"), {
+      actor: "8a7b6c5d-4e3f-2a1b-0c9d-8e7f6a5b4c3d",
+    });
+    // Settings last: the local server refuses data PUTs once the bucket policy is set.
+    await configureBucket(localS3Client(), bucket, KEY);
+    const result = await cli(["doctor"], envFor(bucket));
+    expect(result.code).toBe(0);
+    const data = checkNamed(checksOf(result.outLines), "données");
+    expect(data.ok).toBe(true);
+    expect(data.detail).toMatch(
+      /^3 rapatriements \(dont 2 sans auteur connu, écrits avant createdBy\), sqlite, schéma 4, /,
+    );
+  });
+
   test("passes with the guide's second format: a relative path and S3_BUCKET_NAME", async () => {
     const bucket = await createBucket(localS3Client());
     const result = await cli(

@@ -150,6 +150,25 @@ describe("import of an old SQLite table as it is", () => {
     expect(first).toMatchObject({ id: "1", createdAt: "2024-05-01T10:00:00.000Z" });
   });
 
+  test("an old created_by / updated_by column is kept as who wrote the record: a number as text, empty as unknown", async () => {
+    const file = await legacyFile(`CREATE TABLE rapatriements (
+        id INTEGER PRIMARY KEY, reference TEXT, origin TEXT, destination TEXT, lines TEXT,
+        created_by INTEGER, updated_by TEXT);
+      INSERT INTO rapatriements VALUES
+        (1, 'AUTH-1', 'LYON-01', 'PARIS-02', '[{"sku":"A","quantity":1}]', 17, ''),
+        (2, 'AUTH-2', 'LYON-01', 'PARIS-02', '[{"sku":"B","quantity":2}]', NULL, 'mdupont');`);
+    const bucket = await createBucket(localS3Client());
+    const result = await cli(["import", file], envFor(bucket));
+    expect(result.err).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.out).not.toContain("colonnes ignorées");
+    const records = await exportedJson(bucket);
+    expect(records.map((r) => [r.reference, r.createdBy, r.updatedBy])).toEqual([
+      ["AUTH-1", "17", null],
+      ["AUTH-2", null, "mdupont"],
+    ]);
+  });
+
   test("one legacy row: singular French messages", async () => {
     const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(1)}`);
     const bucket = await createBucket(localS3Client());
@@ -355,7 +374,7 @@ describe("export to CSV", () => {
     },
   ];
   const HEADER =
-    "id;reference;status;origin;destination;requestedAt;expectedAt;comment;lineCount;totalQuantity;lines;createdAt;updatedAt;version";
+    "id;reference;status;origin;destination;requestedAt;expectedAt;comment;lineCount;totalQuantity;lines;createdAt;updatedAt;version;createdBy;updatedBy";
 
   async function withRecords(): Promise<string> {
     const bucket = await createBucket(localS3Client());
@@ -376,8 +395,8 @@ describe("export to CSV", () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(bytes.toString("utf8")).toBe(
       `\uFEFF${HEADER}\r\n` +
-        `csv-1;CSV-1;requested;LYON-1;PARIS-02;;;"Fragile; ""verre""\nà l'étage";2;4.5;A (3 palette) | B (1.5);2026-01-01T00:00:00.000Z;2026-01-01T00:00:00.000Z;1\r\n` +
-        `csv-2;CSV-2;draft;NICE;PARIS-02;;2026-02-01T08:00:00Z;"a;b, c";1;1;C (1);2026-01-02T00:00:00.000Z;2026-01-02T00:00:00.000Z;1\r\n`,
+        `csv-1;CSV-1;requested;LYON-1;PARIS-02;;;"Fragile; ""verre""\nà l'étage";2;4.5;A (3 palette) | B (1.5);2026-01-01T00:00:00.000Z;2026-01-01T00:00:00.000Z;1;;\r\n` +
+        `csv-2;CSV-2;draft;NICE;PARIS-02;;2026-02-01T08:00:00Z;"a;b, c";1;1;C (1);2026-01-02T00:00:00.000Z;2026-01-02T00:00:00.000Z;1;;\r\n`,
     );
   });
 

@@ -346,7 +346,12 @@ describe("npm start", () => {
       const statuses = [...stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
       expect(statuses, `round ${round}`).toEqual([201, 200, 200, 412, 409, 204, 404]);
       const left = JSON.parse(stdout.slice(stdout.lastIndexOf('{"id":')));
-      expect(left).toMatchObject({ status: "requested", version: 2 });
+      expect(left).toMatchObject({
+        status: "requested",
+        version: 2,
+        createdBy: "local-developer",
+        updatedBy: "alice",
+      });
       references.add(left.reference);
       const stored = await call("GET", `/rapatriements/${left.id}`);
       expect(stored.json).toEqual(left);
@@ -408,6 +413,44 @@ describe("npm start", () => {
     } finally {
       await browser.close();
     }
+  });
+
+  test("X-Local-Identity says who creates and who changes; without it, local-developer", async () => {
+    const alice = "arn:aws:sts::123456789012:assumed-role/rapatriements-planners/alice";
+    const created = await call("POST", "/rapatriements", {
+      body: body("WHO-1"),
+      headers: { "x-local-identity": alice },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ createdBy: alice, updatedBy: alice });
+
+    const cancelled = await call("PATCH", `/rapatriements/${created.json.id}`, {
+      body: { status: "cancelled" },
+      headers: { "X-Local-Identity": "bob" },
+    });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json).toMatchObject({ createdBy: alice, updatedBy: "bob" });
+
+    const anonymous = await call("POST", "/rapatriements", { body: body("WHO-2") });
+    expect(anonymous.json).toMatchObject({
+      createdBy: "local-developer",
+      updatedBy: "local-developer",
+    });
+
+    // The header names the caller; the body cannot.
+    const forged = await call("POST", "/rapatriements", {
+      body: body("WHO-3", { createdBy: "the-boss" }),
+      headers: { "x-local-identity": "bob" },
+    });
+    expect(forged.status).toBe(400);
+    expect(forged.json.errors).toEqual([
+      {
+        path: "createdBy",
+        message: "is read-only: the server takes it from the caller's authenticated identity",
+      },
+    ]);
+    const read = await call("GET", `/rapatriements/${created.json.id}`);
+    expect(read.json).toMatchObject({ status: "cancelled", createdBy: alice, updatedBy: "bob" });
   });
 
   test("Ctrl-C saves the data to the local folder and stops", async () => {

@@ -24,6 +24,9 @@ export function seedRecord(i: number): Rapatriement {
     createdAt: "2026-01-01T00:00:00.000Z",
     updatedAt: "2026-01-01T00:00:00.000Z",
     version: 1,
+    // A JWT `sub` as identity providers write them (36 characters), one of 50 planners.
+    createdBy: `8a7b6c5d-4e3f-2a1b-0c9d-${String(i % 50).padStart(12, "0")}`,
+    updatedBy: `8a7b6c5d-4e3f-2a1b-0c9d-${String(i % 50).padStart(12, "0")}`,
   };
 }
 

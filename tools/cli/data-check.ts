@@ -9,7 +9,7 @@
  */
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../../lambda/config.ts";
-import { count } from "../../lambda/rapatriements/repository.ts";
+import { count, countWithoutAuthor } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { readPragma } from "../../lambda/storage/schema.ts";
@@ -49,12 +49,16 @@ export async function checkData(
   try {
     const db = codecFor(config.strategy).decode(bytes, sql, rapatriementsSchema);
     const records = count(db);
+    const unknown = countWithoutAuthor(db);
     const version = readPragma(db, "user_version");
     db.close();
+    // Not a fault: who wrote a record before createdBy existed is not known.
+    const authors =
+      unknown === 0 ? "" : ` (dont ${unknown} sans auteur connu, écrits avant createdBy)`;
     return {
       name: NAME,
       level: "ok",
-      detail: `${plural(records, "rapatriement")}, ${config.strategy}, schéma ${version}, ${formatBytes(bytes.length)}`,
+      detail: `${plural(records, "rapatriement")}${authors}, ${config.strategy}, schéma ${version}, ${formatBytes(bytes.length)}`,
     };
   } catch (error) {
     unreadable = error as Error;

@@ -23,6 +23,9 @@ export const CSV_COLUMNS = [
   "createdAt",
   "updatedAt",
   "version",
+  // Last, so that a sheet reading the earlier columns by position still does.
+  "createdBy",
+  "updatedBy",
 ] as const;
 
 const BOM = "\uFEFF";
@@ -34,8 +37,8 @@ export function flattenLines(lines: readonly Line[]): string {
     .join(" | ");
 }
 
-function cell(value: string | number | undefined, separator: string): string {
-  if (value === undefined) return "";
+function cell(value: string | number | null | undefined, separator: string): string {
+  if (value === undefined || value === null) return "";
   const text = String(value);
   return text.includes(separator) || /["\r\n]/.test(text)
     ? `"${text.replaceAll('"', '""')}"`
@@ -45,7 +48,7 @@ function cell(value: string | number | undefined, separator: string): string {
 export function toCsv(records: readonly Rapatriement[], separator: string): string {
   const rows = [CSV_COLUMNS.join(separator)];
   for (const r of records) {
-    const values: Partial<Record<(typeof CSV_COLUMNS)[number], string | number>> = {
+    const values: Partial<Record<(typeof CSV_COLUMNS)[number], string | number | null>> = {
       ...r,
       lineCount: r.lines.length,
       // rounded: 0.1 + 0.2 palettes is 0.3 in a spreadsheet, not 0.30000000000000004

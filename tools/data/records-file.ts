@@ -57,6 +57,8 @@ const FIELDS = new Set([
   "createdAt",
   "updatedAt",
   "version",
+  "createdBy",
+  "updatedBy",
 ]);
 const DATE_FIELDS = ["requestedAt", "expectedAt", "createdAt", "updatedAt"];
 
@@ -209,6 +211,13 @@ function normaliser(timeZone = DEFAULT_TIME_ZONE) {
       if (typeof record.id === "number" && Number.isSafeInteger(record.id)) {
         record.id = String(record.id);
         counts.integerIds++;
+      }
+      // An earlier application's created_by may be a user number, or empty:
+      // its text, or unknown — never a reason to refuse the file.
+      for (const field of ["createdBy", "updatedBy"]) {
+        const value = record[field];
+        if (typeof value === "number") record[field] = String(value);
+        else if (typeof value === "string" && value.trim() === "") delete record[field];
       }
       for (const field of DATE_FIELDS) {
         const value = record[field];

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { type HttpRoute, routeKey } from "../../lambda/handlers/routes.ts";
+import { DEFAULT_SCOPES, type HttpRoute, routeKey } from "../../lambda/handlers/routes.ts";
 
 export interface PlainRequest {
   method: string;
@@ -52,9 +52,50 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
   return parameters;
 }
 
+/**
+ * Locally, and only locally, who the caller is: the deployed API takes the
+ * identity from its authorizer and no handler reads this header, so sending
+ * it to the deployed API changes nothing.
+ */
+export const LOCAL_IDENTITY_HEADER = "x-local-identity";
+/** Who a local request is from when it does not say. */
+export const DEFAULT_LOCAL_IDENTITY = "local-developer";
+
+/**
+ * The authorizer context API Gateway would build for the caller the local
+ * identity header names: an ARN (`arn:…`) as an IAM caller, anything else as
+ * a JWT's `sub` with both scopes (the local API checks no scope).
+ */
+export function localAuthorizer(identity: string | undefined): Record<string, unknown> {
+  const caller = identity?.trim() || DEFAULT_LOCAL_IDENTITY;
+  if (caller.startsWith("arn:")) {
+    return {
+      iam: {
+        accessKey: "LOCAL",
+        accountId: "000000000000",
+        callerId: caller,
+        cognitoIdentity: null,
+        principalOrgId: null,
+        userArn: caller,
+        userId: caller,
+      },
+    };
+  }
+  return {
+    jwt: {
+      claims: {
+        sub: caller,
+        iss: "local",
+        scope: `${DEFAULT_SCOPES.read} ${DEFAULT_SCOPES.write}`,
+      },
+      scopes: [DEFAULT_SCOPES.read, DEFAULT_SCOPES.write],
+    },
+  };
+}
+
 export function toApiGatewayEvent(
   request: PlainRequest,
-  route: HttpRoute,
+  route: Pick<HttpRoute, "method" | "path" | "module">,
   pathParameters: Record<string, string>,
 ): APIGatewayProxyEventV2 {
   const url = new URL(request.url, "http://localhost");
@@ -96,7 +137,8 @@ export function toApiGatewayEvent(
       stage: "$default",
       time: now.toISOString(),
       timeEpoch: now.getTime(),
-    },
+      authorizer: localAuthorizer(headers[LOCAL_IDENTITY_HEADER]),
+    } as APIGatewayProxyEventV2["requestContext"],
     isBase64Encoded: false,
   };
   if (cookies.length > 0) event.cookies = cookies;

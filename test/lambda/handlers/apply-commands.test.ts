@@ -41,16 +41,16 @@ async function commandsHandler(target: Target, overrides: Partial<DatabaseObject
   return { handler, log, engine, requests: recordRequests(engine.s3) };
 }
 
-function sqsEvent(bodies: { id: string; body: string }[]): SQSEvent {
+function sqsEvent(bodies: { id: string; body: string; senderId?: string }[]): SQSEvent {
   return {
-    Records: bodies.map(({ id, body }) => ({
+    Records: bodies.map(({ id, body, senderId }) => ({
       messageId: id,
       receiptHandle: `handle-${id}`,
       body,
       attributes: {
         ApproximateReceiveCount: "1",
         SentTimestamp: "0",
-        SenderId: "test",
+        SenderId: senderId ?? "AIDAEXAMPLESENDER0000",
         ApproximateFirstReceiveTimestamp: "0",
       },
       messageAttributes: {},
@@ -701,5 +701,104 @@ describe("what the handler tells apart", () => {
       ok: false,
       error: { status: 409, code: "DUPLICATE_REFERENCE", message: expect.any(String) },
     });
+  });
+});
+
+describe("who sent a command: createdBy and updatedBy from its carrier, never from the command", () => {
+  const envelope = (id: string, detail: unknown) => ({
+    version: "0",
+    id,
+    source: COMMAND_SOURCE,
+    "detail-type": COMMAND_DETAIL_TYPE,
+    account: "123456789012",
+    time: "2026-03-01T08:00:00Z",
+    region: "eu-west-1",
+    resources: [],
+    detail,
+  });
+
+  test("through the EventBridge rule and the queue: the event's source, not EventBridge's SenderId", async () => {
+    const { handler, engine, log } = await commandsHandler(await newTarget("sqlite"));
+    await handler(
+      sqsEvent([
+        {
+          id: "m1",
+          body: JSON.stringify(
+            envelope("evt-who-1", { action: "create", data: sampleInput("w1") }),
+          ),
+          senderId: "AIDAIE6VAXUQU2DKHA7DK",
+        },
+      ]),
+      lambdaContext("who-1"),
+    );
+    const [record] = await engine.service.listAll();
+    expect(record).toMatchObject({
+      createdBy: `eventbridge:${COMMAND_SOURCE}`,
+      updatedBy: `eventbridge:${COMMAND_SOURCE}`,
+    });
+    expect(log[0]).toMatchObject({ callers: [`eventbridge:${COMMAND_SOURCE}`] });
+  });
+
+  test("a message sent to the queue directly: its SenderId, as SQS sets it", async () => {
+    const { handler, engine, log } = await commandsHandler(await newTarget("sqlite"));
+    const record = await engine.service.create(sampleInput("w2"), { actor: "someone" });
+    await handler(
+      sqsEvent([
+        {
+          id: "m2",
+          body: JSON.stringify({ action: "update", id: record.id, data: { status: "requested" } }),
+          senderId: "AROAEXAMPLEROLE0000:erp-sync",
+        },
+      ]),
+      lambdaContext("who-2"),
+    );
+    expect(await engine.service.get(record.id)).toMatchObject({
+      status: "requested",
+      createdBy: "someone",
+      updatedBy: "sqs:AROAEXAMPLEROLE0000:erp-sync",
+    });
+    expect(log[0]).toMatchObject({ callers: ["sqs:AROAEXAMPLEROLE0000:erp-sync"] });
+  });
+
+  test("an EventBridge event sent to the function, and a direct invocation", async () => {
+    const { handler, engine } = await commandsHandler(await newTarget("sqlite"));
+    await handler(
+      envelope("evt-who-3", { action: "create", data: sampleInput("w3") }),
+      lambdaContext("who-3"),
+    );
+    const [result] = (await handler(
+      [{ action: "create", data: sampleInput("w4") }],
+      lambdaContext("who-4"),
+    )) as CommandOutcome[];
+    expect(result).toMatchObject({
+      ok: true,
+      record: { createdBy: "lambda:direct-invocation", updatedBy: "lambda:direct-invocation" },
+    });
+    expect((await engine.service.listAll()).map((r) => [r.reference, r.createdBy])).toEqual([
+      ["RAP-w3", `eventbridge:${COMMAND_SOURCE}`],
+      ["RAP-w4", "lambda:direct-invocation"],
+    ]);
+  });
+
+  test("a command whose data sets createdBy is refused, naming the field; nothing is stored", async () => {
+    const { handler, engine } = await commandsHandler(await newTarget("sqlite"));
+    const [result] = (await handler(
+      [{ action: "create", data: { ...sampleInput("w5"), createdBy: "the-boss" } }],
+      lambdaContext("who-5"),
+    )) as CommandOutcome[];
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        status: 400,
+        code: "VALIDATION_FAILED",
+        errors: [
+          {
+            path: "createdBy",
+            message: "is read-only: the server takes it from the caller's authenticated identity",
+          },
+        ],
+      },
+    });
+    expect(await engine.service.listAll()).toEqual([]);
   });
 });

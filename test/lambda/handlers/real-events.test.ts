@@ -29,15 +29,32 @@ const EXPECTED: Record<string, number> = {
   "gateway-delete-stray-form-body.json": 204,
 };
 
+const ERP = "arn:aws:sts::123456789012:assumed-role/erp-sync/erp-sync";
+const OPS = "arn:aws:iam::123456789012:user/ops";
+
+/** Who each fixture's authorizer says the caller is (null: the event has no authorizer). */
+const CALLER: Record<string, string | null> = {
+  "offline-list-body-null.json": "offline-user",
+  "offline-get-body-null.json": null,
+  "offline-post-body-null.json": null,
+  "offline-delete-body-null.json": null,
+  "gateway-get-stray-text-body.json": ERP,
+  "gateway-list-query-jwt.json": "8a7b6c5d-4e3f-2a1b-0c9d-8e7f6a5b4c3d",
+  "gateway-post-base64.json": ERP,
+  "gateway-patch-empty-body.json": OPS,
+  "gateway-delete-stray-form-body.json": OPS,
+};
+
 function fixture(name: string, id: string): APIGatewayProxyEventV2 {
   const text = readFileSync(join(FIXTURES, name), "utf8").replaceAll("RECORD_ID", id);
   return JSON.parse(text) as APIGatewayProxyEventV2;
 }
 
 describe("real-shaped HTTP API v2 events", () => {
-  test("every fixture has its expected answer here", () => {
+  test("every fixture has its expected answer and caller here", () => {
     const files = readdirSync(FIXTURES).filter((file) => file.endsWith(".json"));
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(files.sort()).toEqual(Object.keys(CALLER).sort());
   });
 
   test.each(Object.entries(EXPECTED))(
@@ -53,7 +70,10 @@ describe("real-shaped HTTP API v2 events", () => {
       expect(sent.status, JSON.stringify(sent.json)).toBe(status);
       expect(conforms(sent.recorded)).toEqual([]);
       expect(api.lines).toHaveLength(before + 1);
-      expect(api.lines.at(-1)).toMatchObject({ status });
+      expect(api.lines.at(-1)).toMatchObject({ status, caller: CALLER[name] });
+      if (status === 201) {
+        expect(sent.json).toMatchObject({ createdBy: CALLER[name], updatedBy: CALLER[name] });
+      }
     },
   );
 

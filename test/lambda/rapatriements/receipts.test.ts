@@ -18,7 +18,14 @@ import { parseCreate } from "../../../lambda/rapatriements/validation.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { createDatabase } from "../../../lambda/storage/schema.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
-import { getBytes, newEngine, newTarget, putBytes, sampleInput } from "../../support/local-s3.ts";
+import {
+  getBytes,
+  newEngine,
+  newTarget,
+  putBytes,
+  sampleInput,
+  tableRows,
+} from "../../support/local-s3.ts";
 
 const STRATEGIES: StorageStrategy[] = ["sqlite", "json"];
 
@@ -29,16 +36,6 @@ async function withClock(strategy: StorageStrategy) {
   const { store } = await newEngine(target, { now: () => clock.now });
   const service = new RapatriementService({ store, now: () => new Date(clock.now) });
   return { target, clock, service, store };
-}
-
-async function tableRows(strategy: StorageStrategy, bytes: Uint8Array, sql: string) {
-  const SQL = await loadSqlJs();
-  const db = codecFor(strategy).decode(bytes, SQL, rapatriementsSchema);
-  try {
-    return db.exec(sql)[0]?.values ?? [];
-  } finally {
-    db.close();
-  }
 }
 
 describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {

@@ -223,7 +223,24 @@ describe("create validation", () => {
     [
       "server-managed fields sent by the client",
       { ...base, id: "x", version: 3 },
-      [fieldError("id", "unknown field"), fieldError("version", "unknown field")],
+      [
+        fieldError("id", "is read-only: the server sets it"),
+        fieldError("version", "is read-only: the server sets it"),
+      ],
+    ],
+    [
+      "who made the change, sent by the client",
+      { ...base, createdBy: "someone-else", updatedBy: null },
+      [
+        fieldError(
+          "createdBy",
+          "is read-only: the server takes it from the caller's authenticated identity",
+        ),
+        fieldError(
+          "updatedBy",
+          "is read-only: the server takes it from the caller's authenticated identity",
+        ),
+      ],
     ],
     [
       "origin equal to destination",
@@ -788,8 +805,8 @@ describe("update", () => {
     ).rejects.toMatchObject(
       validationFailed(
         fieldError("colour", "unknown field"),
-        fieldError("version", "unknown field"),
-        fieldError("id", "unknown field"),
+        fieldError("version", "is read-only: the server sets it"),
+        fieldError("id", "is read-only: the server sets it"),
       ),
     );
     expect(await service.get(created.id)).toEqual(created);
