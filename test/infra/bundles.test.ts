@@ -53,6 +53,8 @@ async function invokeBundle(
       AWS_ACCESS_KEY_ID: "test",
       AWS_SECRET_ACCESS_KEY: "test",
       NODE_OPTIONS: "--enable-source-maps",
+      // As Lambda's runtime sets it: the bundle starts its work at import (the init phase).
+      AWS_LAMBDA_FUNCTION_NAME: "bundle-test",
     },
     stdio: ["pipe", "pipe", "pipe"],
   });

@@ -158,6 +158,8 @@ function coldEnv(bucket: string, format: StorageStrategy): Record<string, string
     AWS_SECRET_ACCESS_KEY: "bench",
     S3_RAPPATRIMENT_FILE_PATH: `s3://${bucket}/${KEY}`,
     STORAGE_STRATEGY: format,
+    // Set by Lambda's runtime: the bundle starts its work at import, in the init phase.
+    AWS_LAMBDA_FUNCTION_NAME: "bench-get-rapatriement",
     BENCH_EVENT: JSON.stringify(
       toApiGatewayEvent({ method: "GET", url: "/rapatriements/seed-1" }, getRoute, {
         id: "seed-1",
