@@ -14,12 +14,12 @@
  * once steps overlap (the wasm compile and the download run together, and a
  * file this engine wrote skips the quick_check: see database-object.ts).
  */
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { build } from "esbuild";
 import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
+import { freshProcess } from "./cold-start.ts";
 import { percentile } from "./stats.ts";
 
 /** The deployed handler, timed phase by phase; prints one JSON line. */
@@ -121,16 +121,7 @@ async function runFresh(
   script: string,
   env: Record<string, string>,
 ): Promise<Record<string, number>> {
-  const child = spawn(process.execPath, [join(dir, script)], {
-    cwd: dir,
-    env: { PATH: dirname(process.execPath), ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const { code, stderr } = await freshProcess(dir, script, env);
   const last = stderr.trim().split("\n").at(-1) ?? "";
   if (code !== 0 || !last.startsWith("{")) {
     throw new Error(`${script} in ${dir} failed: ${stderr.slice(-800)}`);
