@@ -466,7 +466,10 @@ export class DatabaseObject {
   private async loadPrefetched(round: Round, prefetch: Prefetch): Promise<Loaded | undefined> {
     const outcome = await this.timed(round, "GetObject", async () => {
       const settled = await prefetch.outcome;
-      return settled.ok ? settled.object : { $metadata: {}, failed: settled };
+      // A failed one is reported with the status it got (none when S3 did not answer).
+      return settled.ok
+        ? settled.object
+        : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
     });
     if (!("body" in outcome)) return undefined;
     round.cache ??= "miss";
