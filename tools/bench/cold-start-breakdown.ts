@@ -40,6 +40,8 @@ const PROFILE_ENTRY = `
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { loadConfig } from "${PROJECT_ROOT}/lambda/config.ts";
 import { findById } from "${PROJECT_ROOT}/lambda/rapatriements/repository.ts";
+import { rapatriementsSchema } from "${PROJECT_ROOT}/lambda/rapatriements/schema.ts";
+import { codecFor } from "${PROJECT_ROOT}/lambda/storage/codecs.ts";
 import { createS3Client } from "${PROJECT_ROOT}/lambda/storage/s3-client.ts";
 import { loadSqlJs } from "${PROJECT_ROOT}/lambda/storage/sql-js.ts";
 
@@ -54,11 +56,16 @@ export async function profile() {
   const object = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: config.key, ChecksumMode: "ENABLED" }));
   const bytes = await object.Body.transformToByteArray();
   step("get");
-  const db = new SQL.Database(bytes);
+  // json: the whole decode (parse and insert); sqlite: the file opened, then checked.
+  const db = config.strategy === "json"
+    ? codecFor("json").decode(bytes, SQL, rapatriementsSchema)
+    : new SQL.Database(bytes);
   step("open");
-  const check = db.exec("PRAGMA quick_check")[0]?.values[0]?.[0];
-  if (check !== "ok") throw new Error("quick_check: " + check);
-  step("quickCheck");
+  if (config.strategy !== "json") {
+    const check = db.exec("PRAGMA quick_check")[0]?.values[0]?.[0];
+    if (check !== "ok") throw new Error("quick_check: " + check);
+    step("quickCheck");
+  }
   if (findById(db, "seed-1") === undefined) throw new Error("seed-1 not found");
   step("firstQuery");
   return times;
