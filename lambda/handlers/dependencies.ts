@@ -12,6 +12,7 @@ import {
   type StorageReport,
   type TransactionOptions,
 } from "../storage/database-object.ts";
+import { prefetchObject } from "../storage/object-fetch.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs } from "../storage/sql-js.ts";
 import { measuredCodec, type ObjectGauge } from "./metrics.ts";
@@ -33,45 +34,77 @@ export interface HandlerDeps {
   log: (line: LogLine) => void;
 }
 
-/** Builds the dependencies from the configuration (environment, then `.env`). */
+/**
+ * Builds the dependencies from the configuration (environment, then `.env`).
+ * With `prefetch`, the object's download starts as soon as the configuration
+ * names it, and runs while sql.js compiles.
+ */
 export async function createDependencies(
   env: Readonly<Record<string, string | undefined>> = readEnvironment(),
+  options: { prefetch?: boolean } = {},
 ): Promise<Dependencies> {
   const config = loadConfig(env);
+  const sql = loadSqlJs();
+  const s3 = createS3Client(config);
+  const target = { bucket: config.bucket, key: config.key, region: config.region };
   const gauge: ObjectGauge = {};
   const store = new DatabaseObject({
-    s3: createS3Client(config),
-    sql: await loadSqlJs(),
+    s3,
+    ...(options.prefetch === true ? { prefetch: prefetchObject(s3, target) } : {}),
+    sql: await sql,
     schema: rapatriementsSchema,
     codec: measuredCodec(codecFor(config.strategy), gauge),
-    target: { bucket: config.bucket, key: config.key, region: config.region },
+    target,
   });
   return { store, gauge, service: new RapatriementService({ store }) };
 }
 
 let containerDependencies: Promise<Dependencies> | undefined;
 
-/** The container's dependencies: created on first use, then shared by every invocation. */
-export function containerDefaults(): HandlerDeps {
+/**
+ * The container's dependencies: created once, then shared by every
+ * invocation. In Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME) they are
+ * started at import, in the init phase, object download included; anywhere
+ * else (tests, the local API) on first use. A failure — a configuration
+ * error, a missing wasm file — is not kept: the next invocation builds again
+ * and answers the error (and a configuration error stops before any read).
+ */
+export function containerDefaults(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): HandlerDeps {
+  const inLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+  if (inLambda) void containerDependenciesOnce(true).catch(() => undefined);
   return {
-    dependencies: () => {
-      containerDependencies ??= createDependencies().catch((error: unknown) => {
-        containerDependencies = undefined; // the next invocation tries again
-        throw error;
-      });
-      return containerDependencies;
-    },
+    dependencies: () => containerDependenciesOnce(inLambda),
     log: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
   };
 }
 
-/** What every storage call of an invocation carries: its report, and the Lambda's deadline. */
+function containerDependenciesOnce(prefetch: boolean): Promise<Dependencies> {
+  if (containerDependencies === undefined) {
+    const building = createDependencies(readEnvironment(), { prefetch }).catch((error: unknown) => {
+      if (containerDependencies === building) containerDependencies = undefined;
+      throw error;
+    });
+    containerDependencies = building;
+  }
+  return containerDependencies;
+}
+
+/**
+ * What every storage call of an invocation carries: its report, the Lambda's
+ * deadline, and when the request arrived (how recent a copy a read needs).
+ */
 export function transactionOptions(
   context: { getRemainingTimeInMillis?: () => number },
   report: StorageReport | undefined,
+  requestArrived?: number,
 ): TransactionOptions {
   const options: TransactionOptions = {};
   if (report !== undefined) options.report = report;
+  if (typeof requestArrived === "number" && Number.isFinite(requestArrived)) {
+    options.notBefore = requestArrived;
+  }
   const remaining = context.getRemainingTimeInMillis?.();
   if (typeof remaining === "number" && remaining > 0) options.deadline = Date.now() + remaining;
   return options;

@@ -71,7 +71,13 @@ export function httpHandler(
     .handler(async (event, context) => {
       const { service, gauge } = await deps.dependencies();
       event.objectGauge = gauge;
-      return fn(event, { service, storage: transactionOptions(context, event.storageReport) });
+      // API Gateway's own clock says when the request arrived (timeEpoch).
+      const storage = transactionOptions(
+        context,
+        event.storageReport,
+        event.requestContext?.timeEpoch,
+      );
+      return fn(event, { service, storage });
     });
 }
 

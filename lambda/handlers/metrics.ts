@@ -55,8 +55,8 @@ export function measuredCodec(codec: FileCodec, gauge: ObjectGauge): FileCodec {
   return {
     format: codec.format,
     contentType: codec.contentType,
-    decode(bytes, SQL, schema) {
-      const db = codec.decode(bytes, SQL, schema);
+    decode(bytes, SQL, schema, options) {
+      const db = codec.decode(bytes, SQL, schema, options);
       note(bytes, db);
       return db;
     },

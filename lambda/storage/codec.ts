@@ -14,6 +14,16 @@ import {
 } from "./schema.ts";
 import type { Database, SqlJsStatic } from "./sql-js.ts";
 
+export interface DecodeOptions {
+  /**
+   * The bytes are proven to be the ones this engine wrote (see
+   * object-checksum.ts): the file's full integrity check is skipped, since it
+   * could only find what the engine itself would have written. Anything else
+   * gets it.
+   */
+  verified?: boolean;
+}
+
 export interface FileCodec {
   readonly format: StorageStrategy;
   /** Content-Type written with the object, naming the format. */
@@ -23,7 +33,12 @@ export interface FileCodec {
    * `StorageUnreadableError` for anything that is not a valid file of this
    * format at a version this code knows.
    */
-  decode(bytes: Uint8Array, SQL: SqlJsStatic, schema: DatabaseSchema): Database;
+  decode(
+    bytes: Uint8Array,
+    SQL: SqlJsStatic,
+    schema: DatabaseSchema,
+    options?: DecodeOptions,
+  ): Database;
   encode(db: Database, schema: DatabaseSchema): Uint8Array;
 }
 

@@ -10,15 +10,11 @@
  * round; a commit id written with each save tells whether a PUT whose response
  * was lost did land, so nothing is applied twice.
  */
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } from "../errors.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import type { FileCodec } from "./codec.ts";
+import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
 import {
   explainS3Error,
   httpStatusOf,
@@ -87,6 +83,14 @@ export interface TransactionOptions {
    */
   deadline?: number;
   report?: StorageReport;
+  /**
+   * Epoch ms when the caller's request arrived. A read may be served from a
+   * copy of the object fetched before the operation began (the container's
+   * prefetch) only when that fetch started after this; otherwise the copy is
+   * checked with a conditional GET first. Writes need no such bound: a stale
+   * copy only loses its conditional PUT and is reloaded.
+   */
+  notBefore?: number;
 }
 
 export interface DatabaseObjectDeps {
@@ -100,6 +104,8 @@ export interface DatabaseObjectDeps {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   newCommitId?: () => string;
+  /** The object's GET, started ahead of time (Lambda's init phase); used by the first load. */
+  prefetch?: Prefetch;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -125,9 +131,12 @@ class Round {
   attempts = 0;
   /** Epoch ms by which the round must settle: the earliest deadline of its operations. */
   readonly deadline: number;
+  /** The latest `notBefore` of the round's reads (-Infinity: no read; +Infinity: a read gave none). */
+  readonly readsNotBefore: number;
 
-  constructor(deadline: number) {
+  constructor(deadline: number, readsNotBefore: number) {
     this.deadline = deadline;
+    this.readsNotBefore = readsNotBefore;
   }
 }
 
@@ -139,7 +148,9 @@ interface Unsettled {
 }
 
 export class DatabaseObject {
-  private readonly deps: Required<Omit<DatabaseObjectDeps, "retry">>;
+  private readonly deps: Required<Omit<DatabaseObjectDeps, "retry" | "prefetch">>;
+  /** Taken by the first load, once. */
+  private prefetch: Prefetch | undefined;
   private readonly retry: RetryPolicy;
   private cached: Loaded | undefined;
   private queue: Pending[] = [];
@@ -156,6 +167,7 @@ export class DatabaseObject {
         Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"),
       ...deps,
     };
+    this.prefetch = deps.prefetch;
   }
 
   /** Runs `fn` on the current data; never writes, and any change `fn` makes is rolled back. */
@@ -224,6 +236,11 @@ export class DatabaseObject {
   private async runRound(batch: Pending[]): Promise<void> {
     const round = new Round(
       Math.min(...batch.map((op) => op.options.deadline ?? this.deps.now() + this.retry.budgetMs)),
+      Math.max(
+        ...batch
+          .filter((op) => op.kind === "read")
+          .map((op) => op.options.notBefore ?? Number.POSITIVE_INFINITY),
+      ),
     );
     const settled = new Set<Pending>();
     const settle = (op: Pending, outcome: Outcome) => {
@@ -440,27 +457,39 @@ export class DatabaseObject {
     return Math.round(this.deps.random() * ceiling);
   }
 
+  /**
+   * The object fetched ahead of time, decoded and cached, when it arrived:
+   * returned as is when every read of the round accepts a copy that recent,
+   * else left in the cache for the conditional GET to confirm (a 304). A
+   * prefetch that failed is forgotten: the normal load tries again.
+   */
+  private async loadPrefetched(round: Round, prefetch: Prefetch): Promise<Loaded | undefined> {
+    const outcome = await this.timed(round, "GetObject", async () => {
+      const settled = await prefetch.outcome;
+      // A failed one is reported with the status it got (none when S3 did not answer).
+      return settled.ok
+        ? settled.object
+        : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
+    });
+    if (!("body" in outcome)) return undefined;
+    round.cache ??= "miss";
+    const loaded = this.decoded(outcome);
+    return prefetch.startedAt >= round.readsNotBefore ? loaded : undefined;
+  }
+
   private async load(round: Round): Promise<Loaded> {
+    const prefetch = this.prefetch;
+    this.prefetch = undefined;
+    if (prefetch !== undefined && this.cached === undefined) {
+      const loaded = await this.loadPrefetched(round, prefetch);
+      if (loaded !== undefined) return loaded;
+    }
     const cached = this.cached;
-    const { bucket, key } = this.deps.target;
-    let bytes: Uint8Array;
-    let etag: string | null;
+    let got: FetchedObject;
     try {
-      const got = await this.timed(round, "GetObject", async (abortSignal) => {
-        const response = await this.deps.s3.send(
-          new GetObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            ...(cached?.etag ? { IfNoneMatch: cached.etag } : {}),
-          }),
-          { abortSignal },
-        );
-        // Read inside the timed call: a stalled download is a stalled call too.
-        const body = (await response.Body?.transformToByteArray()) ?? new Uint8Array();
-        return { $metadata: response.$metadata, body, etag: response.ETag ?? null };
-      });
-      bytes = got.body;
-      etag = got.etag;
+      got = await this.timed(round, "GetObject", (abortSignal) =>
+        getObject(this.deps.s3, this.deps.target, cached?.etag ?? undefined, abortSignal),
+      );
     } catch (error) {
       if (cached !== undefined && cached.etag !== null && isNotModified(error)) {
         round.cache ??= "hit";
@@ -485,11 +514,17 @@ export class DatabaseObject {
       throw this.failure(error, "lire");
     }
     round.cache ??= "miss";
-    if (bytes.length === 0) {
+    return this.decoded(got);
+  }
+
+  private decoded(got: FetchedObject): Loaded {
+    if (got.body.length === 0) {
       throw new StorageUnreadableError("l'objet est vide ; il n'a pas été modifié");
     }
-    const db = this.deps.codec.decode(bytes, this.deps.sql, this.deps.schema);
-    return this.replaceCache({ db, etag, bucketMissing: false });
+    const db = this.deps.codec.decode(got.body, this.deps.sql, this.deps.schema, {
+      verified: got.verified,
+    });
+    return this.replaceCache({ db, etag: got.etag, bucketMissing: false });
   }
 
   private replaceCache(next: Loaded): Loaded {
@@ -508,6 +543,7 @@ export class DatabaseObject {
           Body: bytes,
           ContentType: this.deps.codec.contentType,
           ServerSideEncryption: "AES256",
+          ...writtenChecksum(bytes),
           ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }),
         }),
         { abortSignal },

@@ -47,27 +47,36 @@ export const jsonCodec: FileCodec = {
     return upgradeOpened(db, readPragma(db, "user_version"), schema, "json");
   },
 
+  // One row per line, written by SQLite's json_object: the same document as
+  // JSON.stringify wrote row by row, without a JavaScript object per row.
   encode(db, schema) {
     const version = readPragma(db, "user_version");
-    const schemaName = schema.name;
-    const parts: string[] = [
-      `{"format":${JSON.stringify(JSON_FORMAT)},"schema":${JSON.stringify(schemaName)},"schemaVersion":${version},"tables":{`,
+    const encoder = new TextEncoder();
+    const parts: Uint8Array[] = [
+      encoder.encode(
+        `{"format":${JSON.stringify(JSON_FORMAT)},"schema":${JSON.stringify(schema.name)},"schemaVersion":${version},"tables":{`,
+      ),
     ];
     const tables = tableNames(db);
     tables.forEach((table, t) => {
-      const result = db.exec(`SELECT * FROM ${quote(table)}`)[0];
-      const rows = (result?.values ?? []).map((values) => {
-        const row: Record<string, Cell> = {};
-        result?.columns.forEach((column, i) => {
-          row[column] = toCell(values[i], table, column);
-        });
-        return JSON.stringify(row);
-      });
-      const body = rows.length === 0 ? "[]" : `[\n${rows.join(",\n")}\n]`;
-      parts.push(`\n${JSON.stringify(table)}:${body}${t < tables.length - 1 ? "," : ""}`);
+      const columns = columnList(db, table);
+      const fields = columns.map((c) => `${literal(c)}, ${quote(c)}`).join(", ");
+      let rows: Uint8Array | undefined;
+      try {
+        const value = db.exec(
+          `SELECT CAST(group_concat(json_object(${fields}), ${literal(",\n")}) AS BLOB) FROM ${quote(table)}`,
+        )[0]?.values[0]?.[0];
+        rows = value instanceof Uint8Array && value.length > 0 ? value : undefined;
+      } catch (error) {
+        throw new Error(`${table}: a value cannot be written as JSON`, { cause: error });
+      }
+      parts.push(encoder.encode(`\n${JSON.stringify(table)}:`));
+      if (rows === undefined) parts.push(encoder.encode("[]"));
+      else parts.push(encoder.encode("[\n"), rows, encoder.encode("\n]"));
+      if (t < tables.length - 1) parts.push(encoder.encode(","));
     });
-    parts.push("\n}}\n");
-    return new TextEncoder().encode(parts.join(""));
+    parts.push(encoder.encode("\n}}\n"));
+    return concat(parts);
   },
 };
 
@@ -157,13 +166,27 @@ function columnNames(
   table: string,
 ): Set<string> | undefined {
   if (table.startsWith("sqlite_") || !known.has(table)) return undefined;
-  const info = db.exec(`PRAGMA table_info(${quote(table)})`)[0];
-  return new Set((info?.values ?? []).map((row) => String(row[1])));
+  return new Set(columnList(db, table));
 }
 
-function toCell(value: unknown, table: string, column: string): Cell {
-  if (value === null || typeof value === "string" || typeof value === "number") return value;
-  throw new Error(`${table}.${column}: a binary value cannot be written as JSON`);
+function columnList(db: Database, table: string): string[] {
+  const info = db.exec("SELECT name FROM pragma_table_info(?) ORDER BY cid", [table])[0];
+  return (info?.values ?? []).map(([name]) => String(name));
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** An SQL string literal. */
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 function quote(identifier: string): string {

@@ -27,10 +27,17 @@ export function sqlJsWasmPath(env: Readonly<Record<string, string | undefined>> 
 }
 
 export function loadSqlJs(wasmPath: string = sqlJsWasmPath()): Promise<SqlJsStatic> {
-  loading ??= readFile(wasmPath).then((file) =>
-    initSqlJs({
-      wasmBinary: file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength),
-    }),
-  );
+  if (loading === undefined) {
+    const attempt = readFile(wasmPath).then((file) =>
+      initSqlJs({
+        wasmBinary: file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength),
+      }),
+    );
+    loading = attempt;
+    // A failure is not kept: the container's next invocation tries again.
+    attempt.catch(() => {
+      if (loading === attempt) loading = undefined;
+    });
+  }
   return loading;
 }

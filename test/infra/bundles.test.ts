@@ -4,7 +4,15 @@
  * Node.js 24 process, serving real requests against the local S3 server.
  */
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -14,7 +22,14 @@ import {
   HTTP_ROUTES,
 } from "../../lambda/handlers/routes.ts";
 import { matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
-import { createBucket, localEndpoint, localS3Client } from "../support/local-s3.ts";
+import {
+  createBucket,
+  localEndpoint,
+  localS3Client,
+  newEngine,
+  sampleInput,
+  uniqueBucketName,
+} from "../support/local-s3.ts";
 import { type Json, synthesize } from "../support/synth.ts";
 
 const synthesized = synthesize();
@@ -48,16 +63,7 @@ async function invokeBundle(
 ): Promise<{ result: Json; log: Json[]; nodeVersion: string }> {
   const child = spawn(process.execPath, [join(bundleDir, "run.mjs")], {
     cwd: bundleDir,
-    env: {
-      PATH: dirname(process.execPath),
-      AWS_REGION: "eu-west-1",
-      S3_RAPPATRIMENT_FILE_PATH: `s3://${bucket}/rapatriements/rapatriements.db`,
-      STORAGE_STRATEGY: "sqlite",
-      AWS_ENDPOINT_URL_S3: localEndpoint(),
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      NODE_OPTIONS: "--enable-source-maps",
-    },
+    env: bundleEnv(bucket),
     stdio: ["pipe", "pipe", "pipe"],
   });
   child.stdin.end(JSON.stringify(event));
@@ -79,6 +85,78 @@ async function invokeBundle(
   const nodeVersion = /^node (v\S+)$/m.exec(err)?.[1] ?? "unknown";
   return { result: lines.at(-1), log: lines.slice(0, -1), nodeVersion };
 }
+
+const DATA_KEY = "rapatriements/rapatriements.db";
+
+/** The environment of a function as deployed, pointed at the local S3 server. */
+function bundleEnv(bucket: string): Record<string, string> {
+  return {
+    PATH: dirname(process.execPath),
+    AWS_REGION: "eu-west-1",
+    S3_RAPPATRIMENT_FILE_PATH: `s3://${bucket}/${DATA_KEY}`,
+    STORAGE_STRATEGY: "sqlite",
+    AWS_ENDPOINT_URL_S3: localEndpoint(),
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    NODE_OPTIONS: "--enable-source-maps",
+    // As Lambda's runtime sets it: the bundle starts its work at import (the init phase).
+    AWS_LAMBDA_FUNCTION_NAME: "bundle-test",
+  };
+}
+
+/**
+ * A bundle imported in a fresh process (Lambda's init phase), then invoked
+ * once when the test says so, with an event built at that moment (its
+ * `timeEpoch` says when the request arrived).
+ */
+function initialisedBundle(bundleDir: string, bucket: string) {
+  writeFileSync(join(bundleDir, "stepped.mjs"), STEPPED_RUNNER);
+  const child = spawn(process.execPath, [join(bundleDir, "stepped.mjs")], {
+    cwd: bundleDir,
+    env: bundleEnv(bucket),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const initialised = new Promise<void>((resolve, reject) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+      if (err.includes("initialised\n")) resolve();
+    });
+    void exited.then((code) => reject(new Error(`bundle exited with ${code}: ${err}`)));
+  });
+  return {
+    initialised,
+    async invoke(request: { method: string; url: string }): Promise<Json> {
+      const match = matchRoute(HTTP_ROUTES, request.method, request.url);
+      if (match === undefined) throw new Error(`no route for ${request.url}`);
+      child.stdin.end(
+        JSON.stringify(toApiGatewayEvent(request, match.route, match.pathParameters)),
+      );
+      const code = await exited;
+      if (code !== 0) throw new Error(`bundle exited with ${code}: ${err}`);
+      return JSON.parse(out.trim().split("\n").at(-1) ?? "null");
+    },
+  };
+}
+
+/** Imports the bundle, lets its init-phase work finish, then serves one event from stdin. */
+const STEPPED_RUNNER = `
+const { handler } = await import("./index.mjs");
+await new Promise((resolve) => setTimeout(resolve, 1500));
+process.stderr.write("initialised\\n");
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const event = JSON.parse(input);
+const result = await handler(event, {
+  awsRequestId: "stepped", getRemainingTimeInMillis: () => 10000, functionName: "bundle-test",
+});
+process.stdout.write("\\n" + JSON.stringify(result) + "\\n");
+`;
 
 const RUNNER = `
 import { readFileSync } from "node:fs";
@@ -252,5 +330,53 @@ describe("synthesized bundles", () => {
     expect(result.statusCode).toBe(500);
     expect(log).toHaveLength(1);
     expect(log[0].error.message).toContain("sql-wasm.wasm");
+  });
+
+  test("in Lambda the object is downloaded at init, and a change made after that is still seen", async () => {
+    const s3 = localS3Client();
+    const bucket = await createBucket(s3);
+    const target = { bucket, key: DATA_KEY, strategy: "sqlite" as const };
+    const { service } = await newEngine(target);
+    const created = await service.create(sampleInput(1));
+    const bundleRun = initialisedBundle(isolatedCopy("get-rapatriement"), bucket);
+    await bundleRun.initialised;
+    // Written after the init's download, before the request arrives.
+    await service.update(created.id, { status: "requested" });
+
+    const result = await bundleRun.invoke({ method: "GET", url: `/rapatriements/${created.id}` });
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ status: "requested", version: 2 });
+  });
+
+  test("a download that failed at init is made again by the first invocation", async () => {
+    const s3 = localS3Client();
+    const bucket = uniqueBucketName();
+    // No bucket, no object yet: the init's download fails.
+    const bundleRun = initialisedBundle(isolatedCopy("get-rapatriement"), bucket);
+    await bundleRun.initialised;
+    await createBucket(s3, bucket);
+    const created = await (
+      await newEngine({ bucket, key: DATA_KEY, strategy: "sqlite" })
+    ).service.create(sampleInput(1));
+
+    const result = await bundleRun.invoke({ method: "GET", url: `/rapatriements/${created.id}` });
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ id: created.id, reference: "RAP-1" });
+  });
+
+  test("a bundle whose init failed (no wasm yet) serves its first invocation once the cause is gone", async () => {
+    const bucket = await createBucket(localS3Client());
+    const created = await (
+      await newEngine({ bucket, key: DATA_KEY, strategy: "sqlite" })
+    ).service.create(sampleInput(1));
+    const dir = isolatedCopy("get-rapatriement");
+    const wasm = readFileSync(join(dir, "sql-wasm.wasm"));
+    rmSync(join(dir, "sql-wasm.wasm"));
+    const bundleRun = initialisedBundle(dir, bucket);
+    await bundleRun.initialised;
+    writeFileSync(join(dir, "sql-wasm.wasm"), wasm);
+
+    const result = await bundleRun.invoke({ method: "GET", url: `/rapatriements/${created.id}` });
+    expect(result.statusCode).toBe(200);
   });
 });

@@ -72,7 +72,18 @@ export async function prepareColdStart(): Promise<ColdStartBundles> {
 /** Wall time of a fresh process running `dir/run.mjs`, from spawn to exit. */
 export async function coldRun(dir: string, env: Record<string, string>): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, [join(dir, "run.mjs")], {
+  const { code, stderr } = await freshProcess(dir, "run.mjs", env);
+  if (code !== 0) throw new Error(`cold run in ${dir} failed: ${stderr.slice(-800)}`);
+  return performance.now() - started;
+}
+
+/** Runs `dir/script` in a fresh Node.js process with only `env` (and PATH); its exit code and stderr. */
+export async function freshProcess(
+  dir: string,
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(dir, script)], {
     cwd: dir,
     env: { PATH: dirname(process.execPath), ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -82,6 +93,5 @@ export async function coldRun(dir: string, env: Record<string, string>): Promise
     stderr += chunk.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`cold run in ${dir} failed: ${stderr.slice(-800)}`);
-  return performance.now() - started;
+  return { code, stderr };
 }
