@@ -338,7 +338,7 @@ describe("synthesized bundles", () => {
     const target = { bucket, key: DATA_KEY, strategy: "sqlite" as const };
     const { service } = await newEngine(target);
     const created = await service.create(sampleInput(1));
-    const bundleRun = initialisedBundle(isolatedCopy("get-rapatriement"), bucket);
+    const bundleRun = initialisedBundle(isolatedCopy(HTTP_FUNCTION_MODULE), bucket);
     await bundleRun.initialised;
     // Written after the init's download, before the request arrives.
     await service.update(created.id, { status: "requested" });
@@ -352,7 +352,7 @@ describe("synthesized bundles", () => {
     const s3 = localS3Client();
     const bucket = uniqueBucketName();
     // No bucket, no object yet: the init's download fails.
-    const bundleRun = initialisedBundle(isolatedCopy("get-rapatriement"), bucket);
+    const bundleRun = initialisedBundle(isolatedCopy(HTTP_FUNCTION_MODULE), bucket);
     await bundleRun.initialised;
     await createBucket(s3, bucket);
     const created = await (
@@ -369,7 +369,7 @@ describe("synthesized bundles", () => {
     const created = await (
       await newEngine({ bucket, key: DATA_KEY, strategy: "sqlite" })
     ).service.create(sampleInput(1));
-    const dir = isolatedCopy("get-rapatriement");
+    const dir = isolatedCopy(HTTP_FUNCTION_MODULE);
     const wasm = readFileSync(join(dir, "sql-wasm.wasm"));
     rmSync(join(dir, "sql-wasm.wasm"));
     const bundleRun = initialisedBundle(dir, bucket);

@@ -43,11 +43,21 @@ describe("the json format", () => {
     for (const table of ["counters", "rapatriement_lines"]) {
       expect(written.tables[table], table).toEqual(before.tables[table]);
     }
-    expect(written.tables.rapatriements?.[0]).toEqual(before.tables.rapatriements?.[0]);
+    // Schema 4 added who created and who changed a record: unknown (null) for older rows.
+    expect(written.tables.rapatriements?.[0]).toEqual({
+      ...before.tables.rapatriements?.[0],
+      created_by: null,
+      updated_by: null,
+    });
     expect(written.tables.rapatriements?.[1]).toMatchObject({ comment: "ajouté", version: 2 });
     expect(written.tables.receipts).toEqual([]);
     expect(written.tables.storage_commits?.map((c) => c.id)).not.toContain("commit-1");
-    expect({ ...written, tables: undefined }).toEqual({ ...before, tables: undefined });
+    expect(written.tables.actors).toEqual([]);
+    expect({ ...written, tables: undefined }).toEqual({
+      ...before,
+      schemaVersion: 4,
+      tables: undefined,
+    });
   });
 
   test("the document keeps one row per line, and every value reads back exactly", async () => {
