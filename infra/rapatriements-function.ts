@@ -29,6 +29,19 @@ export interface RapatriementsFunctionProps {
   timeout?: Duration;
 }
 
+/**
+ * The first line of every ESM bundle: sql.js is CommonJS and asks for
+ * `require` and `__dirname`, which ESM has not.
+ */
+export const ESM_COMMONJS_BANNER = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  "import { dirname as __pathDirname } from 'node:path';",
+  "const require = __createRequire(import.meta.url);",
+  "const __filename = __fileURLToPath(import.meta.url);",
+  "const __dirname = __pathDirname(__filename);",
+].join(" ");
+
 /** Where the bundled handler finds the wasm binary of sql.js: beside itself. */
 export const SQL_WASM_FILE = "sql-wasm.wasm";
 
@@ -68,15 +81,7 @@ export class RapatriementsFunction extends NodejsFunction {
         // writes (If-Match on PutObject) need a recent one, and a pinned
         // version behaves the same in Lambda as in the tests.
         externalModules: [],
-        // sql.js is CommonJS and asks for `require` and `__dirname`; ESM has neither.
-        banner: [
-          "import { createRequire as __createRequire } from 'node:module';",
-          "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-          "import { dirname as __pathDirname } from 'node:path';",
-          "const require = __createRequire(import.meta.url);",
-          "const __filename = __fileURLToPath(import.meta.url);",
-          "const __dirname = __pathDirname(__filename);",
-        ].join(" "),
+        banner: ESM_COMMONJS_BANNER,
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],

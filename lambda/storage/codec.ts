@@ -17,7 +17,7 @@ import type { Database, SqlJsStatic } from "./sql-js.ts";
 export interface DecodeOptions {
   /**
    * The bytes are proven to be the ones this engine wrote (see
-   * object-checksum.ts): the file's full integrity check is skipped, since it
+   * object-fetch.ts): the file's full integrity check is skipped, since it
    * could only find what the engine itself would have written. Anything else
    * gets it.
    */

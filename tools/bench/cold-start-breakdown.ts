@@ -2,7 +2,7 @@
  * Benchmarks: where a cold start's time goes. Two kinds of fresh Node.js 24
  * process, beside the cold-start scenario of bench.ts:
  *
- * - the deployed get bundle, timed in its three phases as Lambda runs them:
+ * - the deployed HTTP function's bundle, timed in its three phases as Lambda runs them:
  *   the process starting (boot), the bundle imported (Lambda's init phase,
  *   with whatever it starts in the background), the first invocation;
  * - a profile bundle built from the same storage modules, doing each step of
@@ -17,9 +17,8 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
-import { freshProcess } from "./cold-start.ts";
+import { bundleScript, freshProcess } from "./cold-start.ts";
 import { percentile } from "./stats.ts";
 
 /** The deployed handler, timed phase by phase; prints one JSON line. */
@@ -81,39 +80,19 @@ process.stderr.write(JSON.stringify({ boot, import: imported - boot, ...times })
 `;
 
 export interface BreakdownBundles {
-  /** The deployed get bundle, with the phase runner beside it. */
+  /** The deployed HTTP function's bundle, with the phase runner beside it. */
   handlerDir: string;
   profileDir: string;
 }
 
-/** Adds the phase runner to the synthesized get bundle and builds the profile bundle. */
+/** Adds the phase runner to the synthesized HTTP function's bundle and builds the profile bundle. */
 export async function prepareBreakdown(handlerDir: string): Promise<BreakdownBundles> {
   writeFileSync(join(handlerDir, "phases.mjs"), PHASE_RUNNER);
   const profileDir = mkdtempSync(join(tmpdir(), "bench-profile-"));
   writeFileSync(join(profileDir, "entry.mjs"), PROFILE_ENTRY);
   writeFileSync(join(profileDir, "run.mjs"), PROFILE_RUNNER);
-  await build({
-    entryPoints: [join(profileDir, "entry.mjs")],
-    outfile: join(profileDir, "profile.mjs"),
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node24",
-    minify: true,
+  await bundleScript(join(profileDir, "entry.mjs"), join(profileDir, "profile.mjs"), {
     mainFields: ["module", "main"],
-    logLevel: "warning",
-    nodePaths: [join(PROJECT_ROOT, "node_modules")],
-    // As the deployed bundles: sql.js is CommonJS and asks for require and __dirname.
-    banner: {
-      js: [
-        "import { createRequire as __cr } from 'node:module';",
-        "import { fileURLToPath as __fu } from 'node:url';",
-        "import { dirname as __dn } from 'node:path';",
-        "const require = __cr(import.meta.url);",
-        "const __filename = __fu(import.meta.url);",
-        "const __dirname = __dn(__filename);",
-      ].join(" "),
-    },
   });
   copyFileSync(
     join(PROJECT_ROOT, "node_modules", "sql.js", "dist", "sql-wasm.wasm"),

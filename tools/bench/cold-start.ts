@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { App, type CfnElement } from "aws-cdk-lib";
 import { build } from "esbuild";
 import { buildApp } from "../../infra/app.ts";
+import { ESM_COMMONJS_BANNER } from "../../infra/rapatriements-function.ts";
 import { HTTP_FUNCTION_MODULE } from "../../lambda/handlers/routes.ts";
 import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
 
@@ -52,9 +53,24 @@ export async function prepareColdStart(): Promise<ColdStartBundles> {
 
   const rawDir = mkdtempSync(join(tmpdir(), "bench-raw-"));
   writeFileSync(join(rawDir, "entry.mjs"), RAW_GET);
+  await bundleScript(join(rawDir, "entry.mjs"), join(rawDir, "run.mjs"));
+  return { handlerDir, rawDir };
+}
+
+/**
+ * Bundles a bench script as the deployed functions are bundled: ESM for
+ * Node 24, minified, with their banner. `mainFields` as the deployed bundling
+ * sets them only where asked: the raw GET baseline keeps esbuild's default.
+ */
+export async function bundleScript(
+  entry: string,
+  outfile: string,
+  options: { mainFields?: string[] } = {},
+): Promise<void> {
   await build({
-    entryPoints: [join(rawDir, "entry.mjs")],
-    outfile: join(rawDir, "run.mjs"),
+    ...options,
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     platform: "node",
     format: "esm",
@@ -62,11 +78,8 @@ export async function prepareColdStart(): Promise<ColdStartBundles> {
     minify: true,
     logLevel: "warning",
     nodePaths: [join(PROJECT_ROOT, "node_modules")],
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
+    banner: { js: ESM_COMMONJS_BANNER },
   });
-  return { handlerDir, rawDir };
 }
 
 /** Wall time of a fresh process running `dir/run.mjs`, from spawn to exit. */
