@@ -51,12 +51,11 @@ export function startContainer(
   } catch {
     return undefined;
   }
-  // Async, so that a missing wasm file is a rejection, answered by the
-  // invocation that awaits it, not an import that throws.
-  const sql = (async () => loadSqlJs())();
-  sql.catch(() => undefined);
   const s3 = createS3Client(config);
-  return { config, s3, sql, prefetch: prefetchObject(s3, config) };
+  const prefetch = prefetchObject(s3, config);
+  const sql = loadSqlJs();
+  sql.catch(() => undefined); // answered by the invocation that awaits it
+  return { config, s3, sql, prefetch };
 }
 
 /**
