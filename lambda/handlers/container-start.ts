@@ -26,11 +26,14 @@ export interface ContainerStart {
 }
 
 /**
- * How long the init phase waits for the GET to be sent before evaluating the
- * rest anyway: the connection (TLS included) to S3 in its region takes a few
- * milliseconds; a slower one is left to finish in the background.
+ * The most the init phase waits for the GET to be sent before evaluating the
+ * rest anyway. Getting there takes the SDK's first request (its
+ * configuration, signing, the connection): 60–120 ms measured on a busy
+ * machine, all of it work the first request needs first. The bound only
+ * stops a connection that hangs from holding the init phase; the SDK's
+ * connection timeout (s3-client.ts) ends that request.
  */
-export const SEND_WAIT_MS = 100;
+export const SEND_WAIT_MS = 1_000;
 
 /** Node's channel for each HTTP request a client starts (diagnostics_channel). */
 const REQUEST_START = "http.client.request.start";
@@ -47,7 +50,7 @@ export function startContainer(
   if (env.AWS_LAMBDA_FUNCTION_NAME === undefined) return undefined;
   let config: Config;
   try {
-    config = loadConfig(readEnvironment());
+    config = loadConfig(readEnvironment(env));
   } catch {
     return undefined;
   }

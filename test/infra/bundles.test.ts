@@ -4,6 +4,7 @@
  * Node.js 24 process, serving real requests against the local S3 server.
  */
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import {
   cpSync,
   existsSync,
@@ -143,6 +144,18 @@ function initialisedBundle(bundleDir: string, bucket: string) {
     },
   };
 }
+
+/** Imports the bundle; prints the HTTP requests handed to the OS before the import returned. */
+const ORDER_RUNNER = `
+import { subscribe } from "node:diagnostics_channel";
+const sent = [];
+subscribe("http.client.request.start", ({ request }) => {
+  request.once("finish", () => sent.push(request.method + " " + request.path));
+});
+await import("./index.mjs");
+process.stdout.write(JSON.stringify(sent) + "\\n");
+process.exit(0);
+`;
 
 /** Imports the bundle, lets its init-phase work finish, then serves one event from stdin. */
 const STEPPED_RUNNER = `
@@ -346,6 +359,36 @@ describe("synthesized bundles", () => {
     const result = await bundleRun.invoke({ method: "GET", url: `/rapatriements/${created.id}` });
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toMatchObject({ status: "requested", version: 2 });
+  });
+
+  test("in Lambda each bundle sends the object's GET before it has finished evaluating, and takes node:http through require", async () => {
+    const bucket = await createBucket(localS3Client());
+    await (await newEngine({ bucket, key: DATA_KEY, strategy: "sqlite" })).service.create(
+      sampleInput(1),
+    );
+    for (const [module, dir] of bundles) {
+      writeFileSync(join(dir, "order.mjs"), ORDER_RUNNER);
+      const child = spawn(process.execPath, [join(dir, "order.mjs")], {
+        cwd: dir,
+        env: bundleEnv(bucket),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const [code] = await once(child, "exit");
+      expect(code, module).toBe(0);
+      // Sent while the import was still evaluating the bundle: the rest of
+      // it (validation, domain, handlers) evaluated while S3 answered.
+      expect(JSON.parse(out), module).toEqual([
+        expect.stringMatching(new RegExp(`^GET /${bucket}/${DATA_KEY.replace(".", "\\.")}`)),
+      ]);
+      // An ESM import of either would build its facade, which loads undici.
+      expect(readFileSync(join(dir, "index.mjs"), "utf8"), module).not.toMatch(
+        /from\s*["']node:https?["']/,
+      );
+    }
   });
 
   test("a download that failed at init is made again by the first invocation", async () => {
