@@ -4,7 +4,6 @@
  * Node.js 24 process, serving real requests against the local S3 server.
  */
 import { spawn } from "node:child_process";
-import { once } from "node:events";
 import {
   cpSync,
   existsSync,
@@ -62,29 +61,39 @@ async function invokeBundle(
   bucket: string,
   event: unknown,
 ): Promise<{ result: Json; log: Json[]; nodeVersion: string }> {
-  const child = spawn(process.execPath, [join(bundleDir, "run.mjs")], {
-    cwd: bundleDir,
-    env: bundleEnv(bucket),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const { child, output, exited } = startRunner(bundleDir, "run.mjs", bucket);
   child.stdin.end(JSON.stringify(event));
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`bundle exited with ${code}: ${err}`);
-  const lines = out
+  const code = await exited;
+  if (code !== 0) throw new Error(`bundle exited with ${code}: ${output.err}`);
+  const lines = output.out
     .trim()
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line));
-  const nodeVersion = /^node (v\S+)$/m.exec(err)?.[1] ?? "unknown";
+  const nodeVersion = /^node (v\S+)$/m.exec(output.err)?.[1] ?? "unknown";
   return { result: lines.at(-1), log: lines.slice(0, -1), nodeVersion };
+}
+
+/**
+ * Starts `bundleDir/script` (written there first when `runner` is given) in a
+ * fresh process with the deployed environment; its output so far, and its exit.
+ */
+function startRunner(bundleDir: string, script: string, bucket: string, runner?: string) {
+  if (runner !== undefined) writeFileSync(join(bundleDir, script), runner);
+  const child = spawn(process.execPath, [join(bundleDir, script)], {
+    cwd: bundleDir,
+    env: bundleEnv(bucket),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const output = { out: "", err: "" };
+  child.stdout.on("data", (chunk: Buffer) => {
+    output.out += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output.err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { child, output, exited };
 }
 
 const DATA_KEY = "rapatriements/rapatriements.db";
@@ -111,24 +120,12 @@ function bundleEnv(bucket: string): Record<string, string> {
  * `timeEpoch` says when the request arrived).
  */
 function initialisedBundle(bundleDir: string, bucket: string) {
-  writeFileSync(join(bundleDir, "stepped.mjs"), STEPPED_RUNNER);
-  const child = spawn(process.execPath, [join(bundleDir, "stepped.mjs")], {
-    cwd: bundleDir,
-    env: bundleEnv(bucket),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const { child, output, exited } = startRunner(bundleDir, "stepped.mjs", bucket, STEPPED_RUNNER);
   const initialised = new Promise<void>((resolve, reject) => {
-    child.stderr.on("data", (chunk: Buffer) => {
-      err += chunk.toString();
-      if (err.includes("initialised\n")) resolve();
+    child.stderr.on("data", () => {
+      if (output.err.includes("initialised\n")) resolve();
     });
-    void exited.then((code) => reject(new Error(`bundle exited with ${code}: ${err}`)));
+    void exited.then((code) => reject(new Error(`bundle exited with ${code}: ${output.err}`)));
   });
   return {
     initialised,
@@ -139,8 +136,8 @@ function initialisedBundle(bundleDir: string, bucket: string) {
         JSON.stringify(toApiGatewayEvent(request, match.route, match.pathParameters)),
       );
       const code = await exited;
-      if (code !== 0) throw new Error(`bundle exited with ${code}: ${err}`);
-      return JSON.parse(out.trim().split("\n").at(-1) ?? "null");
+      if (code !== 0) throw new Error(`bundle exited with ${code}: ${output.err}`);
+      return JSON.parse(output.out.trim().split("\n").at(-1) ?? "null");
     },
   };
 }
@@ -367,21 +364,12 @@ describe("synthesized bundles", () => {
       sampleInput(1),
     );
     for (const [module, dir] of bundles) {
-      writeFileSync(join(dir, "order.mjs"), ORDER_RUNNER);
-      const child = spawn(process.execPath, [join(dir, "order.mjs")], {
-        cwd: dir,
-        env: bundleEnv(bucket),
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      const [code] = await once(child, "exit");
-      expect(code, module).toBe(0);
+      const { child, output, exited } = startRunner(dir, "order.mjs", bucket, ORDER_RUNNER);
+      child.stdin.end();
+      expect(await exited, module).toBe(0);
       // Sent while the import was still evaluating the bundle: the rest of
       // it (validation, domain, handlers) evaluated while S3 answered.
-      expect(JSON.parse(out), module).toEqual([
+      expect(JSON.parse(output.out), module).toEqual([
         expect.stringMatching(new RegExp(`^GET /${bucket}/${DATA_KEY.replace(".", "\\.")}`)),
       ]);
       // An ESM import of either would build its facade, which loads undici.
