@@ -42,6 +42,16 @@ export const ESM_COMMONJS_BANNER = [
   "const __dirname = __pathDirname(__filename);",
 ].join(" ");
 
+/**
+ * Built-in modules the bundle takes through `require` rather than an ESM
+ * import (the SDK's ES modules import them): paths from the project root.
+ * Why: infra/bundling/node-http.cjs.
+ */
+export const BUILTIN_ALIASES: Readonly<Record<string, string>> = {
+  "node:http": "./infra/bundling/node-http.cjs",
+  "node:https": "./infra/bundling/node-https.cjs",
+};
+
 /** Where the bundled handler finds the wasm binary of sql.js: beside itself. */
 export const SQL_WASM_FILE = "sql-wasm.wasm";
 
@@ -82,6 +92,10 @@ export class RapatriementsFunction extends NodejsFunction {
         // version behaves the same in Lambda as in the tests.
         externalModules: [],
         banner: ESM_COMMONJS_BANNER,
+        // esbuild resolves an alias from its working directory, the project root.
+        esbuildArgs: {
+          "--alias": Object.entries(BUILTIN_ALIASES).map(([from, to]) => `${from}=${to}`),
+        },
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],

@@ -12,6 +12,8 @@
  * Redelivery changes nothing: each command is applied under a receipt key —
  * its idempotency key, else the EventBridge event id, else the SQS message id.
  */
+// First: in Lambda it starts the object's GET before the modules below evaluate.
+import "./container-start.ts";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { AppError, ValidationError } from "../errors.ts";

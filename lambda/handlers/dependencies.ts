@@ -15,6 +15,7 @@ import {
 import { prefetchObject } from "../storage/object-fetch.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs } from "../storage/sql-js.ts";
+import { type ContainerStart, takeContainerStart } from "./container-start.ts";
 import { measuredCodec, type ObjectGauge } from "./metrics.ts";
 
 export type Service = RapatriementService<TransactionOptions>;
@@ -37,20 +38,24 @@ export interface HandlerDeps {
 /**
  * Builds the dependencies from the configuration (environment, then `.env`).
  * With `prefetch`, the object's download starts as soon as the configuration
- * names it, and runs while sql.js compiles.
+ * names it, and runs while sql.js compiles. With `started`, they take over
+ * what the init phase started instead (container-start.ts).
  */
 export async function createDependencies(
   env: Readonly<Record<string, string | undefined>> = readEnvironment(),
-  options: { prefetch?: boolean } = {},
+  options: { prefetch?: boolean; started?: ContainerStart } = {},
 ): Promise<Dependencies> {
-  const config = loadConfig(env);
-  const sql = loadSqlJs();
-  const s3 = createS3Client(config);
+  const { started } = options;
+  const config = started?.config ?? loadConfig(env);
+  const sql = started?.sql ?? loadSqlJs();
+  const s3 = started?.s3 ?? createS3Client(config);
   const target = { bucket: config.bucket, key: config.key, region: config.region };
+  const prefetch =
+    started?.prefetch ?? (options.prefetch === true ? prefetchObject(s3, target) : undefined);
   const gauge: ObjectGauge = {};
   const store = new DatabaseObject({
     s3,
-    ...(options.prefetch === true ? { prefetch: prefetchObject(s3, target) } : {}),
+    ...(prefetch === undefined ? {} : { prefetch }),
     sql: await sql,
     schema: rapatriementsSchema,
     codec: measuredCodec(codecFor(config.strategy), gauge),
@@ -64,7 +69,8 @@ let containerDependencies: Promise<Dependencies> | undefined;
 /**
  * The container's dependencies: created once, then shared by every
  * invocation. In Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME) they are
- * started at import, in the init phase, object download included; anywhere
+ * started at import, in the init phase, object download included (begun by
+ * container-start.ts before the rest of the bundle evaluates); anywhere
  * else (tests, the local API) on first use. A failure — a configuration
  * error, a missing wasm file — is not kept: the next invocation builds again
  * and answers the error (and a configuration error stops before any read).
@@ -82,7 +88,10 @@ export function containerDefaults(
 
 function containerDependenciesOnce(prefetch: boolean): Promise<Dependencies> {
   if (containerDependencies === undefined) {
-    const building = createDependencies(readEnvironment(), { prefetch }).catch((error: unknown) => {
+    const building = createDependencies(readEnvironment(), {
+      prefetch,
+      started: takeContainerStart(),
+    }).catch((error: unknown) => {
       if (containerDependencies === building) containerDependencies = undefined;
       throw error;
     });

@@ -6,6 +6,8 @@
  * whole API, where five functions would each keep their own (README,
  * "Which containers are cold").
  */
+// First: in Lambda it starts the object's GET before the modules below evaluate.
+import "./container-start.ts";
 import type { Context } from "aws-lambda";
 import { RouteNotFoundError } from "../errors.ts";
 import { createRapatriementHandler } from "./create-rapatriement.ts";

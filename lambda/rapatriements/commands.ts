@@ -6,7 +6,7 @@
  * changes nothing, and another command under the same key is refused.
  */
 import type { Database } from "sql.js";
-import { z } from "zod";
+import * as z from "zod";
 import { type FieldError, ValidationError } from "../errors.ts";
 import type { Actor, Rapatriement } from "./model.ts";
 import { COMMAND_RECEIPT_WINDOW_MS, fingerprint, receiptKey } from "./receipts.ts";

@@ -2,7 +2,7 @@
  * Domain: validation of what clients send. Every bad field is reported, with
  * its path; unknown fields are rejected, not ignored.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type FieldError, ValidationError } from "../errors.ts";
 import { type Line, type RapatriementFields, STATUSES, type Status } from "./model.ts";
 

@@ -3,8 +3,7 @@
  * is read from disk (next to the bundle in Lambda, from node_modules locally)
  * rather than fetched, so a cold start never touches the network.
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import initSqlJs, { type SqlJsStatic } from "sql.js";
@@ -26,13 +25,20 @@ export function sqlJsWasmPath(env: Readonly<Record<string, string | undefined>> 
   return createRequire(import.meta.url).resolve("sql.js/dist/sql-wasm.wasm");
 }
 
-export function loadSqlJs(wasmPath: string = sqlJsWasmPath()): Promise<SqlJsStatic> {
+/**
+ * The file is read at once rather than through the thread pool: the compile
+ * then starts now, on V8's background threads, rather than when the event
+ * loop next turns — which, in a Lambda init phase, is after the whole bundle
+ * has evaluated (container-start.ts).
+ */
+export function loadSqlJs(wasmPath?: string): Promise<SqlJsStatic> {
   if (loading === undefined) {
-    const attempt = readFile(wasmPath).then((file) =>
-      initSqlJs({
+    const attempt = (async () => {
+      const file = readFileSync(wasmPath ?? sqlJsWasmPath());
+      return initSqlJs({
         wasmBinary: file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength),
-      }),
-    );
+      });
+    })();
     loading = attempt;
     // A failure is not kept: the container's next invocation tries again.
     attempt.catch(() => {

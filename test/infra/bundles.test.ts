@@ -61,29 +61,39 @@ async function invokeBundle(
   bucket: string,
   event: unknown,
 ): Promise<{ result: Json; log: Json[]; nodeVersion: string }> {
-  const child = spawn(process.execPath, [join(bundleDir, "run.mjs")], {
-    cwd: bundleDir,
-    env: bundleEnv(bucket),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const { child, output, exited } = startRunner(bundleDir, "run.mjs", bucket);
   child.stdin.end(JSON.stringify(event));
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`bundle exited with ${code}: ${err}`);
-  const lines = out
+  const code = await exited;
+  if (code !== 0) throw new Error(`bundle exited with ${code}: ${output.err}`);
+  const lines = output.out
     .trim()
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line));
-  const nodeVersion = /^node (v\S+)$/m.exec(err)?.[1] ?? "unknown";
+  const nodeVersion = /^node (v\S+)$/m.exec(output.err)?.[1] ?? "unknown";
   return { result: lines.at(-1), log: lines.slice(0, -1), nodeVersion };
+}
+
+/**
+ * Starts `bundleDir/script` (written there first when `runner` is given) in a
+ * fresh process with the deployed environment; its output so far, and its exit.
+ */
+function startRunner(bundleDir: string, script: string, bucket: string, runner?: string) {
+  if (runner !== undefined) writeFileSync(join(bundleDir, script), runner);
+  const child = spawn(process.execPath, [join(bundleDir, script)], {
+    cwd: bundleDir,
+    env: bundleEnv(bucket),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const output = { out: "", err: "" };
+  child.stdout.on("data", (chunk: Buffer) => {
+    output.out += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output.err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { child, output, exited };
 }
 
 const DATA_KEY = "rapatriements/rapatriements.db";
@@ -110,24 +120,12 @@ function bundleEnv(bucket: string): Record<string, string> {
  * `timeEpoch` says when the request arrived).
  */
 function initialisedBundle(bundleDir: string, bucket: string) {
-  writeFileSync(join(bundleDir, "stepped.mjs"), STEPPED_RUNNER);
-  const child = spawn(process.execPath, [join(bundleDir, "stepped.mjs")], {
-    cwd: bundleDir,
-    env: bundleEnv(bucket),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const { child, output, exited } = startRunner(bundleDir, "stepped.mjs", bucket, STEPPED_RUNNER);
   const initialised = new Promise<void>((resolve, reject) => {
-    child.stderr.on("data", (chunk: Buffer) => {
-      err += chunk.toString();
-      if (err.includes("initialised\n")) resolve();
+    child.stderr.on("data", () => {
+      if (output.err.includes("initialised\n")) resolve();
     });
-    void exited.then((code) => reject(new Error(`bundle exited with ${code}: ${err}`)));
+    void exited.then((code) => reject(new Error(`bundle exited with ${code}: ${output.err}`)));
   });
   return {
     initialised,
@@ -138,11 +136,23 @@ function initialisedBundle(bundleDir: string, bucket: string) {
         JSON.stringify(toApiGatewayEvent(request, match.route, match.pathParameters)),
       );
       const code = await exited;
-      if (code !== 0) throw new Error(`bundle exited with ${code}: ${err}`);
-      return JSON.parse(out.trim().split("\n").at(-1) ?? "null");
+      if (code !== 0) throw new Error(`bundle exited with ${code}: ${output.err}`);
+      return JSON.parse(output.out.trim().split("\n").at(-1) ?? "null");
     },
   };
 }
+
+/** Imports the bundle; prints the HTTP requests handed to the OS before the import returned. */
+const ORDER_RUNNER = `
+import { subscribe } from "node:diagnostics_channel";
+const sent = [];
+subscribe("http.client.request.start", ({ request }) => {
+  request.once("finish", () => sent.push(request.method + " " + request.path));
+});
+await import("./index.mjs");
+process.stdout.write(JSON.stringify(sent) + "\\n");
+process.exit(0);
+`;
 
 /** Imports the bundle, lets its init-phase work finish, then serves one event from stdin. */
 const STEPPED_RUNNER = `
@@ -346,6 +356,27 @@ describe("synthesized bundles", () => {
     const result = await bundleRun.invoke({ method: "GET", url: `/rapatriements/${created.id}` });
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toMatchObject({ status: "requested", version: 2 });
+  });
+
+  test("in Lambda each bundle sends the object's GET before it has finished evaluating, and takes node:http through require", async () => {
+    const bucket = await createBucket(localS3Client());
+    await (await newEngine({ bucket, key: DATA_KEY, strategy: "sqlite" })).service.create(
+      sampleInput(1),
+    );
+    for (const [module, dir] of bundles) {
+      const { child, output, exited } = startRunner(dir, "order.mjs", bucket, ORDER_RUNNER);
+      child.stdin.end();
+      expect(await exited, module).toBe(0);
+      // Sent while the import was still evaluating the bundle: the rest of
+      // it (validation, domain, handlers) evaluated while S3 answered.
+      expect(JSON.parse(output.out), module).toEqual([
+        expect.stringMatching(new RegExp(`^GET /${bucket}/${DATA_KEY.replace(".", "\\.")}`)),
+      ]);
+      // An ESM import of either would build its facade, which loads undici.
+      expect(readFileSync(join(dir, "index.mjs"), "utf8"), module).not.toMatch(
+        /from\s*["']node:https?["']/,
+      );
+    }
   });
 
   test("a download that failed at init is made again by the first invocation", async () => {

@@ -91,9 +91,7 @@ export async function prepareBreakdown(handlerDir: string): Promise<BreakdownBun
   const profileDir = mkdtempSync(join(tmpdir(), "bench-profile-"));
   writeFileSync(join(profileDir, "entry.mjs"), PROFILE_ENTRY);
   writeFileSync(join(profileDir, "run.mjs"), PROFILE_RUNNER);
-  await bundleScript(join(profileDir, "entry.mjs"), join(profileDir, "profile.mjs"), {
-    mainFields: ["module", "main"],
-  });
+  await bundleScript(join(profileDir, "entry.mjs"), join(profileDir, "profile.mjs"));
   copyFileSync(
     join(PROJECT_ROOT, "node_modules", "sql.js", "dist", "sql-wasm.wasm"),
     join(profileDir, "sql-wasm.wasm"),
