@@ -23,8 +23,19 @@ const temporary = mkdtempSync(join(tmpdir(), "rapatriements-limits-"));
 let child: ChildProcess | undefined;
 let output = "";
 
-afterEach(() => {
-  if (child?.exitCode === null) child.kill("SIGKILL");
+// npm start runs in its own process group: stopping npm alone would leave its
+// server (and that server's S3) running, still writing to this test's pipes.
+afterEach(async () => {
+  const running = child;
+  child = undefined;
+  if (running?.pid === undefined || running.exitCode !== null) return;
+  const exited = new Promise((resolve) => running.once("exit", resolve));
+  process.kill(-running.pid, "SIGTERM");
+  const stopped = await Promise.race([
+    exited,
+    new Promise((resolve) => setTimeout(() => resolve("late"), 10_000)),
+  ]);
+  if (stopped === "late") process.kill(-running.pid, "SIGKILL");
 });
 afterAll(() => rmSync(temporary, { recursive: true, force: true }));
 
@@ -32,6 +43,7 @@ async function npmStart(name: string, args: string[]): Promise<string> {
   output = "";
   const started = spawn("npm", ["start", "--", "--port", "0", ...args], {
     cwd: PROJECT_ROOT,
+    detached: true,
     env: {
       ...process.env,
       RAPATRIEMENTS_LOCAL_DIR: join(temporary, name),
@@ -41,12 +53,12 @@ async function npmStart(name: string, args: string[]): Promise<string> {
     },
   });
   child = started;
-  started.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  started.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  // Only the server of the running test writes to `output`.
+  const append = (chunk: Buffer) => {
+    if (child === started) output += chunk.toString();
+  };
+  started.stdout.on("data", append);
+  started.stderr.on("data", append);
   for (;;) {
     const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
     if (match?.[1] !== undefined) return match[1];
