@@ -37,12 +37,24 @@ import { ensureVenv, PROJECT_ROOT } from "./tools/local-s3/local-s3.ts";
 process.env.LOCAL_S3_VENV = join(PROJECT_ROOT, ".venv");
 await ensureVenv({ venv: process.env.LOCAL_S3_VENV, log: (line) => console.log(line) });
 
+// MUTATE_FOLDER=storage (or rapatriements, handlers) mutates one folder and
+// keeps its results apart, in reports/mutation/<folder>/: a run that is
+// stopped loses only its own results (Stryker writes its incremental file at
+// the end of a run), and each folder's score stands alone.
+const FOLDERS = ["storage", "rapatriements", "handlers"];
+const only = process.env.MUTATE_FOLDER;
+if (only !== undefined && !FOLDERS.includes(only)) {
+  throw new Error(`MUTATE_FOLDER must be one of ${FOLDERS.join(", ")}, not "${only}"`);
+}
+const folders = only === undefined ? FOLDERS : [only];
+const reportDir = only === undefined ? "reports/mutation" : `reports/mutation/${only}`;
+
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
   plugins: ["@stryker-mutator/vitest-runner"],
   vitest: { configFile: "vitest.config.ts", pool: "threads", related: true },
-  mutate: ["lambda/storage/**/*.ts", "lambda/rapatriements/**/*.ts", "lambda/handlers/**/*.ts"],
+  mutate: folders.map((folder) => `lambda/${folder}/**/*.ts`),
   // The tests that run the mutated code in this process. The CLI, local API
   // and infra tests run it in child processes or bundles, where a mutant is
   // never switched on: they would only cost time. The reliability suite
@@ -54,10 +66,10 @@ export default {
   // Only mutants whose code or covering tests changed since the last run are
   // tested again; the file is kept with the report (git-ignored).
   incremental: true,
-  incrementalFile: "reports/mutation/stryker-incremental.json",
+  incrementalFile: `${reportDir}/stryker-incremental.json`,
   reporters: ["html", "json", "clear-text", "progress"],
-  htmlReporter: { fileName: "reports/mutation/index.html" },
-  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  htmlReporter: { fileName: `${reportDir}/index.html` },
+  jsonReporter: { fileName: `${reportDir}/mutation.json` },
   clearTextReporter: { reportTests: false, reportMutants: false, reportScoreTable: true },
   // Two cores, shared: one worker per core at most (MUTATE_CONCURRENCY=1 to yield one).
   concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 2),

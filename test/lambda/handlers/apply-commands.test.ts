@@ -108,6 +108,24 @@ describe("commands from SQS", () => {
         { id: "b1-not-json", code: "VALIDATION_FAILED", retry: false },
       ],
     });
+    // Not delivered again, a refused command is only in this line: it says why.
+    const [badData, notJson] = (log[0] as { failed: Record<string, unknown>[] }).failed;
+    expect(badData).toMatchObject({
+      message: "The request is invalid.",
+      errors: expect.arrayContaining([{ path: "lines", message: "is required" }]),
+    });
+    expect(notJson).toEqual({
+      id: "b1-not-json",
+      code: "VALIDATION_FAILED",
+      retry: false,
+      message: "The request is invalid.",
+      errors: [
+        {
+          path: "body",
+          message: expect.stringMatching(/^the message is not JSON \(.*position 2.*\)$/),
+        },
+      ],
+    });
   });
 
   test("the same batch delivered twice changes nothing the second time", async () => {
@@ -471,6 +489,8 @@ describe("when nothing can be saved", () => {
         { id: "denied-not-json", code: "VALIDATION_FAILED", retry: false },
       ],
     });
+    // Handed back to SQS, a command will be delivered again: its id and code are enough.
+    expect((log[0] as { failed: unknown[] }).failed[0]).toEqual(denied(0));
     expect(await references(await newEngine(target))).toEqual([]);
   });
 
