@@ -171,14 +171,31 @@ function s3Calls(line: LogLine): { calls: string[]; count: number } {
   return line.s3 as { calls: string[]; count: number };
 }
 
+/**
+ * The title of each status, the same on every answer (RFC 9457: a title
+ * summarises the problem's type and does not change from one to the next).
+ */
+const TITLES: Record<number, string> = {
+  400: "Invalid request",
+  404: "Not found",
+  409: "Conflict",
+  412: "Precondition failed",
+  413: "Payload too large",
+  415: "Unsupported media type",
+  422: "Unprocessable request",
+  500: "Internal error",
+  503: "Service busy",
+};
+
 /** The fields every problem+json answer has, and its media type. */
 function expectProblem(answer: Answer, status: number, code: string): Record<string, unknown> {
   expect(answer.status).toBe(status);
   expect(answer.headers["content-type"]).toBe("application/problem+json");
   const problem = answer.json as Record<string, unknown>;
   expect(problem).toMatchObject({ status, code, requestId: answer.requestId });
-  expect(typeof problem.type).toBe("string");
-  expect(typeof problem.title).toBe("string");
+  // docs/openapi.yaml: "urn:rapatriements:problem:<code in kebab case>".
+  expect(problem.type).toBe(`urn:rapatriements:problem:${code.toLowerCase().replaceAll("_", "-")}`);
+  expect(problem.title).toBe(TITLES[status]);
   expect(typeof problem.detail).toBe("string");
   return problem;
 }
@@ -472,6 +489,29 @@ describe("responses", () => {
 
     expect(answer.status).toBe(200);
     expect(answer.headers.etag).toBe('"2"');
+  });
+
+  test("a rule refused answers 409 Conflict: a reference taken, a status that cannot follow", async () => {
+    const api = await newApi();
+    const record = await created(api, "dup");
+
+    const duplicate = await invokeLogged(api, api.create, post(sampleInput("dup")));
+    const problem = expectProblem(duplicate.answer, 409, "DUPLICATE_REFERENCE");
+    expect(problem.detail).toContain("RAP-dup");
+    expect(duplicate.line).toMatchObject({ level: "warn", status: 409, outcome: "client_error" });
+
+    const url = `/rapatriements/${record.id}`;
+    const skipped = await invoke(api.update, {
+      method: "PATCH",
+      url,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ status: "received" }),
+    });
+    expectProblem(skipped, 409, "FORBIDDEN_TRANSITION");
+    expect((await invoke(api.get, { method: "GET", url })).json).toMatchObject({
+      status: "draft",
+      version: 1,
+    });
   });
 
   test("DELETE answers 204 with no body; the record is then 404", async () => {
