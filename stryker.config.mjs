@@ -38,23 +38,45 @@ process.env.LOCAL_S3_VENV = join(PROJECT_ROOT, ".venv");
 await ensureVenv({ venv: process.env.LOCAL_S3_VENV, log: (line) => console.log(line) });
 
 // MUTATE_FOLDER=storage (or rapatriements, handlers) mutates one folder and
-// keeps its results apart, in reports/mutation/<folder>/: a run that is
-// stopped loses only its own results (Stryker writes its incremental file at
-// the end of a run), and each folder's score stands alone.
+// keeps its results apart, in reports/mutation/<folder>/; MUTATE_FILES=
+// lambda/storage/s3-errors.ts,lambda/storage/codec.ts some files of one
+// folder, in reports/mutation/storage/s3-errors+codec/. A run that is stopped
+// loses only its own results (Stryker writes its incremental file at the end
+// of a run), so on a busy machine work in pieces that finish.
+// `node tools/mutation/score.ts` adds up every piece's mutation.json into each
+// folder's score (each file from the newest report that holds it).
 const FOLDERS = ["storage", "rapatriements", "handlers"];
-const only = process.env.MUTATE_FOLDER;
-if (only !== undefined && !FOLDERS.includes(only)) {
-  throw new Error(`MUTATE_FOLDER must be one of ${FOLDERS.join(", ")}, not "${only}"`);
+const folder = process.env.MUTATE_FOLDER;
+const files = process.env.MUTATE_FILES?.split(",").filter((name) => name !== "");
+if (folder !== undefined && !FOLDERS.includes(folder)) {
+  throw new Error(`MUTATE_FOLDER must be one of ${FOLDERS.join(", ")}, not "${folder}"`);
 }
-const folders = only === undefined ? FOLDERS : [only];
-const reportDir = only === undefined ? "reports/mutation" : `reports/mutation/${only}`;
+const named = (files ?? []).map((name) => /^lambda\/([a-z]+)\/([a-z0-9-]+)\.ts$/.exec(name));
+const filesFolder = named[0]?.[1];
+if (
+  named.some(
+    (match) => match == null || match[1] !== filesFolder || !FOLDERS.includes(match[1] ?? ""),
+  )
+) {
+  throw new Error(`MUTATE_FILES must name files of one of lambda/{${FOLDERS.join(",")}}/`);
+}
+const mutate =
+  files !== undefined && files.length > 0
+    ? files
+    : (folder === undefined ? FOLDERS : [folder]).map((name) => `lambda/${name}/**/*.ts`);
+const reportDir =
+  filesFolder !== undefined
+    ? `reports/mutation/${filesFolder}/${named.map((match) => match?.[2]).join("+")}`
+    : folder === undefined
+      ? "reports/mutation"
+      : `reports/mutation/${folder}`;
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
   plugins: ["@stryker-mutator/vitest-runner"],
   vitest: { configFile: "vitest.config.ts", pool: "threads", related: true },
-  mutate: folders.map((folder) => `lambda/${folder}/**/*.ts`),
+  mutate,
   // The tests that run the mutated code in this process. The CLI, local API
   // and infra tests run it in child processes or bundles, where a mutant is
   // never switched on: they would only cost time. The reliability suite
