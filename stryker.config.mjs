@@ -85,6 +85,18 @@ export default {
   // would cost minutes: it runs in `npm test`, not here.
   testFiles: ["test/lambda/**/*.test.ts"],
   coverageAnalysis: "perTest",
+  // Static mutants (a module-level constant or table, such as routes.ts's
+  // routes or the problem titles, evaluated once at import) are not switched
+  // on by this Stryker and vitest runner: the runner does not reload the
+  // modules, so such a mutant runs against the module as it was first loaded
+  // and is reported Survived whatever the tests do (upstream
+  // stryker-mutator/stryker-js#6144 and #6209; seen here: routes.ts's first
+  // route replaced by {} survives under Stryker, yet fails
+  // test/lambda/handlers/http-router.test.ts when switched on by hand with
+  // __STRYKER_ACTIVE_MUTANT__). They also cost the most (each runs every
+  // test). They are left out, and the report counts them as Ignored: the
+  // scores are over the other mutants (set false here to run them anyway).
+  ignoreStatic: true,
   // Only mutants whose code or covering tests changed since the last run are
   // tested again; the file is kept with the report (git-ignored).
   incremental: true,

@@ -4,7 +4,7 @@
  * sees, and the one log line an operator reads per invocation.
  */
 import { randomUUID } from "node:crypto";
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutBucketEncryptionCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { ValueError } from "../../../lambda/errors.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
@@ -27,8 +27,10 @@ import {
   newEngine,
   newTarget,
   putBytes,
+  REGION,
   sampleInput,
   type Target,
+  uniqueBucketName,
 } from "../../support/local-s3.ts";
 
 type Handler = ReturnType<typeof createRapatriementHandler>;
@@ -211,7 +213,9 @@ function expectNothingInternal(answer: Answer, secret: string): void {
 describe("the log line", () => {
   test("a create logs exactly one JSON line with its request id, route, status and S3 calls", async () => {
     const api = await newApi();
+    const started = performance.now();
     const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+    const elapsed = performance.now() - started;
 
     expect(answer.status).toBe(201);
     const text = JSON.stringify(line);
@@ -227,13 +231,49 @@ describe("the log line", () => {
       retries: 0,
       cache: "absent",
     });
-    expect(typeof line.durationMs).toBe("number");
+    // The handler's own time, in milliseconds to a tenth: most of the call's.
+    expect(line.durationMs).toBeLessThanOrEqual(elapsed);
+    expect(line.durationMs).toBeGreaterThan(elapsed / 4);
+    expect(String(line.durationMs)).toMatch(/^\d+(\.\d)?$/);
     const { calls, count } = s3Calls(line);
     expect(count).toBe(calls.length);
     expect(calls).toHaveLength(2);
-    expect(calls[0]).toMatch(/^GetObject 404 [\d.]+ms$/);
-    expect(calls[1]).toMatch(/^PutObject 200 [\d.]+ms$/);
+    expect(calls[0]).toMatch(/^GetObject 404 \d+(\.\d)?ms$/);
+    expect(calls[1]).toMatch(/^PutObject 200 \d+(\.\d)?ms$/);
     expect(line).not.toHaveProperty("error");
+    // One write in its round, nothing to warn of: neither field is there.
+    expect(line).not.toHaveProperty("roundSize");
+    expect(line).not.toHaveProperty("warnings");
+  });
+
+  test("a create that had to make the bucket, but not its default encryption, logs the warning", async () => {
+    const { client, mock } = faultyClient();
+    mock.on(PutBucketEncryptionCommand).rejects(s3Error("AccessDenied", 403));
+    const api = await newApi({
+      s3: client,
+      target: { bucket: uniqueBucketName("gone"), key: "r/r.db", region: REGION },
+    });
+
+    const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+
+    expect(answer.status).toBe(201);
+    expect(line).toMatchObject({
+      level: "info",
+      warnings: [expect.stringContaining("s3:PutEncryptionConfiguration")],
+    });
+  });
+
+  test("a PUT that got no answer is logged as such, among the S3 calls", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(lostResponse());
+    const api = await newApi({
+      s3: faulty.client,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+
+    const { line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+
+    expect(s3Calls(line).calls[1]).toMatch(/^PutObject no-response \d+(\.\d)?ms$/);
   });
 
   test("a warm GET after a create costs one conditional GetObject answered 304: a cache hit", async () => {
@@ -771,8 +811,8 @@ describe("errors not meant for the caller", () => {
     expect(JSON.stringify(line)).toContain("AWS_REGION est obligatoire");
   });
 
-  test("an unexpected error answers 500 INTERNAL_ERROR without its message", async () => {
-    const api = brokenApi(new Error("boom"));
+  test("an unexpected error answers 500 INTERNAL_ERROR without its message; the log has it, and its causes", async () => {
+    const api = brokenApi(new Error("boom", { cause: new Error("socket closed", { cause: 42 }) }));
 
     const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
 
@@ -782,7 +822,11 @@ describe("errors not meant for the caller", () => {
       level: "error",
       outcome: "server_error",
       code: "INTERNAL_ERROR",
-      error: { name: "Error", message: "boom" },
+    });
+    expect(line.error).toEqual({
+      name: "Error",
+      message: "boom",
+      cause: { name: "Error", message: "socket closed", cause: { message: "42" } },
     });
   });
 });
