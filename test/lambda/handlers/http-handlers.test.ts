@@ -516,6 +516,41 @@ describe("responses", () => {
     },
   );
 
+  test("If-Match names any version, however many digits; around it spaces are ignored, after it nothing is", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const patch = (ifMatch: string) =>
+      invoke(api.update, {
+        method: "PATCH",
+        url: `/rapatriements/${record.id}`,
+        headers: { "content-type": "application/json", "if-match": ifMatch },
+        body: JSON.stringify({ comment: ifMatch }),
+      });
+
+    expectProblem(await patch('"12"'), 412, "VERSION_MISMATCH");
+    const trailing = expectProblem(await patch('"1"x'), 400, "VALIDATION_FAILED");
+    expect(trailing.errors).toEqual([
+      { path: "If-Match", message: 'must be the ETag of the record as returned, e.g. "3", or *' },
+    ]);
+    expect((await patch(' "1" ')).status).toBe(200);
+    // An empty If-Match is no condition, as * is.
+    expect((await patch("")).status).toBe(200);
+  });
+
+  test("a hand-made event without the path's id, or with an empty one: 400 naming id", async () => {
+    const api = await newApi();
+    for (const pathParameters of [{}, { id: "" }]) {
+      const answer = await invoke(api.get, {
+        method: "GET",
+        url: "/rapatriements/x",
+        pathParameters,
+      });
+      expect(expectProblem(answer, 400, "VALIDATION_FAILED").errors).toEqual([
+        { path: "id", message: "is required in the path" },
+      ]);
+    }
+  });
+
   test("If-Match: * is accepted as no condition", async () => {
     const api = await newApi();
     const record = await created(api);
@@ -640,6 +675,44 @@ describe("request bodies", () => {
     },
   );
 
+  test.each([
+    ['application/json; charset="utf-8"'],
+    ["application/json; profile=rapatriement; charset=utf-8"],
+    ["application/vnd.api+json"],
+  ])("POST accepts Content-Type %s", async (contentType) => {
+    const api = await newApi();
+    const answer = await invoke(api.create, post(sampleInput(1), { "content-type": contentType }));
+    expect(answer.status).toBe(201);
+  });
+
+  test.each([["xapplication/foo+json"], ["application/foo+jsonx"], ["application/json-seq"]])(
+    "Content-Type %s is not JSON: 415, whose detail names what was sent",
+    async (contentType) => {
+      const api = await newApi();
+      const answer = await invoke(
+        api.create,
+        post(sampleInput(1), { "content-type": contentType }),
+      );
+      const problem = expectProblem(answer, 415, "UNSUPPORTED_MEDIA_TYPE");
+      expect(problem.detail).toBe(
+        `The body must be JSON sent with "Content-Type: application/json" (got "${contentType}").`,
+      );
+    },
+  );
+
+  test("a body with no Content-Type at all: 415 says it got none", async () => {
+    const api = await newApi();
+    const answer = await invoke(api.create, post(sampleInput(1), {}));
+    expect(expectProblem(answer, 415, "UNSUPPORTED_MEDIA_TYPE").detail).toContain('(got "")');
+  });
+
+  test("an empty body is no body: the create is refused for its missing fields, not its media type", async () => {
+    const api = await newApi();
+    const answer = await invoke(api.create, { method: "POST", url: "/rapatriements", body: "" });
+    const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
+    expect(problem.errors).toEqual([{ path: "", message: "the body must be a JSON object" }]);
+  });
+
   test("a base64-encoded body is decoded before it is parsed", async () => {
     const api = await newApi();
     const comment = "Palette abîmée, reçue à 8 h";
@@ -680,7 +753,9 @@ describe("request bodies", () => {
         headers: JSON_HEADERS,
         body: `${exact} `,
       });
-      expectProblem(tooLarge.answer, 413, "PAYLOAD_TOO_LARGE");
+      expect(expectProblem(tooLarge.answer, 413, "PAYLOAD_TOO_LARGE").detail).toBe(
+        "The body is larger than 256 KiB.",
+      );
       expect(s3Calls(tooLarge.line).count).toBe(0);
 
       const fits = await invoke(api.create, {
@@ -729,9 +804,9 @@ describe("request bodies", () => {
     });
 
     const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
-    const errors = problem.errors as { path: string; message: string }[];
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.message).toMatch(/JSON/);
+    expect(problem.errors).toEqual([
+      { path: "", message: expect.stringMatching(/^the body is not valid JSON \(.+\)$/) },
+    ]);
     expect(s3Calls(line).count).toBe(0);
   });
 
