@@ -780,6 +780,24 @@ describe("who sent a command: createdBy and updatedBy from its carrier, never fr
     expect(log[0]).toMatchObject({ callers: ["sqs:AROAEXAMPLEROLE0000:erp-sync"] });
   });
 
+  test("a message whose SenderId is empty or absent (SQS always sets one) records null, not a guess", async () => {
+    const { handler, engine, log } = await commandsHandler(await newTarget("sqlite"));
+    const event = sqsEvent([
+      { id: "m-empty", body: create("anon-1"), senderId: "" },
+      { id: "m-absent", body: create("anon-2") },
+    ]);
+    Reflect.deleteProperty(event.Records[1]?.attributes ?? {}, "SenderId");
+    await handler(event, lambdaContext("who-anon"));
+
+    expect(
+      (await engine.service.listAll()).map((r) => [r.reference, r.createdBy, r.updatedBy]).sort(),
+    ).toEqual([
+      ["RAP-anon-1", null, null],
+      ["RAP-anon-2", null, null],
+    ]);
+    expect(log[0]).toMatchObject({ callers: [null] });
+  });
+
   test("an EventBridge event sent to the function, and a direct invocation", async () => {
     const { handler, engine } = await commandsHandler(await newTarget("sqlite"));
     await handler(

@@ -4,8 +4,12 @@
  * metrics), and what every storage call of an invocation carries: the
  * Lambda's deadline and when API Gateway received the request.
  */
-import { describe, expect, test } from "vitest";
-import { createDependencies, transactionOptions } from "../../../lambda/handlers/dependencies.ts";
+import { afterEach, describe, expect, test, vi } from "vitest";
+import {
+  containerDefaults,
+  createDependencies,
+  transactionOptions,
+} from "../../../lambda/handlers/dependencies.ts";
 import { emptyReport } from "../../../lambda/storage/database-object.ts";
 import {
   getBytes,
@@ -42,6 +46,41 @@ describe("a container's dependencies, from its configuration", () => {
       expect(gauge).toEqual({ objectBytes: (await getBytes(target)).byteLength, recordCount: 2 });
     },
   );
+});
+
+describe("the container's own dependencies", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  test("a configuration error is answered, not kept: once fixed, the next invocation builds, then every one shares it", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(1));
+    vi.stubEnv("AWS_REGION", "");
+    vi.stubEnv("S3_RAPPATRIMENT_FILE_PATH", "");
+    // In Lambda the build starts at import (the init phase); its failure is not kept.
+    const deps = containerDefaults({ AWS_LAMBDA_FUNCTION_NAME: "rapatriements-http" });
+    await expect(deps.dependencies()).rejects.toThrow(/est obligatoire/);
+
+    for (const [name, value] of Object.entries(environment(target))) vi.stubEnv(name, value);
+    const first = await deps.dependencies();
+    expect((await first.service.listAll()).map((r) => r.reference)).toEqual(["RAP-1"]);
+    expect(await deps.dependencies()).toBe(first);
+    // Another handler of the same container shares them too (one cached object).
+    expect(await containerDefaults({}).dependencies()).toBe(first);
+  });
+
+  test("the log goes to standard output, one JSON line per call", () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      containerDefaults({}).log({ level: "info", route: "x" });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toEqual(['{"level":"info","route":"x"}\n']);
+  });
 });
 
 describe("what every storage call of an invocation carries", () => {
