@@ -141,6 +141,18 @@ describe("EMF metrics in the log output", () => {
     });
   });
 
+  test("a PUT refused 409 ConditionalRequestConflict is a conflict too", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("ConditionalRequestConflict", 409));
+    const { output, deps } = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const event = postEvent(3);
+    expect((await createRapatriementHandler(deps)(event, contextFor(event))).statusCode).toBe(503);
+    expect(emfMetrics(output[0] ?? "").values).toMatchObject({ Conflicts: 2, Retries: 1 });
+  });
+
   test("an SQS batch: its size, and the records after it", async () => {
     const { output, deps } = await container();
     const handler = createCommandsHandler(deps);
