@@ -10,22 +10,22 @@
  * read as survivors: each is marked where it is, with
  * `// Stryker disable next-line <mutator>: <reason>`, so the reason sits
  * beside the code it excuses, and the report lists it as ignored, with that
- * reason. Marked so far: lambda/handlers/apply-commands.ts (5 lines).
+ * reason. Marked so far: lambda/handlers/ (apply-commands.ts 8 lines,
+ * http-handler.ts 12, create-rapatriement.ts, get-rapatriement.ts,
+ * dependencies.ts, metrics.ts 1 each).
  *
- * Survivors of the last run that are known and not marked, because a mark
- * would hide other mutants of the same line that tests do kill:
+ * Survivors known and not marked, because a mark would hide other mutants of
+ * the same line that tests do kill (all equivalent):
  * - apply-commands.ts, EventBridge branch: `failure !== undefined` forced
- *   false, and `first?.`/the message fallback: equivalent (a failure makes
- *   every outcome a 500, so the other disjunct throws the same error; an
- *   event carries exactly one command).
+ *   false, and `first?.`/the message fallback (a failure makes every outcome
+ *   a 500, so the other disjunct throws the same error; an event carries
+ *   exactly one command).
  * - apply-commands.ts, isEventBridge/isSqsEvent: `Array.isArray`, `typeof`
- *   and `r?.` parts forced: equivalent for any event Lambda delivers (arrays
- *   and primitives have no string `id`; Records never hold null).
- * - apply-commands.ts, fromSqsRecord's "not JSON" reason (5 mutants) and the
- *   error `codes` given to the metrics: real gaps. The reason is never shown
- *   (the log line has the code only); the metric codes have no test.
- * - rapatriements/receipts.ts, canonicalJson: the array branch and the
- *   separators; a test of the commands' fingerprint would kill them.
+ *   and `r?.` parts forced (arrays and primitives have no string `id`;
+ *   Records never hold null).
+ * Static mutants are left out (see `ignoreStatic` below); `npm run
+ * mutate:score` counts them apart. What else survived, and why, is in the
+ * README ("Mutation testing") with each folder's score.
  */
 import { join } from "node:path";
 import { ensureVenv, PROJECT_ROOT } from "./tools/local-s3/local-s3.ts";

@@ -68,9 +68,18 @@ if (byFile.size === 0) {
   process.exit(1);
 }
 
-const STATUSES = ["Killed", "Timeout", "Survived", "NoCoverage", "Ignored"] as const;
+/**
+ * Static mutants are counted apart and left out of the score, whatever an
+ * older report says of them: the vitest runner never switches them on (see
+ * stryker.config.mjs), so their Survived means nothing. A report written
+ * before `ignoreStatic` was set still holds them as Survived or Killed.
+ */
+const statusOf = (mutant: Mutant) =>
+  mutant.static === true && mutant.status !== "Ignored" ? "Static" : mutant.status;
+
+const STATUSES = ["Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "Static"] as const;
 console.log(
-  ["folder", "files", "mutants", ...STATUSES, "errors", "score"].map((h) => h.padEnd(13)).join(""),
+  ["folder", "files", "mutants", ...STATUSES, "errors", "score"].map((h) => h.padEnd(12)).join(""),
 );
 for (const folder of FOLDERS) {
   const files = [...byFile.keys()].filter((name) => name.startsWith(`lambda/${folder}/`));
@@ -78,7 +87,7 @@ for (const folder of FOLDERS) {
   const counts = new Map<string, number>();
   for (const name of files) {
     for (const mutant of byFile.get(name)?.mutants ?? []) {
-      counts.set(mutant.status, (counts.get(mutant.status) ?? 0) + 1);
+      counts.set(statusOf(mutant), (counts.get(statusOf(mutant)) ?? 0) + 1);
     }
   }
   const n = (status: string) => counts.get(status) ?? 0;
@@ -88,12 +97,12 @@ for (const folder of FOLDERS) {
   const detected = n("Killed") + n("Timeout");
   const score = (100 * detected) / (detected + n("Survived") + n("NoCoverage"));
   const cells = [folder, files.length, total, ...STATUSES.map(n), errors, `${score.toFixed(1)}%`];
-  console.log(cells.map((c) => String(c).padEnd(13)).join(""));
+  console.log(cells.map((c) => String(c).padEnd(12)).join(""));
 }
 
 if (values.survivors) {
   for (const [name, { mutants, report }] of [...byFile].sort(([a], [b]) => a.localeCompare(b))) {
-    const left = mutants.filter((m) => m.status === "Survived" || m.status === "NoCoverage");
+    const left = mutants.filter((m) => statusOf(m) === "Survived" || statusOf(m) === "NoCoverage");
     if (left.length === 0) continue;
     console.log(`\n${name} (${report})`);
     left.sort((a, b) => a.location.start.line - b.location.start.line);

@@ -1,0 +1,183 @@
+/**
+ * Infrastructure: what tells a team that something is wrong before its users
+ * do. One alarm per failure an operator must act on (see the README's
+ * "Metrics and alarms" table for what each means and what to do), a
+ * dashboard of the product's metrics, and — when an address is given — an
+ * encrypted SNS topic that e-mails every alarm and its return to OK.
+ */
+// @ts-nocheck
+
+import { Duration } from "aws-cdk-lib";
+import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Key } from "aws-cdk-lib/aws-kms";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from "../lambda/handlers/metrics.ts";
+
+/**
+ * The documented ceiling of the data object: 100,000 records, about 31 MB
+ * with `sqlite` (README, "Performance"). Past it a write costs over 200 ms and
+ * the commands path does about 5 writes/s; the alarm fires at 80 % of it so
+ * that there is time to archive or split the data.
+ */
+export const OBJECT_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
+export const OBJECT_SIZE_ALARM_BYTES = Math.round(OBJECT_SIZE_LIMIT_BYTES * 0.8);
+/** Busy answers (nothing applied: retry) tolerated in 5 minutes before someone should look. */
+export const BUSY_ANSWERS_THRESHOLD = 10;
+/** API 5xx answers tolerated in 5 minutes (busy answers are 503s too). */
+export const API_5XX_THRESHOLD = 10;
+
+export interface RapatriementsAlarmsProps {
+  functions: readonly IFunction[];
+  api: HttpApi;
+  deadLetterQueue: IQueue;
+  /** Given: an SNS topic e-mails this address on every alarm and recovery. */
+  alarmEmail?: string;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+export class RapatriementsAlarms extends Construct {
+  readonly alarms: Alarm[] = [];
+  readonly topic: Topic | undefined;
+
+  constructor(scope: Construct, id: string, props: RapatriementsAlarmsProps) {
+    super(scope, id);
+    const product = (name: string, statistic: string) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { service: METRICS_SERVICE },
+        statistic,
+        period: FIVE_MINUTES,
+      });
+
+    this.add(
+      "DeadLettersNotEmpty",
+      "A command failed 5 deliveries and waits in the dead-letter queue: read it, fix the cause, redrive it.",
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: "Maximum",
+        period: FIVE_MINUTES,
+      }),
+      1,
+    );
+    for (const fn of props.functions) {
+      const name = fn.node.id;
+      this.add(
+        `${name}Errors`,
+        `${name}: an invocation failed outside the product's own answers (crash, timeout, out of memory): see its log group.`,
+        fn.metricErrors({ statistic: "Sum", period: FIVE_MINUTES }),
+        1,
+      );
+      this.add(
+        `${name}Throttles`,
+        `${name}: Lambda refused invocations for lack of concurrency: raise the account's limit or lower the load.`,
+        fn.metricThrottles({ statistic: "Sum", period: FIVE_MINUTES }),
+        1,
+      );
+    }
+    this.add(
+      "Api5xx",
+      `The API answered ${API_5XX_THRESHOLD} or more 5xx in 5 minutes: see the access log and the functions' log lines by requestId.`,
+      props.api.metricServerError({ statistic: "Sum", period: FIVE_MINUTES }),
+      API_5XX_THRESHOLD,
+    );
+    this.add(
+      "BusyAnswers",
+      `${BUSY_ANSWERS_THRESHOLD} or more answers "busy, retry" in 5 minutes: writers contend on the object more than it can serve.`,
+      product(METRIC.busyAnswers, "Sum"),
+      BUSY_ANSWERS_THRESHOLD,
+    );
+    this.add(
+      "OutcomeUnknown",
+      "A write's outcome could not be known (S3 lost a response): the client must retry with the same idempotency key.",
+      product(METRIC.outcomeUnknown, "Sum"),
+      1,
+    );
+    this.add(
+      "ObjectSizeNearLimit",
+      `The data object passed 80 % of its documented ${OBJECT_SIZE_LIMIT_BYTES / 1024 / 1024} MiB: archive old records before writes slow down.`,
+      product(METRIC.objectBytes, "Maximum"),
+      OBJECT_SIZE_ALARM_BYTES,
+    );
+
+    if (props.alarmEmail !== undefined) {
+      // CloudWatch can publish only to a topic whose key lets it: a key of our own.
+      const key = new Key(this, "AlarmTopicKey", {
+        description: "Encrypts the rapatriements alarm topic",
+        enableKeyRotation: true,
+      });
+      key.grant(
+        new ServicePrincipal("cloudwatch.amazonaws.com"),
+        "kms:Decrypt",
+        "kms:GenerateDataKey*",
+      );
+      this.topic = new Topic(this, "AlarmTopic", {
+        displayName: "Rapatriements alarms",
+        masterKey: key,
+        enforceSSL: true,
+      });
+      this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+      const action = new SnsAction(this.topic);
+      for (const alarm of this.alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+
+    new Dashboard(this, "Dashboard", {
+      dashboardName: "rapatriements",
+      widgets: [
+        [
+          graph("Writes under contention", [
+            product(METRIC.conflicts, "Sum"),
+            product(METRIC.retries, "Sum"),
+            product(METRIC.busyAnswers, "Sum"),
+            product(METRIC.outcomeUnknown, "Sum"),
+          ]),
+          graph("Cache hits (304)", [product(METRIC.cacheHits, "Sum")]),
+        ],
+        [
+          graph("Data object", [product(METRIC.objectBytes, "Maximum")]),
+          graph("Records", [product(METRIC.recordCount, "Maximum")]),
+          graph("Commands per invocation", [
+            product(METRIC.batchSize, "Average"),
+            product(METRIC.batchSize, "Maximum"),
+          ]),
+        ],
+      ],
+    });
+  }
+
+  private add(id: string, description: string, metric: IMetric, threshold: number): void {
+    this.alarms.push(
+      new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // No data is no trouble: a quiet API sends no metrics.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+}
+
+function graph(title: string, metrics: IMetric[]): GraphWidget {
+  return new GraphWidget({ title, left: metrics, width: 8 });
+}

@@ -1,0 +1,169 @@
+/**
+ * Infrastructure: the CDK app. Parameters come from CDK context (cdk.json, or
+ * `-c name=value` on the command line); see the README's "Deploy" section.
+ */
+// @ts-nocheck
+
+import { App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { loadConfig, STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
+import { DEFAULT_SCOPES, type Scopes } from "../lambda/handlers/routes.ts";
+import { parseAllowedOrigins } from "./cors.ts";
+import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
+import {
+  dataKey,
+  RapatriementsStack,
+  type RapatriementsStackProps,
+} from "./rapatriements-stack.ts";
+
+export function stackProps(app: App): RapatriementsStackProps {
+  const text = (name: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(name);
+    if (value === undefined || value === null || value === "") return undefined;
+    return String(value);
+  };
+  const number = (name: string, fallback: number): number => {
+    const value = text(name);
+    const parsed = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0) {
+      throw new Error(`context ${name} must be a positive number (got "${value}")`);
+    }
+    return parsed;
+  };
+  const existingBucketName = text("existingBucketName");
+  const bucketName = text("bucketName");
+  if (existingBucketName !== undefined && bucketName !== undefined) {
+    throw new Error(
+      "context bucketName (a bucket the stack creates) and existingBucketName (a bucket it adopts) exclude each other: give one",
+    );
+  }
+  const { strategy, key } = dataLocation(
+    existingBucketName ?? bucketName,
+    text("dataKey"),
+    text("storageStrategy"),
+  );
+  const days = number("noncurrentVersionDays", DEFAULT_NONCURRENT_VERSION_DAYS);
+  if (!Number.isInteger(days)) {
+    throw new Error(`context noncurrentVersionDays must be a whole number of days (got "${days}")`);
+  }
+  const issuer = text("jwtIssuer");
+  const audience = text("jwtAudience");
+  if ((issuer === undefined) !== (audience === undefined)) {
+    throw new Error("context jwtIssuer and jwtAudience go together: give both, or neither for IAM");
+  }
+  const props: RapatriementsStackProps = {
+    storageStrategy: strategy,
+    dataKey: key,
+    noncurrentVersionDays: days,
+    throttleRateLimit: number("throttleRateLimit", 50),
+    throttleBurstLimit: number("throttleBurstLimit", 100),
+  };
+  const origins = text("allowedOrigins");
+  if (origins !== undefined) props.allowedOrigins = parseAllowedOrigins(origins);
+  const alarmEmail = text("alarmEmail");
+  if (alarmEmail !== undefined) {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
+      throw new Error(`context alarmEmail must be an e-mail address (got "${alarmEmail}")`);
+    }
+    props.alarmEmail = alarmEmail;
+  }
+  if (bucketName !== undefined) props.bucketName = bucketName;
+  if (existingBucketName !== undefined) props.existingBucketName = existingBucketName;
+  if (issuer !== undefined && audience !== undefined) {
+    props.jwtIssuer = issuer;
+    props.jwtAudience = audience.split(",").map((a) => a.trim());
+    props.jwtScopes = jwtScopes(text("jwtReadScope"), text("jwtWriteScope"));
+  } else {
+    for (const name of ["jwtReadScope", "jwtWriteScope"]) {
+      if (text(name) !== undefined) {
+        throw new Error(
+          `context ${name} applies to a JWT authorizer only: give jwtIssuer and jwtAudience too, or drop it (with IAM, callers get the ApiReadPolicyArn or ApiReadWritePolicyArn policy)`,
+        );
+      }
+    }
+  }
+  return props;
+}
+
+/**
+ * The scope names a token must carry, as the identity provider spells them
+ * (one word each: a token's `scope` claim is a space-separated list), and
+ * different, or a read token could write.
+ */
+function jwtScopes(read: string | undefined, write: string | undefined): Scopes {
+  const scopes = { read: read ?? DEFAULT_SCOPES.read, write: write ?? DEFAULT_SCOPES.write };
+  for (const [access, scope] of Object.entries(scopes)) {
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) {
+      throw new Error(
+        `context jwt${access === "read" ? "Read" : "Write"}Scope must be one OAuth scope, printable with no space, quote or backslash (got "${scope}")`,
+      );
+    }
+  }
+  if (scopes.read === scopes.write) {
+    throw new Error(
+      `context jwtReadScope and jwtWriteScope must differ (both "${scopes.read}"): a token allowed to read could write`,
+    );
+  }
+  return scopes;
+}
+
+/**
+ * The data object's key and format, checked by the same rules as the
+ * functions' configuration (so a deployment cannot give them a path they would
+ * refuse at start): the key's extension gives the format when
+ * `storageStrategy` is not set, and a key that says the other format is refused.
+ */
+function dataLocation(
+  bucket: string | undefined,
+  keyText: string | undefined,
+  strategyText: string | undefined,
+): { strategy: StorageStrategy; key: string } {
+  if (strategyText !== undefined && !STORAGE_STRATEGIES.includes(strategyText as StorageStrategy)) {
+    throw new Error(`context storageStrategy must be sqlite or json (got "${strategyText}")`);
+  }
+  const given = strategyText as StorageStrategy | undefined;
+  const key = keyText ?? dataKey(given ?? "sqlite");
+  const strategy = checkLocation(bucket ?? "generated-by-cloudformation", key, given);
+  const says: StorageStrategy | undefined = /\.json$/i.test(key)
+    ? "json"
+    : /\.(db|sqlite3?)$/i.test(key)
+      ? "sqlite"
+      : undefined;
+  if (says !== undefined && says !== strategy) {
+    throw new Error(
+      `context dataKey "${key}" names a ${says} file but storageStrategy is ${strategy}: drop storageStrategy (the key decides) or fix one of them`,
+    );
+  }
+  return { strategy, key };
+}
+
+function checkLocation(
+  bucket: string,
+  key: string,
+  strategy: StorageStrategy | undefined,
+): StorageStrategy {
+  try {
+    return loadConfig(
+      {
+        AWS_REGION: "eu-west-1",
+        S3_RAPPATRIMENT_FILE_PATH: `s3://${bucket}/${key}`,
+        STORAGE_STRATEGY: strategy,
+      },
+      {},
+    ).strategy;
+  } catch (error) {
+    throw new Error(
+      `context bucket name or dataKey: ${(error as Error).message.replace("S3_RAPPATRIMENT_FILE_PATH", "s3://bucket/dataKey")}`,
+    );
+  }
+}
+
+export function buildApp(app: App = new App()): { app: App; stack: RapatriementsStack } {
+  const stack = new RapatriementsStack(app, "RapatriementsStack", stackProps(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  buildApp().app.synth();
+}

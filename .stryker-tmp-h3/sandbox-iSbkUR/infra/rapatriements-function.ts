@@ -1,0 +1,100 @@
+/**
+ * Infrastructure: the one way this product builds a Lambda function. Every
+ * handler gets the same runtime (Node.js 24, arm64), the same esbuild
+ * bundling (ESM, source maps, sql.js's wasm shipped beside the bundle), a log
+ * group with a retention, and the documented S3 policy — nothing else on the
+ * bucket.
+ */
+// @ts-nocheck
+
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type { IManagedPolicy } from "aws-cdk-lib/aws-iam";
+import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import {
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { PROJECT_ROOT } from "./project-root.ts";
+
+export interface RapatriementsFunctionProps {
+  /** The module in lambda/handlers/ that exports `handler`. */
+  module: string;
+  description: string;
+  environment: Record<string, string>;
+  /** The guide's policy: GetObject, PutObject, DeleteObject, ListBucket on the bucket. */
+  dataPolicy: IManagedPolicy;
+  logRetention: RetentionDays;
+  timeout?: Duration;
+}
+
+/**
+ * The first line of every ESM bundle: sql.js is CommonJS and asks for
+ * `require` and `__dirname`, which ESM has not.
+ */
+export const ESM_COMMONJS_BANNER = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  "import { dirname as __pathDirname } from 'node:path';",
+  "const require = __createRequire(import.meta.url);",
+  "const __filename = __fileURLToPath(import.meta.url);",
+  "const __dirname = __pathDirname(__filename);",
+].join(" ");
+
+/** Where the bundled handler finds the wasm binary of sql.js: beside itself. */
+export const SQL_WASM_FILE = "sql-wasm.wasm";
+
+export class RapatriementsFunction extends NodejsFunction {
+  /** The handler module bundled, e.g. `create-rapatriement`. */
+  readonly module: string;
+
+  constructor(scope: Construct, id: string, props: RapatriementsFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: `${PROJECT_ROOT}/lambda/handlers/${props.module}.ts`,
+      handler: "handler",
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: props.timeout ?? Duration.seconds(10),
+      logGroup,
+      environment: {
+        ...props.environment,
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: "node24",
+        mainFields: ["module", "main"],
+        minify: true,
+        logLevel: LogLevel.WARNING,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.EXTERNAL,
+        // The SDK is bundled rather than taken from the runtime: conditional
+        // writes (If-Match on PutObject) need a recent one, and a pinned
+        // version behaves the same in Lambda as in the tests.
+        externalModules: [],
+        banner: ESM_COMMONJS_BANNER,
+        forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `cp "${inputDir}/node_modules/sql.js/dist/sql-wasm.wasm" "${outputDir}/${SQL_WASM_FILE}"`,
+          ],
+        },
+      },
+    });
+    this.module = props.module;
+    this.role?.addManagedPolicy(props.dataPolicy);
+  }
+}

@@ -1,0 +1,435 @@
+/**
+ * Infrastructure: the stack `RapatriementsStack`. The bucket that holds the one
+ * data object (encrypted, versioned, private, TLS only, conditional writes
+ * required on the data key), the operator guide's IAM policy, one function
+ * for every HTTP route (a router over the routes' modules) and one for
+ * commands, and the HTTP API with authorization on every route.
+ */
+// @ts-nocheck
+
+import {
+  Annotations,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import {
+  HttpApi,
+  type HttpMethod,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+} from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { Rule } from "aws-cdk-lib/aws-events";
+import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
+import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectOwnership,
+} from "aws-cdk-lib/aws-s3";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import type { StorageStrategy } from "../lambda/config.ts";
+import {
+  type Access,
+  COMMAND_DETAIL_TYPE,
+  COMMAND_SOURCE,
+  COMMANDS_MODULE,
+  DEFAULT_SCOPES,
+  HTTP_FUNCTION_MODULE,
+  HTTP_ROUTES,
+  type HttpRoute,
+  routeKey,
+  type Scopes,
+} from "../lambda/handlers/routes.ts";
+import { RapatriementsAlarms } from "./alarms.ts";
+import { corsPreflight } from "./cors.ts";
+import {
+  ABORT_INCOMPLETE_UPLOAD_DAYS,
+  CONDITIONAL_WRITES_CONDITION,
+  CONDITIONAL_WRITES_SID,
+  RETENTION_RULE_ID,
+} from "./data-bucket-rules.ts";
+import { RapatriementsFunction } from "./rapatriements-function.ts";
+
+export interface RapatriementsStackProps extends StackProps {
+  /** A fixed bucket name; default: one CloudFormation generates. */
+  bucketName?: string;
+  /**
+   * Adopt this existing bucket instead of creating one. The stack cannot set
+   * an adopted bucket's own settings: it says so at synth, and `doctor` checks them.
+   */
+  existingBucketName?: string;
+  /** The data object's key in the bucket; default `dataKey(storageStrategy)`. */
+  dataKey?: string;
+  /** Days an earlier version of the data object stays restorable (the lifecycle rule). */
+  noncurrentVersionDays: number;
+  storageStrategy: StorageStrategy;
+  /** Both given: a JWT authorizer on every route. Otherwise IAM (SigV4) on every route. */
+  jwtIssuer?: string;
+  jwtAudience?: string[];
+  /** The JWT scopes of read and write routes; default `DEFAULT_SCOPES`. */
+  jwtScopes?: Scopes;
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+  /** Origins a browser may call the API from; none (no CORS) by default. */
+  allowedOrigins?: string[];
+  /** Given: the alarms e-mail this address through an SNS topic. */
+  alarmEmail?: string;
+}
+
+/** Deliveries of a command message before it moves to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+const COMMANDS_TIMEOUT_SECONDS = 30;
+
+/**
+ * How the commands function reads its queue. Every consumer contends on the
+ * one data object, so more containers only add conflicts: at most
+ * COMMANDS_MAX_CONCURRENCY of them (2, the least SQS allows) read at once, and
+ * a burst makes the batches grow instead — up to COMMANDS_BATCH_SIZE commands
+ * gathered for up to COMMANDS_BATCH_WINDOW_SECONDS, applied as one load and
+ * one PUT. A batch of 100 applies in well under a second at 10,000 records,
+ * far inside the 30 s timeout (see the README's "Performance").
+ */
+export const COMMANDS_MAX_CONCURRENCY = 2;
+export const COMMANDS_BATCH_SIZE = 100;
+export const COMMANDS_BATCH_WINDOW_SECONDS = 2;
+
+/**
+ * The scopes a route accepts, any one of which lets a token in (API Gateway
+ * needs one match): a write token may also read, a read token may not write.
+ */
+export function routeScopes(access: Access, scopes: Scopes): string[] {
+  return access === "read" ? [scopes.read, scopes.write] : [scopes.write];
+}
+
+/** The data object's key inside the bucket. */
+export function dataKey(strategy: StorageStrategy): string {
+  return `rapatriements/rapatriements.${strategy === "json" ? "json" : "db"}`;
+}
+
+export class RapatriementsStack extends Stack {
+  readonly bucket: IBucket;
+  /** Set when the stack created the bucket; undefined for an adopted bucket. */
+  readonly ownBucket: Bucket | undefined;
+  readonly dataKey: string;
+  readonly dataPolicy: ManagedPolicy;
+  /** With IAM: what an administrator attaches to a caller who only reads, or reads and writes. */
+  readonly callerPolicies: { read: ManagedPolicy; readWrite: ManagedPolicy } | undefined;
+  readonly api: HttpApi;
+  readonly functions: RapatriementsFunction[] = [];
+  readonly commandsQueue: Queue;
+  readonly alarms: RapatriementsAlarms;
+
+  constructor(scope: Construct, id: string, props: RapatriementsStackProps) {
+    super(scope, id, props);
+    const key = props.dataKey ?? dataKey(props.storageStrategy);
+    this.dataKey = key;
+
+    if (props.existingBucketName === undefined) {
+      this.ownBucket = this.createBucket(props, key);
+      this.bucket = this.ownBucket;
+    } else {
+      this.ownBucket = undefined;
+      this.bucket = Bucket.fromBucketName(this, "DataBucket", props.existingBucketName);
+      Annotations.of(this).addWarningV2(
+        "rapatriements:adopted-bucket",
+        adoptedBucketNote(props.existingBucketName, key, props.noncurrentVersionDays),
+      );
+    }
+
+    // Exactly the operator guide's statement; not grantReadWrite, which grants more.
+    this.dataPolicy = new ManagedPolicy(this, "DataAccessPolicy", {
+      description:
+        "Rapatriements data: the four S3 actions of the operator guide, on the bucket only.",
+      statements: [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+          resources: [this.bucket.bucketArn, this.bucket.arnForObjects("*")],
+        }),
+      ],
+    });
+
+    const environment = {
+      S3_RAPPATRIMENT_FILE_PATH: `s3://${this.bucket.bucketName}/${key}`,
+      STORAGE_STRATEGY: props.storageStrategy,
+    };
+
+    const accessLogs = new LogGroup(this, "ApiAccessLogs", {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const authorizer: IHttpRouteAuthorizer =
+      props.jwtIssuer !== undefined && props.jwtAudience !== undefined
+        ? new HttpJwtAuthorizer("JwtAuthorizer", props.jwtIssuer, {
+            jwtAudience: props.jwtAudience,
+          })
+        : new HttpIamAuthorizer();
+    const jwt = authorizer instanceof HttpJwtAuthorizer;
+    const scopes = props.jwtScopes ?? DEFAULT_SCOPES;
+    this.api = new HttpApi(this, "HttpApi", {
+      apiName: "rapatriements",
+      description: "Rapatriements: returns of stock between sites.",
+      defaultAuthorizer: authorizer,
+      createDefaultStage: false,
+      corsPreflight: corsPreflight(props.allowedOrigins ?? []),
+    });
+    this.api.addStage("DefaultStage", {
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            routeKey: "$context.routeKey",
+            status: "$context.status",
+            latencyMs: "$context.responseLatency",
+            integrationError: "$context.integrationErrorMessage",
+            authorizerError: "$context.authorizer.error",
+            sourceIp: "$context.identity.sourceIp",
+            time: "$context.requestTime",
+          }),
+        ),
+      },
+    });
+
+    // One function for every route: one warm pool and one cached copy of the
+    // data object, where five functions would each go cold and download the
+    // object after the others' writes far more often (README, "Which
+    // containers are cold").
+    const http = new RapatriementsFunction(this, functionId(HTTP_FUNCTION_MODULE), {
+      module: HTTP_FUNCTION_MODULE,
+      description: `HTTP API: ${HTTP_ROUTES.map(routeKey).join(", ")}`,
+      environment,
+      dataPolicy: this.dataPolicy,
+      logRetention: RetentionDays.ONE_MONTH,
+    });
+    this.functions.push(http);
+    // CDK gives each route's path its own invoke permission on the function.
+    const integration = new HttpLambdaIntegration(
+      `${functionId(HTTP_FUNCTION_MODULE)}Integration`,
+      http,
+    );
+    for (const route of HTTP_ROUTES) {
+      this.api.addRoutes({
+        path: route.path,
+        methods: [route.method as HttpMethod],
+        integration,
+        // API Gateway refuses scopes on a route that IAM authorizes.
+        ...(jwt ? { authorizationScopes: routeScopes(route.access, scopes) } : {}),
+      });
+    }
+    this.callerPolicies = jwt ? undefined : this.addCallerPolicies();
+
+    const commands = this.addCommands(environment);
+    this.commandsQueue = commands.queue;
+
+    this.alarms = new RapatriementsAlarms(this, "Alarms", {
+      functions: this.functions,
+      api: this.api,
+      deadLetterQueue: commands.deadLetters,
+      ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
+    });
+
+    new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
+    new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
+    new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
+
+    this.acknowledgeNagFindings();
+  }
+
+  /**
+   * With IAM authorization, two managed policies for the API's callers, so
+   * that an administrator attaches one to a role or group and never writes
+   * an execute-api ARN by hand: read-only (the GET routes) and read-write
+   * (every route). Both are read from HTTP_ROUTES, as the routes are.
+   */
+  private addCallerPolicies(): { read: ManagedPolicy; readWrite: ManagedPolicy } {
+    const apiId = `<${this.getLogicalId(this.api.node.defaultChild as CfnElement)}>`;
+    const policy = (id: string, description: string, routes: readonly HttpRoute[]) => {
+      const caller = new ManagedPolicy(this, id, {
+        description,
+        statements: [
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ["execute-api:Invoke"],
+            // Stage * (the API has one, $default); a path parameter is * (any id).
+            resources: routes.map((r) => this.api.arnForExecuteApi(r.method, iamPath(r), "*")),
+          }),
+        ],
+      });
+      new CfnOutput(this, `${id}Arn`, { value: caller.managedPolicyArn });
+      for (const route of routes) {
+        Validations.of(caller).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiId}/*/${route.method}${iamPath(route)}]`,
+          reason:
+            "One route of this API: the stage is * (the API has one stage, $default) and a path parameter such as {id} is * (any record), as execute-api ARNs write them; no other API or route is reachable.",
+        });
+      }
+      return caller;
+    };
+    return {
+      read: policy(
+        "ApiReadPolicy",
+        "Rapatriements API: read only (GET routes). Attach to whoever only looks.",
+        HTTP_ROUTES.filter((route) => route.access === "read"),
+      ),
+      readWrite: policy(
+        "ApiReadWritePolicy",
+        "Rapatriements API: read and write (every route). Attach to planners.",
+        HTTP_ROUTES,
+      ),
+    };
+  }
+
+  /**
+   * The data bucket: encrypted, versioned, private, TLS only, kept when the
+   * stack is deleted; earlier versions expire after the restore window.
+   */
+  private createBucket(props: RapatriementsStackProps, key: string): Bucket {
+    const bucket = new Bucket(this, "DataBucket", {
+      ...(props.bucketName === undefined ? {} : { bucketName: props.bucketName }),
+      encryption: BucketEncryption.S3_MANAGED,
+      versioned: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Every write keeps the previous object as a version: without this rule
+      // the bucket grows with traffic, forever. Same rule as `doctor` checks.
+      lifecycleRules: [
+        {
+          id: RETENTION_RULE_ID,
+          prefix: key,
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays),
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
+        },
+      ],
+    });
+    // A PUT of the data object without If-Match or If-None-Match could
+    // overwrite a write it never saw: refuse it, whoever sends it.
+    bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: CONDITIONAL_WRITES_SID,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["s3:PutObject"],
+        resources: [bucket.arnForObjects(key)],
+        conditions: CONDITIONAL_WRITES_CONDITION,
+      }),
+    );
+    Validations.of(bucket).acknowledge({
+      id: "AwsSolutions-S1",
+      reason:
+        "One object, written only by these functions; versioning keeps every version and CloudTrail data events can be enabled per account. Server access logs would need a second bucket this product does not otherwise need.",
+    });
+    return bucket;
+  }
+
+  /**
+   * Commands from events: an EventBridge rule on the default bus feeds an
+   * encrypted queue; its messages reach the commands function in batches, each
+   * batch one transaction on the data object. A message that fails
+   * MAX_RECEIVE_COUNT times moves to the dead-letter queue.
+   */
+  private addCommands(environment: Record<string, string>): { queue: Queue; deadLetters: Queue } {
+    const deadLetters = new Queue(this, "CommandsDeadLetterQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const queue = new Queue(this, "CommandsQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the function's timeout, as Lambda's SQS integration advises.
+      visibilityTimeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    const fn = new RapatriementsFunction(this, "ApplyCommands", {
+      module: COMMANDS_MODULE,
+      description: "Commands from EventBridge, SQS or direct invocation",
+      environment,
+      dataPolicy: this.dataPolicy,
+      logRetention: RetentionDays.ONE_MONTH,
+      timeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS),
+    });
+    this.functions.push(fn);
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: COMMANDS_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(COMMANDS_BATCH_WINDOW_SECONDS),
+        maxConcurrency: COMMANDS_MAX_CONCURRENCY,
+        reportBatchItemFailures: true,
+      }),
+    );
+    new Rule(this, "CommandsRule", {
+      description: `Rapatriement commands: source ${COMMAND_SOURCE}, detail-type ${COMMAND_DETAIL_TYPE}`,
+      eventPattern: { source: [COMMAND_SOURCE], detailType: [COMMAND_DETAIL_TYPE] },
+      targets: [new SqsQueue(queue)],
+    });
+    new CfnOutput(this, "CommandsQueueUrl", { value: queue.queueUrl });
+    new CfnOutput(this, "CommandsFunctionName", { value: fn.functionName });
+    return { queue, deadLetters };
+  }
+
+  /** cdk-nag's AwsSolutions findings that are choices, each acknowledged with its reason. */
+  private acknowledgeNagFindings(): void {
+    const bucketArn =
+      this.ownBucket === undefined
+        ? `arn:<AWS::Partition>:s3:::${this.bucket.bucketName}`
+        : "<DataBucketE3889A50.Arn>";
+    Validations.of(this.dataPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/*]`,
+      reason:
+        "The operator guide's documented policy: the data object's key is configuration, so the statement covers bucket/* as the guide says; no other bucket is reachable.",
+    });
+    for (const fn of this.functions) {
+      Validations.of(fn).acknowledge({
+        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        reason:
+          "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs; it grants nothing on the data.",
+      });
+    }
+  }
+}
+
+/** What the team must check on a bucket the stack adopts but cannot configure. */
+export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: number): string {
+  return [
+    `Adopted bucket ${bucket}: the stack neither creates nor changes it, so its own settings stay as they are.`,
+    `Check them (npx rapatriements doctor does, and prints the command that fixes each):`,
+    `default encryption (AES256);`,
+    `versioning Enabled (restore needs it);`,
+    `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, expired delete markers removed, incomplete uploads aborted);`,
+    `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,
+    `A data file an earlier application wrote at ${key} is refused by the functions until it is converted: npx rapatriements import s3://${bucket}/${key}.`,
+  ].join(" ");
+}
+
+/** A route's path as an execute-api ARN matches it: `{id}` is `*`. */
+function iamPath(route: HttpRoute): string {
+  return route.path.replace(/\{[^}]+\}/g, "*");
+}
+
+function functionId(module: string): string {
+  return module
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}

@@ -1,0 +1,302 @@
+/**
+ * Configuration: the process environment, then a `.env` file at the project
+ * root, checked once and turned into a `Config`. The variable names and the
+ * `ValueError` messages are those of the users' operator guide.
+ */
+// @ts-nocheck
+
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv } from "node:util";
+import { MissingVariableError, ValueError } from "./errors.ts";
+
+export type StorageStrategy = "sqlite" | "json";
+
+export const STORAGE_STRATEGIES: readonly StorageStrategy[] = ["sqlite", "json"];
+
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface Config {
+  region: string;
+  bucket: string;
+  /** Object key of the data file inside `bucket`. */
+  key: string;
+  strategy: StorageStrategy;
+  /** `AWS_ENDPOINT_URL_S3` (or `AWS_ENDPOINT_URL`): an S3-compatible endpoint, path-style. */
+  s3Endpoint?: string;
+  /**
+   * Keys given in `.env` rather than the process environment. The SDK's default
+   * chain only sees the process environment, so these are handed over explicitly.
+   */
+  credentials?: StaticCredentials;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The process environment over the `.env` file of `dir`: a variable set in the
+ * environment wins, as with python-dotenv's `load_dotenv()` that the guide's
+ * users relied on. A missing file is not an error; an unreadable one is.
+ */
+export function readEnvironment(
+  processEnv: Environment = process.env,
+  dir: string = process.cwd(),
+): Environment {
+  const file = join(dir, ".env");
+  if (!existsSync(file)) return processEnv;
+  let fromFile: Record<string, string | undefined>;
+  try {
+    fromFile = parseEnv(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ValueError(`le fichier ${file} est illisible`, { cause: error });
+  }
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [name, value] of Object.entries(processEnv)) {
+    if (value !== undefined) merged[name] = value;
+  }
+  return merged;
+}
+
+/**
+ * Reads and checks the configuration; throws `ValueError` naming the variable
+ * (the first problem, in the guide's order; `configProblems` lists them all).
+ * `processEnv` tells which credentials the SDK's default chain already sees.
+ */
+export function loadConfig(
+  env: Environment = readEnvironment(),
+  processEnv: Environment = process.env,
+): Config {
+  const { config, problems } = evaluate(env, processEnv);
+  if (config === undefined) throw problems[0] ?? new ValueError("configuration invalide");
+  return config;
+}
+
+/** Every problem of the configuration at once, in the guide's order (none: it loads). */
+export function configProblems(
+  env: Environment = readEnvironment(),
+  processEnv: Environment = process.env,
+): ValueError[] {
+  return evaluate(env, processEnv).problems;
+}
+
+function evaluate(
+  env: Environment,
+  processEnv: Environment,
+): { config?: Config; problems: ValueError[] } {
+  const problems: ValueError[] = [];
+  const check = <T>(step: () => T): T | undefined => {
+    try {
+      return step();
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+      problems.push(error);
+      return undefined;
+    }
+  };
+  const region = check(() => checkRegion(env));
+  const location = check(() => {
+    const path = nonEmpty(env.S3_RAPPATRIMENT_FILE_PATH);
+    if (path === undefined) throw missing("S3_RAPPATRIMENT_FILE_PATH", env);
+    return resolveLocation(path, env);
+  });
+  const strategy = check(() =>
+    resolveStrategy(nonEmpty(env.STORAGE_STRATEGY), location?.key ?? ""),
+  );
+  const endpointSetting = endpointFrom(env);
+  const endpoint =
+    endpointSetting === undefined ? undefined : check(() => checkEndpoint(endpointSetting));
+  if (
+    problems.length > 0 ||
+    region === undefined ||
+    location === undefined ||
+    strategy === undefined
+  ) {
+    return { problems };
+  }
+  const config: Config = { region, ...location, strategy };
+  if (endpoint !== undefined) config.s3Endpoint = endpoint;
+  // Keys that came from `.env` only: the SDK's default chain cannot see them.
+  if (nonEmpty(processEnv.AWS_ACCESS_KEY_ID) === undefined) {
+    const credentials = explicitCredentials(env);
+    if (credentials !== undefined) config.credentials = credentials;
+  }
+  return { config, problems };
+}
+
+function checkRegion(env: Environment): string {
+  const region = nonEmpty(env.AWS_REGION);
+  if (region === undefined) throw missing("AWS_REGION", env);
+  if (!/^[a-z]{2,}(-[a-z]+)+-\d+$/.test(region)) {
+    throw new ValueError(
+      `AWS_REGION n'est pas une région AWS valide (reçu : "${region}", exemple : eu-west-1)`,
+    );
+  }
+  return region;
+}
+
+/** The variables of the contract, which a misspelt name would silently leave unset. */
+export const CONFIG_VARIABLES = [
+  "AWS_REGION",
+  "S3_RAPPATRIMENT_FILE_PATH",
+  "S3_BUCKET_NAME",
+  "STORAGE_STRATEGY",
+  "AWS_ENDPOINT_URL_S3",
+] as const;
+
+/**
+ * Variables set under a name close to one of the contract's that is not set
+ * (`S3_RAPATRIMENT_FILE_PATH`, the natural French spelling, for
+ * `S3_RAPPATRIMENT_FILE_PATH`): case aside, at most one edit per eight
+ * characters of the name, so `AWS_ENDPOINT_URL` (the SDK's own) is not one.
+ */
+export function nearMisses(env: Environment): { given: string; meant: string }[] {
+  const found: { given: string; meant: string }[] = [];
+  const set = Object.keys(env).filter((name) => nonEmpty(env[name]) !== undefined);
+  for (const meant of CONFIG_VARIABLES) {
+    if (nonEmpty(env[meant]) !== undefined) continue;
+    const allowed = Math.max(1, Math.floor(meant.length / 8));
+    const given = set.find(
+      (name) => name !== meant && editDistance(name.toUpperCase(), meant) <= allowed,
+    );
+    if (given !== undefined) found.push({ given, meant });
+  }
+  return found;
+}
+
+function missing(variable: string, env: Environment): MissingVariableError {
+  return new MissingVariableError(
+    variable,
+    nearMisses(env).find((miss) => miss.meant === variable)?.given,
+  );
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
+}
+
+function resolveLocation(path: string, env: Environment) {
+  if (path.startsWith("s3://")) {
+    const rest = path.slice("s3://".length);
+    const slash = rest.indexOf("/");
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    const key = slash === -1 ? "" : rest.slice(slash + 1);
+    checkBucketName(bucket, "S3_RAPPATRIMENT_FILE_PATH");
+    if (key === "") {
+      throw new ValueError(
+        `S3_RAPPATRIMENT_FILE_PATH doit nommer un fichier après le bucket (reçu : "${path}", exemple : s3://${bucket}/rappatriements.db)`,
+      );
+    }
+    return { bucket, key: checkKey(key) };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    throw new ValueError(
+      `S3_RAPPATRIMENT_FILE_PATH doit être un chemin s3://bucket/clé ou une clé relative (reçu : "${path}")`,
+    );
+  }
+  const bucketName = nonEmpty(env.S3_BUCKET_NAME);
+  if (bucketName === undefined) throw missing("S3_BUCKET_NAME", env);
+  checkBucketName(bucketName, "S3_BUCKET_NAME");
+  return { bucket: bucketName, key: checkKey(path) };
+}
+
+function checkKey(key: string): string {
+  if (key.startsWith("/")) {
+    throw new ValueError(
+      `S3_RAPPATRIMENT_FILE_PATH : la clé ne doit pas commencer par "/" (reçu : "${key}", exemple : rappatriements/rappatriements.db)`,
+    );
+  }
+  if (key.endsWith("/")) {
+    throw new ValueError(
+      `S3_RAPPATRIMENT_FILE_PATH doit nommer un fichier, pas un dossier (reçu : "${key}")`,
+    );
+  }
+  if (Buffer.byteLength(key, "utf8") > 1024) {
+    throw new ValueError("S3_RAPPATRIMENT_FILE_PATH : la clé dépasse 1024 octets");
+  }
+  return key;
+}
+
+/** The S3 bucket naming rules for general purpose buckets. */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return "de 3 à 63 caractères";
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
+    return "minuscules, chiffres, points et tirets, commençant et finissant par une lettre ou un chiffre";
+  }
+  if (name.includes("..")) return "pas deux points de suite";
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "pas une adresse IP";
+  if (
+    /^(xn--|sthree-|amzn-s3-demo-)/.test(name) ||
+    /(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name)
+  ) {
+    return "préfixe ou suffixe réservé par AWS";
+  }
+  return undefined;
+}
+
+function checkBucketName(name: string, variable: string): void {
+  const problem = bucketNameProblem(name);
+  if (problem !== undefined) {
+    throw new ValueError(`${variable} : nom de bucket invalide "${name}" (${problem})`);
+  }
+}
+
+function resolveStrategy(value: string | undefined, key: string): StorageStrategy {
+  if (value === undefined) return key.toLowerCase().endsWith(".json") ? "json" : "sqlite";
+  const normalised = value.toLowerCase();
+  const strategy = STORAGE_STRATEGIES.find((allowed) => allowed === normalised);
+  if (strategy === undefined) {
+    throw new ValueError(
+      `STORAGE_STRATEGY doit valoir ${STORAGE_STRATEGIES.map((s) => `"${s}"`).join(" ou ")} (reçu : "${value}")`,
+    );
+  }
+  return strategy;
+}
+
+/** The S3 endpoint and the variable it was read from: the SDK's S3 one first, then its general one. */
+function endpointFrom(env: Environment): { variable: string; value: string } | undefined {
+  for (const variable of ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
+    const value = nonEmpty(env[variable]);
+    if (value !== undefined) return { variable, value };
+  }
+  return undefined;
+}
+
+/** The error names the variable that holds the bad value, as the operator guide's messages do. */
+function checkEndpoint({ variable, value }: { variable: string; value: string }): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return value;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ValueError(`${variable} n'est pas une URL http(s) (reçu : "${value}")`);
+}
+
+function explicitCredentials(env: Environment): StaticCredentials | undefined {
+  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  if (accessKeyId === undefined || secretAccessKey === undefined) return undefined;
+  const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
+  return sessionToken === undefined
+    ? { accessKeyId, secretAccessKey }
+    : { accessKeyId, secretAccessKey, sessionToken };
+}

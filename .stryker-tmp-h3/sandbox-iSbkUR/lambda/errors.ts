@@ -1,0 +1,190 @@
+/**
+ * Typed errors of the whole product, each with the HTTP status it maps to and a
+ * stable `code`. One place (the handlers' error middleware) turns them into
+ * problem+json; an error is shown to the caller only when `expose` is true,
+ * anything else becomes a generic 500 with the details in the log.
+ */
+// @ts-nocheck
+
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  errors?: FieldError[];
+}
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.errors = options.errors;
+  }
+
+  /** Only client errors are shown to callers; server faults stay in the log. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+/**
+ * A configuration error. The name and messages are those of the operator
+ * guide (`ValueError: AWS_REGION est obligatoire`), which users search for.
+ */
+export class ValueError extends AppError {
+  override readonly name = "ValueError";
+  readonly status = 500;
+  readonly code = "CONFIGURATION_INVALID";
+}
+
+/**
+ * A required variable that is not set: the guide's exact message, and when a
+ * variable with a near-miss name is set (`S3_RAPATRIMENT_FILE_PATH`), that
+ * name, since a misspelling would otherwise go unnoticed.
+ */
+export class MissingVariableError extends ValueError {
+  readonly variable: string;
+  readonly nearMiss: string | undefined;
+
+  constructor(variable: string, nearMiss?: string) {
+    super(
+      nearMiss === undefined
+        ? `${variable} est obligatoire`
+        : `${variable} est obligatoire — ${nearMiss} est définie : vouliez-vous dire ${variable} ?`,
+    );
+    this.variable = variable;
+    this.nearMiss = nearMiss;
+  }
+}
+
+export class ValidationError extends AppError {
+  override readonly name = "ValidationError";
+  readonly status = 400;
+  readonly code = "VALIDATION_FAILED";
+
+  constructor(errors: FieldError[], message = "The request is invalid.") {
+    super(message, { errors });
+  }
+}
+
+export class NotFoundError extends AppError {
+  override readonly name = "NotFoundError";
+  readonly status = 404;
+  readonly code = "NOT_FOUND";
+}
+
+/**
+ * API Gateway invoked the HTTP function for a route it does not serve: the
+ * deployed API and the function's route table disagree.
+ */
+export class RouteNotFoundError extends AppError {
+  override readonly name = "RouteNotFoundError";
+  readonly status = 404;
+  readonly code = "ROUTE_NOT_FOUND";
+}
+
+export class DuplicateReferenceError extends AppError {
+  override readonly name = "DuplicateReferenceError";
+  readonly status = 409;
+  readonly code = "DUPLICATE_REFERENCE";
+}
+
+export class ForbiddenTransitionError extends AppError {
+  override readonly name = "ForbiddenTransitionError";
+  readonly status = 409;
+  readonly code = "FORBIDDEN_TRANSITION";
+}
+
+export class VersionMismatchError extends AppError {
+  override readonly name = "VersionMismatchError";
+  readonly status = 412;
+  readonly code = "VERSION_MISMATCH";
+}
+
+export class IdempotencyKeyReuseError extends AppError {
+  override readonly name = "IdempotencyKeyReuseError";
+  readonly status = 422;
+  readonly code = "IDEMPOTENCY_KEY_REUSED";
+}
+
+/** A 503 the caller is told about, with the seconds to wait before retrying (`Retry-After`). */
+export abstract class RetryLaterError extends AppError {
+  readonly status = 503;
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options: AppErrorOptions = {}) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  override get expose(): boolean {
+    return true;
+  }
+}
+
+/** The object kept changing under us past the retry budget; nothing was applied: try again. */
+export class StorageBusyError extends RetryLaterError {
+  override readonly name = "StorageBusyError";
+  readonly code = "STORAGE_BUSY";
+}
+
+/**
+ * A save may have landed, but S3 could not be asked in time whether it did.
+ * Unlike STORAGE_BUSY, the write may have been applied: retrying is safe only
+ * with the same idempotency key.
+ */
+export class StorageOutcomeUnknownError extends RetryLaterError {
+  override readonly name = "StorageOutcomeUnknownError";
+  readonly code = "STORAGE_OUTCOME_UNKNOWN";
+}
+
+/** The stored object is not a file this code can read; it is left untouched. */
+export class StorageUnreadableError extends AppError {
+  override readonly name = "StorageUnreadableError";
+  readonly status = 500;
+  readonly code = "STORAGE_UNREADABLE";
+}
+
+/** S3 refused or could not be reached: credentials, permissions, region, bucket. */
+export class StorageAccessError extends AppError {
+  override readonly name = "StorageAccessError";
+  readonly status = 500;
+  readonly code: string;
+
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** An import that would replace existing data without being told to. */
+export class ImportRefusedError extends AppError {
+  override readonly name = "ImportRefusedError";
+  readonly status = 409;
+  readonly code = "IMPORT_REFUSED";
+  /** How many rapatriements the data already holds. */
+  readonly existing: number;
+
+  constructor(existing: number) {
+    super(`The data already holds ${existing} rapatriements; replace them explicitly to import.`);
+    this.existing = existing;
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  override readonly name = "PayloadTooLargeError";
+  readonly status = 413;
+  readonly code = "PAYLOAD_TOO_LARGE";
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  override readonly name = "UnsupportedMediaTypeError";
+  readonly status = 415;
+  readonly code = "UNSUPPORTED_MEDIA_TYPE";
+}

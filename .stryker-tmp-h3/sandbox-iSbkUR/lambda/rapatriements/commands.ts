@@ -1,0 +1,109 @@
+/**
+ * Domain: the commands that events carry (create, update, delete), checked
+ * and turned into operations on the database. A command applied under a
+ * receipt key (its idempotency key, or the id of the event or message that
+ * carried it) is applied once: a redelivery is answered from the receipt and
+ * changes nothing, and another command under the same key is refused.
+ */
+// @ts-nocheck
+
+import type { Database } from "sql.js";
+import { z } from "zod";
+import { type FieldError, ValidationError } from "../errors.ts";
+import type { Actor, Rapatriement } from "./model.ts";
+import { COMMAND_RECEIPT_WINDOW_MS, fingerprint, receiptKey } from "./receipts.ts";
+import { parseOperation, type RapatriementService } from "./service.ts";
+
+const key = z.string().min(1).max(255);
+const id = z.string().min(1).max(128);
+const version = z.number().int().min(1);
+
+const commandSchema = z.discriminatedUnion(
+  "action",
+  [
+    z.strictObject({
+      action: z.literal("create"),
+      data: z.unknown(),
+      idempotencyKey: key.optional(),
+    }),
+    z.strictObject({
+      action: z.literal("update"),
+      id,
+      data: z.unknown(),
+      expectedVersion: version.optional(),
+      idempotencyKey: key.optional(),
+    }),
+    z.strictObject({
+      action: z.literal("delete"),
+      id,
+      expectedVersion: version.optional(),
+      idempotencyKey: key.optional(),
+    }),
+  ],
+  { error: 'must be a command: { "action": "create" | "update" | "delete", … }' },
+);
+
+export type Command = z.infer<typeof commandSchema>;
+
+export interface CommandResult {
+  action: Command["action"];
+  id: string;
+  /** The version the command produced (for a delete: the version deleted). */
+  version: number;
+  /** The record as it is now; absent after a delete. */
+  record?: Rapatriement;
+  /** Present when the command had been applied before: it was not applied again. */
+  replayed?: true;
+}
+
+export function parseCommand(raw: unknown): Command {
+  const result = commandSchema.safeParse(raw);
+  if (result.success) {
+    if (result.data.action !== "delete" && result.data.data === undefined) {
+      throw new ValidationError([{ path: "data", message: "is required" }]);
+    }
+    return result.data;
+  }
+  const errors: FieldError[] = result.error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((name) => ({ path: name, message: "unknown field" }))
+      : [{ path: issue.path.map(String).join("."), message: issue.message }],
+  );
+  throw new ValidationError(errors, "The command is invalid.");
+}
+
+export class CommandProcessor<Options> {
+  private readonly service: RapatriementService<Options>;
+
+  constructor(service: RapatriementService<Options>) {
+    this.service = service;
+  }
+
+  /**
+   * Checks `raw` and prepares it for a transaction. Throws `ValidationError`
+   * when the command or its data is invalid; the returned function throws
+   * the domain's errors (404, 409, 412, 422) inside the transaction.
+   * `carrierKey` is the receipt key of the event or message that carried the
+   * command, used when the command has no idempotency key of its own.
+   * `actor` is who sent it, as the carrier says (never the command itself).
+   */
+  prepare(raw: unknown, carrierKey?: string, actor: Actor = null): (db: Database) => CommandResult {
+    const command = parseCommand(raw);
+    const { idempotencyKey, ...request } = command;
+    const key = idempotencyKey === undefined ? carrierKey : receiptKey.command(idempotencyKey);
+    const apply = this.service.prepare(
+      parseOperation(command),
+      key === undefined
+        ? undefined
+        : { key, fingerprint: fingerprint(request), windowMs: COMMAND_RECEIPT_WINDOW_MS },
+      actor,
+    );
+    return (db) => {
+      const { action, id, version, record, replayed } = apply(db);
+      const result: CommandResult = { action, id, version };
+      if (record !== undefined) result.record = record;
+      if (replayed) result.replayed = true;
+      return result;
+    };
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Domain: the opaque list cursor. It carries the position of the last record
+ * of a page; clients must treat it as an opaque string.
+ */
+// @ts-nocheck
+
+import { ValidationError } from "../errors.ts";
+
+const PREFIX = "r1.";
+
+export function encodeCursor(seq: number): string {
+  return PREFIX + Buffer.from(String(seq), "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string): number {
+  const invalid = () =>
+    new ValidationError([
+      { path: "cursor", message: "is not a cursor returned by this API (use nextCursor as given)" },
+    ]);
+  if (!cursor.startsWith(PREFIX) || cursor.length > 40) throw invalid();
+  const body = cursor.slice(PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(body)) throw invalid();
+  const text = Buffer.from(body, "base64url").toString("utf8");
+  if (!/^[1-9]\d{0,15}$/.test(text)) throw invalid();
+  const seq = Number(text);
+  if (!Number.isSafeInteger(seq)) throw invalid();
+  return seq;
+}

@@ -1,0 +1,492 @@
+/**
+ * Domain: the operations on rapatriements that the API and the commands use.
+ * Input is validated before the store is touched, so bad input costs no S3
+ * call and changes nothing. Each operation is one transaction of the store.
+ */
+// @ts-nocheck
+
+import { randomUUID } from "node:crypto";
+import type { Database } from "sql.js";
+import {
+  DuplicateReferenceError,
+  type FieldError,
+  ForbiddenTransitionError,
+  IdempotencyKeyReuseError,
+  ImportRefusedError,
+  NotFoundError,
+  ValidationError,
+  VersionMismatchError,
+} from "../errors.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import {
+  type Actor,
+  allowedTransitions,
+  canTransition,
+  isFinal,
+  type Rapatriement,
+} from "./model.ts";
+import {
+  type Action,
+  API_KEY_WINDOW_MS,
+  fingerprint,
+  type ReceiptRequest,
+  receiptKey,
+} from "./receipts.ts";
+import * as repository from "./repository.ts";
+import {
+  type CreateInput,
+  crossFieldErrors,
+  type ImportedRecord,
+  type PatchInput,
+  parseCreate,
+  parseId,
+  parseImportedRecord,
+  parseListQuery,
+  parsePatch,
+} from "./validation.ts";
+
+/** A database kept somewhere, changed only through transactions (see lambda/storage). */
+export interface TransactionalStore<Options> {
+  read<T>(fn: (db: Database) => T, options?: Options): Promise<T>;
+  write<T>(fn: (db: Database) => T, options?: Options): Promise<T>;
+}
+
+export interface ServiceDeps<Options> {
+  store: TransactionalStore<Options>;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export interface CreateOptions {
+  /** The API's `Idempotency-Key`: the same key and request are applied once. */
+  idempotencyKey?: string;
+  /**
+   * Who asks, from the authorizer's context (see `Actor`); recorded as
+   * `createdBy`/`updatedBy`. Not part of the request a receipt compares.
+   */
+  actor?: Actor;
+}
+
+export interface VersionOptions extends CreateOptions {
+  /** The version the caller last saw; a mismatch is refused (412). */
+  expectedVersion?: number;
+}
+
+/** A write, its input checked. */
+export type Operation =
+  | { action: "create"; fields: CreateInput }
+  | { action: "update"; id: string; changes: PatchInput; expectedVersion: number | undefined }
+  | { action: "delete"; id: string; expectedVersion: number | undefined };
+
+/** What a write did, or did the first time when it is a replay. */
+export interface Applied {
+  action: Action;
+  id: string;
+  /** The record's version the write produced (for a delete: the version deleted). */
+  version: number;
+  /** The record as it is now; absent once deleted. */
+  record: Rapatriement | undefined;
+  /** True when the write had been applied before and was not applied again. */
+  replayed: boolean;
+}
+
+/** The part of a command or request that says which write it is. */
+export interface OperationInput {
+  action: Action;
+  id?: unknown;
+  data?: unknown;
+  expectedVersion?: number | undefined;
+}
+
+/** Checks a write's input before any storage is touched; throws `ValidationError`. */
+export function parseOperation(input: OperationInput): Operation {
+  switch (input.action) {
+    case "create":
+      return { action: "create", fields: parseCreate(input.data) };
+    case "update":
+      return {
+        action: "update",
+        id: checkId(input.id),
+        changes: parsePatch(input.data),
+        expectedVersion: checkExpectedVersion(input.expectedVersion),
+      };
+    case "delete":
+      return {
+        action: "delete",
+        id: checkId(input.id),
+        expectedVersion: checkExpectedVersion(input.expectedVersion),
+      };
+  }
+}
+
+export interface Page {
+  items: Rapatriement[];
+  nextCursor: string | null;
+}
+
+export class RapatriementService<Options = unknown> {
+  private readonly store: TransactionalStore<Options>;
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+
+  constructor(deps: ServiceDeps<Options>) {
+    this.store = deps.store;
+    this.now = deps.now ?? (() => new Date());
+    this.newId = deps.newId ?? randomUUID;
+  }
+
+  /**
+   * Prepares a write; the returned function runs inside a transaction (alone
+   * or in a batch). Under a receipt, a write already applied is answered from
+   * its receipt and not applied again; the same key for another request is
+   * refused (422).
+   */
+  prepare(
+    operation: Operation,
+    receipt?: ReceiptRequest,
+    actor: Actor = null,
+  ): (db: Database) => Applied {
+    return (db) => {
+      const now = this.now();
+      if (receipt !== undefined) {
+        const seen = repository.findReceipt(db, receipt.key, now);
+        if (seen !== undefined) {
+          // An empty fingerprint comes from schema 2, which kept none.
+          const sameRequest =
+            seen.action === operation.action &&
+            (seen.fingerprint === "" || seen.fingerprint === receipt.fingerprint);
+          if (!sameRequest) {
+            throw new IdempotencyKeyReuseError(
+              "This idempotency key was already used for a different request; use a new key for a new request.",
+            );
+          }
+          const record = repository.findById(db, seen.id)?.record;
+          return {
+            action: seen.action,
+            id: seen.id,
+            version: seen.version,
+            record,
+            replayed: true,
+          };
+        }
+      }
+      const applied = this.apply(db, operation, actor);
+      if (receipt !== undefined) {
+        const expiresAt = new Date(now.getTime() + receipt.windowMs).toISOString();
+        repository.saveReceipt(
+          db,
+          receipt.key,
+          { ...applied, fingerprint: receipt.fingerprint },
+          expiresAt,
+        );
+      }
+      return applied;
+    };
+  }
+
+  /** Prepares a create of the HTTP API; see `prepare`. */
+  prepareCreate(input: unknown, options: CreateOptions = {}): (db: Database) => Rapatriement {
+    const operation = parseOperation({ action: "create", data: input });
+    // The fingerprint of a create is that of its fields alone, as schema 2 kept it.
+    const apply = this.prepare(
+      operation,
+      apiReceipt(options.idempotencyKey, operation.action === "create" ? operation.fields : {}),
+      options.actor,
+    );
+    return (db) => recordOf(apply(db));
+  }
+
+  prepareUpdate(
+    id: unknown,
+    patch: unknown,
+    options: VersionOptions = {},
+  ): (db: Database) => Rapatriement {
+    const operation = parseOperation({
+      action: "update",
+      id,
+      data: patch,
+      expectedVersion: options.expectedVersion,
+    });
+    const apply = this.prepare(
+      operation,
+      apiReceipt(options.idempotencyKey, operation),
+      options.actor,
+    );
+    return (db) => recordOf(apply(db));
+  }
+
+  prepareDelete(id: unknown, options: VersionOptions = {}): (db: Database) => Applied {
+    const operation = parseOperation({
+      action: "delete",
+      id,
+      expectedVersion: options.expectedVersion,
+    });
+    return this.prepare(operation, apiReceipt(options.idempotencyKey, operation), options.actor);
+  }
+
+  /**
+   * Prepares the import of whole records (an export, the old local storage).
+   * Every record is checked first and the file is refused whole on any error;
+   * existing data is kept unless `replace`, and then the import replaces it.
+   */
+  prepareImport(
+    raws: readonly unknown[],
+    options: { replace?: boolean } = {},
+  ): (db: Database) => { imported: number; replaced: number } {
+    const errors: FieldError[] = [];
+    const records: ImportedRecord[] = [];
+    raws.forEach((raw, index) => {
+      try {
+        records.push(parseImportedRecord(raw, index));
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        errors.push(...(error.errors ?? []));
+      }
+    });
+    const seen = { id: new Map<string, number>(), reference: new Map<string, number>() };
+    records.forEach((record, index) => {
+      for (const [kind, value] of [
+        ["id", record.id],
+        ["reference", record.fields.reference],
+      ] as const) {
+        if (value === undefined) continue;
+        const first = seen[kind].get(value);
+        if (first !== undefined) {
+          errors.push({ path: `[${index}].${kind}`, message: `repeats [${first}].${kind}` });
+        } else {
+          seen[kind].set(value, index);
+        }
+      }
+    });
+    if (errors.length > 0) throw new ValidationError(errors, "The file holds invalid records.");
+    return (db) => {
+      const existing = repository.count(db);
+      if (existing > 0 && options.replace !== true) {
+        throw new ImportRefusedError(existing);
+      }
+      repository.removeAll(db);
+      for (const record of records) {
+        const at = this.now().toISOString();
+        repository.insert(db, {
+          id: record.id ?? this.newId(),
+          ...record.fields,
+          createdAt: record.createdAt ?? at,
+          updatedAt: record.updatedAt ?? record.createdAt ?? at,
+          version: record.version ?? 1,
+          // An import keeps who wrote the records; a file that does not say is unknown.
+          createdBy: record.createdBy ?? null,
+          updatedBy: record.updatedBy ?? null,
+        });
+      }
+      return { imported: records.length, replaced: existing };
+    };
+  }
+
+  // async: a bad input rejects the returned promise rather than throwing.
+  async create(
+    input: unknown,
+    options: CreateOptions = {},
+    storeOptions?: Options,
+  ): Promise<Rapatriement> {
+    return this.store.write(this.prepareCreate(input, options), storeOptions);
+  }
+
+  async update(
+    id: unknown,
+    patch: unknown,
+    options: VersionOptions = {},
+    storeOptions?: Options,
+  ): Promise<Rapatriement> {
+    return this.store.write(this.prepareUpdate(id, patch, options), storeOptions);
+  }
+
+  /** Deletes the record; says which version was deleted. */
+  async delete(
+    id: unknown,
+    options: VersionOptions = {},
+    storeOptions?: Options,
+  ): Promise<Applied> {
+    return this.store.write(this.prepareDelete(id, options), storeOptions);
+  }
+
+  async get(id: unknown, storeOptions?: Options): Promise<Rapatriement> {
+    const checkedId = checkId(id);
+    return this.store.read((db) => this.mustFind(db, checkedId, undefined), storeOptions);
+  }
+
+  async list(
+    query: Readonly<Record<string, string | undefined>>,
+    storeOptions?: Options,
+  ): Promise<Page> {
+    const parsed = parseListQuery(query);
+    const beforeSeq = parsed.cursor === undefined ? undefined : decodeCursor(parsed.cursor);
+    return this.store.read((db) => {
+      const { items, nextSeq } = repository.list(db, { ...parsed, beforeSeq }, parsed.limit);
+      return { items, nextCursor: nextSeq === undefined ? null : encodeCursor(nextSeq) };
+    }, storeOptions);
+  }
+
+  /** Every record, oldest first. */
+  async listAll(storeOptions?: Options): Promise<Rapatriement[]> {
+    return this.store.read((db) => repository.listAll(db), storeOptions);
+  }
+
+  /** Replaces or fills the data with whole records; see `prepareImport`. */
+  async import(
+    raws: readonly unknown[],
+    options: { replace?: boolean } = {},
+    storeOptions?: Options,
+  ) {
+    return this.store.write(this.prepareImport(raws, options), storeOptions);
+  }
+
+  private apply(db: Database, operation: Operation, actor: Actor): Applied {
+    switch (operation.action) {
+      case "create": {
+        const record = this.applyCreate(db, operation.fields, actor);
+        return {
+          action: "create",
+          id: record.id,
+          version: record.version,
+          record,
+          replayed: false,
+        };
+      }
+      case "update": {
+        const { id, changes, expectedVersion } = operation;
+        const record = this.applyUpdate(db, id, changes, expectedVersion, actor);
+        return { action: "update", id, version: record.version, record, replayed: false };
+      }
+      case "delete": {
+        const current = this.mustFind(db, operation.id, operation.expectedVersion);
+        repository.remove(db, operation.id);
+        return {
+          action: "delete",
+          id: current.id,
+          version: current.version,
+          record: undefined,
+          replayed: false,
+        };
+      }
+    }
+  }
+
+  private applyCreate(db: Database, fields: CreateInput, actor: Actor): Rapatriement {
+    if (repository.findIdByReference(db, fields.reference) !== undefined) {
+      throw new DuplicateReferenceError(
+        `A rapatriement with reference "${fields.reference}" already exists.`,
+      );
+    }
+    const at = this.now().toISOString();
+    const record: Rapatriement = {
+      id: this.newId(),
+      ...fields,
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+      createdBy: actor,
+      updatedBy: actor,
+    };
+    repository.insert(db, record);
+    return record;
+  }
+
+  private applyUpdate(
+    db: Database,
+    id: string,
+    changes: PatchInput,
+    expectedVersion: number | undefined,
+    actor: Actor,
+  ): Rapatriement {
+    const current = this.mustFind(db, id, expectedVersion);
+    if (isFinal(current.status)) {
+      throw new ForbiddenTransitionError(
+        `The rapatriement is ${current.status}; a ${current.status} rapatriement cannot change.`,
+      );
+    }
+    if (changes.status !== undefined && changes.status !== current.status) {
+      if (!canTransition(current.status, changes.status)) {
+        const allowed = allowedTransitions(current.status);
+        throw new ForbiddenTransitionError(
+          `A ${current.status} rapatriement cannot become ${changes.status}; allowed: ${allowed.join(", ")}.`,
+        );
+      }
+    }
+    const next: Rapatriement = { ...current };
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      if (value === null) delete (next as unknown as Record<string, unknown>)[field];
+      else (next as unknown as Record<string, unknown>)[field] = value;
+    }
+    const errors = crossFieldErrors(next);
+    if (errors.length > 0) throw new ValidationError(errors);
+    if (JSON.stringify(next) === JSON.stringify(current)) return current; // nothing changes
+    if (next.reference !== current.reference) {
+      const holder = repository.findIdByReference(db, next.reference);
+      if (holder !== undefined && holder !== id) {
+        throw new DuplicateReferenceError(
+          `A rapatriement with reference "${next.reference}" already exists.`,
+        );
+      }
+    }
+    next.version = current.version + 1;
+    next.updatedAt = this.now().toISOString();
+    next.updatedBy = actor;
+    repository.update(db, next, changes.lines !== undefined);
+    return next;
+  }
+
+  private mustFind(db: Database, id: string, expectedVersion: number | undefined): Rapatriement {
+    const found = repository.findById(db, id);
+    if (found === undefined) throw new NotFoundError(`No rapatriement has id "${id}".`);
+    if (expectedVersion !== undefined && found.record.version !== expectedVersion) {
+      throw new VersionMismatchError(
+        `The rapatriement is at version ${found.record.version}, not ${expectedVersion}; reload it and retry.`,
+      );
+    }
+    return found.record;
+  }
+}
+
+function checkId(id: unknown): string {
+  return parseId(id);
+}
+
+function checkExpectedVersion(version: number | undefined): number | undefined {
+  if (version === undefined) return undefined;
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new ValidationError([{ path: "expectedVersion", message: "must be an integer >= 1" }]);
+  }
+  return version;
+}
+
+function checkIdempotencyKey(key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  if (key.length === 0 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new ValidationError([
+      { path: "Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
+    ]);
+  }
+  return key;
+}
+
+/** The receipt of an HTTP write sent with an `Idempotency-Key`, if it was. */
+function apiReceipt(key: string | undefined, request: unknown): ReceiptRequest | undefined {
+  const checked = checkIdempotencyKey(key);
+  if (checked === undefined) return undefined;
+  return {
+    key: receiptKey.api(checked),
+    fingerprint: fingerprint(request),
+    windowMs: API_KEY_WINDOW_MS,
+  };
+}
+
+/** The record a create or an update answers with; a replay finds it gone once deleted. */
+function recordOf(applied: Applied): Rapatriement {
+  if (applied.record === undefined) {
+    throw new NotFoundError(
+      `The rapatriement this idempotency key wrote (id "${applied.id}") has since been deleted.`,
+    );
+  }
+  return applied.record;
+}

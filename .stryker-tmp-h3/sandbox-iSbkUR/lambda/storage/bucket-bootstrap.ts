@@ -1,0 +1,88 @@
+/**
+ * Storage layer: creating the bucket on first write when it does not exist,
+ * as the operator guide promises ("créé automatiquement lors du premier accès
+ * si les permissions le permettent"), with default AES-256 encryption.
+ */
+// @ts-nocheck
+
+import {
+  CreateBucketCommand,
+  type CreateBucketCommandInput,
+  PutBucketEncryptionCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { StorageAccessError } from "../errors.ts";
+import { explainS3Error, type S3Target } from "./s3-errors.ts";
+
+/**
+ * How a call to S3 is made: directly, or timed for the invocation's log line
+ * and cut at its deadline (the signal aborts the request).
+ */
+export type S3Call = <T>(
+  command: string,
+  call: (abortSignal?: AbortSignal) => Promise<T>,
+) => Promise<T>;
+
+const direct: S3Call = (_command, call) => call();
+
+/** Creates the bucket; returns warnings an operator should read (none when all went well). */
+export async function createBucket(
+  s3: S3Client,
+  target: S3Target,
+  send: S3Call = direct,
+): Promise<string[]> {
+  const { bucket, region } = target;
+  const input: CreateBucketCommandInput = { Bucket: bucket };
+  // us-east-1 is the one region that refuses an explicit LocationConstraint.
+  if (region !== "us-east-1") {
+    input.CreateBucketConfiguration = {
+      LocationConstraint: region as NonNullable<
+        CreateBucketCommandInput["CreateBucketConfiguration"]
+      >["LocationConstraint"],
+    };
+  }
+  try {
+    await send("CreateBucket", (abortSignal) =>
+      s3.send(new CreateBucketCommand(input), { abortSignal }),
+    );
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === "BucketAlreadyOwnedByYou") return []; // another container won the race
+    if (name === "BucketAlreadyExists") {
+      throw new StorageAccessError(
+        "BUCKET_NAME_TAKEN",
+        `le bucket ${bucket} appartient à un autre compte AWS : choisissez un autre nom dans S3_RAPPATRIMENT_FILE_PATH ou S3_BUCKET_NAME`,
+        { cause: error },
+      );
+    }
+    const explained = explainS3Error(error, target, "créer le bucket");
+    if (explained?.code === "STORAGE_ACCESS_DENIED") {
+      throw new StorageAccessError(
+        "BUCKET_CREATION_DENIED",
+        `le bucket ${bucket} n'existe pas et la création est refusée (AccessDenied) dans la région ${region} : créez-le (aws s3 mb s3://${bucket} --region ${region}) ou accordez s3:CreateBucket`,
+        { cause: error },
+      );
+    }
+    throw explained ?? error;
+  }
+  try {
+    await send("PutBucketEncryption", (abortSignal) =>
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: bucket,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+          },
+        }),
+        { abortSignal },
+      ),
+    );
+    return [];
+  } catch (error) {
+    // Every PUT asks for AES256 itself, so the data is encrypted either way:
+    // a warning, not a reason to refuse the write that created the bucket.
+    return [
+      `le bucket ${bucket} a été créé mais son chiffrement par défaut AES-256 n'a pas pu être activé (${(error as Error).name}) : accordez s3:PutEncryptionConfiguration ou activez-le dans la console`,
+    ];
+  }
+}

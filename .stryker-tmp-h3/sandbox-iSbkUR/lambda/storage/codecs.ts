@@ -1,0 +1,11 @@
+/** Storage layer: the codec for each `STORAGE_STRATEGY`. */
+// @ts-nocheck
+
+import type { StorageStrategy } from "../config.ts";
+import type { FileCodec } from "./codec.ts";
+import { jsonCodec } from "./json-codec.ts";
+import { sqliteCodec } from "./sqlite-codec.ts";
+
+export function codecFor(strategy: StorageStrategy): FileCodec {
+  return strategy === "json" ? jsonCodec : sqliteCodec;
+}

@@ -1,0 +1,649 @@
+/**
+ * Storage layer: the one S3 object that holds the database, and the protocol
+ * that keeps it safe under concurrency (see "Storage" in DESIGN.md).
+ *
+ * Every operation is a transaction on the object: load (conditional GET, a 304
+ * reuses the parsed database of this container), apply in a SAVEPOINT, and for
+ * writes one conditional PUT. Operations submitted while another is running are
+ * grouped into the next round: one load, each operation in its own savepoint,
+ * one PUT for all of them. A lost race (412/409) reloads and re-applies the
+ * round; a commit id written with each save tells whether a PUT whose response
+ * was lost did land, so nothing is applied twice.
+ */
+// @ts-nocheck
+
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } from "../errors.ts";
+import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
+import type { FileCodec } from "./codec.ts";
+import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
+import {
+  explainS3Error,
+  httpStatusOf,
+  isAmbiguous,
+  isNoSuchBucket,
+  isNoSuchKey,
+  isNotModified,
+  isWriteConflict,
+  mayHaveLanded,
+  type S3Target,
+} from "./s3-errors.ts";
+import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./schema.ts";
+import type { Database, SqlJsStatic } from "./sql-js.ts";
+
+export interface RetryPolicy {
+  /** PUT attempts per round, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /**
+   * Time kept before the deadline to answer: no S3 call runs into it (each is
+   * aborted there), and no attempt starts that would, going by how long the
+   * last one took.
+   */
+  answerMs: number;
+  /** How long a round may keep retrying when the caller gives no deadline. */
+  budgetMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 25,
+  baseDelayMs: 10,
+  maxDelayMs: 200,
+  answerMs: 250,
+  budgetMs: 20_000,
+};
+
+export interface S3CallRecord {
+  command: string;
+  /** HTTP status, or undefined when no response arrived. */
+  status: number | undefined;
+  ms: number;
+}
+
+/** What one operation cost: filled in when the operation settles. */
+export interface StorageReport {
+  s3Calls: S3CallRecord[];
+  /** "hit": served from the 304 path; "miss": object downloaded; "absent": no object yet. */
+  cache: "hit" | "miss" | "absent" | undefined;
+  /** PUT attempts (0 for a read or a write that changed nothing). */
+  attempts: number;
+  /** Operations that shared this round's load and PUT, this one included. */
+  roundSize: number;
+  warnings: string[];
+}
+
+export function emptyReport(): StorageReport {
+  return { s3Calls: [], cache: undefined, attempts: 0, roundSize: 0, warnings: [] };
+}
+
+export interface TransactionOptions {
+  /**
+   * Epoch milliseconds by which the operation must have settled (the Lambda's
+   * remaining time): S3 calls are aborted before it, and no attempt starts
+   * that could not finish before it.
+   */
+  deadline?: number;
+  report?: StorageReport;
+  /**
+   * Epoch ms when the caller's request arrived. A read may be served from a
+   * copy of the object fetched before the operation began (the container's
+   * prefetch) only when that fetch started after this; otherwise the copy is
+   * checked with a conditional GET first. Writes need no such bound: a stale
+   * copy only loses its conditional PUT and is reloaded.
+   */
+  notBefore?: number;
+}
+
+export interface DatabaseObjectDeps {
+  s3: S3Client;
+  sql: SqlJsStatic;
+  schema: DatabaseSchema;
+  codec: FileCodec;
+  target: S3Target;
+  retry?: Partial<RetryPolicy>;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  newCommitId?: () => string;
+  /** The object's GET, started ahead of time (Lambda's init phase); used by the first load. */
+  prefetch?: Prefetch;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface Pending {
+  kind: "read" | "write";
+  fn: (db: Database) => unknown;
+  options: TransactionOptions;
+  settle: (outcome: Outcome) => void;
+}
+
+interface Loaded {
+  db: Database;
+  /** ETag of the object this copy came from; null when there is no object yet. */
+  etag: string | null;
+  bucketMissing: boolean;
+}
+
+class Round {
+  readonly calls: S3CallRecord[] = [];
+  readonly warnings: string[] = [];
+  cache: StorageReport["cache"];
+  attempts = 0;
+  /** Epoch ms by which the round must settle: the earliest deadline of its operations. */
+  readonly deadline: number;
+  /** The latest `notBefore` of the round's reads (-Infinity: no read; +Infinity: a read gave none). */
+  readonly readsNotBefore: number;
+
+  constructor(deadline: number, readsNotBefore: number) {
+    this.deadline = deadline;
+    this.readsNotBefore = readsNotBefore;
+  }
+}
+
+/** A PUT whose answer never came: it may have landed, or may still land. */
+interface Unsettled {
+  commitId: string;
+  /** The ETag its `If-Match` named (null: `If-None-Match: *`). */
+  precondition: string | null;
+}
+
+export class DatabaseObject {
+  private readonly deps: Required<Omit<DatabaseObjectDeps, "retry" | "prefetch">>;
+  /** Taken by the first load, once. */
+  private prefetch: Prefetch | undefined;
+  private readonly retry: RetryPolicy;
+  private cached: Loaded | undefined;
+  private queue: Pending[] = [];
+  private draining = false;
+
+  constructor(deps: DatabaseObjectDeps) {
+    this.retry = { ...DEFAULT_RETRY, ...deps.retry };
+    this.deps = {
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: Math.random,
+      // 96 random bits: unique enough, and short, since the object keeps them a while.
+      newCommitId: () =>
+        Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"),
+      ...deps,
+    };
+    this.prefetch = deps.prefetch;
+  }
+
+  /** Runs `fn` on the current data; never writes, and any change `fn` makes is rolled back. */
+  read<T>(fn: (db: Database) => T, options: TransactionOptions = {}): Promise<T> {
+    return this.submit("read", fn, options);
+  }
+
+  /** Runs `fn` in its own savepoint and saves the result with one conditional PUT. */
+  write<T>(fn: (db: Database) => T, options: TransactionOptions = {}): Promise<T> {
+    return this.submit("write", fn, options);
+  }
+
+  /**
+   * Applies every function in one round: one load, one savepoint each, one
+   * PUT. A function that throws is reported alone; the others are saved.
+   */
+  writeBatch<T>(
+    fns: readonly ((db: Database) => T)[],
+    options: TransactionOptions = {},
+  ): Promise<PromiseSettledResult<T>[]> {
+    // They share one round, so the round's cost is reported once, with the first.
+    const { report, ...rest } = options;
+    return Promise.allSettled(
+      fns.map((fn, i) => this.write(fn, i === 0 && report !== undefined ? options : rest)),
+    );
+  }
+
+  /** Forgets the cached copy (the next operation downloads the object). */
+  invalidate(): void {
+    this.cached?.db.close();
+    this.cached = undefined;
+  }
+
+  private submit<T>(
+    kind: Pending["kind"],
+    fn: (db: Database) => T,
+    options: TransactionOptions,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        kind,
+        fn,
+        options,
+        settle: (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error)),
+      });
+      // Deferred so that everything submitted in the same tick joins one round.
+      if (!this.draining) {
+        this.draining = true;
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.runRound(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runRound(batch: Pending[]): Promise<void> {
+    const round = new Round(
+      Math.min(...batch.map((op) => op.options.deadline ?? this.deps.now() + this.retry.budgetMs)),
+      Math.max(
+        ...batch
+          .filter((op) => op.kind === "read")
+          .map((op) => op.options.notBefore ?? Number.POSITIVE_INFINITY),
+      ),
+    );
+    const settled = new Set<Pending>();
+    const settle = (op: Pending, outcome: Outcome) => {
+      if (settled.has(op)) return;
+      settled.add(op);
+      const report = op.options.report;
+      if (report !== undefined) {
+        report.s3Calls.push(...round.calls);
+        report.cache ??= round.cache;
+        report.attempts += op.kind === "write" ? round.attempts : 0;
+        report.roundSize = batch.length;
+        report.warnings.push(...round.warnings);
+      }
+      op.settle(outcome);
+    };
+    try {
+      const started = this.deps.now();
+      const loaded = await this.load(round);
+      const writes: Pending[] = [];
+      for (const op of batch) {
+        if (op.kind === "read") settle(op, applyInSavepoint(loaded.db, op.fn, false));
+        else writes.push(op);
+      }
+      if (writes.length > 0) {
+        const outcomes = await this.commit(writes, loaded, round, started);
+        writes.forEach((op, i) => {
+          settle(op, outcomes[i] ?? { ok: false, error: lost() });
+        });
+      }
+    } catch (error) {
+      for (const op of batch) settle(op, { ok: false, error });
+    }
+  }
+
+  /** Applies the writes and saves them; returns each write's outcome in the save that landed. */
+  private async commit(
+    writes: Pending[],
+    first: Loaded,
+    round: Round,
+    started: number,
+  ): Promise<Outcome[]> {
+    const commitBase = this.deps.newCommitId();
+    const attempts = new Map<string, Outcome[]>();
+    // PUTs whose answer was lost and that could still land: while one is
+    // left, "nothing was applied" cannot be said.
+    let unsettled: Unsettled[] = [];
+    let loaded = first;
+    let attemptStarted = started;
+    for (let attempt = 1; ; attempt++) {
+      round.attempts = attempt;
+      const { db } = loaded;
+      const before = totalChanges(db);
+      const outcomes = writes.map((op) => applyInSavepoint(db, op.fn, true));
+      if (totalChanges(db) === before) return outcomes; // nothing changed: nothing to save
+
+      const commitId = `${commitBase}.${attempt}`;
+      attempts.set(commitId, outcomes);
+      let failure: unknown;
+      let saved = false;
+      try {
+        const now = new Date(this.deps.now());
+        this.deps.schema.housekeeping?.(db, now);
+        recordCommit(db, commitId, now);
+        const bytes = this.deps.codec.encode(db, this.deps.schema);
+        if (loaded.bucketMissing) {
+          const timed: S3Call = (command, call) => this.timed(round, command, call);
+          round.warnings.push(...(await createBucket(this.deps.s3, this.deps.target, timed)));
+        }
+        try {
+          const etag = await this.put(bytes, loaded.etag, round);
+          this.cached = { db, etag, bucketMissing: false };
+          saved = true;
+          return outcomes;
+        } catch (error) {
+          failure = error;
+        }
+      } finally {
+        // Unless saved, the copy in memory now differs from the object: never reuse it.
+        if (!saved) this.invalidate();
+      }
+      // Not sent: no time was left for it.
+      if (failure instanceof StorageBusyError)
+        throw this.giveUp(unsettled, "no time was left to save", failure);
+      if (!isWriteConflict(failure) && !isAmbiguous(failure)) {
+        throw explainS3Error(failure, this.deps.target, "écrire") ?? failure;
+      }
+      if (mayHaveLanded(failure)) unsettled.push({ commitId, precondition: loaded.etag });
+      const attemptMs = this.deps.now() - attemptStarted;
+      // Reload at once: the fresh state tells whether a PUT whose response was
+      // lost (or that the SDK retried into a 412) did land, and it is what the
+      // next attempt builds on.
+      loaded = await this.reload(round, attemptMs, unsettled, failure);
+      const landed = landedOutcomes(loaded.db, attempts);
+      if (landed !== undefined) return landed;
+      // A lost PUT whose If-Match no longer names the object never landed and
+      // never will: S3 refuses it. One whose precondition still holds may land.
+      unsettled = unsettled.filter((u) => u.precondition === loaded.etag);
+      // Then wait for a quiet moment: pause, and look again with a conditional
+      // HEAD (no body). Unchanged means nobody wrote meanwhile, so a PUT right
+      // now is likely to land; a change means another writer is busy, and
+      // putting now would only collide with it, so pause again. Looking costs
+      // no download; pauses are bounded by the deadline.
+      let seen = loaded.etag;
+      for (let waits = 0; ; waits++) {
+        // The window grows with lost races and, slowly, with busy looks.
+        const delay = this.backoff(attempt + Math.floor(waits / 4), attemptMs);
+        if (attempt >= this.retry.maxAttempts || !this.fits(round, delay + attemptMs)) {
+          throw this.giveUp(
+            unsettled,
+            `the data object kept changing or S3 did not answer after ${attempt} attempts`,
+            failure,
+          );
+        }
+        await this.deps.sleep(delay);
+        const now = await this.peek(seen, round).catch((error: unknown) => {
+          throw error instanceof StorageBusyError
+            ? this.giveUp(unsettled, "S3 did not answer a look at the data object", error)
+            : error;
+        });
+        if (now === seen) break;
+        seen = now;
+      }
+      attemptStarted = this.deps.now();
+      const quiet = loaded;
+      loaded = await this.reload(round, attemptMs, unsettled, failure);
+      if (loaded !== quiet) {
+        const late = landedOutcomes(loaded.db, attempts);
+        if (late !== undefined) return late;
+      }
+    }
+  }
+
+  /** Whether `ms` more work, then the answer, still fit before the round's deadline. */
+  private fits(round: Round, ms: number): boolean {
+    return this.deps.now() + ms + this.retry.answerMs <= round.deadline;
+  }
+
+  /**
+   * Loads the object after a failed PUT, trying again while S3 does not
+   * answer and time allows: until it is read, whether an earlier PUT landed
+   * is not known.
+   */
+  private async reload(
+    round: Round,
+    estimateMs: number,
+    unsettled: readonly Unsettled[],
+    cause: unknown,
+  ): Promise<Loaded> {
+    for (let tries = 1; ; tries++) {
+      if (!this.fits(round, estimateMs)) {
+        throw this.giveUp(unsettled, "no time was left to read the data object again", cause);
+      }
+      try {
+        return await this.load(round);
+      } catch (error) {
+        if (!(error instanceof StorageBusyError)) throw error;
+        const delay = this.backoff(tries, 0);
+        if (!this.fits(round, delay + estimateMs)) {
+          throw this.giveUp(
+            unsettled,
+            "S3 did not answer when the data object was read again",
+            error,
+          );
+        }
+        await this.deps.sleep(delay);
+      }
+    }
+  }
+
+  /** Busy when nothing can have been applied; outcome unknown while a lost PUT may land. */
+  private giveUp(unsettled: readonly Unsettled[], why: string, cause: unknown): Error {
+    const retryAfter = Math.max(1, Math.ceil(this.retry.maxDelayMs / 1000));
+    if (unsettled.length > 0) {
+      return new StorageOutcomeUnknownError(
+        `${why}; the write may have been applied: retry only with the same idempotency key`,
+        retryAfter,
+        { cause },
+      );
+    }
+    return new StorageBusyError(`${why}; nothing was applied: try again`, retryAfter, { cause });
+  }
+
+  /** The object's current ETag (null when absent), by a conditional HEAD: no body is sent. */
+  private async peek(etag: string | null, round: Round): Promise<string | null> {
+    const { bucket, key } = this.deps.target;
+    try {
+      const head = await this.timed(round, "HeadObject", (abortSignal) =>
+        this.deps.s3.send(
+          new HeadObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(etag === null ? {} : { IfNoneMatch: etag }),
+          }),
+          { abortSignal },
+        ),
+      );
+      return head.ETag ?? null;
+    } catch (error) {
+      if (isNotModified(error)) return etag;
+      if (isNoSuchKey(error) || httpStatusOf(error) === 404) return null;
+      throw this.failure(error, "lire");
+    }
+  }
+
+  /**
+   * Full jitter over a window that doubles with each lost race. The window
+   * starts at one attempt's own duration (load, apply, PUT), not a constant:
+   * a loser then steps aside for about as long as a winner needs to commit,
+   * instead of colliding again while the winner is still writing.
+   */
+  private backoff(attempt: number, attemptMs: number): number {
+    const unit = Math.max(this.retry.baseDelayMs, attemptMs);
+    const ceiling = Math.min(this.retry.maxDelayMs, unit * 2 ** (attempt - 1));
+    return Math.round(this.deps.random() * ceiling);
+  }
+
+  /**
+   * The object fetched ahead of time, decoded and cached, when it arrived:
+   * returned as is when every read of the round accepts a copy that recent,
+   * else left in the cache for the conditional GET to confirm (a 304). A
+   * prefetch that failed is forgotten: the normal load tries again.
+   */
+  private async loadPrefetched(round: Round, prefetch: Prefetch): Promise<Loaded | undefined> {
+    const outcome = await this.timed(round, "GetObject", async () => {
+      const settled = await prefetch.outcome;
+      // A failed one is reported with the status it got (none when S3 did not answer).
+      return settled.ok
+        ? settled.object
+        : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
+    });
+    if (!("body" in outcome)) return undefined;
+    round.cache ??= "miss";
+    const loaded = this.decoded(outcome);
+    return prefetch.startedAt >= round.readsNotBefore ? loaded : undefined;
+  }
+
+  private async load(round: Round): Promise<Loaded> {
+    const prefetch = this.prefetch;
+    this.prefetch = undefined;
+    if (prefetch !== undefined && this.cached === undefined) {
+      const loaded = await this.loadPrefetched(round, prefetch);
+      if (loaded !== undefined) return loaded;
+    }
+    const cached = this.cached;
+    let got: FetchedObject;
+    try {
+      got = await this.timed(round, "GetObject", (abortSignal) =>
+        getObject(this.deps.s3, this.deps.target, cached?.etag ?? undefined, abortSignal),
+      );
+    } catch (error) {
+      if (cached !== undefined && cached.etag !== null && isNotModified(error)) {
+        round.cache ??= "hit";
+        return cached;
+      }
+      if (isNoSuchKey(error) || isNoSuchBucket(error)) {
+        const bucketMissing = isNoSuchBucket(error);
+        round.cache ??= "absent";
+        if (
+          cached !== undefined &&
+          cached.etag === null &&
+          cached.bucketMissing === bucketMissing
+        ) {
+          return cached;
+        }
+        return this.replaceCache({
+          db: createDatabase(this.deps.sql, this.deps.schema),
+          etag: null,
+          bucketMissing,
+        });
+      }
+      throw this.failure(error, "lire");
+    }
+    round.cache ??= "miss";
+    return this.decoded(got);
+  }
+
+  private decoded(got: FetchedObject): Loaded {
+    if (got.body.length === 0) {
+      throw new StorageUnreadableError("l'objet est vide ; il n'a pas été modifié");
+    }
+    const db = this.deps.codec.decode(got.body, this.deps.sql, this.deps.schema, {
+      verified: got.verified,
+    });
+    return this.replaceCache({ db, etag: got.etag, bucketMissing: false });
+  }
+
+  private replaceCache(next: Loaded): Loaded {
+    if (this.cached !== undefined && this.cached.db !== next.db) this.cached.db.close();
+    this.cached = next;
+    return next;
+  }
+
+  private async put(bytes: Uint8Array, etag: string | null, round: Round): Promise<string | null> {
+    const { bucket, key } = this.deps.target;
+    const response = await this.timed(round, "PutObject", (abortSignal) =>
+      this.deps.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: this.deps.codec.contentType,
+          ServerSideEncryption: "AES256",
+          ...writtenChecksum(bytes),
+          ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }),
+        }),
+        { abortSignal },
+      ),
+    );
+    return response.ETag ?? null;
+  }
+
+  /**
+   * Makes an S3 call and records it (command, status, time) for the round's
+   * report. The call is aborted where it would run into the time kept to
+   * answer: an aborted call is one with no answer (a PUT may have landed).
+   */
+  private async timed<Output>(
+    round: Round,
+    command: string,
+    call: (abortSignal: AbortSignal) => Promise<Output>,
+  ) {
+    const allowedMs = round.deadline - this.retry.answerMs - this.deps.now();
+    if (allowedMs <= 0) {
+      // Not sent at all, so certainly not applied.
+      throw new StorageBusyError(`no time was left to call S3 (${command})`, 1);
+    }
+    const started = performance.now();
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = deadlineReached(command, allowedMs);
+        controller.abort(error);
+        reject(error);
+      }, allowedMs);
+    });
+    try {
+      // Raced as well as aborted: the answer is due at the deadline even if a
+      // request handler is slow to honour the abort.
+      const output = await Promise.race([call(controller.signal), expired]);
+      round.calls.push({
+        command,
+        status: (output as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+        ms: performance.now() - started,
+      });
+      return output;
+    } catch (error) {
+      round.calls.push({ command, status: httpStatusOf(error), ms: performance.now() - started });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The error to show for a failed read of the object. */
+  private failure(error: unknown, action: string): unknown {
+    const explained = explainS3Error(error, this.deps.target, action);
+    if (explained !== undefined) return explained;
+    if (isAmbiguous(error)) {
+      return new StorageBusyError("S3 did not answer; try again", 1, { cause: error });
+    }
+    return error;
+  }
+}
+
+function applyInSavepoint(db: Database, fn: (db: Database) => unknown, keep: boolean): Outcome {
+  db.run("SAVEPOINT operation");
+  try {
+    const value = fn(db);
+    if (!keep) db.run("ROLLBACK TO operation");
+    db.run("RELEASE operation");
+    return { ok: true, value };
+  } catch (error) {
+    db.run("ROLLBACK TO operation");
+    db.run("RELEASE operation");
+    return { ok: false, error };
+  }
+}
+
+/** The outcomes of the attempt whose commit id the database holds, if one landed. */
+function landedOutcomes(
+  db: Database,
+  attempts: ReadonlyMap<string, Outcome[]>,
+): Outcome[] | undefined {
+  const landed = findCommit(db, [...attempts.keys()]);
+  return landed === undefined ? undefined : attempts.get(landed);
+}
+
+function totalChanges(db: Database): number {
+  const value = db.exec("SELECT total_changes()")[0]?.values[0]?.[0];
+  return typeof value === "number" ? value : 0;
+}
+
+/** What a call cut at the deadline looks like: like a timeout, no HTTP status. */
+function deadlineReached(command: string, allowedMs: number): Error {
+  return Object.assign(
+    new Error(`${command} did not answer within the ${Math.round(allowedMs)} ms left`),
+    { name: "TimeoutError", $metadata: {} },
+  );
+}
+
+function lost(): Error {
+  return new Error("internal: a write had no outcome");
+}

@@ -1,0 +1,200 @@
+/**
+ * Storage layer: `STORAGE_STRATEGY=json`. The object is a JSON document holding
+ * the same tables as the SQLite file, one row per line, loaded into the same
+ * in-memory schema. `schemaVersion` mirrors `PRAGMA user_version`.
+ */
+// @ts-nocheck
+
+import { StorageUnreadableError } from "../errors.ts";
+import { type FileCodec, looksLikeSqlite, upgradeOpened } from "./codec.ts";
+import { createDatabase, currentVersion, readPragma } from "./schema.ts";
+import type { Database } from "./sql-js.ts";
+
+export const JSON_FORMAT = "rapatriements-s3/tables";
+
+type Cell = string | number | null;
+
+export const jsonCodec: FileCodec = {
+  format: "json",
+  contentType: "application/json",
+
+  decode(bytes, SQL, schema) {
+    const document = parseDocument(bytes);
+    if (document.schema !== schema.name) {
+      throw unreadable(
+        `le document JSON n'est pas une base ${schema.name} (schema "${String(document.schema)}")`,
+      );
+    }
+    const version = document.schemaVersion;
+    const current = currentVersion(schema);
+    if (version > current) {
+      throw unreadable(
+        `le document JSON est au schéma ${version}, plus récent que celui que ce code connaît (${current}) : mettez à jour l'application`,
+      );
+    }
+    const db = createDatabase(SQL, schema, version);
+    try {
+      db.run("BEGIN");
+      const known = new Set(tableNames(db));
+      for (const [table, rows] of Object.entries(document.tables)) {
+        insertRows(db, known, table, rows);
+      }
+      db.run("COMMIT");
+    } catch (error) {
+      db.close();
+      throw error instanceof StorageUnreadableError
+        ? error
+        : unreadable("le document JSON ne correspond pas au schéma", error);
+    }
+    return upgradeOpened(db, readPragma(db, "user_version"), schema, "json");
+  },
+
+  // One row per line, written by SQLite's json_object: the same document as
+  // JSON.stringify wrote row by row, without a JavaScript object per row.
+  encode(db, schema) {
+    const version = readPragma(db, "user_version");
+    const encoder = new TextEncoder();
+    const parts: Uint8Array[] = [
+      encoder.encode(
+        `{"format":${JSON.stringify(JSON_FORMAT)},"schema":${JSON.stringify(schema.name)},"schemaVersion":${version},"tables":{`,
+      ),
+    ];
+    const tables = tableNames(db);
+    tables.forEach((table, t) => {
+      const columns = columnList(db, table);
+      const fields = columns.map((c) => `${literal(c)}, ${quote(c)}`).join(", ");
+      let rows: Uint8Array | undefined;
+      try {
+        const value = db.exec(
+          `SELECT CAST(group_concat(json_object(${fields}), ${literal(",\n")}) AS BLOB) FROM ${quote(table)}`,
+        )[0]?.values[0]?.[0];
+        rows = value instanceof Uint8Array && value.length > 0 ? value : undefined;
+      } catch (error) {
+        throw new Error(`${table}: a value cannot be written as JSON`, { cause: error });
+      }
+      parts.push(encoder.encode(`\n${JSON.stringify(table)}:`));
+      if (rows === undefined) parts.push(encoder.encode("[]"));
+      else parts.push(encoder.encode("[\n"), rows, encoder.encode("\n]"));
+      if (t < tables.length - 1) parts.push(encoder.encode(","));
+    });
+    parts.push(encoder.encode("\n}}\n"));
+    return concat(parts);
+  },
+};
+
+interface Document {
+  schema: unknown;
+  schemaVersion: number;
+  tables: Record<string, unknown>;
+}
+
+function parseDocument(bytes: Uint8Array): Document {
+  if (looksLikeSqlite(bytes)) {
+    throw unreadable(
+      "l'objet est un fichier SQLite alors que STORAGE_STRATEGY=json : corrigez STORAGE_STRATEGY ou importez le fichier",
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw unreadable("l'objet n'est pas un document JSON valide", error);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw unreadable("le document JSON n'est pas un objet");
+  }
+  const document = parsed as Record<string, unknown>;
+  if (document.format !== JSON_FORMAT) {
+    throw unreadable(`le document JSON n'est pas au format ${JSON_FORMAT}`);
+  }
+  const { schemaVersion, tables } = document;
+  if (typeof schemaVersion !== "number" || !Number.isInteger(schemaVersion) || schemaVersion < 0) {
+    throw unreadable("le document JSON n'a pas de schemaVersion entier");
+  }
+  if (typeof tables !== "object" || tables === null || Array.isArray(tables)) {
+    throw unreadable("le document JSON n'a pas d'objet tables");
+  }
+  return { schema: document.schema, schemaVersion, tables: tables as Record<string, unknown> };
+}
+
+function insertRows(db: Database, known: ReadonlySet<string>, table: string, rows: unknown): void {
+  const columns = columnNames(db, known, table);
+  if (columns === undefined) throw unreadable(`table inconnue "${table}" dans le document JSON`);
+  if (!Array.isArray(rows)) throw unreadable(`la table "${table}" n'est pas une liste`);
+  const statements = new Map<string, ReturnType<Database["prepare"]>>();
+  try {
+    rows.forEach((row: unknown, index) => {
+      if (typeof row !== "object" || row === null || Array.isArray(row)) {
+        throw unreadable(`${table}[${index}] n'est pas un objet`);
+      }
+      const entries = Object.entries(row);
+      for (const [column, value] of entries) {
+        if (!columns.has(column))
+          throw unreadable(`${table}[${index}] : colonne inconnue "${column}"`);
+        if (value !== null && typeof value !== "string" && typeof value !== "number") {
+          throw unreadable(`${table}[${index}].${column} : valeur ni texte, ni nombre, ni null`);
+        }
+      }
+      const names = entries.map(([column]) => column);
+      const signature = names.join("\u0000");
+      let statement = statements.get(signature);
+      if (statement === undefined) {
+        statement = db.prepare(
+          `INSERT INTO ${quote(table)} (${names.map(quote).join(", ")}) VALUES (${names.map(() => "?").join(", ")})`,
+        );
+        statements.set(signature, statement);
+      }
+      try {
+        statement.run(entries.map(([, value]) => value as Cell));
+      } catch (error) {
+        throw unreadable(`${table}[${index}] viole le schéma`, error);
+      }
+    });
+  } finally {
+    for (const statement of statements.values()) statement.free();
+  }
+}
+
+function tableNames(db: Database): string[] {
+  const result = db.exec(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  )[0];
+  return (result?.values ?? []).map(([name]) => String(name));
+}
+
+function columnNames(
+  db: Database,
+  known: ReadonlySet<string>,
+  table: string,
+): Set<string> | undefined {
+  if (table.startsWith("sqlite_") || !known.has(table)) return undefined;
+  return new Set(columnList(db, table));
+}
+
+function columnList(db: Database, table: string): string[] {
+  const info = db.exec("SELECT name FROM pragma_table_info(?) ORDER BY cid", [table])[0];
+  return (info?.values ?? []).map(([name]) => String(name));
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** An SQL string literal. */
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+function unreadable(message: string, cause?: unknown): StorageUnreadableError {
+  return new StorageUnreadableError(`${message} ; l'objet n'a pas été modifié`, { cause });
+}

@@ -1,0 +1,132 @@
+/**
+ * Storage layer: what an S3 error means for the protocol (retry, reload,
+ * refuse), and the operator-facing message for the ones a person must fix.
+ * The messages follow the troubleshooting section of the operator guide.
+ */
+// @ts-nocheck
+
+import { StorageAccessError } from "../errors.ts";
+
+interface S3ErrorShape {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+function shape(error: unknown): S3ErrorShape {
+  return typeof error === "object" && error !== null ? (error as S3ErrorShape) : {};
+}
+
+export function httpStatusOf(error: unknown): number | undefined {
+  return shape(error).$metadata?.httpStatusCode;
+}
+
+function nameOf(error: unknown): string {
+  const { name, Code } = shape(error);
+  return Code ?? name ?? "";
+}
+
+/** A conditional GET whose ETag still matches: the cached copy is current. */
+export function isNotModified(error: unknown): boolean {
+  return httpStatusOf(error) === 304;
+}
+
+export function isNoSuchKey(error: unknown): boolean {
+  return nameOf(error) === "NoSuchKey";
+}
+
+export function isNoSuchBucket(error: unknown): boolean {
+  return nameOf(error) === "NoSuchBucket";
+}
+
+/**
+ * The conditional PUT lost a race: 412 PreconditionFailed, 409
+ * ConditionalRequestConflict, or 404 when `If-Match` named an object that has
+ * since been deleted. Reload and re-apply.
+ */
+export function isWriteConflict(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  const name = nameOf(error);
+  return (
+    status === 412 ||
+    name === "PreconditionFailed" ||
+    name === "ConditionalRequestConflict" ||
+    (status === 404 && name === "NoSuchKey")
+  );
+}
+
+/**
+ * No definitive answer from S3: a lost response, a timeout, a 5xx or
+ * throttling that outlived the SDK's own retries. A PUT may have landed.
+ */
+export function isAmbiguous(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  return status === undefined || status >= 500 || status === 429 || nameOf(error) === "SlowDown";
+}
+
+/**
+ * Whether a PUT that failed with `error` may all the same have been stored:
+ * no answer at all, a 500/502/504, or any failure after the SDK retried it
+ * (an earlier attempt's answer is not known). A 503 SlowDown, a 412 or a 4xx
+ * answered to the only attempt means S3 did not store it.
+ */
+export function mayHaveLanded(error: unknown): boolean {
+  if ((shape(error).$metadata?.attempts ?? 1) > 1) return true;
+  const status = httpStatusOf(error);
+  return status === undefined || status === 500 || status === 502 || status === 504;
+}
+
+export interface S3Target {
+  bucket: string;
+  key: string;
+  region: string;
+}
+
+const CREDENTIAL_ERRORS = new Set([
+  "CredentialsProviderError",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "InvalidToken",
+  "TokenRefreshRequired",
+]);
+
+/**
+ * The operator's error for an S3 failure a person has to fix, or undefined
+ * when the error is not one of those (the caller then keeps the original).
+ */
+export function explainS3Error(
+  error: unknown,
+  target: S3Target,
+  action: string,
+): StorageAccessError | undefined {
+  const name = nameOf(error);
+  const where = `s3://${target.bucket}/${target.key} (région ${target.region})`;
+  if (CREDENTIAL_ERRORS.has(name) || /Could not load credentials/i.test(String(error))) {
+    return new StorageAccessError(
+      "CREDENTIALS_MISSING",
+      `NoCredentialsError: identifiants AWS absents ou invalides pour ${action} ${where} (${name}) : vérifiez AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY, ~/.aws/credentials ou le rôle IAM`,
+      { cause: error },
+    );
+  }
+  if (name === "AccessDenied" || httpStatusOf(error) === 403) {
+    return new StorageAccessError(
+      "STORAGE_ACCESS_DENIED",
+      `AccessDenied: accès refusé pour ${action} ${where} : vérifiez que l'utilisateur ou le rôle AWS a s3:GetObject, s3:PutObject, s3:DeleteObject et s3:ListBucket sur arn:aws:s3:::${target.bucket} et arn:aws:s3:::${target.bucket}/*`,
+      { cause: error },
+    );
+  }
+  if (
+    name === "IllegalLocationConstraintException" ||
+    name === "AuthorizationHeaderMalformed" ||
+    name === "PermanentRedirect" ||
+    httpStatusOf(error) === 301
+  ) {
+    return new StorageAccessError(
+      "BUCKET_REGION_MISMATCH",
+      `IllegalLocationConstraintException: le bucket ${target.bucket} n'est pas dans la région ${target.region} (${name}) : vérifiez AWS_REGION et que le bucket existe dans cette région`,
+      { cause: error },
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,189 @@
+/**
+ * What the stack adds so that a team hears of trouble before its users: the
+ * alarms (each on the metric it names, with a reason), the optional e-mail
+ * topic, the dashboard; and the two deployment choices of issue 12 — CORS
+ * only for the origins given, and a commands consumer whose batches grow
+ * instead of its containers.
+ */
+// @ts-nocheck
+
+
+import { App } from "aws-cdk-lib";
+import { describe, expect, test } from "vitest";
+import {
+  API_5XX_THRESHOLD,
+  BUSY_ANSWERS_THRESHOLD,
+  OBJECT_SIZE_ALARM_BYTES,
+} from "../../infra/alarms.ts";
+import { buildApp } from "../../infra/app.ts";
+import {
+  COMMANDS_BATCH_SIZE,
+  COMMANDS_BATCH_WINDOW_SECONDS,
+  COMMANDS_MAX_CONCURRENCY,
+} from "../../infra/rapatriements-stack.ts";
+import { METRICS_NAMESPACE } from "../../lambda/handlers/metrics.ts";
+import { COMMANDS_MODULE, HTTP_FUNCTION_MODULE } from "../../lambda/handlers/routes.ts";
+import { type Json, resourcesOfType, synthesize } from "../support/synth.ts";
+
+const plain = synthesize();
+const custom = synthesize({
+  alarmEmail: "ops@example.org",
+  allowedOrigins: "https://app.example.org, http://localhost:5173",
+});
+
+function alarms(template: Json): Map<string, Json> {
+  return new Map(
+    resourcesOfType(template, "AWS::CloudWatch::Alarm").map(([id, alarm]) => [
+      id.replace(/^Alarms/, "").replace(/[0-9A-F]{8}$/, ""),
+      alarm.Properties,
+    ]),
+  );
+}
+
+describe("alarms", () => {
+  const found = alarms(plain.template);
+
+  test("the dead-letter queue alarms on its first message", () => {
+    const [dlqId] = resourcesOfType(plain.template, "AWS::SQS::Queue").find(
+      ([, queue]) => queue.Properties.RedrivePolicy === undefined,
+    ) ?? [""];
+    expect(found.get("DeadLettersNotEmpty")).toMatchObject({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } }],
+      Statistic: "Maximum",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+    });
+  });
+
+  test("every function has an errors and a throttles alarm", () => {
+    const functions = [HTTP_FUNCTION_MODULE, COMMANDS_MODULE];
+    for (const module of functions) {
+      const logicalId = plain.functionsByModule.get(module);
+      const errors = [...found.values()].filter(
+        (a) => a.MetricName === "Errors" && a.Dimensions?.[0]?.Value?.Ref === logicalId,
+      );
+      const throttles = [...found.values()].filter(
+        (a) => a.MetricName === "Throttles" && a.Dimensions?.[0]?.Value?.Ref === logicalId,
+      );
+      expect(errors, module).toHaveLength(1);
+      expect(throttles, module).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ Namespace: "AWS/Lambda", Statistic: "Sum", Threshold: 1 });
+    }
+  });
+
+  test("API 5xx, busy answers, outcome unknown and the object's size alarm on their metrics", () => {
+    expect(found.get("Api5xx")).toMatchObject({
+      Namespace: "AWS/ApiGateway",
+      MetricName: "5xx",
+      Threshold: API_5XX_THRESHOLD,
+    });
+    const product = { Name: "service", Value: "rapatriements" };
+    expect(found.get("BusyAnswers")).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: "BusyAnswers",
+      Dimensions: [product],
+      Statistic: "Sum",
+      Threshold: BUSY_ANSWERS_THRESHOLD,
+    });
+    expect(found.get("OutcomeUnknown")).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: "OutcomeUnknown",
+      Threshold: 1,
+    });
+    expect(found.get("ObjectSizeNearLimit")).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: "ObjectBytes",
+      Dimensions: [product],
+      Statistic: "Maximum",
+      Threshold: OBJECT_SIZE_ALARM_BYTES,
+    });
+    for (const [id, alarm] of found) {
+      expect(String(alarm.AlarmDescription).length, id).toBeGreaterThan(60);
+    }
+  });
+
+  test("without alarmEmail there is no topic and no action; a dashboard shows the metrics", () => {
+    expect(resourcesOfType(plain.template, "AWS::SNS::Topic")).toEqual([]);
+    for (const alarm of found.values()) expect(alarm.AlarmActions).toBeUndefined();
+    const [[, dashboard] = ["", {}]] = resourcesOfType(
+      plain.template,
+      "AWS::CloudWatch::Dashboard",
+    );
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain("RecordCount");
+  });
+
+  test("with alarmEmail: an encrypted topic e-mails every alarm and its recovery", () => {
+    const [[topicId, topic] = ["", {}]] = resourcesOfType(custom.template, "AWS::SNS::Topic");
+    expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+    const [[, subscription] = ["", {}]] = resourcesOfType(
+      custom.template,
+      "AWS::SNS::Subscription",
+    );
+    expect(subscription.Properties).toMatchObject({
+      Protocol: "email",
+      Endpoint: "ops@example.org",
+      TopicArn: { Ref: topicId },
+    });
+    const withEmail = alarms(custom.template);
+    expect(withEmail.size).toBe(found.size);
+    for (const alarm of withEmail.values()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
+    }
+    const [, key] = resourcesOfType(custom.template, "AWS::KMS::Key")[0] ?? [];
+    expect(JSON.stringify(key.Properties.KeyPolicy)).toContain("cloudwatch.amazonaws.com");
+    expect(custom.nag.success).toBe(true);
+  });
+
+  test("a malformed alarmEmail stops the synth, naming it", () => {
+    expect(() => buildApp(new App({ context: { alarmEmail: "ops at example" } }))).toThrow(
+      'context alarmEmail must be an e-mail address (got "ops at example")',
+    );
+  });
+});
+
+describe("CORS", () => {
+  test("by default no origin is allowed: the API has no CORS configuration", () => {
+    const [[, api] = ["", {}]] = resourcesOfType(plain.template, "AWS::ApiGatewayV2::Api");
+    expect(api.Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  test("allowedOrigins: exactly those origins, the API's methods and headers, ETag exposed", () => {
+    const [[, api] = ["", {}]] = resourcesOfType(custom.template, "AWS::ApiGatewayV2::Api");
+    expect(api.Properties.CorsConfiguration).toMatchObject({
+      AllowOrigins: ["https://app.example.org", "http://localhost:5173"],
+      AllowMethods: ["GET", "POST", "PATCH", "DELETE"],
+      ExposeHeaders: ["etag", "location", "retry-after"],
+      MaxAge: 3600,
+    });
+    expect(api.Properties.CorsConfiguration.AllowHeaders).toEqual(
+      expect.arrayContaining(["authorization", "content-type", "idempotency-key", "if-match"]),
+    );
+  });
+
+  test("an origin with a path is refused at synth, naming it", () => {
+    expect(() =>
+      buildApp(new App({ context: { allowedOrigins: "https://app.example.org/ui" } })),
+    ).toThrow('"https://app.example.org/ui" is not an origin');
+  });
+});
+
+describe("the commands consumer", () => {
+  test("at most 2 concurrent consumers; batches of up to 100 gathered for up to 2 s", () => {
+    const [[, mapping] = ["", {}]] = resourcesOfType(
+      plain.template,
+      "AWS::Lambda::EventSourceMapping",
+    );
+    expect(mapping.Properties).toMatchObject({
+      BatchSize: COMMANDS_BATCH_SIZE,
+      MaximumBatchingWindowInSeconds: COMMANDS_BATCH_WINDOW_SECONDS,
+      ScalingConfig: { MaximumConcurrency: COMMANDS_MAX_CONCURRENCY },
+    });
+    expect([COMMANDS_MAX_CONCURRENCY, COMMANDS_BATCH_SIZE, COMMANDS_BATCH_WINDOW_SECONDS]).toEqual([
+      2, 100, 2,
+    ]);
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * The metrics an operator's alarms read, as CloudWatch would extract them from
+ * the log output: each invocation's one JSON line carries an EMF block whose
+ * metrics are in the Rapatriements namespace, and whose values tell the story
+ * of the invocation (a cache hit, conflicts and retries, a busy answer, the
+ * object's size and record count, a batch's size).
+ */
+// @ts-nocheck
+
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, test } from "vitest";
+import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
+import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
+import type { HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
+import { getRapatriementHandler } from "../../../lambda/handlers/get-rapatriement.ts";
+import {
+  METRICS_NAMESPACE,
+  measuredCodec,
+  type ObjectGauge,
+} from "../../../lambda/handlers/metrics.ts";
+import { codecFor } from "../../../lambda/storage/codecs.ts";
+import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
+import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
+import { faultyClient, lostResponse, s3Error } from "../../support/faults.ts";
+import { contextFor, httpApiEvent } from "../../support/http-api-events.ts";
+import { getBytes, newEngine, newTarget, sampleInput } from "../../support/local-s3.ts";
+
+/**
+ * Reads one log line as CloudWatch does: the line must be JSON with an `_aws`
+ * block; each metric it declares is taken from the field of its name.
+ */
+function emfMetrics(written: string): {
+  namespace: string;
+  dimensions: string[][];
+  values: Record<string, number>;
+} {
+  const line = JSON.parse(written) as Record<string, unknown> & {
+    _aws?: {
+      Timestamp: number;
+      CloudWatchMetrics: {
+        Namespace: string;
+        Dimensions: string[][];
+        Metrics: { Name: string; Unit: string }[];
+      }[];
+    };
+  };
+  expect(line._aws).toBeDefined();
+  const [directive] = line._aws?.CloudWatchMetrics ?? [];
+  if (directive === undefined) throw new Error("no CloudWatchMetrics directive");
+  expect(typeof line._aws?.Timestamp).toBe("number");
+  for (const dimensionSet of directive.Dimensions) {
+    for (const dimension of dimensionSet) expect(typeof line[dimension]).toBe("string");
+  }
+  const values: Record<string, number> = {};
+  for (const metric of directive.Metrics) {
+    const value = line[metric.Name];
+    expect(typeof value, metric.Name).toBe("number");
+    values[metric.Name] = value as number;
+  }
+  return { namespace: directive.Namespace, dimensions: directive.Dimensions, values };
+}
+
+/** A container with its gauge, whose log lines are written as the deployed function writes them. */
+async function container(overrides: Partial<DatabaseObjectDeps> = {}) {
+  const target = await newTarget("sqlite");
+  const gauge: ObjectGauge = {};
+  const { service, store } = await newEngine(target, {
+    codec: measuredCodec(codecFor("sqlite"), gauge),
+    ...overrides,
+  });
+  const output: string[] = [];
+  const deps: HandlerDeps = {
+    dependencies: async () => ({ service, store, gauge }),
+    log: (line: LogLine) => output.push(`${JSON.stringify(line)}\n`),
+  };
+  return { target, output, deps };
+}
+
+const postEvent = (n: number) =>
+  httpApiEvent({
+    routeKey: "POST /rapatriements",
+    rawPath: "/rapatriements",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(sampleInput(n)),
+  });
+
+describe("EMF metrics in the log output", () => {
+  test("a create then a warm get: one line each, the object's bytes and records, then a cache hit", async () => {
+    const { target, output, deps } = await container();
+    const create = createRapatriementHandler(deps);
+    const get = getRapatriementHandler(deps);
+
+    const first = postEvent(1);
+    const created = await create(first, contextFor(first));
+    const id = JSON.parse(created.body ?? "").id as string;
+    const event = httpApiEvent({
+      routeKey: "GET /rapatriements/{id}",
+      rawPath: `/rapatriements/${id}`,
+      pathParameters: { id },
+    });
+    await get(event, contextFor(event));
+
+    expect(output).toHaveLength(2);
+    for (const written of output) expect(written.trimEnd()).not.toContain("\n");
+    const [afterCreate, afterGet] = output.map(emfMetrics);
+    expect(afterCreate?.namespace).toBe(METRICS_NAMESPACE);
+    expect(afterCreate?.dimensions).toEqual([["service"]]);
+    const bytes = (await getBytes(target)).byteLength;
+    expect(afterCreate?.values).toMatchObject({
+      Conflicts: 0,
+      Retries: 0,
+      BusyAnswers: 0,
+      OutcomeUnknown: 0,
+      CacheHits: 0,
+      ObjectBytes: bytes,
+      RecordCount: 1,
+    });
+    expect(afterGet?.values).toMatchObject({ CacheHits: 1, ObjectBytes: bytes, RecordCount: 1 });
+    // The log line's own fields are still there beside the metrics.
+    expect(JSON.parse(output[1] ?? "")).toMatchObject({
+      route: "GET /rapatriements/{id}",
+      status: 200,
+      cache: "hit",
+    });
+  });
+
+  test("PUTs that lose the race: conflicts and retries counted, and the busy answer", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    const { output, deps } = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const event = postEvent(2);
+    const answer = await createRapatriementHandler(deps)(event, contextFor(event));
+
+    expect(answer.statusCode).toBe(503);
+    expect(emfMetrics(output[0] ?? "").values).toMatchObject({
+      Conflicts: 3,
+      Retries: 2,
+      BusyAnswers: 1,
+      OutcomeUnknown: 0,
+    });
+  });
+
+  test("a PUT refused 409 ConditionalRequestConflict is a conflict too", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("ConditionalRequestConflict", 409));
+    const { output, deps } = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const event = postEvent(3);
+    expect((await createRapatriementHandler(deps)(event, contextFor(event))).statusCode).toBe(503);
+    expect(emfMetrics(output[0] ?? "").values).toMatchObject({ Conflicts: 2, Retries: 1 });
+  });
+
+  test("an SQS batch: its size, and the records after it", async () => {
+    const { output, deps } = await container();
+    const handler = createCommandsHandler(deps);
+    const result = await handler({ Records: sqsRecords([1, 2, 3]) }, lambdaContext("sqs-batch"));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(emfMetrics(output[0] ?? "").values).toMatchObject({
+      BatchSize: 3,
+      RecordCount: 3,
+      Conflicts: 0,
+    });
+  });
+
+  test("an SQS batch that finds the storage busy, then one whose PUT is lost: each command is counted", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    const busy = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    await createCommandsHandler(busy.deps)({ Records: sqsRecords([4, 5]) }, lambdaContext("busy"));
+    expect(emfMetrics(busy.output[0] ?? "").values).toMatchObject({
+      BatchSize: 2,
+      Conflicts: 2,
+      Retries: 1,
+      BusyAnswers: 2,
+      OutcomeUnknown: 0,
+    });
+
+    faulty.mock.on(PutObjectCommand).rejects(lostResponse());
+    const lost = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    await createCommandsHandler(lost.deps)(
+      { Records: sqsRecords([6, 7, 8]) },
+      lambdaContext("lost"),
+    );
+    expect(emfMetrics(lost.output[0] ?? "").values).toMatchObject({
+      BatchSize: 3,
+      BusyAnswers: 0,
+      OutcomeUnknown: 3,
+    });
+  });
+});
+
+function sqsRecords(numbers: number[]) {
+  return numbers.map((n) => ({
+    messageId: `m-${n}`,
+    receiptHandle: `r-${n}`,
+    body: JSON.stringify({ action: "create", data: sampleInput(`B${n}`) }),
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "1795843800000",
+      SenderId: "AIDAEXAMPLE",
+      ApproximateFirstReceiveTimestamp: "1795843800001",
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:commands",
+    awsRegion: "eu-west-1",
+  }));
+}

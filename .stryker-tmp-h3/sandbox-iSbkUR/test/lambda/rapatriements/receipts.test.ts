@@ -1,0 +1,236 @@
+/**
+ * Receipts through the real local S3 server: what a replay needs is kept for
+ * its window and then forgotten in the next save, a deleted record leaves no
+ * text behind, and receipts written by schema 2 (whole copies of records)
+ * are carried over as schema 3 keeps them.
+ */
+// @ts-nocheck
+
+import { describe, expect, test } from "vitest";
+import type { StorageStrategy } from "../../../lambda/config.ts";
+import { CommandProcessor } from "../../../lambda/rapatriements/commands.ts";
+import {
+  API_KEY_WINDOW_MS,
+  fingerprint,
+  receiptKey,
+} from "../../../lambda/rapatriements/receipts.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
+import { RapatriementService } from "../../../lambda/rapatriements/service.ts";
+import { parseCreate } from "../../../lambda/rapatriements/validation.ts";
+import { codecFor } from "../../../lambda/storage/codecs.ts";
+import { createDatabase } from "../../../lambda/storage/schema.ts";
+import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
+import {
+  getBytes,
+  newEngine,
+  newTarget,
+  putBytes,
+  sampleInput,
+  tableRows,
+} from "../../support/local-s3.ts";
+
+const STRATEGIES: StorageStrategy[] = ["sqlite", "json"];
+
+/** A service and its store sharing one clock that the test moves. */
+async function withClock(strategy: StorageStrategy) {
+  const target = await newTarget(strategy);
+  const clock = { now: Date.parse("2026-03-01T08:00:00.000Z") };
+  const { store } = await newEngine(target, { now: () => clock.now });
+  const service = new RapatriementService({ store, now: () => new Date(clock.now) });
+  return { target, clock, service, store };
+}
+
+describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
+  test("an Idempotency-Key is honoured for 24 hours, then forgotten in the next save", async () => {
+    const { target, clock, service } = await withClock(strategy);
+    await service.create(sampleInput(1), { idempotencyKey: "order-1" });
+
+    clock.now += API_KEY_WINDOW_MS - 1000;
+    await expect(
+      service.create(sampleInput(2), { idempotencyKey: "order-1" }),
+    ).rejects.toMatchObject({ status: 422, code: "IDEMPOTENCY_KEY_REUSED" });
+
+    clock.now += 2000;
+    const later = await service.create(sampleInput(2), { idempotencyKey: "order-1" });
+    expect(later).toMatchObject({ reference: "RAP-2", version: 1 });
+    // One receipt left: the new one; the expired one went in that same save.
+    expect(await tableRows(strategy, await getBytes(target), "SELECT key FROM receipts")).toEqual([
+      ["http:order-1"],
+    ]);
+  });
+
+  test("a create replayed after its record was deleted says so (404), and creates nothing", async () => {
+    const { service } = await newEngine(await newTarget(strategy));
+    const created = await service.create(sampleInput(1), { idempotencyKey: "k" });
+    await service.delete(created.id);
+
+    await expect(service.create(sampleInput(1), { idempotencyKey: "k" })).rejects.toMatchObject({
+      status: 404,
+      code: "NOT_FOUND",
+      message: expect.stringMatching(/since been deleted/),
+    });
+    expect(await service.listAll()).toEqual([]);
+  });
+
+  test("a record deleted after keyed writes leaves none of its text in the object", async () => {
+    const { target, service } = await withClock(strategy);
+    for (let n = 0; n < 30; n++) await service.create(sampleInput(`keep-${n}`));
+    const secret = "Mme Dupont, 12 rue des Lilas";
+    const record = await service.create(
+      sampleInput("gone", { comment: secret, lines: [{ sku: "SKU-PRIVATE-778", quantity: 1 }] }),
+      { idempotencyKey: "gone-1" },
+    );
+    await service.update(record.id, { comment: `${secret} (2)` }, { idempotencyKey: "gone-2" });
+    await service.delete(record.id, { idempotencyKey: "gone-3" });
+
+    const text = Buffer.from(await getBytes(target)).toString("latin1");
+    expect(text).not.toContain("Dupont");
+    expect(text).not.toContain("SKU-PRIVATE-778");
+    expect(text).not.toContain("RAP-gone");
+  });
+
+  test("receipts written by schema 2 are carried over without their copies of records", async () => {
+    const target = await newTarget(strategy);
+    const SQL = await loadSqlJs();
+    const old = createDatabase(SQL, rapatriementsSchema, 2);
+    const at = new Date().toISOString();
+    const comment = "copied into every receipt";
+    const record = {
+      id: "r-1",
+      ...sampleInput(1, { comment }),
+      status: "draft",
+      createdAt: at,
+      updatedAt: at,
+      version: 1,
+    };
+    old.run(
+      `INSERT INTO rapatriements (seq, id, reference, origin, destination, status, comment, created_at, updated_at, version)
+       VALUES (7, 'r-1', 'RAP-1', 'LYON-01', 'PARIS-02', 'draft', ?, ?, ?, 1)`,
+      [comment, at, at],
+    );
+    old.run(
+      "INSERT INTO rapatriement_lines (rapatriement_id, position, sku, quantity, unit) VALUES ('r-1', 0, 'SKU-1', 3, 'carton')",
+    );
+    old.run("INSERT INTO idempotency_keys VALUES ('order-1', ?, 'r-1', ?, ?)", [
+      fingerprint(parseCreate(sampleInput(1, { comment: "copied into every receipt" }))),
+      JSON.stringify(record),
+      at,
+    ]);
+    old.run("INSERT INTO command_receipts VALUES ('event:evt-1', 'create', ?, ?)", [
+      JSON.stringify({ action: "create", record }),
+      at,
+    ]);
+    await putBytes(target, codecFor(strategy).encode(old, rapatriementsSchema));
+    old.close();
+    const { service } = await newEngine(target);
+
+    const replayed = await service.create(
+      sampleInput(1, { comment: "copied into every receipt" }),
+      {
+        idempotencyKey: "order-1",
+      },
+    );
+    expect(replayed).toMatchObject({ id: "r-1", version: 1 });
+    await service.create(sampleInput(2)); // a save at schema 3
+
+    const bytes = await getBytes(target);
+    expect(
+      await tableRows(
+        strategy,
+        bytes,
+        "SELECT key, action, rapatriement_id, version FROM receipts ORDER BY key",
+      ),
+    ).toEqual([
+      ["event:evt-1", "create", "r-1", 1],
+      ["http:order-1", "create", "r-1", 1],
+    ]);
+    // The comment lives in the record alone now, not in copies of it.
+    const text = Buffer.from(bytes).toString("latin1");
+    expect(text.split("copied into every receipt")).toHaveLength(2);
+    // The next position follows the file's highest.
+    expect((await service.list({ limit: "1" })).items[0]?.reference).toBe("RAP-2");
+  });
+});
+
+describe("a receipt's fingerprint", () => {
+  test("is the one earlier releases stored, so a client's retry across a deploy is still answered", async () => {
+    // Receipts outlive a deploy (24 hours for an Idempotency-Key, 15 days for
+    // a command): a fingerprint computed otherwise by a new release would
+    // refuse, as a reused key, the retry of a write the old one applied.
+    // This one was stored by the release that introduced schema 3.
+    const target = await newTarget("sqlite");
+    const { service } = await newEngine(target);
+    const lines = [
+      { sku: "PAL-EUR", quantity: 2, unit: "palette" },
+      { sku: "SKU-7", quantity: 12, unit: "carton" },
+    ];
+    await service.create(sampleInput("fp", { comment: "deux lignes", lines }), {
+      idempotencyKey: "order-fp",
+    });
+
+    expect(
+      await tableRows(
+        "sqlite",
+        await getBytes(target),
+        "SELECT key, fingerprint FROM receipts ORDER BY key",
+      ),
+    ).toEqual([
+      ["http:order-fp", "1b3157c9ab5f6a82f102620c48c0ae3de140214747fac8f761e25d860b6cfbc9"],
+    ]);
+  });
+});
+
+describe("a command's receipt", () => {
+  const DAY_MS = 24 * 3600 * 1000;
+
+  test("is kept 15 days, longer than SQS keeps a message, then forgotten in the next save", async () => {
+    const { target, clock, service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const record = await service.create(sampleInput("r"));
+    const update = { action: "update", id: record.id, data: { comment: "once" } };
+    const deliver = () => store.write(commands.prepare(update, receiptKey.event("evt-15d")));
+
+    expect(await deliver()).toMatchObject({ version: 2 });
+    await service.update(record.id, { comment: "changed since" });
+
+    // SQS keeps a message up to 14 days: a redelivery then is still answered from the receipt.
+    clock.now += 14 * DAY_MS + 23 * 3600 * 1000;
+    expect(await deliver()).toMatchObject({ version: 2, replayed: true });
+    expect(await service.get(record.id)).toMatchObject({ comment: "changed since", version: 3 });
+
+    // Past 15 days the receipt is gone from the object, at the next save.
+    clock.now += 3600 * 1000 + 1000;
+    await service.create(sampleInput("later"));
+    expect(await tableRows("sqlite", await getBytes(target), "SELECT key FROM receipts")).toEqual(
+      [],
+    );
+  });
+  test("sent again under its key with the same data in another order, it is the same command; other data is refused", async () => {
+    const { service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const record = await service.create(sampleInput("o"));
+    const line = { sku: "PAL-EUR", quantity: 2, unit: "palette" };
+    const first = {
+      action: "update",
+      id: record.id,
+      idempotencyKey: "erp-order",
+      data: { comment: "x", lines: [line] },
+    };
+    const reordered = {
+      idempotencyKey: "erp-order",
+      data: { lines: [{ unit: "palette", quantity: 2, sku: "PAL-EUR" }], comment: "x" },
+      id: record.id,
+      action: "update",
+    };
+
+    expect(await store.write(commands.prepare(first))).toMatchObject({ version: 2 });
+    expect(await store.write(commands.prepare(reordered))).toMatchObject({
+      version: 2,
+      replayed: true,
+    });
+    await expect(
+      store.write(commands.prepare({ ...first, data: { comment: "x", lines: [line, line] } })),
+    ).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED" });
+    expect((await service.get(record.id)).version).toBe(2);
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * Bucket bootstrap and the operator-facing S3 errors: the first write creates
+ * a missing bucket with default encryption; refusals say what to fix, in the
+ * words of the operator guide's troubleshooting section.
+ */
+// @ts-nocheck
+
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLocationCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  PutBucketEncryptionCommand,
+} from "@aws-sdk/client-s3";
+import { describe, expect, test } from "vitest";
+import { StorageAccessError, StorageBusyError } from "../../../lambda/errors.ts";
+import { emptyReport } from "../../../lambda/storage/database-object.ts";
+import { faultyClient, s3Error } from "../../support/faults.ts";
+import {
+  localS3Client,
+  newEngine,
+  REGION,
+  sampleInput,
+  uniqueBucketName,
+} from "../../support/local-s3.ts";
+
+function missingBucketTarget() {
+  return { bucket: uniqueBucketName("boot"), key: "rapatriements.db", strategy: "sqlite" as const };
+}
+
+async function bucketExists(bucket: string): Promise<boolean> {
+  try {
+    await localS3Client().send(new HeadBucketCommand({ Bucket: bucket }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("bucket bootstrap", () => {
+  test("the first write creates the missing bucket in the configured region, encrypted by default", async () => {
+    const target = missingBucketTarget();
+    const { service } = await newEngine(target);
+    const report = emptyReport();
+
+    const created = await service.create(sampleInput(1), {}, { report });
+
+    // The log line of that invocation shows the bootstrap's calls with the others.
+    expect(report.s3Calls.map((c) => `${c.command} ${c.status}`)).toEqual([
+      "GetObject 404",
+      "CreateBucket 200",
+      "PutBucketEncryption 200",
+      "PutObject 200",
+    ]);
+    const s3 = localS3Client();
+    const location = await s3.send(new GetBucketLocationCommand({ Bucket: target.bucket }));
+    expect(location.LocationConstraint).toBe(REGION);
+    const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: target.bucket }));
+    expect(
+      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+        ?.SSEAlgorithm,
+    ).toBe("AES256");
+    expect((await service.get(created.id)).reference).toBe("RAP-1");
+  });
+
+  test("a refused CreateBucket names the bucket, the region and the fix, and creates nothing", async () => {
+    const target = missingBucketTarget();
+    const { client, mock } = faultyClient();
+    mock.on(CreateBucketCommand).rejects(s3Error("AccessDenied", 403, "Access Denied"));
+    const { service } = await newEngine(target, { s3: client });
+
+    const failure = service.create(sampleInput(1));
+
+    await expect(failure).rejects.toBeInstanceOf(StorageAccessError);
+    await expect(failure).rejects.toMatchObject({ code: "BUCKET_CREATION_DENIED", status: 500 });
+    const message = await failure.catch((error: Error) => error.message);
+    expect(message).toContain(target.bucket);
+    expect(message).toContain(REGION);
+    expect(message).toContain(`aws s3 mb s3://${target.bucket} --region ${REGION}`);
+    expect(await bucketExists(target.bucket)).toBe(false);
+  });
+
+  test("a region the bucket cannot be created in gives the guide's IllegalLocationConstraintException advice", async () => {
+    const target = missingBucketTarget();
+    // The client speaks to eu-west-1 while the configuration says us-west-2.
+    const { service } = await newEngine(target, {
+      target: { bucket: target.bucket, key: target.key, region: "us-west-2" },
+    });
+
+    const failure = service.create(sampleInput(1));
+
+    await expect(failure).rejects.toMatchObject({ code: "BUCKET_REGION_MISMATCH" });
+    const message = await failure.catch((error: Error) => error.message);
+    expect(message).toMatch(/^IllegalLocationConstraintException: /);
+    expect(message).toContain(target.bucket);
+    expect(message).toContain("us-west-2");
+    expect(message).toContain("AWS_REGION");
+  });
+
+  test("when default encryption cannot be set, the write still lands, encrypted, with a warning", async () => {
+    const target = missingBucketTarget();
+    const { client, mock } = faultyClient();
+    mock.on(PutBucketEncryptionCommand).rejects(s3Error("AccessDenied", 403));
+    const { service } = await newEngine(target, { s3: client });
+    const report = emptyReport();
+
+    await service.create(sampleInput(1), {}, { report });
+
+    expect(report.warnings).toEqual([expect.stringContaining("s3:PutEncryptionConfiguration")]);
+    const object = await localS3Client().send(
+      new GetObjectCommand({ Bucket: target.bucket, Key: target.key }),
+    );
+    expect(object.ServerSideEncryption).toBe("AES256");
+  });
+});
+
+describe("S3 refusals a person must fix", () => {
+  test("AccessDenied lists the four permissions of the guide on the bucket and bucket/*", async () => {
+    const target = missingBucketTarget();
+    const { client, mock } = faultyClient();
+    mock.on(GetObjectCommand).rejects(s3Error("AccessDenied", 403, "Access Denied"));
+    const { service } = await newEngine(target, { s3: client });
+
+    const failure = service.list({});
+
+    await expect(failure).rejects.toMatchObject({ code: "STORAGE_ACCESS_DENIED", status: 500 });
+    const message = await failure.catch((error: Error) => error.message);
+    expect(message).toMatch(/^AccessDenied: /);
+    for (const permission of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]) {
+      expect(message).toContain(permission);
+    }
+    expect(message).toContain(`arn:aws:s3:::${target.bucket}/*`);
+  });
+
+  test("missing credentials point at AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", async () => {
+    const target = missingBucketTarget();
+    const { client, mock } = faultyClient();
+    mock
+      .on(GetObjectCommand)
+      .rejects(
+        s3Error(
+          "CredentialsProviderError",
+          undefined,
+          "Could not load credentials from any providers",
+        ),
+      );
+    const { service } = await newEngine(target, { s3: client });
+
+    const failure = service.get("some-id");
+
+    await expect(failure).rejects.toMatchObject({ code: "CREDENTIALS_MISSING" });
+    const message = await failure.catch((error: Error) => error.message);
+    expect(message).toMatch(/^NoCredentialsError: /);
+    expect(message).toContain("AWS_ACCESS_KEY_ID");
+    expect(message).toContain("AWS_SECRET_ACCESS_KEY");
+  });
+
+  test("S3 answering 503 past the SDK's retries is a busy error, with Retry-After", async () => {
+    const target = missingBucketTarget();
+    const { client, mock } = faultyClient();
+    mock.on(GetObjectCommand).rejects(s3Error("SlowDown", 503, "Please reduce your request rate."));
+    const { service } = await newEngine(target, { s3: client });
+
+    const failure = service.list({});
+
+    await expect(failure).rejects.toBeInstanceOf(StorageBusyError);
+    await expect(failure).rejects.toMatchObject({ status: 503, retryAfterSeconds: 1 });
+  });
+});

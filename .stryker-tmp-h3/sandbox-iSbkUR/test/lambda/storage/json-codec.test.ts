@@ -1,0 +1,148 @@
+/**
+ * STORAGE_STRATEGY=json through the local S3 server: a data file edited by
+ * hand is checked before anything is trusted. Whatever the edit broke, the
+ * object is refused with STORAGE_UNREADABLE, the message says what is wrong
+ * and where, and the object is left exactly as it is.
+ */
+// @ts-nocheck
+
+import { describe, expect, test } from "vitest";
+import { JSON_FORMAT } from "../../../lambda/storage/json-codec.ts";
+import {
+  etagOf,
+  getBytes,
+  newEngine,
+  newTarget,
+  putBytes,
+  recordRequests,
+  sampleInput,
+} from "../../support/local-s3.ts";
+
+type Document = {
+  format: unknown;
+  schema: unknown;
+  schemaVersion: unknown;
+  tables: Record<string, unknown[]>;
+};
+
+/** Each hand edit, and what the refusal must say (before "; l'objet n'a pas été modifié"). */
+const EDITS: [string, (doc: Document) => unknown, string][] = [
+  ["a list instead of the document", (doc) => [doc], "le document JSON n'est pas un objet"],
+  [
+    "another format",
+    (doc) => ({ ...doc, format: "rapatriements/v1" }),
+    `le document JSON n'est pas au format ${JSON_FORMAT}`,
+  ],
+  [
+    "another schema",
+    (doc) => ({ ...doc, schema: "commandes" }),
+    `le document JSON n'est pas une base rapatriements (schema "commandes")`,
+  ],
+  [
+    "a schemaVersion in quotes",
+    (doc) => ({ ...doc, schemaVersion: String(doc.schemaVersion) }),
+    "le document JSON n'a pas de schemaVersion entier",
+  ],
+  [
+    "a fractional schemaVersion",
+    (doc) => ({ ...doc, schemaVersion: 1.5 }),
+    "le document JSON n'a pas de schemaVersion entier",
+  ],
+  [
+    "a negative schemaVersion",
+    (doc) => ({ ...doc, schemaVersion: -1 }),
+    "le document JSON n'a pas de schemaVersion entier",
+  ],
+  [
+    "tables as a list",
+    (doc) => ({ ...doc, tables: Object.values(doc.tables) }),
+    "le document JSON n'a pas d'objet tables",
+  ],
+  [
+    "an unknown table",
+    (doc) => ({ ...doc, tables: { ...doc.tables, notes: [] } }),
+    'table inconnue "notes" dans le document JSON',
+  ],
+  [
+    "one of SQLite's own tables",
+    (doc) => ({ ...doc, tables: { ...doc.tables, sqlite_sequence: [] } }),
+    'table inconnue "sqlite_sequence" dans le document JSON',
+  ],
+  [
+    "a table that is not a list",
+    (doc) => ({ ...doc, tables: { ...doc.tables, rapatriements: {} } }),
+    'la table "rapatriements" n\'est pas une liste',
+  ],
+  [
+    "a row that is not an object",
+    (doc) => withRow(doc, () => "RAP-1"),
+    "rapatriements[0] n'est pas un objet",
+  ],
+  [
+    "an unknown column",
+    (doc) => withRow(doc, (row) => ({ ...row, colour: "red" })),
+    'rapatriements[0] : colonne inconnue "colour"',
+  ],
+  [
+    "a value that is neither text, number nor null",
+    (doc) => withRow(doc, (row) => ({ ...row, comment: true })),
+    "rapatriements[0].comment : valeur ni texte, ni nombre, ni null",
+  ],
+  [
+    "a required value removed",
+    (doc) => withRow(doc, ({ reference: _, ...row }) => row),
+    "rapatriements[0] viole le schéma",
+  ],
+  [
+    "a record copied twice",
+    (doc) => ({
+      ...doc,
+      tables: { ...doc.tables, rapatriements: [...rows(doc), ...rows(doc)] },
+    }),
+    "rapatriements[1] viole le schéma",
+  ],
+];
+
+function rows(doc: Document): Record<string, unknown>[] {
+  return doc.tables.rapatriements as Record<string, unknown>[];
+}
+
+function withRow(doc: Document, edit: (row: Record<string, unknown>) => unknown): Document {
+  const [first, ...rest] = rows(doc);
+  return { ...doc, tables: { ...doc.tables, rapatriements: [edit(first ?? {}), ...rest] } };
+}
+
+describe("a JSON data file edited by hand", () => {
+  test("the file as written is read back: the edits below are the only difference", async () => {
+    const target = await newTarget("json");
+    await (await newEngine(target)).service.create(sampleInput(1));
+    const doc = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
+    await putBytes(target, JSON.stringify(doc));
+
+    expect(doc.format).toBe(JSON_FORMAT);
+    expect(rows(doc)).toHaveLength(1);
+    expect((await (await newEngine(target)).service.listAll()).map((r) => r.reference)).toEqual([
+      "RAP-1",
+    ]);
+  });
+
+  test.each(EDITS)(
+    "%s: STORAGE_UNREADABLE saying what is wrong, and the object left as it is",
+    async (_label, edit, message) => {
+      const target = await newTarget("json");
+      await (await newEngine(target)).service.create(sampleInput(1));
+      const doc = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
+      const etag = await putBytes(target, JSON.stringify(edit(doc), null, 2));
+      const { service, s3 } = await newEngine(target);
+      const requests = recordRequests(s3);
+
+      await expect(service.create(sampleInput(2))).rejects.toMatchObject({
+        status: 500,
+        code: "STORAGE_UNREADABLE",
+        message: `${message} ; l'objet n'a pas été modifié`,
+      });
+      expect(await etagOf(target)).toBe(etag);
+      expect(requests.map((r) => r.command)).toEqual(["GetObject"]);
+    },
+  );
+});

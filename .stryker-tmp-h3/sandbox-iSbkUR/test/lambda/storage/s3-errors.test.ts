@@ -1,0 +1,111 @@
+/**
+ * What an S3 failure of a PUT means for the caller, as S3's answers come:
+ * busy when S3 certainly stored nothing, outcome unknown when it may have,
+ * and the operator's message for the failures a person must fix. Each answer
+ * is one a real S3 gives and the local server cannot be made to give, so it
+ * is injected at the client; the reads go to the local server.
+ */
+// @ts-nocheck
+
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, test } from "vitest";
+import { faultyClient, lostResponse, s3Error } from "../../support/faults.ts";
+import { etagOf, newEngine, newTarget, sampleInput } from "../../support/local-s3.ts";
+
+/** A PUT that keeps failing with `error`: what does a create answer, and is the object untouched? */
+async function createAgainst(error: Error) {
+  const target = await newTarget("sqlite");
+  await (await newEngine(target)).service.create(sampleInput(0));
+  const etag = await etagOf(target);
+  const faulty = faultyClient();
+  faulty.mock.on(PutObjectCommand).rejects(error);
+  const { service } = await newEngine(target, {
+    s3: faulty.client,
+    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+  });
+  const answer = await service.create(sampleInput(1)).then(
+    () => ({ code: "OK", message: "" }),
+    (failure: { code?: string; message: string }) => ({
+      code: failure.code,
+      message: failure.message,
+    }),
+  );
+  expect(await etagOf(target)).toBe(etag);
+  return { answer, target };
+}
+
+const retried = (error: Error) =>
+  Object.assign(error, { $metadata: { httpStatusCode: 503, attempts: 3 } });
+
+describe("a PUT that S3 keeps failing", () => {
+  test.each([
+    [
+      "500 InternalError: it may have been stored",
+      s3Error("InternalError", 500),
+      "STORAGE_OUTCOME_UNKNOWN",
+    ],
+    [
+      "502 Bad Gateway: it may have been stored",
+      s3Error("BadGateway", 502),
+      "STORAGE_OUTCOME_UNKNOWN",
+    ],
+    [
+      "504 Gateway Timeout: it may have been stored",
+      s3Error("GatewayTimeout", 504),
+      "STORAGE_OUTCOME_UNKNOWN",
+    ],
+    ["no answer at all: it may have been stored", lostResponse(), "STORAGE_OUTCOME_UNKNOWN"],
+    ["503 SlowDown: refused, nothing stored", s3Error("SlowDown", 503), "STORAGE_BUSY"],
+    [
+      "429 Too Many Requests: refused, nothing stored",
+      s3Error("TooManyRequests", 429),
+      "STORAGE_BUSY",
+    ],
+    [
+      "503 after the SDK's own retries: an earlier attempt's answer is unknown",
+      retried(s3Error("SlowDown", 503)),
+      "STORAGE_OUTCOME_UNKNOWN",
+    ],
+  ])("%s", async (_label, error, code) => {
+    const { answer } = await createAgainst(error);
+    expect(answer.code).toBe(code);
+  });
+});
+
+describe("a PUT refused for a reason a person must fix", () => {
+  test.each([
+    ["AuthorizationHeaderMalformed (400)", s3Error("AuthorizationHeaderMalformed", 400)],
+    ["PermanentRedirect (301)", s3Error("PermanentRedirect", 301)],
+    ["any 301", s3Error("MovedPermanently", 301)],
+  ])("%s: the bucket is in another region; the guide's advice", async (_label, error) => {
+    const { answer, target } = await createAgainst(error);
+    expect(answer).toEqual({
+      code: "BUCKET_REGION_MISMATCH",
+      message: `IllegalLocationConstraintException: le bucket ${target.bucket} n'est pas dans la région eu-west-1 (${error.name}) : vérifiez AWS_REGION et que le bucket existe dans cette région`,
+    });
+  });
+
+  test.each([
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+  ])("%s: the credentials; the guide's advice", async (name) => {
+    const { answer, target } = await createAgainst(s3Error(name, 403));
+    expect(answer).toEqual({
+      code: "CREDENTIALS_MISSING",
+      message: `NoCredentialsError: identifiants AWS absents ou invalides pour écrire s3://${target.bucket}/${target.key} (région eu-west-1) (${name}) : vérifiez AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY, ~/.aws/credentials ou le rôle IAM`,
+    });
+  });
+
+  test("a 403 under any other name is access denied", async () => {
+    const { answer } = await createAgainst(s3Error("Forbidden", 403));
+    expect(answer.code).toBe("STORAGE_ACCESS_DENIED");
+  });
+
+  test("any other refusal is passed on as it is, not dressed as one of those", async () => {
+    const { answer } = await createAgainst(s3Error("InvalidArgument", 400, "bad header"));
+    expect(answer).toEqual({ code: undefined, message: "bad header" });
+  });
+});

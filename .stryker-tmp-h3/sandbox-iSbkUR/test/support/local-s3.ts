@@ -1,0 +1,171 @@
+/**
+ * Test support: clients and buckets on the local S3 server, and engines built
+ * the way a Lambda container builds its own (own client, own cache).
+ */
+// @ts-nocheck
+
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { inject } from "vitest";
+import type { StorageStrategy } from "../../lambda/config.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
+import { RapatriementService } from "../../lambda/rapatriements/service.ts";
+import { codecFor } from "../../lambda/storage/codecs.ts";
+import {
+  DatabaseObject,
+  type DatabaseObjectDeps,
+  type TransactionOptions,
+} from "../../lambda/storage/database-object.ts";
+import { createS3Client } from "../../lambda/storage/s3-client.ts";
+import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
+
+export const REGION = "eu-west-1";
+
+export function localEndpoint(): string {
+  return inject("s3Endpoint");
+}
+
+export function localS3Client(region = REGION): S3Client {
+  return createS3Client(
+    {
+      region,
+      s3Endpoint: localEndpoint(),
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    },
+    // No SDK retries unless a test asks: keeps request counts exact.
+    { maxAttempts: 1 },
+  );
+}
+
+let buckets = 0;
+
+/** A bucket name no other test uses. */
+export function uniqueBucketName(prefix = "t"): string {
+  buckets += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${buckets}`.toLowerCase();
+}
+
+export async function createBucket(client: S3Client, name = uniqueBucketName()): Promise<string> {
+  await client.send(
+    new CreateBucketCommand({
+      Bucket: name,
+      CreateBucketConfiguration: { LocationConstraint: REGION },
+    }),
+  );
+  return name;
+}
+
+export interface Target {
+  bucket: string;
+  key: string;
+  strategy: StorageStrategy;
+}
+
+export async function newTarget(strategy: StorageStrategy): Promise<Target> {
+  const bucket = await createBucket(localS3Client());
+  return {
+    bucket,
+    key: `rapatriements/rapatriements.${strategy === "json" ? "json" : "db"}`,
+    strategy,
+  };
+}
+
+/** A storage engine as one Lambda container would have it: its own client and cache. */
+export async function newEngine(
+  target: Target,
+  overrides: Partial<DatabaseObjectDeps> = {},
+): Promise<{
+  store: DatabaseObject;
+  service: RapatriementService<TransactionOptions>;
+  s3: S3Client;
+}> {
+  const s3 = overrides.s3 ?? localS3Client();
+  const store = new DatabaseObject({
+    s3,
+    sql: await loadSqlJs(),
+    schema: rapatriementsSchema,
+    codec: codecFor(target.strategy),
+    target: { bucket: target.bucket, key: target.key, region: REGION },
+    ...overrides,
+  });
+  return { store, s3, service: new RapatriementService({ store }) };
+}
+
+export async function etagOf(target: Target): Promise<string | undefined> {
+  const head = await localS3Client().send(
+    new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }),
+  );
+  return head.ETag;
+}
+
+export async function getBytes(target: Target): Promise<Uint8Array> {
+  const object = await localS3Client().send(
+    new GetObjectCommand({ Bucket: target.bucket, Key: target.key }),
+  );
+  return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+}
+
+/** What `sql` selects from a stored object, decoded as the engine decodes it. */
+export async function tableRows(strategy: StorageStrategy, bytes: Uint8Array, sql: string) {
+  const SQL = await loadSqlJs();
+  const db = codecFor(strategy).decode(bytes, SQL, rapatriementsSchema);
+  try {
+    return db.exec(sql)[0]?.values ?? [];
+  } finally {
+    db.close();
+  }
+}
+
+export async function putBytes(
+  target: Target,
+  body: Uint8Array | string,
+): Promise<string | undefined> {
+  const put = await localS3Client().send(
+    new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: body }),
+  );
+  return put.ETag;
+}
+
+export interface RecordedRequest {
+  command: string;
+  status: number | undefined;
+}
+
+/** Records every request the client sends (SDK retries included) and its HTTP status. */
+export function recordRequests(client: S3Client): RecordedRequest[] {
+  const requests: RecordedRequest[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = String(context.commandName ?? "").replace(/Command$/, "");
+      try {
+        const output = await next(args);
+        requests.push({ command, status: (output.response as { statusCode?: number }).statusCode });
+        return output;
+      } catch (error) {
+        requests.push({
+          command,
+          status: (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+        });
+        throw error;
+      }
+    },
+    { step: "deserialize", name: "recordRequests" },
+  );
+  return requests;
+}
+
+/** A valid create body; `n` makes the reference unique. */
+export function sampleInput(n: number | string, overrides: Record<string, unknown> = {}) {
+  return {
+    reference: `RAP-${n}`,
+    origin: "LYON-01",
+    destination: "PARIS-02",
+    lines: [{ sku: `SKU-${n}`, quantity: 3, unit: "carton" }],
+    ...overrides,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Test support: the stack synthesized as `npm run synth` does (bundles
+ * included), into a temporary folder, with cdk-nag's AwsSolutions checks run.
+ */
+// @ts-nocheck
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, type CfnElement } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { buildApp } from "../../infra/app.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are read field by field
+export type Json = any;
+
+export interface Synthesized {
+  outdir: string;
+  template: Json;
+  /** The warnings the CDK CLI prints at synth, as the team deploying reads them. */
+  warnings: string[];
+  /** The cdk-nag report over the whole app. */
+  nag: ReturnType<AwsSolutionsChecks["validateScope"]>;
+  /** Logical ids of the Lambda functions, by the handler module they bundle. */
+  functionsByModule: Map<string, string>;
+  /** The folder holding a function's bundle. */
+  assetDir(logicalId: string): string;
+}
+
+export function synthesize(context: Record<string, string> = {}): Synthesized {
+  const outdir = mkdtempSync(join(tmpdir(), "rapatriements-cdk-"));
+  const { app, stack } = buildApp(new App({ outdir, context }));
+  const assembly = app.synth();
+  const artifact = assembly.getStackByName(stack.stackName);
+  const template = artifact.template;
+  const warnings = artifact.messages
+    .filter((m) => m.level === "warning")
+    .map((m) => String(m.entry.data));
+  const nag = new AwsSolutionsChecks(app).validateScope(app);
+  const functionsByModule = new Map<string, string>();
+  for (const fn of stack.functions) {
+    functionsByModule.set(fn.module, stack.getLogicalId(fn.node.defaultChild as CfnElement));
+  }
+  return {
+    outdir,
+    template,
+    warnings,
+    nag,
+    functionsByModule,
+    assetDir(logicalId) {
+      const key = String(template.Resources[logicalId].Properties.Code.S3Key);
+      return join(outdir, `asset.${key.replace(/\.zip$/, "")}`);
+    },
+  };
+}
+
+/** The template's resources of one type, as [logical id, resource]. */
+export function resourcesOfType(template: Json, type: string): [string, Json][] {
+  return Object.entries(template.Resources as Record<string, Json>).filter(
+    ([, resource]) => resource.Type === type,
+  );
+}

@@ -1,0 +1,249 @@
+/**
+ * Operators' CLI: `doctor`'s checks of the bucket's own settings — default
+ * encryption, versioning, the retention lifecycle rule, the conditional-write
+ * bucket policy. The stack sets all four on a bucket it creates; on an
+ * adopted bucket (or one made by hand) they are the team's to set, so each
+ * missing one is a warning with the exact command that sets it. Reading them
+ * needs permissions beyond the guide's four: a refusal makes the check "not
+ * verifiable", never a failure.
+ */
+// @ts-nocheck
+
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
+  GetBucketVersioningCommand,
+  type LifecycleRule,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  CONDITIONAL_WRITES_SID,
+  conditionalWritesStatement,
+  RETENTION_RULE_ID,
+  retentionRule,
+} from "../../infra/data-bucket-rules.ts";
+import { attempt, type Check, notVerifiable, shellJson } from "./check.ts";
+
+export interface Location {
+  bucket: string;
+  key: string;
+}
+
+/** The fix for a bucket with no default encryption, as the stack sets it. */
+export function encryptionFix(bucket: string): string {
+  return `aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration ${shellJson({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] })}`;
+}
+
+export function versioningFix(bucket: string): string {
+  return `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`;
+}
+
+export async function checkEncryption(
+  s3: S3Client,
+  { bucket }: Location,
+  /** The encryption S3 reported on doctor's own scratch object, when it could write one. */
+  scratchEncryption: string | undefined,
+): Promise<Check> {
+  const name = "chiffrement";
+  const rule = await attempt(() => s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })));
+  const algorithm =
+    rule.value?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+      ?.SSEAlgorithm;
+  if (algorithm !== undefined) {
+    return { name, level: "ok", detail: `chiffrement par défaut du bucket : ${algorithm}` };
+  }
+  const scratch =
+    scratchEncryption === undefined
+      ? ""
+      : ` ; l'objet de test écrit par doctor est chiffré (${scratchEncryption})`;
+  if (rule.code === "ServerSideEncryptionConfigurationNotFoundError") {
+    return {
+      name,
+      level: "warn",
+      detail: `pas de chiffrement par défaut sur le bucket : l'application demande AES256 à chaque écriture, mais un autre outil pourrait y écrire en clair${scratch}`,
+      fix: `Activez-le : ${encryptionFix(bucket)}`,
+    };
+  }
+  const refused = notVerifiable(name, rule, "s3:GetEncryptionConfiguration", bucket);
+  return { ...refused, detail: `${refused.detail}${scratch}` };
+}
+
+/** The bucket's versioning, as far as it can be read (s3:GetBucketVersioning may be refused). */
+export async function readVersioning(s3: S3Client, bucket: string) {
+  const got = await attempt(() => s3.send(new GetBucketVersioningCommand({ Bucket: bucket })));
+  return { ...got, enabled: got.value?.Status === "Enabled" };
+}
+
+export async function checkVersioning(
+  s3: S3Client,
+  { bucket }: Location,
+): Promise<{ check: Check; enabled: boolean | undefined }> {
+  const name = "versionnement";
+  const got = await readVersioning(s3, bucket);
+  if (!got.ok) {
+    return {
+      check: notVerifiable(name, got, "s3:GetBucketVersioning", bucket),
+      enabled: undefined,
+    };
+  }
+  if (got.enabled) {
+    return {
+      check: {
+        name,
+        level: "ok",
+        detail:
+          "activé : chaque écriture garde la version précédente (npx rapatriements versions, restore)",
+      },
+      enabled: true,
+    };
+  }
+  return {
+    check: {
+      name,
+      level: "warn",
+      detail: `${got.value?.Status === "Suspended" ? "suspendu" : "jamais activé"} : une version remplacée ou supprimée est perdue pour toujours (pas de restore ; un import --force effacerait les anciennes données sans retour)`,
+      fix: `Activez-le : ${versioningFix(bucket)}`,
+    },
+    enabled: false,
+  };
+}
+
+/** Whether an enabled rule covers the data key (a tag filter never matches: the object has no tags). */
+function coversKey(rule: LifecycleRule, key: string): boolean {
+  if (rule.Status !== "Enabled") return false;
+  const filter = rule.Filter;
+  if (filter?.Tag !== undefined || (filter?.And?.Tags?.length ?? 0) > 0) return false;
+  const prefix = filter?.Prefix ?? filter?.And?.Prefix ?? rule.Prefix ?? "";
+  return key.startsWith(prefix);
+}
+
+export async function checkLifecycle(s3: S3Client, { bucket, key }: Location): Promise<Check> {
+  const name = "cycle de vie";
+  const got = await attempt(() =>
+    s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })),
+  );
+  if (!got.ok && got.code !== "NoSuchLifecycleConfiguration") {
+    return notVerifiable(name, got, "s3:GetLifecycleConfiguration", bucket);
+  }
+  const rules = got.value?.Rules ?? [];
+  const covering = rules.filter((rule) => coversKey(rule, key));
+  const deleting = covering.find(
+    (rule) => rule.Expiration?.Days !== undefined || rule.Expiration?.Date !== undefined,
+  );
+  if (deleting !== undefined) {
+    return {
+      name,
+      level: "fail",
+      detail: `la règle « ${deleting.ID ?? "sans nom"} » fait expirer l'objet de données lui-même (${deleting.Expiration?.Days === undefined ? `le ${deleting.Expiration?.Date?.toISOString()}` : `après ${deleting.Expiration.Days} jours`}) : les rapatriements disparaîtraient`,
+      fix: `Restreignez le filtre de cette règle pour qu'il ne couvre plus ${key} (voir aws s3api get-bucket-lifecycle-configuration --bucket ${bucket}).`,
+    };
+  }
+  const days = covering
+    .map((rule) => rule.NoncurrentVersionExpiration?.NoncurrentDays)
+    .filter((d): d is number => d !== undefined);
+  const missing = [
+    ...(days.length === 0 ? ["expiration des versions antérieures"] : []),
+    ...(covering.some((rule) => rule.Expiration?.ExpiredObjectDeleteMarker === true)
+      ? []
+      : ["retrait des marqueurs de suppression orphelins"]),
+    ...(covering.some((rule) => rule.AbortIncompleteMultipartUpload !== undefined)
+      ? []
+      : ["abandon des envois incomplets"]),
+  ];
+  if (missing.length === 0) {
+    return {
+      name,
+      level: "ok",
+      detail: `versions antérieures gardées ${Math.min(...days)} jours (fenêtre de restore), marqueurs de suppression orphelins retirés, envois incomplets abandonnés`,
+    };
+  }
+  // put-bucket-lifecycle-configuration replaces the whole configuration: keep the team's rules.
+  const kept = rules.filter((rule) => rule.ID !== RETENTION_RULE_ID);
+  return {
+    name,
+    level: "warn",
+    detail: `${rules.length === 0 ? "aucune règle : les versions antérieures sont gardées pour toujours" : `aucune règle active sur ${key} ne fait : ${missing.join(", ")}`}`,
+    fix: `Ajoutez la règle ${RETENTION_RULE_ID}${keeping(kept.length, "règle", "règles", "toute la configuration")} : aws s3api put-bucket-lifecycle-configuration --bucket ${bucket} --lifecycle-configuration ${shellJson({ Rules: [...kept, retentionRule(key)] })}`,
+  };
+}
+
+/** Says that the printed command keeps what the team already has, since it replaces the whole. */
+function keeping(count: number, one: string, many: string, whole: string): string {
+  if (count === 0) return "";
+  const yours = count === 1 ? `votre autre ${one}` : `vos ${count} autres ${many}`;
+  return ` (la commande garde ${yours} : elle remplace ${whole})`;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a bucket policy is free-form JSON, read field by field
+type PolicyStatement = Record<string, any>;
+
+const list = (value: unknown): string[] =>
+  [value].flat().filter((v): v is string => typeof v === "string");
+
+/** Whether an ARN pattern (wildcards allowed, any partition) covers the object's ARN. */
+function arnCovers(pattern: string, arn: string): boolean {
+  const normalise = (text: string) => text.replace(/^arn:[^:]*:/, "arn:aws:");
+  const regex = normalise(pattern)
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${regex}$`).test(normalise(arn));
+}
+
+function requiresConditionalWrites(statement: PolicyStatement, bucket: string, key: string) {
+  const principal = statement.Principal;
+  const everyone = principal === "*" || list(principal?.AWS).includes("*");
+  const put = list(statement.Action).some((a) =>
+    ["s3:putobject", "s3:*", "*"].includes(a.toLowerCase()),
+  );
+  const resource = list(statement.Resource).some((r) =>
+    arnCovers(r, `arn:aws:s3:::${bucket}/${key}`),
+  );
+  const nulls = Object.fromEntries(
+    Object.entries(statement.Condition?.Null ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+  );
+  return (
+    statement.Effect === "Deny" &&
+    everyone &&
+    put &&
+    resource &&
+    nulls["s3:if-match"] === "true" &&
+    nulls["s3:if-none-match"] === "true"
+  );
+}
+
+export async function checkBucketPolicy(s3: S3Client, { bucket, key }: Location): Promise<Check> {
+  const name = "politique du bucket";
+  const got = await attempt(() => s3.send(new GetBucketPolicyCommand({ Bucket: bucket })));
+  if (!got.ok && got.code !== "NoSuchBucketPolicy") {
+    return notVerifiable(name, got, "s3:GetBucketPolicy", bucket);
+  }
+  let policy: { Version?: string; Id?: string; Statement?: unknown } = {};
+  try {
+    policy = got.value?.Policy === undefined ? {} : JSON.parse(got.value.Policy);
+  } catch {
+    // S3 only stores valid JSON; an unparsable answer is treated as no policy.
+  }
+  const statements = [policy.Statement ?? []].flat() as PolicyStatement[];
+  if (statements.some((s) => requiresConditionalWrites(s, bucket, key))) {
+    return {
+      name,
+      level: "ok",
+      detail: `refuse toute écriture de ${key} sans If-Match ni If-None-Match`,
+    };
+  }
+  // put-bucket-policy replaces the whole policy: keep the team's statements.
+  const kept = statements.filter((s) => s.Sid !== CONDITIONAL_WRITES_SID);
+  const merged = {
+    Version: policy.Version ?? "2012-10-17",
+    ...(policy.Id === undefined ? {} : { Id: policy.Id }),
+    Statement: [...kept, conditionalWritesStatement(bucket, key)],
+  };
+  return {
+    name,
+    level: "warn",
+    detail: `${statements.length === 0 ? "aucune politique" : "aucune instruction de la politique ne refuse"} : une écriture de ${key} sans condition (par un autre outil) pourrait écraser une modification qu'elle n'a pas lue`,
+    fix: `Ajoutez l'instruction ${CONDITIONAL_WRITES_SID}${keeping(kept.length, "instruction", "instructions", "toute la politique")} : aws s3api put-bucket-policy --bucket ${bucket} --policy ${shellJson(merged)}`,
+  };
+}

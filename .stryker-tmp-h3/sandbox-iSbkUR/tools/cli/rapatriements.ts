@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// @ts-nocheck
+/**
+ * Operators' CLI: `npx rapatriements <command>`. Reads the same configuration
+ * as the Lambda functions (environment, then .env at the project root).
+ */
+import { createInterface } from "node:readline/promises";
+import { parseArgs } from "node:util";
+import { AppError } from "../../lambda/errors.ts";
+import { RecordsFileError } from "../data/records-file.ts";
+import { type CliEnvironment, type Io, openContext, UsageError } from "./context.ts";
+import { doctor } from "./doctor.ts";
+import { frenchArgumentError, frenchError } from "./french.ts";
+import { exportFile, type ImportOptions, importFile } from "./transfer.ts";
+import { listVersions, restoreVersion } from "./versions.ts";
+
+export const USAGE = `usage : npx rapatriements <commande>
+
+  doctor                              vérifie la configuration, les identifiants, le bucket,
+                                      les permissions, les réglages du bucket et les données
+  import FICHIER [--force [--yes]] [--dry-run] [--timezone ZONE]
+                                      envoie un fichier SQLite ou JSON de rapatriements
+                                      (--force : remplace les données existantes ; sur un
+                                      bucket non versionné, demande confirmation, ou --yes ;
+                                      --dry-run : valide et montre sans rien envoyer ;
+                                      --timezone : fuseau des dates sans fuseau, UTC par défaut)
+  import s3://BUCKET/CLÉ              convertit sur place le fichier d'une ancienne application
+                                      à l'emplacement des données (l'original est gardé)
+  export FICHIER [--format sqlite|json|csv] [--separator ,|;|tab] [--force]
+                                      télécharge les données actuelles (format selon
+                                      l'extension .db, .json ou .csv)
+  versions                            liste les versions de l'objet de données
+  restore VERSION_ID [--yes]          restaure une version, après avoir montré les changements
+
+Configuration : AWS_REGION, S3_RAPPATRIMENT_FILE_PATH, S3_BUCKET_NAME, STORAGE_STRATEGY
+(environnement ou .env à la racine du projet) ; voir docs/configuration-s3.md.`;
+
+type Options = {
+  force?: boolean;
+  yes?: boolean;
+  format?: string;
+  separator?: string;
+  "dry-run"?: boolean;
+  timezone?: string;
+  help?: boolean;
+};
+
+export async function main(argv: string[], env: CliEnvironment, io: Io): Promise<number> {
+  let parsed: { values: Options; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        force: { type: "boolean" },
+        yes: { type: "boolean", short: "y" },
+        format: { type: "string" },
+        separator: { type: "string" },
+        "dry-run": { type: "boolean" },
+        timezone: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    return usage(io, frenchArgumentError(error));
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help === true || command === "help") {
+    io.out(USAGE);
+    return 0;
+  }
+  const allowed: Record<string, { args: number; options: (keyof Options)[] }> = {
+    doctor: { args: 0, options: [] },
+    import: { args: 1, options: ["force", "yes", "dry-run", "timezone"] },
+    export: { args: 1, options: ["format", "separator", "force"] },
+    versions: { args: 0, options: [] },
+    restore: { args: 1, options: ["yes"] },
+  };
+  if (command === undefined) return usage(io, "commande manquante");
+  const spec = allowed[command];
+  if (spec === undefined) return usage(io, `commande inconnue « ${command} »`);
+  if (rest.length !== spec.args) {
+    return usage(
+      io,
+      spec.args === 0
+        ? `${command} ne prend pas d'argument (reçu : ${rest.join(" ")})`
+        : `${command} attend ${command === "restore" ? "VERSION_ID" : "FICHIER"}`,
+    );
+  }
+  for (const name of Object.keys(values) as (keyof Options)[]) {
+    if (!spec.options.includes(name)) return usage(io, `--${name} ne s'applique pas à ${command}`);
+  }
+
+  try {
+    if (command === "doctor") return await doctor(env, io);
+    const context = await openContext(env);
+    const [argument = ""] = rest;
+    switch (command) {
+      case "import": {
+        const options: ImportOptions = {
+          force: values.force === true,
+          yes: values.yes === true,
+          dryRun: values["dry-run"] === true,
+        };
+        if (values.timezone !== undefined) options.timeZone = values.timezone;
+        return await importFile(context, io, argument, options);
+      }
+      case "export": {
+        const options: Parameters<typeof exportFile>[3] = { force: values.force === true };
+        if (values.format !== undefined) options.format = values.format;
+        if (values.separator !== undefined) options.separator = values.separator;
+        return await exportFile(context, io, argument, options);
+      }
+      case "versions":
+        return await listVersions(context, io);
+      default:
+        return await restoreVersion(context, io, argument, { yes: values.yes === true });
+    }
+  } catch (error) {
+    if (error instanceof UsageError) return usage(io, error.message);
+    if (error instanceof AppError || error instanceof RecordsFileError) {
+      io.err(`erreur : ${error instanceof AppError ? frenchError(error) : String(error)}`);
+      if (error instanceof AppError && error.code === "CONFIGURATION_INVALID") {
+        io.err("lancez npx rapatriements doctor pour le détail et la correction");
+      }
+      return 1;
+    }
+    io.err(`erreur inattendue : ${String(error)}`);
+    return 1;
+  }
+}
+
+function usage(io: Io, problem: string): number {
+  io.err(`rapatriements : ${problem}\n\n${USAGE}`);
+  return 2;
+}
+
+if (
+  import.meta.url === `file://${process.argv[1]}` ||
+  process.argv[1]?.endsWith("/rapatriements")
+) {
+  const io: Io = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  };
+  if (process.stderr.isTTY) {
+    // One line rewritten in place; "" clears it before the summary.
+    io.progress = (line) => process.stderr.write(`\r\x1b[2K${line}`);
+  }
+  if (process.stdin.isTTY) {
+    io.confirm = async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(`${question} [o/N] `);
+      rl.close();
+      return /^(o|oui|y|yes)$/i.test(answer.trim());
+    };
+  }
+  process.exitCode = await main(
+    process.argv.slice(2),
+    { processEnv: process.env, cwd: process.cwd() },
+    io,
+  );
+}

@@ -1,0 +1,60 @@
+"""Local S3 for tests and `npm start`: moto, served one request at a time.
+
+moto's own `moto_server` command serves on threads, and its conditional-PUT
+check (If-Match / If-None-Match) is then not atomic. Served single-threaded,
+each request runs to completion before the next, as S3's conditional writes
+behave. The chosen port is printed as one JSON line on stdout so that the
+parent process never has to guess a free port.
+
+The parent starts this server in a process group of its own, so that a Ctrl-C
+in the terminal reaches the parent alone and the parent decides when the
+server stops (after it has saved what the server holds). Its stdin is a pipe
+from the parent: when that pipe closes, whatever way the parent ended, the
+server stops too and is never left behind.
+"""
+
+import json
+import os
+import sys
+import threading
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+
+def main() -> None:
+    host = os.environ.get("LOCAL_S3_HOST", "127.0.0.1")
+    port = int(os.environ.get("LOCAL_S3_PORT", "0"))
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(host, port, app, threaded=False, processes=1)
+    print(json.dumps({"host": host, "port": server.server_port}), flush=True)
+    if os.environ.get("LOCAL_S3_LIFELINE") == "1":
+        threading.Thread(target=stop_when_parent_goes, args=(server,), daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def stop_when_parent_goes(server) -> None:
+    """Reads stdin until the parent closes it (or dies), then stops serving."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except OSError:
+        pass
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    # werkzeug logs each request on stderr; keep it unless asked to be quiet.
+    if os.environ.get("LOCAL_S3_QUIET") == "1":
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    sys.exit(main())
