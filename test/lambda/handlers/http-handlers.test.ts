@@ -240,6 +240,10 @@ describe("the log line", () => {
     expect(calls).toHaveLength(2);
     expect(calls[0]).toMatch(/^GetObject 404 \d+(\.\d)?ms$/);
     expect(calls[1]).toMatch(/^PutObject 200 \d+(\.\d)?ms$/);
+    // The S3 time is the calls' own, added up (each rounded, hence the margin).
+    const callMs = calls.map((call) => Number(/ ([\d.]+)ms$/.exec(call)?.[1]));
+    const totalMs = (line.s3 as { ms: number }).ms;
+    expect(Math.abs(totalMs - callMs.reduce((a, b) => a + b, 0))).toBeLessThanOrEqual(0.2);
     expect(line).not.toHaveProperty("error");
     // One write in its round, nothing to warn of: neither field is there.
     expect(line).not.toHaveProperty("roundSize");
@@ -876,6 +880,8 @@ describe("errors not meant for the caller", () => {
 
     expectProblem(answer, 500, "CONFIGURATION_INVALID");
     expectNothingInternal(answer, "AWS_REGION");
+    // An error with no cause is logged with none, not an empty one.
+    expect(line.error).toEqual({ name: "ValueError", message: "AWS_REGION est obligatoire" });
     expect(line).toMatchObject({
       level: "error",
       requestId: answer.requestId,
