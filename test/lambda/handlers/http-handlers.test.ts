@@ -543,7 +543,7 @@ describe("responses", () => {
 
   test("a hand-made event without the path's id, or with an empty one: 400 naming id", async () => {
     const api = await newApi();
-    for (const pathParameters of [{}, { id: "" }]) {
+    for (const pathParameters of [{}, { id: "" }] as Record<string, string>[]) {
       const answer = await invoke(api.get, {
         method: "GET",
         url: "/rapatriements/x",
