@@ -22,7 +22,19 @@
  *   exactly one command).
  * - apply-commands.ts, isEventBridge/isSqsEvent: `Array.isArray`, `typeof`
  *   and `r?.` parts forced (arrays and primitives have no string `id`;
- *   Records never hold null).
+ *   Records never hold null); the "failed" fallback message (unreachable:
+ *   with a failure, the failure itself is thrown).
+ * - dependencies.ts, transactionOptions: `typeof … === "number"` forced true
+ *   (Number.isFinite and `> 0` already refuse what is not a number; the
+ *   typeof is for the type checker).
+ * - metrics.ts, the conflicts count: `call.command === "PutObject"` forced
+ *   true (only a PUT is conditional on the ETag; a GET answers 304, never
+ *   409 or 412).
+ * - dependencies.ts, the container's build: prefetch forced off in Lambda
+ *   (the same object is read, only later), and the identity check in the
+ *   failed build's catch (it matters only when a newer build has already
+ *   replaced the failed one, which one container's sequential invocations
+ *   never do).
  * Static mutants are left out (see `ignoreStatic` below); `npm run
  * mutate:score` counts them apart. What else survived, and why, is in the
  * README ("Mutation testing") with each folder's score.
