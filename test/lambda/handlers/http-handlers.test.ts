@@ -122,6 +122,8 @@ async function invoke(handler: Handler, call: Call): Promise<Answer> {
     call.pathParameters ?? match.pathParameters,
   );
   if (call.isBase64Encoded === true) event.isBase64Encoded = true;
+  // An empty body as some event sources send it, rather than none.
+  if (call.body === "") event.body = "";
   if (call.rawHeaders !== undefined) event.headers = { ...call.rawHeaders };
   const result = await handler(event, lambdaContext(requestId, call.timeoutMs));
   const headers: Record<string, string> = {};
