@@ -56,6 +56,16 @@ export const COMMAND_ACTORS = {
   direct: "lambda:direct-invocation" as Actor,
 };
 
+/** A command that failed, as the log line lists it. */
+interface Failed {
+  id: string;
+  code: string;
+  /** Handed back to SQS for another delivery. */
+  retry: boolean;
+  message?: string;
+  errors?: unknown;
+}
+
 interface EventBridgeEnvelope {
   id: string;
   source: string;
@@ -90,9 +100,17 @@ export function createCommandsHandler(deps: HandlerDeps) {
     const failed = items.flatMap((item, i) => {
       const outcome = outcomes[i];
       // Stryker disable next-line OptionalChaining: both ways above give every item an outcome; `?.` is for the type only
-      return outcome?.ok === false
-        ? [{ id: item.id, code: outcome.error.code, retry: mayPassOnRetry(outcome.error.status) }]
-        : [];
+      if (outcome?.ok !== false) return [];
+      const retry = mayPassOnRetry(outcome.error.status);
+      const entry: Failed = { id: item.id, code: outcome.error.code, retry };
+      // A refused command is not delivered again: its entry is all that is
+      // left of it, so it says why (the message, and the fields at fault).
+      if (!retry) {
+        entry.message = outcome.error.message;
+        // Stryker disable next-line ConditionalExpression: the log line is JSON, where a field set to undefined is absent, as an unset one
+        if (outcome.error.errors !== undefined) entry.errors = outcome.error.errors;
+      }
+      return [entry];
     });
     // A refused command is dropped from the queue: the log line is where it is found.
     const refused = failed.some((f) => !f.retry);
@@ -199,6 +217,7 @@ function fromSqsRecord(record: SQSRecord): Item {
   const item: Item = {
     id: record.messageId,
     receiptKey: receiptKey.sqsMessage(record.messageId),
+    // Stryker disable next-line OptionalChaining: SQS always sends the attributes; `?.` guards a hand-made event
     actor: COMMAND_ACTORS.sqs(record.attributes?.SenderId),
   };
   let body: unknown;
@@ -263,6 +282,7 @@ function summarise(error: unknown): Extract<CommandOutcome, { ok: false }>["erro
       code: error.code,
       message: error.message,
     };
+    // Stryker disable next-line ConditionalExpression: Lambda answers in JSON, where a field set to undefined is absent, as an unset one
     if (error.errors !== undefined) summary.errors = error.errors;
     return summary;
   }

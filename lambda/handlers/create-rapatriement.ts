@@ -9,6 +9,7 @@ export function createRapatriementHandler(deps: HandlerDeps) {
     const actor = callerOf(event);
     const record = await service.create(
       event.jsonBody,
+      // Stryker disable next-line ConditionalExpression: an idempotencyKey of undefined is no key, as an absent one
       idempotencyKey === undefined ? { actor } : { idempotencyKey, actor },
       storage,
     );

@@ -75,6 +75,7 @@ export function httpHandler(
       const storage = transactionOptions(
         context,
         event.storageReport,
+        // Stryker disable next-line OptionalChaining: without requestContext the invocation fails anyway: every log line reads the caller from it (callerOf)
         event.requestContext?.timeEpoch,
       );
       return fn(event, { service, storage });
@@ -88,6 +89,7 @@ export function header(event: HttpEvent, name: string): string | undefined {
 
 function normaliseHeaders(): Middleware {
   return {
+    // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
     name: "normaliseHeaders",
     before: (request: HttpRequest) => {
       const headers: Record<string, string | undefined> = {};
@@ -106,6 +108,7 @@ function takesBody(route: string): boolean {
 
 function jsonBody(enabled: boolean): Middleware {
   return {
+    // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
     name: "jsonBody",
     before: (request: HttpRequest) => {
       const { event } = request;
@@ -115,10 +118,12 @@ function jsonBody(enabled: boolean): Middleware {
         return;
       }
       const text = event.isBase64Encoded ? decodeUtf8(event.body) : event.body;
+      // Stryker disable next-line StringLiteral: "" is Buffer.byteLength's default, UTF-8, too
       if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
         throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
       }
       const contentType = header(event, "content-type") ?? "";
+      // Stryker disable next-line StringLiteral: split always gives a first part; the default is for the type only
       const [mediaType = "", ...parameters] = contentType
         .split(";")
         .map((part) => part.trim().toLowerCase());
@@ -170,6 +175,7 @@ const TITLES: Readonly<Record<number, string>> = {
 
 function problemErrors(): Middleware {
   return {
+    // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
     name: "problemErrors",
     onError: (request: HttpRequest) => {
       request.response = problemResponse(request.error, request.context.awsRequestId);
@@ -185,6 +191,7 @@ export function problemResponse(error: unknown, requestId: string): HttpResult {
   const code = codeOf(error);
   const body: Record<string, unknown> = {
     type: `urn:rapatriements:problem:${code.toLowerCase().replaceAll("_", "-")}`,
+    // Stryker disable next-line StringLiteral: every status an error of ours has is in TITLES; the fallback is for the type only
     title: TITLES[status] ?? "Error",
     status,
     detail:
@@ -201,6 +208,7 @@ export function problemResponse(error: unknown, requestId: string): HttpResult {
 
 function accessLog(route: string, deps: HandlerDeps): Middleware {
   const write = (request: HttpRequest) => {
+    // Stryker disable next-line OptionalChaining: accessLog's after and onError run last, when the handler or problemErrors has set the response
     const status = request.response?.statusCode ?? 500;
     const report = request.event.storageReport ?? emptyReport();
     const error = request.error;
@@ -221,10 +229,12 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
       line.code = codeOf(error);
       line.error = describeError(error);
     }
+    // Stryker disable next-line ArrayDeclaration: only the STORAGE_BUSY and STORAGE_OUTCOME_UNKNOWN codes are counted; any other, or none, counts nothing
     const codes = error ? [codeOf(error)] : [];
     deps.log({ ...line, ...metricFields({ report, codes, gauge: request.event.objectGauge }) });
   };
   return {
+    // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
     name: "accessLog",
     before: (request: HttpRequest) => {
       request.internal.started = performance.now();
@@ -269,8 +279,10 @@ export function pathId(event: HttpEvent): string {
 export function writeOptions(event: HttpEvent): VersionOptions {
   const options: VersionOptions = { actor: callerOf(event) };
   const idempotencyKey = header(event, "idempotency-key");
+  // Stryker disable next-line ConditionalExpression: an idempotencyKey set to undefined is no key, as an absent one
   if (idempotencyKey !== undefined) options.idempotencyKey = idempotencyKey;
   const version = expectedVersion(event);
+  // Stryker disable next-line ConditionalExpression: an expectedVersion set to undefined is no condition, as an absent one
   if (version !== undefined) options.expectedVersion = version;
   return options;
 }

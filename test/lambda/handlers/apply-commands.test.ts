@@ -108,6 +108,24 @@ describe("commands from SQS", () => {
         { id: "b1-not-json", code: "VALIDATION_FAILED", retry: false },
       ],
     });
+    // Not delivered again, a refused command is only in this line: it says why.
+    const [badData, notJson] = (log[0] as { failed: Record<string, unknown>[] }).failed;
+    expect(badData).toMatchObject({
+      message: "The request is invalid.",
+      errors: expect.arrayContaining([{ path: "lines", message: "is required" }]),
+    });
+    expect(notJson).toEqual({
+      id: "b1-not-json",
+      code: "VALIDATION_FAILED",
+      retry: false,
+      message: "The request is invalid.",
+      errors: [
+        {
+          path: "body",
+          message: expect.stringMatching(/^the message is not JSON \(.*position 2.*\)$/),
+        },
+      ],
+    });
   });
 
   test("the same batch delivered twice changes nothing the second time", async () => {
@@ -471,6 +489,8 @@ describe("when nothing can be saved", () => {
         { id: "denied-not-json", code: "VALIDATION_FAILED", retry: false },
       ],
     });
+    // Handed back to SQS, a command will be delivered again: its id and code are enough.
+    expect((log[0] as { failed: unknown[] }).failed[0]).toEqual(denied(0));
     expect(await references(await newEngine(target))).toEqual([]);
   });
 
@@ -758,6 +778,24 @@ describe("who sent a command: createdBy and updatedBy from its carrier, never fr
       updatedBy: "sqs:AROAEXAMPLEROLE0000:erp-sync",
     });
     expect(log[0]).toMatchObject({ callers: ["sqs:AROAEXAMPLEROLE0000:erp-sync"] });
+  });
+
+  test("a message whose SenderId is empty or absent (SQS always sets one) records null, not a guess", async () => {
+    const { handler, engine, log } = await commandsHandler(await newTarget("sqlite"));
+    const event = sqsEvent([
+      { id: "m-empty", body: create("anon-1"), senderId: "" },
+      { id: "m-absent", body: create("anon-2") },
+    ]);
+    Reflect.deleteProperty(event.Records[1]?.attributes ?? {}, "SenderId");
+    await handler(event, lambdaContext("who-anon"));
+
+    expect(
+      (await engine.service.listAll()).map((r) => [r.reference, r.createdBy, r.updatedBy]).sort(),
+    ).toEqual([
+      ["RAP-anon-1", null, null],
+      ["RAP-anon-2", null, null],
+    ]);
+    expect(log[0]).toMatchObject({ callers: [null] });
   });
 
   test("an EventBridge event sent to the function, and a direct invocation", async () => {

@@ -6,6 +6,7 @@
  * (400, nothing stored); a header that names someone is ignored.
  */
 import { describe, expect, test } from "vitest";
+import { callerOf } from "../../../lambda/handlers/caller.ts";
 import {
   type EventParts,
   httpApiEvent,
@@ -210,4 +211,23 @@ describe("identity comes from the authorizer only", () => {
     expect(created.json).toMatchObject({ createdBy: null, updatedBy: null });
     expect(conforms(created.recorded)).toEqual([]);
   });
+
+  test.each([
+    [
+      "a JWT whose sub is empty, with an IAM caller",
+      { jwt: { claims: { sub: "" } }, iam: { userArn: PLANNER } },
+      PLANNER,
+    ],
+    ["a JWT with no claims, with an IAM caller", { jwt: {}, iam: { userArn: PLANNER } }, PLANNER],
+    ["a JWT whose sub is empty, alone", { jwt: { claims: { sub: "" } } }, null],
+    ["an IAM context whose ARN is empty", { iam: { userArn: "" } }, null],
+    ["an IAM context with no ARN", { iam: {} }, null],
+  ])(
+    "%s: an empty identity is no identity, the next one or null is taken",
+    (_label, authorizer, expected) => {
+      const event = httpApiEvent({ routeKey: "GET /rapatriements", rawPath: "/rapatriements" });
+      (event.requestContext as { authorizer?: unknown }).authorizer = authorizer;
+      expect(callerOf(event)).toBe(expected);
+    },
+  );
 });

@@ -4,7 +4,7 @@
  * sees, and the one log line an operator reads per invocation.
  */
 import { randomUUID } from "node:crypto";
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutBucketEncryptionCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { ValueError } from "../../../lambda/errors.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
@@ -27,8 +27,10 @@ import {
   newEngine,
   newTarget,
   putBytes,
+  REGION,
   sampleInput,
   type Target,
+  uniqueBucketName,
 } from "../../support/local-s3.ts";
 
 type Handler = ReturnType<typeof createRapatriementHandler>;
@@ -120,6 +122,8 @@ async function invoke(handler: Handler, call: Call): Promise<Answer> {
     call.pathParameters ?? match.pathParameters,
   );
   if (call.isBase64Encoded === true) event.isBase64Encoded = true;
+  // An empty body as some event sources send it, rather than none.
+  if (call.body === "") event.body = "";
   if (call.rawHeaders !== undefined) event.headers = { ...call.rawHeaders };
   const result = await handler(event, lambdaContext(requestId, call.timeoutMs));
   const headers: Record<string, string> = {};
@@ -171,14 +175,31 @@ function s3Calls(line: LogLine): { calls: string[]; count: number } {
   return line.s3 as { calls: string[]; count: number };
 }
 
+/**
+ * The title of each status, the same on every answer (RFC 9457: a title
+ * summarises the problem's type and does not change from one to the next).
+ */
+const TITLES: Record<number, string> = {
+  400: "Invalid request",
+  404: "Not found",
+  409: "Conflict",
+  412: "Precondition failed",
+  413: "Payload too large",
+  415: "Unsupported media type",
+  422: "Unprocessable request",
+  500: "Internal error",
+  503: "Service busy",
+};
+
 /** The fields every problem+json answer has, and its media type. */
 function expectProblem(answer: Answer, status: number, code: string): Record<string, unknown> {
   expect(answer.status).toBe(status);
   expect(answer.headers["content-type"]).toBe("application/problem+json");
   const problem = answer.json as Record<string, unknown>;
   expect(problem).toMatchObject({ status, code, requestId: answer.requestId });
-  expect(typeof problem.type).toBe("string");
-  expect(typeof problem.title).toBe("string");
+  // docs/openapi.yaml: "urn:rapatriements:problem:<code in kebab case>".
+  expect(problem.type).toBe(`urn:rapatriements:problem:${code.toLowerCase().replaceAll("_", "-")}`);
+  expect(problem.title).toBe(TITLES[status]);
   expect(typeof problem.detail).toBe("string");
   return problem;
 }
@@ -194,7 +215,9 @@ function expectNothingInternal(answer: Answer, secret: string): void {
 describe("the log line", () => {
   test("a create logs exactly one JSON line with its request id, route, status and S3 calls", async () => {
     const api = await newApi();
+    const started = performance.now();
     const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+    const elapsed = performance.now() - started;
 
     expect(answer.status).toBe(201);
     const text = JSON.stringify(line);
@@ -210,13 +233,53 @@ describe("the log line", () => {
       retries: 0,
       cache: "absent",
     });
-    expect(typeof line.durationMs).toBe("number");
+    // The handler's own time, in milliseconds to a tenth: most of the call's.
+    expect(line.durationMs).toBeLessThanOrEqual(elapsed);
+    expect(line.durationMs).toBeGreaterThan(elapsed / 4);
+    expect(String(line.durationMs)).toMatch(/^\d+(\.\d)?$/);
     const { calls, count } = s3Calls(line);
     expect(count).toBe(calls.length);
     expect(calls).toHaveLength(2);
-    expect(calls[0]).toMatch(/^GetObject 404 [\d.]+ms$/);
-    expect(calls[1]).toMatch(/^PutObject 200 [\d.]+ms$/);
+    expect(calls[0]).toMatch(/^GetObject 404 \d+(\.\d)?ms$/);
+    expect(calls[1]).toMatch(/^PutObject 200 \d+(\.\d)?ms$/);
+    // The S3 time is the calls' own, added up (each rounded, hence the margin).
+    const callMs = calls.map((call) => Number(/ ([\d.]+)ms$/.exec(call)?.[1]));
+    const totalMs = (line.s3 as { ms: number }).ms;
+    expect(Math.abs(totalMs - callMs.reduce((a, b) => a + b, 0))).toBeLessThanOrEqual(0.2);
     expect(line).not.toHaveProperty("error");
+    // One write in its round, nothing to warn of: neither field is there.
+    expect(line).not.toHaveProperty("roundSize");
+    expect(line).not.toHaveProperty("warnings");
+  });
+
+  test("a create that had to make the bucket, but not its default encryption, logs the warning", async () => {
+    const { client, mock } = faultyClient();
+    mock.on(PutBucketEncryptionCommand).rejects(s3Error("AccessDenied", 403));
+    const api = await newApi({
+      s3: client,
+      target: { bucket: uniqueBucketName("gone"), key: "r/r.db", region: REGION },
+    });
+
+    const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+
+    expect(answer.status).toBe(201);
+    expect(line).toMatchObject({
+      level: "info",
+      warnings: [expect.stringContaining("s3:PutEncryptionConfiguration")],
+    });
+  });
+
+  test("a PUT that got no answer is logged as such, among the S3 calls", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(lostResponse());
+    const api = await newApi({
+      s3: faulty.client,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+
+    const { line } = await invokeLogged(api, api.create, post(sampleInput(1)));
+
+    expect(s3Calls(line).calls[1]).toMatch(/^PutObject no-response \d+(\.\d)?ms$/);
   });
 
   test("a warm GET after a create costs one conditional GetObject answered 304: a cache hit", async () => {
@@ -459,6 +522,41 @@ describe("responses", () => {
     },
   );
 
+  test("If-Match names any version, however many digits; around it spaces are ignored, after it nothing is", async () => {
+    const api = await newApi();
+    const record = await created(api);
+    const patch = (ifMatch: string) =>
+      invoke(api.update, {
+        method: "PATCH",
+        url: `/rapatriements/${record.id}`,
+        headers: { "content-type": "application/json", "if-match": ifMatch },
+        body: JSON.stringify({ comment: ifMatch }),
+      });
+
+    expectProblem(await patch('"12"'), 412, "VERSION_MISMATCH");
+    const trailing = expectProblem(await patch('"1"x'), 400, "VALIDATION_FAILED");
+    expect(trailing.errors).toEqual([
+      { path: "If-Match", message: 'must be the ETag of the record as returned, e.g. "3", or *' },
+    ]);
+    expect((await patch(' "1" ')).status).toBe(200);
+    // An empty If-Match is no condition, as * is.
+    expect((await patch("")).status).toBe(200);
+  });
+
+  test("a hand-made event without the path's id, or with an empty one: 400 naming id", async () => {
+    const api = await newApi();
+    for (const pathParameters of [{}, { id: "" }] as Record<string, string>[]) {
+      const answer = await invoke(api.get, {
+        method: "GET",
+        url: "/rapatriements/x",
+        pathParameters,
+      });
+      expect(expectProblem(answer, 400, "VALIDATION_FAILED").errors).toEqual([
+        { path: "id", message: "is required in the path" },
+      ]);
+    }
+  });
+
   test("If-Match: * is accepted as no condition", async () => {
     const api = await newApi();
     const record = await created(api);
@@ -472,6 +570,29 @@ describe("responses", () => {
 
     expect(answer.status).toBe(200);
     expect(answer.headers.etag).toBe('"2"');
+  });
+
+  test("a rule refused answers 409 Conflict: a reference taken, a status that cannot follow", async () => {
+    const api = await newApi();
+    const record = await created(api, "dup");
+
+    const duplicate = await invokeLogged(api, api.create, post(sampleInput("dup")));
+    const problem = expectProblem(duplicate.answer, 409, "DUPLICATE_REFERENCE");
+    expect(problem.detail).toContain("RAP-dup");
+    expect(duplicate.line).toMatchObject({ level: "warn", status: 409, outcome: "client_error" });
+
+    const url = `/rapatriements/${record.id}`;
+    const skipped = await invoke(api.update, {
+      method: "PATCH",
+      url,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ status: "received" }),
+    });
+    expectProblem(skipped, 409, "FORBIDDEN_TRANSITION");
+    expect((await invoke(api.get, { method: "GET", url })).json).toMatchObject({
+      status: "draft",
+      version: 1,
+    });
   });
 
   test("DELETE answers 204 with no body; the record is then 404", async () => {
@@ -560,6 +681,44 @@ describe("request bodies", () => {
     },
   );
 
+  test.each([
+    ['application/json; charset="utf-8"'],
+    ["application/json; profile=rapatriement; charset=utf-8"],
+    ["application/vnd.api+json"],
+  ])("POST accepts Content-Type %s", async (contentType) => {
+    const api = await newApi();
+    const answer = await invoke(api.create, post(sampleInput(1), { "content-type": contentType }));
+    expect(answer.status).toBe(201);
+  });
+
+  test.each([["xapplication/foo+json"], ["application/foo+jsonx"], ["application/json-seq"]])(
+    "Content-Type %s is not JSON: 415, whose detail names what was sent",
+    async (contentType) => {
+      const api = await newApi();
+      const answer = await invoke(
+        api.create,
+        post(sampleInput(1), { "content-type": contentType }),
+      );
+      const problem = expectProblem(answer, 415, "UNSUPPORTED_MEDIA_TYPE");
+      expect(problem.detail).toBe(
+        `The body must be JSON sent with "Content-Type: application/json" (got "${contentType}").`,
+      );
+    },
+  );
+
+  test("a body with no Content-Type at all: 415 says it got none", async () => {
+    const api = await newApi();
+    const answer = await invoke(api.create, post(sampleInput(1), {}));
+    expect(expectProblem(answer, 415, "UNSUPPORTED_MEDIA_TYPE").detail).toContain('(got "")');
+  });
+
+  test("an empty body is no body: the create is refused for its missing fields, not its media type", async () => {
+    const api = await newApi();
+    const answer = await invoke(api.create, { method: "POST", url: "/rapatriements", body: "" });
+    const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
+    expect(problem.errors).toEqual([{ path: "", message: "the body must be a JSON object" }]);
+  });
+
   test("a base64-encoded body is decoded before it is parsed", async () => {
     const api = await newApi();
     const comment = "Palette abîmée, reçue à 8 h";
@@ -600,7 +759,9 @@ describe("request bodies", () => {
         headers: JSON_HEADERS,
         body: `${exact} `,
       });
-      expectProblem(tooLarge.answer, 413, "PAYLOAD_TOO_LARGE");
+      expect(expectProblem(tooLarge.answer, 413, "PAYLOAD_TOO_LARGE").detail).toBe(
+        "The body is larger than 256 KiB.",
+      );
       expect(s3Calls(tooLarge.line).count).toBe(0);
 
       const fits = await invoke(api.create, {
@@ -649,9 +810,9 @@ describe("request bodies", () => {
     });
 
     const problem = expectProblem(answer, 400, "VALIDATION_FAILED");
-    const errors = problem.errors as { path: string; message: string }[];
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.message).toMatch(/JSON/);
+    expect(problem.errors).toEqual([
+      { path: "", message: expect.stringMatching(/^the body is not valid JSON \(.+\)$/) },
+    ]);
     expect(s3Calls(line).count).toBe(0);
   });
 
@@ -721,6 +882,8 @@ describe("errors not meant for the caller", () => {
 
     expectProblem(answer, 500, "CONFIGURATION_INVALID");
     expectNothingInternal(answer, "AWS_REGION");
+    // An error with no cause is logged with none, not an empty one.
+    expect(line.error).toEqual({ name: "ValueError", message: "AWS_REGION est obligatoire" });
     expect(line).toMatchObject({
       level: "error",
       requestId: answer.requestId,
@@ -731,8 +894,8 @@ describe("errors not meant for the caller", () => {
     expect(JSON.stringify(line)).toContain("AWS_REGION est obligatoire");
   });
 
-  test("an unexpected error answers 500 INTERNAL_ERROR without its message", async () => {
-    const api = brokenApi(new Error("boom"));
+  test("an unexpected error answers 500 INTERNAL_ERROR without its message; the log has it, and its causes", async () => {
+    const api = brokenApi(new Error("boom", { cause: new Error("socket closed", { cause: 42 }) }));
 
     const { answer, line } = await invokeLogged(api, api.create, post(sampleInput(1)));
 
@@ -742,7 +905,11 @@ describe("errors not meant for the caller", () => {
       level: "error",
       outcome: "server_error",
       code: "INTERNAL_ERROR",
-      error: { name: "Error", message: "boom" },
+    });
+    expect(line.error).toEqual({
+      name: "Error",
+      message: "boom",
+      cause: { name: "Error", message: "socket closed", cause: { message: "42" } },
     });
   });
 });

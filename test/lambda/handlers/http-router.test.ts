@@ -98,13 +98,17 @@ describe("the HTTP router", () => {
         requestId: "unknown-route",
       });
       expect(body.detail).toContain(JSON.stringify(routeKeyOf));
-      expect(body.detail).toContain("GET /rapatriements/{id}");
+      expect(body.detail).toContain(
+        `the routes are: ${HTTP_ROUTES.map((route) => routeKey(route)).join(", ")}.`,
+      );
       expect(lines).toEqual([
         expect.objectContaining({
           level: "error",
           requestId: "unknown-route",
           route: routeKeyOf,
+          path: "/rapatriements/r-1",
           status: 404,
+          outcome: "client_error",
           code: "ROUTE_NOT_FOUND",
         }),
       ]);

@@ -19,7 +19,7 @@ import {
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
-import { faultyClient, s3Error } from "../../support/faults.ts";
+import { faultyClient, lostResponse, s3Error } from "../../support/faults.ts";
 import { contextFor, httpApiEvent } from "../../support/http-api-events.ts";
 import { getBytes, newEngine, newTarget, sampleInput } from "../../support/local-s3.ts";
 
@@ -141,26 +141,22 @@ describe("EMF metrics in the log output", () => {
     });
   });
 
+  test("a PUT refused 409 ConditionalRequestConflict is a conflict too", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("ConditionalRequestConflict", 409));
+    const { output, deps } = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const event = postEvent(3);
+    expect((await createRapatriementHandler(deps)(event, contextFor(event))).statusCode).toBe(503);
+    expect(emfMetrics(output[0] ?? "").values).toMatchObject({ Conflicts: 2, Retries: 1 });
+  });
+
   test("an SQS batch: its size, and the records after it", async () => {
     const { output, deps } = await container();
-    const records = [1, 2, 3].map((n) => ({
-      messageId: `m-${n}`,
-      receiptHandle: `r-${n}`,
-      body: JSON.stringify({ action: "create", data: sampleInput(`B${n}`) }),
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "1795843800000",
-        SenderId: "AIDAEXAMPLE",
-        ApproximateFirstReceiveTimestamp: "1795843800001",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:commands",
-      awsRegion: "eu-west-1",
-    }));
     const handler = createCommandsHandler(deps);
-    const result = await handler({ Records: records }, lambdaContext("sqs-batch"));
+    const result = await handler({ Records: sqsRecords([1, 2, 3]) }, lambdaContext("sqs-batch"));
 
     expect(result).toEqual({ batchItemFailures: [] });
     expect(emfMetrics(output[0] ?? "").values).toMatchObject({
@@ -169,4 +165,55 @@ describe("EMF metrics in the log output", () => {
       Conflicts: 0,
     });
   });
+
+  test("an SQS batch that finds the storage busy, then one whose PUT is lost: each command is counted", async () => {
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    const busy = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    await createCommandsHandler(busy.deps)({ Records: sqsRecords([4, 5]) }, lambdaContext("busy"));
+    expect(emfMetrics(busy.output[0] ?? "").values).toMatchObject({
+      BatchSize: 2,
+      Conflicts: 2,
+      Retries: 1,
+      BusyAnswers: 2,
+      OutcomeUnknown: 0,
+    });
+
+    faulty.mock.on(PutObjectCommand).rejects(lostResponse());
+    const lost = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    await createCommandsHandler(lost.deps)(
+      { Records: sqsRecords([6, 7, 8]) },
+      lambdaContext("lost"),
+    );
+    expect(emfMetrics(lost.output[0] ?? "").values).toMatchObject({
+      BatchSize: 3,
+      BusyAnswers: 0,
+      OutcomeUnknown: 3,
+    });
+  });
 });
+
+function sqsRecords(numbers: number[]) {
+  return numbers.map((n) => ({
+    messageId: `m-${n}`,
+    receiptHandle: `r-${n}`,
+    body: JSON.stringify({ action: "create", data: sampleInput(`B${n}`) }),
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "1795843800000",
+      SenderId: "AIDAEXAMPLE",
+      ApproximateFirstReceiveTimestamp: "1795843800001",
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:commands",
+    awsRegion: "eu-west-1",
+  }));
+}

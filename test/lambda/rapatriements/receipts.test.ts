@@ -150,6 +150,34 @@ describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
   });
 });
 
+describe("a receipt's fingerprint", () => {
+  test("is the one earlier releases stored, so a client's retry across a deploy is still answered", async () => {
+    // Receipts outlive a deploy (24 hours for an Idempotency-Key, 15 days for
+    // a command): a fingerprint computed otherwise by a new release would
+    // refuse, as a reused key, the retry of a write the old one applied.
+    // This one was stored by the release that introduced schema 3.
+    const target = await newTarget("sqlite");
+    const { service } = await newEngine(target);
+    const lines = [
+      { sku: "PAL-EUR", quantity: 2, unit: "palette" },
+      { sku: "SKU-7", quantity: 12, unit: "carton" },
+    ];
+    await service.create(sampleInput("fp", { comment: "deux lignes", lines }), {
+      idempotencyKey: "order-fp",
+    });
+
+    expect(
+      await tableRows(
+        "sqlite",
+        await getBytes(target),
+        "SELECT key, fingerprint FROM receipts ORDER BY key",
+      ),
+    ).toEqual([
+      ["http:order-fp", "1b3157c9ab5f6a82f102620c48c0ae3de140214747fac8f761e25d860b6cfbc9"],
+    ]);
+  });
+});
+
 describe("a command's receipt", () => {
   const DAY_MS = 24 * 3600 * 1000;
 
