@@ -21,13 +21,15 @@ const commandSchema = z.discriminatedUnion(
   [
     z.strictObject({
       action: z.literal("create"),
-      data: z.unknown(),
+      // Optional here so that a missing `data` gets parseCommand's "is required",
+      // not zod's "expected nonoptional" (z.unknown() alone is required in zod 4).
+      data: z.unknown().optional(),
       idempotencyKey: key.optional(),
     }),
     z.strictObject({
       action: z.literal("update"),
       id,
-      data: z.unknown(),
+      data: z.unknown().optional(),
       expectedVersion: version.optional(),
       idempotencyKey: key.optional(),
     }),
@@ -58,7 +60,10 @@ export function parseCommand(raw: unknown): Command {
   const result = commandSchema.safeParse(raw);
   if (result.success) {
     if (result.data.action !== "delete" && result.data.data === undefined) {
-      throw new ValidationError([{ path: "data", message: "is required" }]);
+      throw new ValidationError(
+        [{ path: "data", message: "is required" }],
+        "The command is invalid.",
+      );
     }
     return result.data;
   }

@@ -7,6 +7,7 @@ import { ValidationError } from "../errors.ts";
 const PREFIX = "r1.";
 
 export function encodeCursor(seq: number): string {
+  // Stryker disable next-line StringLiteral: Buffer.from treats an empty encoding name as utf8
   return PREFIX + Buffer.from(String(seq), "utf8").toString("base64url");
 }
 
@@ -15,7 +16,9 @@ export function decodeCursor(cursor: string): number {
     new ValidationError([
       { path: "cursor", message: "is not a cursor returned by this API (use nextCursor as given)" },
     ]);
-  if (!cursor.startsWith(PREFIX) || cursor.length > 40) throw invalid();
+  if (!cursor.startsWith(PREFIX)) throw invalid();
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a cursor this API issues is at most 25 characters and a longer one fails the checks below anyway; this only spares decoding a long string
+  if (cursor.length > 40) throw invalid();
   const body = cursor.slice(PREFIX.length);
   if (!/^[A-Za-z0-9_-]+$/.test(body)) throw invalid();
   const text = Buffer.from(body, "base64url").toString("utf8");

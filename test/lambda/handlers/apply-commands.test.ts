@@ -444,6 +444,67 @@ describe("commands from EventBridge directly and from direct invocations", () =>
     expect(requests.slice(seen).filter((r) => r.command === "PutObject")).toHaveLength(1);
   });
 
+  test("a bad command is answered with each field at fault, by name; a good one with exactly what it did", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const existing = await engine.service.create(sampleInput("named"));
+    const refused = (detail: string, errors: unknown) => ({
+      ok: false,
+      error: { status: 400, code: "VALIDATION_FAILED", message: detail, errors },
+    });
+
+    const results = (await handler(
+      [
+        { action: "update", id: existing.id },
+        { action: "create", data: sampleInput("extra"), priority: "high" },
+        { action: "delete", id: existing.id, expectedVersion: "1" },
+        { action: "update", id: existing.id, data: { comment: "checked" } },
+        { action: "delete", id: existing.id, expectedVersion: 2 },
+      ],
+      lambdaContext("named"),
+    )) as CommandOutcome[];
+
+    expect(results[0]).toEqual(
+      refused("The command is invalid.", [{ path: "data", message: "is required" }]),
+    );
+    expect(results[1]).toEqual(
+      refused("The command is invalid.", [{ path: "priority", message: "unknown field" }]),
+    );
+    expect(results[2]).toMatchObject(
+      refused("The command is invalid.", [{ path: "expectedVersion" }]),
+    );
+    // A first application carries no `replayed`; a delete carries no record.
+    expect(Object.keys(results[3] ?? {}).sort()).toEqual([
+      "action",
+      "id",
+      "ok",
+      "record",
+      "version",
+    ]);
+    expect(results[4]).toStrictEqual({ ok: true, action: "delete", id: existing.id, version: 2 });
+    expect(await references(engine)).toEqual([]);
+  });
+
+  test("two EventBridge events are two receipts, and a queue message with the same id as an event is a third", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const event = (id: string, n: string) => ({
+      version: "0",
+      id,
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail: { action: "create", data: sampleInput(n) },
+    });
+
+    expect(await handler(event("evt-a", "eb-a"), lambdaContext("a"))).toMatchObject({ ok: true });
+    expect(await handler(event("evt-b", "eb-b"), lambdaContext("b"))).toMatchObject({ ok: true });
+    expect(
+      await handler(sqsEvent([{ id: "evt-a", body: create("sqs-a") }]), lambdaContext("c")),
+    ).toEqual({ batchItemFailures: [] });
+
+    expect((await references(engine)).sort()).toEqual(["RAP-eb-a", "RAP-eb-b", "RAP-sqs-a"]);
+  });
+
   test("a single direct command returns its single result", async () => {
     const target = await newTarget("sqlite");
     const { handler } = await commandsHandler(target);

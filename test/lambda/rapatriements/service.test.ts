@@ -604,11 +604,19 @@ describe("list", () => {
     "r1.MA", // "0"
     "r1.LTE", // "-1"
     `r1.${"A".repeat(60)}`,
+    "r2.MTIz", // another prefix before "123"
+    "r1.!MTIz", // junk before "123"
+    "r1.MTIz!", // junk after "123"
+    "r1.MTIg", // "12 "
+    "r1.MDEy", // "012"
+    "r1.OTk5OTk5OTk5OTk5OTk5OQ", // 9999999999999999, beyond the safe integers
   ])("a malformed cursor %j is refused with path cursor", async (cursor) => {
     const { service } = await fresh();
     await service.create(sampleInput(1));
     await expect(service.list({ cursor })).rejects.toMatchObject(
-      validationFailed(fieldError("cursor")),
+      validationFailed(
+        fieldError("cursor", "is not a cursor returned by this API (use nextCursor as given)"),
+      ),
     );
   });
 
