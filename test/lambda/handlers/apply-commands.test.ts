@@ -505,6 +505,27 @@ describe("commands from EventBridge directly and from direct invocations", () =>
     expect((await references(engine)).sort()).toEqual(["RAP-eb-a", "RAP-eb-b", "RAP-sqs-a"]);
   });
 
+  test("an update that clears a field with null, delivered twice under its key, is applied once", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    const existing = await engine.service.create({ ...sampleInput("cleared"), comment: "fragile" });
+    const command = {
+      action: "update",
+      id: existing.id,
+      data: { comment: null },
+      idempotencyKey: "clear-comment-1",
+    };
+
+    const first = (await handler(command, lambdaContext("clear-1"))) as CommandOutcome;
+    const again = (await handler(command, lambdaContext("clear-2"))) as CommandOutcome;
+
+    expect(first).toMatchObject({ ok: true, version: 2 });
+    expect(again).toMatchObject({ ok: true, version: 2, replayed: true });
+    const stored = await engine.service.get(existing.id);
+    expect(stored.version).toBe(2);
+    expect(stored.comment).toBeUndefined();
+  });
+
   test("a single direct command returns its single result", async () => {
     const target = await newTarget("sqlite");
     const { handler } = await commandsHandler(target);
