@@ -638,17 +638,17 @@ describe("responses", () => {
 });
 
 describe("request bodies", () => {
-  test.each([["application/json; charset=utf-8"], ["Application/JSON; Charset=UTF-8"]])(
-    "POST accepts Content-Type %s",
-    async (contentType) => {
-      const api = await newApi();
-      const answer = await invoke(
-        api.create,
-        post(sampleInput(1), { "content-type": contentType }),
-      );
-      expect(answer.status).toBe(201);
-    },
-  );
+  test.each([
+    ["application/json; charset=utf-8"],
+    ["Application/JSON; Charset=UTF-8"],
+    ['application/json; charset="utf-8"'],
+    ["application/json; profile=rapatriement; charset=utf-8"],
+    ["application/vnd.api+json"],
+  ])("POST accepts Content-Type %s", async (contentType) => {
+    const api = await newApi();
+    const answer = await invoke(api.create, post(sampleInput(1), { "content-type": contentType }));
+    expect(answer.status).toBe(201);
+  });
 
   test("PATCH accepts application/merge-patch+json", async () => {
     const api = await newApi();
@@ -680,16 +680,6 @@ describe("request bodies", () => {
       expect((list.json as { items: unknown[] }).items).toEqual([]);
     },
   );
-
-  test.each([
-    ['application/json; charset="utf-8"'],
-    ["application/json; profile=rapatriement; charset=utf-8"],
-    ["application/vnd.api+json"],
-  ])("POST accepts Content-Type %s", async (contentType) => {
-    const api = await newApi();
-    const answer = await invoke(api.create, post(sampleInput(1), { "content-type": contentType }));
-    expect(answer.status).toBe(201);
-  });
 
   test.each([["xapplication/foo+json"], ["application/foo+jsonx"], ["application/json-seq"]])(
     "Content-Type %s is not JSON: 415, whose detail names what was sent",
