@@ -74,6 +74,16 @@ async function container(overrides: Partial<DatabaseObjectDeps> = {}) {
   return { target, output, deps };
 }
 
+/** A container whose every PUT fails with `error`, trying `maxAttempts` times with no real wait. */
+function containerWhosePutsFail(error: Error, maxAttempts: number) {
+  const faulty = faultyClient();
+  faulty.mock.on(PutObjectCommand).rejects(error);
+  return container({
+    s3: faulty.client,
+    retry: { maxAttempts, baseDelayMs: 1, maxDelayMs: 2 },
+  });
+}
+
 const postEvent = (n: number) =>
   httpApiEvent({
     routeKey: "POST /rapatriements",
@@ -123,12 +133,7 @@ describe("EMF metrics in the log output", () => {
   });
 
   test("PUTs that lose the race: conflicts and retries counted, and the busy answer", async () => {
-    const faulty = faultyClient();
-    faulty.mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
-    const { output, deps } = await container({
-      s3: faulty.client,
-      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
-    });
+    const { output, deps } = await containerWhosePutsFail(s3Error("PreconditionFailed", 412), 3);
     const event = postEvent(2);
     const answer = await createRapatriementHandler(deps)(event, contextFor(event));
 
@@ -142,12 +147,10 @@ describe("EMF metrics in the log output", () => {
   });
 
   test("a PUT refused 409 ConditionalRequestConflict is a conflict too", async () => {
-    const faulty = faultyClient();
-    faulty.mock.on(PutObjectCommand).rejects(s3Error("ConditionalRequestConflict", 409));
-    const { output, deps } = await container({
-      s3: faulty.client,
-      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
-    });
+    const { output, deps } = await containerWhosePutsFail(
+      s3Error("ConditionalRequestConflict", 409),
+      2,
+    );
     const event = postEvent(3);
     expect((await createRapatriementHandler(deps)(event, contextFor(event))).statusCode).toBe(503);
     expect(emfMetrics(output[0] ?? "").values).toMatchObject({ Conflicts: 2, Retries: 1 });
@@ -167,12 +170,7 @@ describe("EMF metrics in the log output", () => {
   });
 
   test("an SQS batch that finds the storage busy, then one whose PUT is lost: each command is counted", async () => {
-    const faulty = faultyClient();
-    faulty.mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
-    const busy = await container({
-      s3: faulty.client,
-      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
-    });
+    const busy = await containerWhosePutsFail(s3Error("PreconditionFailed", 412), 2);
     await createCommandsHandler(busy.deps)({ Records: sqsRecords([4, 5]) }, lambdaContext("busy"));
     expect(emfMetrics(busy.output[0] ?? "").values).toMatchObject({
       BatchSize: 2,
@@ -182,11 +180,7 @@ describe("EMF metrics in the log output", () => {
       OutcomeUnknown: 0,
     });
 
-    faulty.mock.on(PutObjectCommand).rejects(lostResponse());
-    const lost = await container({
-      s3: faulty.client,
-      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 },
-    });
+    const lost = await containerWhosePutsFail(lostResponse(), 1);
     await createCommandsHandler(lost.deps)(
       { Records: sqsRecords([6, 7, 8]) },
       lambdaContext("lost"),
