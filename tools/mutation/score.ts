@@ -6,8 +6,8 @@
  * report that holds it, so a file re-run on its own replaces its part of an
  * older folder run. `--survivors` lists the mutants no test noticed.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -28,20 +28,12 @@ interface Report {
   files: Record<string, { mutants: Mutant[] }>;
 }
 
+/** Every mutation.json under `dir`, at any depth (none when it does not exist). */
 function reportFiles(dir: string): string[] {
-  let found: string[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return found;
-  }
-  for (const name of entries) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) found = found.concat(reportFiles(path));
-    else if (name === "mutation.json") found.push(path);
-  }
-  return found;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((name) => basename(name) === "mutation.json")
+    .map((name) => join(dir, name));
 }
 
 /** Each source file's mutants, from the newest report that holds it. */
