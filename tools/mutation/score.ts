@@ -71,7 +71,7 @@ const statusOf = (mutant: Mutant) =>
 
 const STATUSES = ["Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "Static"] as const;
 console.log(
-  ["folder", "files", "mutants", ...STATUSES, "errors", "score"].map((h) => h.padEnd(12)).join(""),
+  ["folder", "files", "mutants", ...STATUSES, "errors", "score"].map((h) => h.padEnd(15)).join(""),
 );
 for (const folder of FOLDERS) {
   const files = [...byFile.keys()].filter((name) => name.startsWith(`lambda/${folder}/`));
@@ -89,7 +89,7 @@ for (const folder of FOLDERS) {
   const detected = n("Killed") + n("Timeout");
   const score = (100 * detected) / (detected + n("Survived") + n("NoCoverage"));
   const cells = [folder, files.length, total, ...STATUSES.map(n), errors, `${score.toFixed(1)}%`];
-  console.log(cells.map((c) => String(c).padEnd(12)).join(""));
+  console.log(cells.map((c) => String(c).padEnd(15)).join(""));
 }
 
 if (values.survivors) {
