@@ -1,7 +1,8 @@
 /**
  * The first load skips SQLite's full integrity check only for bytes proven to
- * be the engine's own: S3's full-object checksum, the metadata the engine
- * wrote and the CRC32 of what arrived all agree. Anything else — a hand
+ * be the engine's own: S3's full-object CRC32 (against which the SDK checks
+ * what arrived) agrees with the metadata the engine wrote, and S3 sent no
+ * other checksum that the SDK would have checked instead. Anything else — a hand
  * upload, a copy of the engine's metadata on other bytes, bytes that do not
  * match S3's checksum — is checked, refused when corrupt, and never
  * overwritten. Against the real S3 API of the local server.
@@ -11,7 +12,12 @@ import { describe, expect, test } from "vitest";
 import { StorageBusyError, StorageUnreadableError } from "../../../lambda/errors.ts";
 import type { DecodeOptions, FileCodec } from "../../../lambda/storage/codec.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
-import { crc32Base64, WRITTEN_CRC32_METADATA } from "../../../lambda/storage/object-fetch.ts";
+import {
+  crc32Base64,
+  getObject,
+  WRITTEN_CRC32_METADATA,
+} from "../../../lambda/storage/object-fetch.ts";
+import { faultyClient } from "../../support/faults.ts";
 import {
   etagOf,
   getBytes,
@@ -156,5 +162,47 @@ describe("the integrity check of the first load", () => {
     expect(ours.verified).toEqual([]);
     expect(await etagOf(target)).toBe(etag);
     expect(requests.filter((r) => r.command === "PutObject")).toEqual([]);
+  });
+
+  test("the engine's metadata on bytes S3 keeps under another checksum proves nothing: checked and refused", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(1));
+    const good = await getBytes(target);
+    await localS3Client().send(
+      new PutObjectCommand({
+        Bucket: target.bucket,
+        Key: target.key,
+        Body: corruptLastPage(good),
+        ChecksumAlgorithm: "SHA256",
+        Metadata: { [WRITTEN_CRC32_METADATA]: crc32Base64(good) },
+      }),
+    );
+
+    await expectRefusedAndKept(target, "corrupt bytes under a SHA-256 and the engine's metadata");
+  });
+
+  test("a CRC32 that comes with another checksum is not proof: the SDK would have checked the other one", async () => {
+    // S3 keeps one checksum per object; a response with two stands for a
+    // server or proxy the SDK does not check the CRC32 of.
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(1));
+    const { client, mock, real } = faultyClient();
+    const withExtra = (extra: Record<string, string>) =>
+      mock.on(GetObjectCommand).callsFake(async (input) => ({
+        ...(await real.send(new GetObjectCommand(input))),
+        ...extra,
+      }));
+
+    withExtra({});
+    expect((await getObject(client, target, undefined)).verified).toBe(true);
+    for (const field of [
+      "ChecksumCRC32C",
+      "ChecksumCRC64NVME",
+      "ChecksumSHA256",
+      "ChecksumXXHASH64",
+    ]) {
+      withExtra({ [field]: "AAAAAA==" });
+      expect((await getObject(client, target, undefined)).verified, field).toBe(false);
+    }
   });
 });
