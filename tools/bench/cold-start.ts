@@ -23,6 +23,11 @@ import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
 export interface ColdStartBundles {
   handlerDir: string;
   rawDir: string;
+  /**
+   * The function's NODE_OPTIONS as the stack sets it: the cold processes run
+   * with it, as Lambda runs the function (it costs time at import).
+   */
+  nodeOptions: string | undefined;
 }
 
 /** The line a runner writes on stderr once it has its result. */
@@ -56,7 +61,9 @@ export async function prepareColdStart(): Promise<ColdStartBundles> {
   const fn = stack.functions.find((f) => f.module === HTTP_FUNCTION_MODULE);
   if (fn === undefined) throw new Error(`no ${HTTP_FUNCTION_MODULE} function in the stack`);
   const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
-  const key = String(template.Resources[logicalId].Properties.Code.S3Key).replace(/\.zip$/, "");
+  const properties = template.Resources[logicalId].Properties;
+  const key = String(properties.Code.S3Key).replace(/\.zip$/, "");
+  const nodeOptions: string | undefined = properties.Environment?.Variables?.NODE_OPTIONS;
   const handlerDir = mkdtempSync(join(tmpdir(), "bench-handler-"));
   cpSync(join(outdir, `asset.${key}`), handlerDir, { recursive: true });
   writeFileSync(join(handlerDir, "run.mjs"), HANDLER_RUNNER);
@@ -64,7 +71,7 @@ export async function prepareColdStart(): Promise<ColdStartBundles> {
   const rawDir = mkdtempSync(join(tmpdir(), "bench-raw-"));
   writeFileSync(join(rawDir, "entry.mjs"), RAW_GET);
   await bundleScript(join(rawDir, "entry.mjs"), join(rawDir, "run.mjs"));
-  return { handlerDir, rawDir };
+  return { handlerDir, rawDir, nodeOptions };
 }
 
 /**
