@@ -162,7 +162,7 @@ function coldEnv(bucket: string, format: StorageStrategy): Record<string, string
     AWS_SECRET_ACCESS_KEY: "bench",
     S3_RAPPATRIMENT_FILE_PATH: `s3://${bucket}/${KEY}`,
     STORAGE_STRATEGY: format,
-    // The function's own (its source maps, read at import); nothing to read for the raw GET.
+    // The function's own (--enable-source-maps), so the processes run as Lambda runs them.
     ...(cold.nodeOptions === undefined ? {} : { NODE_OPTIONS: cold.nodeOptions }),
     // Set by Lambda's runtime: the bundle starts its work at import, in the init phase.
     AWS_LAMBDA_FUNCTION_NAME: "bench-get-rapatriement",

@@ -25,7 +25,8 @@ export interface ColdStartBundles {
   rawDir: string;
   /**
    * The function's NODE_OPTIONS as the stack sets it: the cold processes run
-   * with it, as Lambda runs the function (it costs time at import).
+   * with it, as Lambda runs the function (--enable-source-maps: in Node 24
+   * the map is read only when a stack trace is formatted, not at import).
    */
   nodeOptions: string | undefined;
 }
