@@ -5,6 +5,9 @@
  * the real S3 API of the local server.
  */
 import { describe, test } from "vitest";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
+import { currentVersion } from "../../../lambda/storage/schema.ts";
+import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
   expectStoredAndRefused as expectRefused,
   getBytes,
@@ -51,4 +54,21 @@ describe("an object in another format than STORAGE_STRATEGY says", () => {
       await expectRefused(await newTarget("sqlite"), body, NOT_SQLITE);
     },
   );
+
+  test("a SQLite file from newer code is refused, asking for an update", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(1));
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database(await getBytes(target));
+    const newer = currentVersion(rapatriementsSchema) + 1;
+    db.run(`PRAGMA user_version = ${newer}`);
+    const file = db.export();
+    db.close();
+
+    await expectRefused(
+      target,
+      file,
+      `le fichier sqlite est au schéma ${newer}, plus récent que celui que ce code connaît (${newer - 1}) : mettez à jour l'application ; le fichier n'a pas été modifié`,
+    );
+  });
 });
