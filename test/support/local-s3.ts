@@ -9,7 +9,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
@@ -166,4 +166,26 @@ export function sampleInput(n: number | string, overrides: Record<string, unknow
     lines: [{ sku: `SKU-${n}`, quantity: 3, unit: "carton" }],
     ...overrides,
   };
+}
+
+/**
+ * `body` stored by hand, then a write through a fresh engine: refused as
+ * STORAGE_UNREADABLE with `message`, after one GET and no other request, and
+ * the object is left exactly as it was.
+ */
+export async function expectStoredAndRefused(
+  target: Target,
+  body: Uint8Array | string,
+  message: string,
+): Promise<void> {
+  const etag = await putBytes(target, body);
+  const { service, s3 } = await newEngine(target);
+  const requests = recordRequests(s3);
+  await expect(service.create(sampleInput(2))).rejects.toMatchObject({
+    status: 500,
+    code: "STORAGE_UNREADABLE",
+    message,
+  });
+  expect(await etagOf(target)).toBe(etag);
+  expect(requests.map((r) => r.command)).toEqual(["GetObject"]);
 }

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { StorageAccessError, StorageBusyError } from "../../../lambda/errors.ts";
+import { createBucket } from "../../../lambda/storage/bucket-bootstrap.ts";
 import { emptyReport } from "../../../lambda/storage/database-object.ts";
 import { faultyClient, s3Error } from "../../support/faults.ts";
 import {
@@ -164,5 +165,68 @@ describe("S3 refusals a person must fix", () => {
 
     await expect(failure).rejects.toBeInstanceOf(StorageBusyError);
     await expect(failure).rejects.toMatchObject({ status: 503, retryAfterSeconds: 1 });
+  });
+
+  test("a bucket another container has just created is no error, and creating one warns of nothing", async () => {
+    const target = { ...missingBucketTarget(), region: REGION };
+    const s3 = localS3Client();
+
+    expect(await createBucket(s3, target)).toEqual([]);
+    // The second container's CreateBucket meets BucketAlreadyOwnedByYou: its write goes on.
+    expect(await createBucket(s3, target)).toEqual([]);
+    expect(await bucketExists(target.bucket)).toBe(true);
+  });
+
+  test("in us-east-1 the bucket is created without a LocationConstraint, which that region refuses", async () => {
+    const target = { ...missingBucketTarget(), region: "us-east-1" };
+
+    expect(await createBucket(localS3Client("us-east-1"), target)).toEqual([]);
+    const location = await localS3Client("us-east-1").send(
+      new GetBucketLocationCommand({ Bucket: target.bucket }),
+    );
+    expect(location.LocationConstraint ?? null).toBeNull();
+  });
+
+  test("a name another AWS account holds is BUCKET_NAME_TAKEN, naming the two settings to change", async () => {
+    const target = { ...missingBucketTarget(), region: REGION };
+    const { client, mock } = faultyClient();
+    const taken = s3Error("BucketAlreadyExists", 409);
+    mock.on(CreateBucketCommand).rejects(taken);
+
+    const failure = await createBucket(client, target).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(StorageAccessError);
+    expect(failure).toMatchObject({
+      code: "BUCKET_NAME_TAKEN",
+      message: `le bucket ${target.bucket} appartient à un autre compte AWS : choisissez un autre nom dans S3_RAPPATRIMENT_FILE_PATH ou S3_BUCKET_NAME`,
+      cause: taken,
+    });
+  });
+
+  test("a refused CreateBucket keeps S3's error as its cause; bad credentials say it was creating the bucket; anything else is passed on", async () => {
+    const target = { ...missingBucketTarget(), region: REGION };
+    const { client, mock } = faultyClient();
+
+    const denied = s3Error("AccessDenied", 403);
+    mock.on(CreateBucketCommand).rejects(denied);
+    await expect(createBucket(client, target)).rejects.toMatchObject({
+      code: "BUCKET_CREATION_DENIED",
+      cause: denied,
+    });
+
+    mock.on(CreateBucketCommand).rejects(s3Error("InvalidAccessKeyId", 403));
+    const credentials = await createBucket(client, target).then(
+      () => new Error("created"),
+      (error: Error) => error,
+    );
+    expect(credentials).toMatchObject({ code: "CREDENTIALS_MISSING" });
+    expect(credentials.message).toContain(
+      `pour créer le bucket s3://${target.bucket}/${target.key} (région ${REGION})`,
+    );
+
+    const unexplained = new Error("socket hang up");
+    mock.on(CreateBucketCommand).rejects(unexplained);
+    await expect(createBucket(client, target)).rejects.toBe(unexplained);
+    expect(await bucketExists(target.bucket)).toBe(false);
   });
 });

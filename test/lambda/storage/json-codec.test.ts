@@ -5,14 +5,16 @@
  * and where, and the object is left exactly as it is.
  */
 import { describe, expect, test } from "vitest";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { JSON_FORMAT } from "../../../lambda/storage/json-codec.ts";
+import { currentVersion } from "../../../lambda/storage/schema.ts";
 import {
   etagOf,
+  expectStoredAndRefused,
   getBytes,
   newEngine,
   newTarget,
   putBytes,
-  recordRequests,
   sampleInput,
 } from "../../support/local-s3.ts";
 
@@ -26,6 +28,24 @@ type Document = {
 /** Each hand edit, and what the refusal must say (before "; l'objet n'a pas été modifié"). */
 const EDITS: [string, (doc: Document) => unknown, string][] = [
   ["a list instead of the document", (doc) => [doc], "le document JSON n'est pas un objet"],
+  ["null instead of the document", () => null, "le document JSON n'est pas un objet"],
+  ["a number instead of the document", () => 4, "le document JSON n'est pas un objet"],
+  [
+    "tables as text",
+    (doc) => ({ ...doc, tables: "rapatriements" }),
+    "le document JSON n'a pas d'objet tables",
+  ],
+  ["tables null", (doc) => ({ ...doc, tables: null }), "le document JSON n'a pas d'objet tables"],
+  [
+    "a schema version this code does not know yet",
+    (doc) => ({ ...doc, schemaVersion: currentVersion(rapatriementsSchema) + 1 }),
+    `le document JSON est au schéma ${currentVersion(rapatriementsSchema) + 1}, plus récent que celui que ce code connaît (${currentVersion(rapatriementsSchema)}) : mettez à jour l'application`,
+  ],
+  [
+    "a record replaced by null",
+    (doc) => withRow(doc, () => null),
+    "rapatriements[0] n'est pas un objet",
+  ],
   [
     "another format",
     (doc) => ({ ...doc, format: "rapatriements/v1" }),
@@ -130,17 +150,52 @@ describe("a JSON data file edited by hand", () => {
       const target = await newTarget("json");
       await (await newEngine(target)).service.create(sampleInput(1));
       const doc = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
-      const etag = await putBytes(target, JSON.stringify(edit(doc), null, 2));
-      const { service, s3 } = await newEngine(target);
-      const requests = recordRequests(s3);
-
-      await expect(service.create(sampleInput(2))).rejects.toMatchObject({
-        status: 500,
-        code: "STORAGE_UNREADABLE",
-        message: `${message} ; l'objet n'a pas été modifié`,
-      });
-      expect(await etagOf(target)).toBe(etag);
-      expect(requests.map((r) => r.command)).toEqual(["GetObject"]);
+      await expectStoredAndRefused(
+        target,
+        JSON.stringify(edit(doc), null, 2),
+        `${message} ; l'objet n'a pas été modifié`,
+      );
     },
   );
+
+  test("a byte that is not UTF-8, inside a text value, is refused rather than read as U+FFFD", async () => {
+    const target = await newTarget("json");
+    await (await newEngine(target)).service.create(sampleInput(1, { comment: "AB" }));
+    const bytes = await getBytes(target);
+    const at = Buffer.from(bytes).indexOf('"AB"') + 1;
+    expect(at).toBeGreaterThan(0);
+    const edited = Uint8Array.from(bytes);
+    edited[at] = 0xff; // "AB" becomes "\xffB": valid JSON around an invalid byte
+    const etag = await putBytes(target, edited);
+    const { service } = await newEngine(target);
+
+    const refused = await service.listAll().catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: "STORAGE_UNREADABLE",
+      message: "l'objet n'est pas un document JSON valide ; l'objet n'a pas été modifié",
+    });
+    // The decoder's own reason is kept for the log line.
+    expect((refused as Error).cause).toBeInstanceOf(TypeError);
+    expect(await etagOf(target)).toBe(etag);
+  });
+
+  test("a document at schema version 0, with no tables yet, opens as an empty base and takes writes", async () => {
+    const target = await newTarget("json");
+    await putBytes(
+      target,
+      JSON.stringify({
+        format: JSON_FORMAT,
+        schema: rapatriementsSchema.name,
+        schemaVersion: 0,
+        tables: {},
+      }),
+    );
+    const { service } = await newEngine(target);
+
+    expect(await service.listAll()).toEqual([]);
+    await service.create(sampleInput(1));
+    const written = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
+    expect(written.schemaVersion).toBe(currentVersion(rapatriementsSchema));
+    expect(rows(written).map((row) => row.reference)).toEqual(["RAP-1"]);
+  });
 });
