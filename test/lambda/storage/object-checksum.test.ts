@@ -17,6 +17,7 @@ import {
   getObject,
   WRITTEN_CRC32_METADATA,
 } from "../../../lambda/storage/object-fetch.ts";
+import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import { faultyClient } from "../../support/faults.ts";
 import {
   etagOf,
@@ -66,12 +67,17 @@ async function putByHand(target: Target, body: Uint8Array, metadata?: Record<str
   return put.ETag;
 }
 
+const CORRUPT = "le fichier SQLite est corrompu (PRAGMA quick_check) ; l'objet n'a pas été modifié";
+
 /** Refused as unreadable by a fresh engine, for a read and for a write, and left as it is. */
 async function expectRefusedAndKept(target: Target, label: string) {
   const etag = await etagOf(target);
   const { service, s3 } = await newEngine(target);
   const requests = recordRequests(s3);
   await expect(service.list({}), label).rejects.toBeInstanceOf(StorageUnreadableError);
+  await expect(service.list({}), label).rejects.toMatchObject({
+    message: CORRUPT,
+  });
   await expect(service.create(sampleInput("x")), label).rejects.toMatchObject({
     code: "STORAGE_UNREADABLE",
   });
@@ -204,5 +210,27 @@ describe("the integrity check of the first load", () => {
       withExtra({ [field]: "AAAAAA==" });
       expect((await getObject(client, target, undefined)).verified, field).toBe(false);
     }
+  });
+
+  test("damage the first request would never read is still found: the full check reads every page", async () => {
+    const target = await newTarget("sqlite");
+    const { service } = await newEngine(target);
+    for (let n = 1; n <= 3; n += 1) await service.create(sampleInput(n));
+    const file = await getBytes(target);
+    // The root page of an index a plain list does not use: its page type overwritten.
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database(file);
+    const root = Number(
+      db.exec("SELECT rootpage FROM sqlite_master WHERE name = 'rapatriements_by_destination'")[0]
+        ?.values[0]?.[0],
+    );
+    const pageSize = Number(db.exec("PRAGMA page_size")[0]?.values[0]?.[0]);
+    db.close();
+    const damaged = file.slice();
+    damaged[(root - 1) * pageSize] = 0xff;
+    await putByHand(target, damaged);
+
+    // Without the full check this list would be answered from the intact table.
+    await expectRefusedAndKept(target, "an index page damaged by hand");
   });
 });
