@@ -255,8 +255,8 @@ describe("npm start keeps the data however it is stopped", { timeout: 180_000 },
     // The folder cannot be created once a file takes its name: every save fails.
     writeFileSync(localDir, "");
     await create(url, "UNSAVED-1");
-    expect(session.output).toContain("COULD NOT SAVE THE LOCAL DATA");
-    expect(session.output).toContain("a stop now would lose it");
+    // The report is written before the answer, but reaches the terminal on its own time.
+    await session.waitFor(/COULD NOT SAVE THE LOCAL DATA[\s\S]*a stop now would lose it/);
 
     session.type("\x03");
     expect(await session.exited).toBe(1);
