@@ -42,6 +42,9 @@ export const ESM_COMMONJS_BANNER = [
   "const __dirname = __pathDirname(__filename);",
 ].join(" ");
 
+/** The packages' ES modules first (the SDK's, tree-shaken), CommonJS where there are none. */
+export const BUNDLE_MAIN_FIELDS = ["module", "main"];
+
 /**
  * Built-in modules the bundle takes through `require` rather than an ESM
  * import (the SDK's ES modules import them): paths from the project root.
@@ -82,7 +85,7 @@ export class RapatriementsFunction extends NodejsFunction {
       bundling: {
         format: OutputFormat.ESM,
         target: "node24",
-        mainFields: ["module", "main"],
+        mainFields: BUNDLE_MAIN_FIELDS,
         minify: true,
         logLevel: LogLevel.WARNING,
         sourceMap: true,

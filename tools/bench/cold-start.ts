@@ -16,7 +16,11 @@ import { dirname, join } from "node:path";
 import { App, type CfnElement } from "aws-cdk-lib";
 import { build } from "esbuild";
 import { buildApp } from "../../infra/app.ts";
-import { BUILTIN_ALIASES, ESM_COMMONJS_BANNER } from "../../infra/rapatriements-function.ts";
+import {
+  BUILTIN_ALIASES,
+  BUNDLE_MAIN_FIELDS,
+  ESM_COMMONJS_BANNER,
+} from "../../infra/rapatriements-function.ts";
 import { HTTP_FUNCTION_MODULE } from "../../lambda/handlers/routes.ts";
 import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
 
@@ -91,7 +95,7 @@ export async function bundleScript(entry: string, outfile: string): Promise<void
     target: "node24",
     minify: true,
     logLevel: "warning",
-    mainFields: ["module", "main"],
+    mainFields: BUNDLE_MAIN_FIELDS,
     nodePaths: [join(PROJECT_ROOT, "node_modules")],
     banner: { js: ESM_COMMONJS_BANNER },
     alias: Object.fromEntries(
