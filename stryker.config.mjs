@@ -35,6 +35,28 @@
  *   failed build's catch (it matters only when a newer build has already
  *   replaced the failed one, which one container's sequential invocations
  *   never do).
+ * - lambda/storage/ (all equivalent unless said): s3-errors.ts, `status ===
+ *   412` and `name === "PreconditionFailed"` each forced false or joined by
+ *   `&&` (S3 answers a lost If-Match race 412 PreconditionFailed: either test
+ *   alone decides); `SlowDown` forced false in isAmbiguous (always a 503,
+ *   which the status test takes); `AccessDenied` and `PermanentRedirect`
+ *   forced false in explainS3Error (always 403 and 301, likewise); shape()'s
+ *   object guard forced true and mayHaveLanded's `$metadata?.` (the SDK throws
+ *   only Error objects, each with its $metadata). Not equivalent, untested:
+ *   isWriteConflict's `404 && NoSuchKey` loosened to any 404 or any NoSuchKey
+ *   (only a bucket deleted under a running engine, a PUT answered 404
+ *   NoSuchBucket, tells them apart).
+ * - object-fetch.ts: the IfNoneMatch and abortSignal spreads forced to the
+ *   undefined side (the SDK treats an undefined field as no field).
+ * - schema.ts: readPragma's `typeof value === "number"` forced true (the
+ *   pragmas asked for always answer a number); findCommit's empty-list guard
+ *   forced false (SQLite answers `IN ()` with no row).
+ * - json-codec.ts: `typeof schemaVersion !== "number"` forced false
+ *   (Number.isInteger refuses a non-number next); `value.length > 0`
+ *   loosened (group_concat over no row is NULL, never an empty blob);
+ *   literal()'s and quote()'s escape emptied (no name or separator here
+ *   holds a quote); a statement prepared again when one exists (a leak, as
+ *   the marked lines say).
  * Static mutants are left out (see `ignoreStatic` below); `npm run
  * mutate:score` counts them apart. What else survived, and why, is in the
  * README ("Mutation testing") with each folder's score.

@@ -8,6 +8,7 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
+  type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { expect, inject } from "vitest";
 import type { StorageStrategy } from "../../lambda/config.ts";
@@ -28,7 +29,7 @@ export function localEndpoint(): string {
   return inject("s3Endpoint");
 }
 
-export function localS3Client(region = REGION): S3Client {
+export function localS3Client(region = REGION, overrides: S3ClientConfig = {}): S3Client {
   return createS3Client(
     {
       region,
@@ -36,7 +37,7 @@ export function localS3Client(region = REGION): S3Client {
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     },
     // No SDK retries unless a test asks: keeps request counts exact.
-    { maxAttempts: 1 },
+    { maxAttempts: 1, ...overrides },
   );
 }
 

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "vitest";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { JSON_FORMAT } from "../../../lambda/storage/json-codec.ts";
-import { currentVersion } from "../../../lambda/storage/schema.ts";
+import { currentVersion, type DatabaseSchema } from "../../../lambda/storage/schema.ts";
 import {
   etagOf,
   expectStoredAndRefused,
@@ -197,5 +197,37 @@ describe("a JSON data file edited by hand", () => {
     const written = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
     expect(written.schemaVersion).toBe(currentVersion(rapatriementsSchema));
     expect(rows(written).map((row) => row.reference)).toEqual(["RAP-1"]);
+  });
+});
+
+describe("a JSON data file written by the engine", () => {
+  test("a value JSON cannot hold (a BLOB) fails the write, names its table, and leaves the object as it was", async () => {
+    const files: DatabaseSchema = {
+      name: "files",
+      applicationId: 0x46494c45,
+      migrations: [
+        {
+          version: 1,
+          description: "files",
+          up: (db) => db.run("CREATE TABLE files (name TEXT PRIMARY KEY, data)"),
+        },
+      ],
+    };
+    const target = await newTarget("json");
+    const { store } = await newEngine(target, { schema: files });
+    await store.write((db) => db.run("INSERT INTO files VALUES ('readme', 'text is fine')"));
+    const etag = await etagOf(target);
+
+    const refused = await store
+      .write((db) => db.run("INSERT INTO files VALUES ('logo', x'89504e47')"))
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toBe("files: a value cannot be written as JSON");
+    // SQLite's own reason is kept for the log line.
+    expect(String((refused as Error).cause)).toMatch(/BLOB/i);
+    expect(await etagOf(target)).toBe(etag);
+    expect(await store.read((db) => db.exec("SELECT name FROM files")[0]?.values)).toEqual([
+      ["readme"],
+    ]);
   });
 });

@@ -25,6 +25,7 @@ import {
   localS3Client,
   newEngine,
   newTarget,
+  REGION,
   recordRequests,
   sampleInput,
   type Target,
@@ -53,6 +54,24 @@ function corruptLastPage(file: Uint8Array): Uint8Array {
   const last = bytes.length - pageSize;
   bytes.fill(0xa5, last, last + 64);
   return bytes;
+}
+
+/**
+ * A copy of a SQLite file whose index `rapatriements_by_destination` has its
+ * root page's type overwritten: a plain list reads the table, never this page.
+ */
+async function damageIndexPage(file: Uint8Array): Promise<Uint8Array> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database(file);
+  const root = Number(
+    db.exec("SELECT rootpage FROM sqlite_master WHERE name = 'rapatriements_by_destination'")[0]
+      ?.values[0]?.[0],
+  );
+  const pageSize = Number(db.exec("PRAGMA page_size")[0]?.values[0]?.[0]);
+  db.close();
+  const damaged = file.slice();
+  damaged[(root - 1) * pageSize] = 0xff;
+  return damaged;
 }
 
 async function putByHand(target: Target, body: Uint8Array, metadata?: Record<string, string>) {
@@ -201,6 +220,15 @@ describe("the integrity check of the first load", () => {
 
     withExtra({});
     expect((await getObject(client, target, undefined)).verified).toBe(true);
+    // S3 names the CRC32's kind: a full-object one is the proof; a multipart
+    // upload's composite one (a checksum of the parts' checksums) never is.
+    withExtra({ ChecksumType: "FULL_OBJECT" });
+    expect((await getObject(client, target, undefined)).verified, "FULL_OBJECT").toBe(true);
+    withExtra({ ChecksumType: "COMPOSITE" });
+    expect((await getObject(client, target, undefined)).verified, "COMPOSITE").toBe(false);
+    // A field the response names but leaves empty is no other checksum.
+    withExtra({ ChecksumSHA256: undefined } as unknown as Record<string, string>);
+    expect((await getObject(client, target, undefined)).verified, "empty field").toBe(true);
     for (const field of [
       "ChecksumCRC32C",
       "ChecksumCRC64NVME",
@@ -216,21 +244,31 @@ describe("the integrity check of the first load", () => {
     const target = await newTarget("sqlite");
     const { service } = await newEngine(target);
     for (let n = 1; n <= 3; n += 1) await service.create(sampleInput(n));
-    const file = await getBytes(target);
-    // The root page of an index a plain list does not use: its page type overwritten.
-    const SQL = await loadSqlJs();
-    const db = new SQL.Database(file);
-    const root = Number(
-      db.exec("SELECT rootpage FROM sqlite_master WHERE name = 'rapatriements_by_destination'")[0]
-        ?.values[0]?.[0],
-    );
-    const pageSize = Number(db.exec("PRAGMA page_size")[0]?.values[0]?.[0]);
-    db.close();
-    const damaged = file.slice();
-    damaged[(root - 1) * pageSize] = 0xff;
-    await putByHand(target, damaged);
+    await putByHand(target, await damageIndexPage(await getBytes(target)));
 
     // Without the full check this list would be answered from the intact table.
     await expectRefusedAndKept(target, "an index page damaged by hand");
+  });
+
+  test("a file uploaded with no checksum at all, as older tools do, gets the full check", async () => {
+    const target = await newTarget("sqlite");
+    const { service } = await newEngine(target);
+    for (let n = 1; n <= 3; n += 1) await service.create(sampleInput(n));
+    const good = await getBytes(target);
+    // No checksum asked of the SDK: S3 keeps none, and the GET carries none.
+    const plain = localS3Client(REGION, { requestChecksumCalculation: "WHEN_REQUIRED" });
+    const upload = (body: Uint8Array) =>
+      plain.send(new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: body }));
+
+    await upload(good);
+    const fetched = await getObject(localS3Client(), target, undefined);
+    expect(fetched.verified).toBe(false);
+    const spied = spiedCodec();
+    const { service: reader } = await newEngine(target, { codec: spied.codec });
+    expect((await reader.list({})).items).toHaveLength(3);
+    expect(spied.verified).toEqual([false]);
+
+    await upload(await damageIndexPage(good));
+    await expectRefusedAndKept(target, "an index page damaged, uploaded with no checksum");
   });
 });

@@ -6,7 +6,7 @@
  */
 import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { getObject } from "../../../lambda/storage/object-fetch.ts";
+import { getObject, prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import { createS3Client } from "../../../lambda/storage/s3-client.ts";
 import {
   localEndpoint,
@@ -81,6 +81,20 @@ describe("the object's GET", () => {
       // The server saw the request: it was sent, then given up.
       expect(sockets.size).toBeGreaterThan(0);
     });
+  });
+
+  test("a GET started ahead of time that fails settles with its error, which is kept for the load to answer", async () => {
+    const target = await newTarget("sqlite");
+    const missing = { bucket: target.bucket, key: "rapatriements/absent.db" };
+    const prefetch = prefetchObject(localS3Client(), missing, () => 1_234);
+    expect(prefetch.startedAt).toBe(1_234);
+    const outcome = await prefetch.outcome;
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? undefined : (outcome.error as Error).name).toBe("NoSuchKey");
+
+    await (await newEngine(target)).service.create(sampleInput(1));
+    const found = await prefetchObject(localS3Client(), target).outcome;
+    expect(found.ok && found.object.verified).toBe(true);
   });
 
   test("a GET with no deadline is answered as usual", async () => {

@@ -5,7 +5,7 @@
  * is one a real S3 gives and the local server cannot be made to give, so it
  * is injected at the client; the reads go to the local server.
  */
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { faultyClient, lostResponse, s3Error } from "../../support/faults.ts";
 import { etagOf, newEngine, newTarget, sampleInput } from "../../support/local-s3.ts";
@@ -21,15 +21,16 @@ async function createAgainst(error: Error) {
     s3: faulty.client,
     retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
   });
+  let cause: unknown;
   const answer = await service.create(sampleInput(1)).then(
     () => ({ code: "OK", message: "" }),
-    (failure: { code?: string; message: string }) => ({
-      code: failure.code,
-      message: failure.message,
-    }),
+    (failure: { code?: string; message: string; cause?: unknown }) => {
+      cause = failure.cause;
+      return { code: failure.code, message: failure.message };
+    },
   );
   expect(await etagOf(target)).toBe(etag);
-  return { answer, target };
+  return { answer, target, cause };
 }
 
 const retried = (error: Error) =>
@@ -76,7 +77,9 @@ describe("a PUT refused for a reason a person must fix", () => {
     ["PermanentRedirect (301)", s3Error("PermanentRedirect", 301)],
     ["any 301", s3Error("MovedPermanently", 301)],
   ])("%s: the bucket is in another region; the guide's advice", async (_label, error) => {
-    const { answer, target } = await createAgainst(error);
+    const { answer, target, cause } = await createAgainst(error);
+    // S3's own error stays attached, for the logs.
+    expect(cause).toBe(error);
     expect(answer).toEqual({
       code: "BUCKET_REGION_MISMATCH",
       message: `IllegalLocationConstraintException: le bucket ${target.bucket} n'est pas dans la région eu-west-1 (${error.name}) : vérifiez AWS_REGION et que le bucket existe dans cette région`,
@@ -90,7 +93,9 @@ describe("a PUT refused for a reason a person must fix", () => {
     "InvalidToken",
     "TokenRefreshRequired",
   ])("%s: the credentials; the guide's advice", async (name) => {
-    const { answer, target } = await createAgainst(s3Error(name, 403));
+    const error = s3Error(name, 403);
+    const { answer, target, cause } = await createAgainst(error);
+    expect(cause).toBe(error);
     expect(answer).toEqual({
       code: "CREDENTIALS_MISSING",
       message: `NoCredentialsError: identifiants AWS absents ou invalides pour écrire s3://${target.bucket}/${target.key} (région eu-west-1) (${name}) : vérifiez AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY, ~/.aws/credentials ou le rôle IAM`,
@@ -98,12 +103,39 @@ describe("a PUT refused for a reason a person must fix", () => {
   });
 
   test("a 403 under any other name is access denied", async () => {
-    const { answer } = await createAgainst(s3Error("Forbidden", 403));
+    const error = s3Error("Forbidden", 403);
+    const { answer, cause } = await createAgainst(error);
     expect(answer.code).toBe("STORAGE_ACCESS_DENIED");
+    expect(cause).toBe(error);
   });
 
   test("any other refusal is passed on as it is, not dressed as one of those", async () => {
     const { answer } = await createAgainst(s3Error("InvalidArgument", 400, "bad header"));
     expect(answer).toEqual({ code: undefined, message: "bad header" });
   });
+});
+
+describe("a read that S3 refuses while the engine holds a copy in memory", () => {
+  test.each([
+    [
+      "403 AccessDenied (the policy changed)",
+      s3Error("AccessDenied", 403),
+      "STORAGE_ACCESS_DENIED",
+    ],
+    ["500 InternalError", s3Error("InternalError", 500), "STORAGE_BUSY"],
+  ])(
+    "%s: answered as an error, never from the copy, which may be stale",
+    async (_label, error, code) => {
+      const target = await newTarget("sqlite");
+      const faulty = faultyClient();
+      const { service } = await newEngine(target, { s3: faulty.client });
+      const created = await service.create(sampleInput(0));
+      // The copy in memory is current: the next read is a conditional GET (304).
+      expect((await service.get(created.id)).id).toBe(created.id);
+
+      faulty.mock.on(GetObjectCommand).rejects(error);
+      await expect(service.get(created.id)).rejects.toMatchObject({ code });
+      await expect(service.list({})).rejects.toMatchObject({ code });
+    },
+  );
 });

@@ -12,7 +12,7 @@ import {
   readPragma,
 } from "../../../lambda/storage/schema.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
-import { etagOf, newEngine, newTarget, recordRequests } from "../../support/local-s3.ts";
+import { etagOf, getBytes, newEngine, newTarget, recordRequests } from "../../support/local-s3.ts";
 
 const NOTES: Migration = {
   version: 1,
@@ -43,6 +43,44 @@ function columnsOf(db: ReturnType<typeof createDatabase>, table: string): string
   return (db.exec(`PRAGMA table_info(${table})`)[0]?.values ?? []).map((row) => String(row[1]));
 }
 
+describe("migrations", () => {
+  test("run in the order of their versions, whatever the order they are listed in", async () => {
+    const SQL = await loadSqlJs();
+    /** Needs the table of migration 1. */
+    const INDEX: Migration = {
+      version: 2,
+      description: "notes by text",
+      up: (db) => db.run("CREATE INDEX notes_by_text ON notes (text)"),
+    };
+    const db = createDatabase(SQL, schema(INDEX, NOTES));
+    expect(readPragma(db, "user_version")).toBe(2);
+    expect(columnsOf(db, "notes")).toEqual(["id", "text"]);
+    db.close();
+
+    // An older file moves up from its own version: the steps it has are not run again.
+    const older = createDatabase(SQL, schema(NOTES), 1);
+    migrate(older, schema(TAGS, NOTES), 1);
+    expect(readPragma(older, "user_version")).toBe(2);
+    expect(columnsOf(older, "tags")).toEqual(["name"]);
+    older.close();
+  });
+});
+
+describe("a new database", () => {
+  test("overwrites what a delete frees from its very first save: the object keeps no deleted text", async () => {
+    const target = await newTarget("sqlite");
+    const { store } = await newEngine(target, { schema: schema(NOTES) });
+    await store.write((db) => {
+      db.run("INSERT INTO notes (text) VALUES ('kept')");
+      db.run("INSERT INTO notes (text) VALUES ('secret-9f1c: written, then deleted')");
+      db.run("DELETE FROM notes WHERE text LIKE 'secret-%'");
+    });
+    const text = new TextDecoder("latin1").decode(await getBytes(target));
+    expect(text).toContain("kept");
+    expect(text).not.toContain("secret-9f1c");
+  });
+});
+
 describe("a migration that fails", () => {
   test("is rolled back alone: the steps before it stay, the database is left at the last good version", async () => {
     const SQL = await loadSqlJs();
@@ -53,6 +91,8 @@ describe("a migration that fails", () => {
       expect.objectContaining({
         code: "STORAGE_UNREADABLE",
         message: "la migration 3 (notes get a colour) de la base notes a échoué",
+        // SQLite's own reason stays attached, for the logs.
+        cause: expect.objectContaining({ message: expect.stringMatching(/no such table/) }),
       }),
     );
 
