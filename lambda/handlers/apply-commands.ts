@@ -20,7 +20,7 @@ import { AppError, ValidationError } from "../errors.ts";
 import { CommandProcessor, type CommandResult } from "../rapatriements/commands.ts";
 import type { Actor } from "../rapatriements/model.ts";
 import { receiptKey } from "../rapatriements/receipts.ts";
-import { emptyReport, type TransactionOptions } from "../storage/database-object.ts";
+import { emptyReport, monotonicMs, type TransactionOptions } from "../storage/database-object.ts";
 import type { Database } from "../storage/sql-js.ts";
 import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
@@ -75,7 +75,7 @@ interface EventBridgeEnvelope {
 
 export function createCommandsHandler(deps: HandlerDeps) {
   return middy<unknown, unknown>().handler(async (event, context: Context) => {
-    const started = performance.now();
+    const started = monotonicMs();
     const report = emptyReport();
     const options = transactionOptions(context, report);
 
@@ -125,7 +125,7 @@ export function createCommandsHandler(deps: HandlerDeps) {
       failed,
       // Who sent the batch's commands, each once (a batch holds at most 100).
       callers: [...new Set(items.map((item) => item.actor))],
-      durationMs: round(performance.now() - started),
+      durationMs: round(monotonicMs() - started),
       ...storageFields(report),
     };
     if (failure !== undefined) {

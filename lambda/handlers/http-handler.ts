@@ -21,6 +21,7 @@ import {
 import type { VersionOptions } from "../rapatriements/service.ts";
 import {
   emptyReport,
+  monotonicMs,
   type StorageReport,
   type TransactionOptions,
 } from "../storage/database-object.ts";
@@ -220,7 +221,7 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
       path: request.event.rawPath,
       status,
       outcome: status >= 500 ? "server_error" : status >= 400 ? "client_error" : "success",
-      durationMs: round(performance.now() - request.internal.started),
+      durationMs: round(monotonicMs() - request.internal.started),
       // Who asked, as the authorizer says: a delete leaves no record, only this line.
       caller: callerOf(request.event),
       ...storageFields(report),
@@ -237,7 +238,7 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
     // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
     name: "accessLog",
     before: (request: HttpRequest) => {
-      request.internal.started = performance.now();
+      request.internal.started = monotonicMs();
       request.event.storageReport = emptyReport();
     },
     after: write,

@@ -567,7 +567,7 @@ export class DatabaseObject {
       // Not sent at all, so certainly not applied.
       throw new StorageBusyError(`no time was left to call S3 (${command})`, 1);
     }
-    const started = performance.now();
+    const started = monotonicMs();
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -584,11 +584,11 @@ export class DatabaseObject {
       round.calls.push({
         command,
         status: (output as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
-        ms: performance.now() - started,
+        ms: monotonicMs() - started,
       });
       return output;
     } catch (error) {
-      round.calls.push({ command, status: httpStatusOf(error), ms: performance.now() - started });
+      round.calls.push({ command, status: httpStatusOf(error), ms: monotonicMs() - started });
       throw error;
     } finally {
       clearTimeout(timer);
@@ -621,6 +621,16 @@ function applyInSavepoint(db: Database, fn: (db: Database) => unknown, keep: boo
 }
 
 /** The outcomes of the attempt whose commit id the database holds, if one landed. */
+/**
+ * Milliseconds on a monotonic clock, for durations (S3 calls, requests).
+ * Not `performance.now()`: Node loads its perf_hooks modules on the first use
+ * of the `performance` global, 3–15 ms measured, paid by a cold container's
+ * first answer; `process.hrtime` is there from the start.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 function landedOutcomes(
   db: Database,
   attempts: ReadonlyMap<string, Outcome[]>,

@@ -168,6 +168,26 @@ const result = await handler(event, {
 process.stdout.write("\\n" + JSON.stringify(result) + "\\n");
 `;
 
+/**
+ * Serves the event from stdin and says whether anything read the global
+ * `performance`: Node loads its perf_hooks modules on its first use
+ * (3–15 ms measured), which a cold container's first answer would pay.
+ */
+const PERFORMANCE_RUNNER = `
+import { readFileSync } from "node:fs";
+const original = Object.getOwnPropertyDescriptor(globalThis, "performance");
+let touched = false;
+Object.defineProperty(globalThis, "performance", {
+  configurable: true,
+  get() { touched = true; return original.get ? original.get.call(globalThis) : original.value; },
+});
+const { handler } = await import("./index.mjs");
+const result = await handler(JSON.parse(readFileSync(0, "utf8")), {
+  awsRequestId: "performance", getRemainingTimeInMillis: () => 10000, functionName: "bundle-test",
+});
+process.stdout.write("\\n" + JSON.stringify({ result, touched }) + "\\n");
+`;
+
 const RUNNER = `
 import { readFileSync } from "node:fs";
 const { handler } = await import("./index.mjs");
@@ -376,6 +396,38 @@ describe("synthesized bundles", () => {
       expect(readFileSync(join(dir, "index.mjs"), "utf8"), module).not.toMatch(
         /from\s*["']node:https?["']/,
       );
+    }
+  });
+
+  test("a cold bundle answers its first request without the global performance (perf_hooks loads on first use)", async () => {
+    const bucket = await createBucket(localS3Client());
+    const { service } = await newEngine({ bucket, key: DATA_KEY, strategy: "sqlite" });
+    const created = await service.create(sampleInput(1));
+    const route = HTTP_ROUTES.find((r) => r.module === "get-rapatriement");
+    if (route === undefined) throw new Error("no GET route");
+    const events: [string, unknown][] = [
+      [
+        HTTP_FUNCTION_MODULE,
+        toApiGatewayEvent({ method: "GET", url: `/rapatriements/${created.id}` }, route, {
+          id: created.id,
+        }),
+      ],
+      [COMMANDS_MODULE, [{ action: "delete", id: created.id }]],
+    ];
+    for (const [module, event] of events) {
+      const { child, output, exited } = startRunner(
+        bundle(module),
+        "performance.mjs",
+        bucket,
+        PERFORMANCE_RUNNER,
+      );
+      child.stdin.end(JSON.stringify(event));
+      expect(await exited, `${module}: ${output.err}`).toBe(0);
+      const { result, touched } = JSON.parse(output.out.trim().split("\n").at(-1) ?? "{}");
+      expect(result, module).toMatchObject(
+        module === COMMANDS_MODULE ? [{ ok: true }] : { statusCode: 200 },
+      );
+      expect(touched, module).toBe(false);
     }
   });
 

@@ -301,30 +301,43 @@ async function measure(size: number, format: StorageStrategy, parts: ReadonlySet
     // an object the engine wrote (as every object is once the product runs).
     await writtenByEngine(bucket, format);
     const env = coldEnv(bucket, format);
-    // One untimed run each (the OS's file cache), then the two alternated.
+    type ColdRun = { answered: number; exited: number };
+    // sql.js's floor reads the SQLite file: the sqlite format only.
+    const floor = format === "sqlite";
+    // One untimed run each (the OS's file cache), then all alternated.
     await coldRun(cold.handlerDir, env);
     await coldRun(cold.rawDir, env);
-    const coldHandler: { answered: number; exited: number }[] = [];
-    const coldRaw: { answered: number; exited: number }[] = [];
+    if (floor) await coldRun(cold.floorDir, env);
+    const coldHandler: ColdRun[] = [];
+    const coldRaw: ColdRun[] = [];
+    const coldFloor: ColdRun[] = [];
     for (let i = 0; i < coldRuns; i++) {
       coldHandler.push(await coldRun(cold.handlerDir, env));
       coldRaw.push(await coldRun(cold.rawDir, env));
+      if (floor) coldFloor.push(await coldRun(cold.floorDir, env));
     }
-    const toExit = (runs: { exited: number }[]) =>
-      round(
-        percentile(
-          runs.map((r) => r.exited),
-          50,
-        ),
-      );
+    const answered = (runs: ColdRun[]) => runs.map((r) => r.answered);
+    const median = (samples: number[]) => percentile(samples, 50);
+    const toExit = (runs: ColdRun[]) => round(median(runs.map((r) => r.exited)));
     record(
       label("cold start"),
       size,
-      coldHandler.map((r) => r.answered),
-      coldRaw.map((r) => r.answered),
+      answered(coldHandler),
+      answered(coldRaw),
       "fresh process, raw GET",
       `spawn to answer; spawn to exit p50 ${toExit(coldHandler)} ms (raw GET ${toExit(coldRaw)} ms)`,
     );
+    if (floor) {
+      const over = round(median(answered(coldHandler)) - median(answered(coldFloor)));
+      record(
+        label("cold floor"),
+        size,
+        answered(coldFloor),
+        answered(coldRaw),
+        "fresh process, raw GET",
+        `the raw GET plus sql.js alone (compile, open, the record's query): the design's floor; the product's cold start is ${over} ms over it`,
+      );
+    }
     const breakdown = await coldBreakdown(breakdownBundles, env, coldRuns);
     breakdowns.push({ records: size, format, ...breakdown });
     console.error(`  ${describeBreakdown(breakdowns.at(-1))}`);

@@ -20,6 +20,7 @@ import {
   BUILTIN_ALIASES,
   BUNDLE_MAIN_FIELDS,
   ESM_COMMONJS_BANNER,
+  SQL_WASM_FILE,
 } from "../../infra/rapatriements-function.ts";
 import { HTTP_FUNCTION_MODULE } from "../../lambda/handlers/routes.ts";
 import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
@@ -27,6 +28,8 @@ import { PROJECT_ROOT } from "../local-s3/local-s3.ts";
 export interface ColdStartBundles {
   handlerDir: string;
   rawDir: string;
+  /** The raw GET plus sql.js's own work for the same answer (SQLJS_FLOOR). */
+  floorDir: string;
   /**
    * The function's NODE_OPTIONS as the stack sets it: the cold processes run
    * with it, as Lambda runs the function (--enable-source-maps: in Node 24
@@ -39,7 +42,6 @@ export interface ColdStartBundles {
 const ANSWERED = "bench: answered";
 
 const HANDLER_RUNNER = `
-const started = performance.now();
 const { handler } = await import("./index.mjs");
 const result = await handler(JSON.parse(process.env.BENCH_EVENT), {
   awsRequestId: "cold", getRemainingTimeInMillis: () => 10000,
@@ -57,7 +59,39 @@ await object.Body.transformToByteArray();
 process.stderr.write("${ANSWERED}\\n");
 `;
 
-/** Synthesizes the stack for the HTTP function's bundle and bundles the raw GET alike. */
+/**
+ * The floor of this design's cold start: the raw GET, plus what sql.js alone
+ * needs to answer it — its wasm compiled (ahead, on V8's background threads,
+ * as lambda/storage/sql-js.ts does it) while the GET is on the wire, the bytes
+ * opened, the record and its lines read. No handler, validation, domain,
+ * log line or metrics: what the product adds is its cold start minus this.
+ */
+const SQLJS_FLOOR = `
+import { readFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import initSqlJs from "sql.js";
+setFlagsFromString("--no-wasm-lazy-compilation");
+const s3 = new S3Client({ region: process.env.AWS_REGION, endpoint: process.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true });
+const [, bucket, key] = /^s3:\\/\\/([^/]+)\\/(.+)$/.exec(process.env.S3_RAPPATRIMENT_FILE_PATH) ?? [];
+const id = JSON.parse(process.env.BENCH_EVENT).pathParameters.id;
+const download = s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+// An eager compile does not keep the event loop alive (sql-js.ts): this does.
+const keepAlive = setInterval(() => {}, 60_000);
+const wasm = readFileSync(new URL("./sql-wasm.wasm", import.meta.url));
+const compiled = initSqlJs({ wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) });
+const bytes = await (await download).Body.transformToByteArray();
+const SQL = await compiled;
+clearInterval(keepAlive);
+const db = new SQL.Database(bytes);
+const record = db.exec("SELECT * FROM rapatriements WHERE id = ?", [id]);
+const lines = db.exec("SELECT * FROM rapatriement_lines WHERE rapatriement_id = ? ORDER BY position", [id]);
+if (record.length === 0 || lines.length === 0) throw new Error("record " + id + " not found");
+JSON.stringify({ record, lines });
+process.stderr.write("${ANSWERED}\\n");
+`;
+
+/** Synthesizes the stack for the HTTP function's bundle and bundles the raw GET and the floor alike. */
 export async function prepareColdStart(): Promise<ColdStartBundles> {
   const outdir = mkdtempSync(join(tmpdir(), "bench-cdk-"));
   const { app, stack } = buildApp(new App({ outdir }));
@@ -76,7 +110,12 @@ export async function prepareColdStart(): Promise<ColdStartBundles> {
   const rawDir = mkdtempSync(join(tmpdir(), "bench-raw-"));
   writeFileSync(join(rawDir, "entry.mjs"), RAW_GET);
   await bundleScript(join(rawDir, "entry.mjs"), join(rawDir, "run.mjs"));
-  return { handlerDir, rawDir, nodeOptions };
+
+  const floorDir = mkdtempSync(join(tmpdir(), "bench-floor-"));
+  writeFileSync(join(floorDir, "entry.mjs"), SQLJS_FLOOR);
+  await bundleScript(join(floorDir, "entry.mjs"), join(floorDir, "run.mjs"));
+  cpSync(join(handlerDir, SQL_WASM_FILE), join(floorDir, SQL_WASM_FILE));
+  return { handlerDir, rawDir, floorDir, nodeOptions };
 }
 
 /**
