@@ -21,13 +21,14 @@ import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
+import { type Prefetch, prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   COMMIT_RETENTION_MS,
   createDatabase,
   currentVersion,
   readPragma,
 } from "../../../lambda/storage/schema.ts";
-import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
+import { type Database, loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import { faultInjectingClient } from "../../support/fault-injecting-handler.ts";
 import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
 import {
@@ -617,3 +618,94 @@ describe("answers S3 gives that the protocol must read right", () => {
     expect((await allRecords(target)).map((r) => r.reference).sort()).toEqual(["RAP-0", "RAP-1"]);
   });
 });
+
+describe("rounds: what joins one load and one PUT, and how fresh a read's copy must be", () => {
+  const count = (db: Database) =>
+    Number(db.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0]);
+
+  test("a batch's S3 calls are reported once, with its first write", async () => {
+    const target = await newTarget("sqlite");
+    const { service, store } = await newEngine(target);
+    await service.create(sampleInput(0));
+    const report = emptyReport();
+
+    await store.writeBatch(
+      [1, 2, 3].map((n) => service.prepareCreate(sampleInput(n))),
+      { report },
+    );
+    expect(report.s3Calls.map((call) => call.command)).toEqual(["GetObject", "PutObject"]);
+    expect(report.roundSize).toBe(3);
+  });
+
+  test("writes that arrive while a round is saving wait for it, then share the next one", async () => {
+    const target = await newTarget("sqlite");
+    const { service, s3 } = await newEngine(target);
+    await service.create(sampleInput(0));
+    const requests = recordRequests(s3);
+
+    const first = service.create(sampleInput(1));
+    // The first round is under way (its GET sent); these two arrive during it.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const later = [service.create(sampleInput(2)), service.create(sampleInput(3))];
+    await Promise.all([first, ...later]);
+
+    // Two rounds, one after the other: no PUT lost a race to this engine's own.
+    expect(requests.filter((r) => r.command === "PutObject")).toEqual([
+      { command: "PutObject", status: 200 },
+      { command: "PutObject", status: 200 },
+    ]);
+    expect((await allRecords(target)).map((r) => r.reference).sort()).toEqual([
+      "RAP-0",
+      "RAP-1",
+      "RAP-2",
+      "RAP-3",
+    ]);
+  });
+
+  test("a copy fetched ahead answers the reads that arrived after it was asked for, not those before", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(1));
+    const prefetch = prefetchObject(localS3Client(), target);
+    await prefetch.outcome;
+    // Written after the copy was fetched.
+    await (await newEngine(target)).service.create(sampleInput(2));
+
+    // A read older than the copy takes it as it is: no request.
+    const lenient = await newEngine(target, { prefetch });
+    const lenientRequests = recordRequests(lenient.s3);
+    expect(await lenient.store.read(count, { notBefore: prefetch.startedAt - 1 })).toBe(1);
+    expect(lenientRequests).toEqual([]);
+
+    // A read that arrived later needs a copy at least as recent: it asks S3
+    // again, and so does a lenient read that shares its round.
+    const strict = await newEngine(target, { prefetch: prefetchAgain(prefetch) });
+    const strictRequests = recordRequests(strict.s3);
+    const answers = await Promise.all([
+      strict.store.read(count, { notBefore: prefetch.startedAt - 1 }),
+      strict.store.read(count, { notBefore: Date.now() }),
+    ]);
+    expect(answers).toEqual([2, 2]);
+    expect(strictRequests.map((r) => r.command)).toEqual(["GetObject"]);
+  });
+
+  test("forgetting the copy of an engine that holds none is harmless; the next read downloads", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(1));
+    const { store, s3 } = await newEngine(target);
+    const requests = recordRequests(s3);
+
+    expect(() => store.invalidate()).not.toThrow();
+    expect(await store.read(count)).toBe(1);
+    store.invalidate();
+    expect(await store.read(count)).toBe(1);
+    expect(requests).toEqual([
+      { command: "GetObject", status: 200 },
+      { command: "GetObject", status: 200 },
+    ]);
+  });
+});
+
+/** The same settled prefetch, for a second engine (each engine takes its prefetch once). */
+function prefetchAgain(prefetch: Prefetch): Prefetch {
+  return { startedAt: prefetch.startedAt, outcome: prefetch.outcome };
+}
