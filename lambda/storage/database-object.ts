@@ -620,7 +620,6 @@ function applyInSavepoint(db: Database, fn: (db: Database) => unknown, keep: boo
   }
 }
 
-/** The outcomes of the attempt whose commit id the database holds, if one landed. */
 /**
  * Milliseconds on a monotonic clock, for durations (S3 calls, requests).
  * Not `performance.now()`: Node loads its perf_hooks modules on the first use
@@ -631,6 +630,7 @@ export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/** The outcomes of the attempt whose commit id the database holds, if one landed. */
 function landedOutcomes(
   db: Database,
   attempts: ReadonlyMap<string, Outcome[]>,
