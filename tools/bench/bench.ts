@@ -31,7 +31,7 @@ import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { toApiGatewayEvent } from "../local-api/api-gateway.ts";
 import { PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
 import { coldContainersBench, describeColdContainers } from "./cold-containers-bench.ts";
-import { coldRun, prepareColdStart } from "./cold-start.ts";
+import { type ColdRun, coldRun, prepareColdStart } from "./cold-start.ts";
 import {
   breakdownTable,
   coldBreakdown,
@@ -301,7 +301,6 @@ async function measure(size: number, format: StorageStrategy, parts: ReadonlySet
     // an object the engine wrote (as every object is once the product runs).
     await writtenByEngine(bucket, format);
     const env = coldEnv(bucket, format);
-    type ColdRun = { answered: number; exited: number };
     // sql.js's floor reads the SQLite file: the sqlite format only.
     const floor = format === "sqlite";
     // One untimed run each (the OS's file cache), then all alternated.

@@ -78,7 +78,7 @@ const id = JSON.parse(process.env.BENCH_EVENT).pathParameters.id;
 const download = s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
 // An eager compile does not keep the event loop alive (sql-js.ts): this does.
 const keepAlive = setInterval(() => {}, 60_000);
-const wasm = readFileSync(new URL("./sql-wasm.wasm", import.meta.url));
+const wasm = readFileSync(new URL("./${SQL_WASM_FILE}", import.meta.url));
 const compiled = initSqlJs({ wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) });
 const bytes = await (await download).Body.transformToByteArray();
 const SQL = await compiled;
@@ -107,15 +107,18 @@ export async function prepareColdStart(): Promise<ColdStartBundles> {
   cpSync(join(outdir, `asset.${key}`), handlerDir, { recursive: true });
   writeFileSync(join(handlerDir, "run.mjs"), HANDLER_RUNNER);
 
-  const rawDir = mkdtempSync(join(tmpdir(), "bench-raw-"));
-  writeFileSync(join(rawDir, "entry.mjs"), RAW_GET);
-  await bundleScript(join(rawDir, "entry.mjs"), join(rawDir, "run.mjs"));
-
-  const floorDir = mkdtempSync(join(tmpdir(), "bench-floor-"));
-  writeFileSync(join(floorDir, "entry.mjs"), SQLJS_FLOOR);
-  await bundleScript(join(floorDir, "entry.mjs"), join(floorDir, "run.mjs"));
+  const rawDir = await bundledRunner("raw", RAW_GET);
+  const floorDir = await bundledRunner("floor", SQLJS_FLOOR);
   cpSync(join(handlerDir, SQL_WASM_FILE), join(floorDir, SQL_WASM_FILE));
   return { handlerDir, rawDir, floorDir, nodeOptions };
+}
+
+/** A new folder holding `source` bundled as `run.mjs`, as coldRun runs it. */
+async function bundledRunner(name: string, source: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  writeFileSync(join(dir, "entry.mjs"), source);
+  await bundleScript(join(dir, "entry.mjs"), join(dir, "run.mjs"));
+  return dir;
 }
 
 /**
@@ -143,11 +146,14 @@ export async function bundleScript(entry: string, outfile: string): Promise<void
   });
 }
 
-/** A fresh process running `dir/run.mjs`: milliseconds from spawn to its result, and to its exit. */
-export async function coldRun(
-  dir: string,
-  env: Record<string, string>,
-): Promise<{ answered: number; exited: number }> {
+/** One cold process: milliseconds from its spawn to its result, and to its exit. */
+export interface ColdRun {
+  answered: number;
+  exited: number;
+}
+
+/** A fresh process running `dir/run.mjs`, timed. */
+export async function coldRun(dir: string, env: Record<string, string>): Promise<ColdRun> {
   const { code, stderr, answered, exited } = await freshProcess(dir, "run.mjs", env);
   if (code !== 0 || answered === undefined)
     throw new Error(`cold run in ${dir} failed: ${stderr.slice(-800)}`);

@@ -21,7 +21,7 @@ import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
-import { type Prefetch, prefetchObject } from "../../../lambda/storage/object-fetch.ts";
+import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   COMMIT_RETENTION_MS,
   createDatabase,
@@ -678,7 +678,7 @@ describe("rounds: what joins one load and one PUT, and how fresh a read's copy m
 
     // A read that arrived later needs a copy at least as recent: it asks S3
     // again, and so does a lenient read that shares its round.
-    const strict = await newEngine(target, { prefetch: prefetchAgain(prefetch) });
+    const strict = await newEngine(target, { prefetch });
     const strictRequests = recordRequests(strict.s3);
     const answers = await Promise.all([
       strict.store.read(count, { notBefore: prefetch.startedAt - 1 }),
@@ -704,8 +704,3 @@ describe("rounds: what joins one load and one PUT, and how fresh a read's copy m
     ]);
   });
 });
-
-/** The same settled prefetch, for a second engine (each engine takes its prefetch once). */
-function prefetchAgain(prefetch: Prefetch): Prefetch {
-  return { startedAt: prefetch.startedAt, outcome: prefetch.outcome };
-}
