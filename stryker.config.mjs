@@ -12,9 +12,9 @@
  * beside the code it excuses, and the report lists it as ignored, with that
  * reason. Marked so far: lambda/handlers/ (apply-commands.ts 8 lines,
  * http-handler.ts 12, create-rapatriement.ts, get-rapatriement.ts,
- * dependencies.ts, metrics.ts 1 each); lambda/storage/ (json-codec.ts 8,
- * object-fetch.ts 2, schema.ts 1); lambda/rapatriements/ (cursor.ts 2,
- * page-budget.ts 1).
+ * dependencies.ts, metrics.ts 1 each); lambda/storage/ (database-object.ts
+ * 13, json-codec.ts 8, object-fetch.ts 2, schema.ts 1); lambda/rapatriements/
+ * (cursor.ts 2, schema.ts 2, validation.ts 2, page-budget.ts 1).
  *
  * Survivors known and not marked, because a mark would hide other mutants of
  * the same line that tests do kill (all equivalent):
@@ -48,6 +48,14 @@
  *   isWriteConflict's `404 && NoSuchKey` loosened to any 404 or any NoSuchKey
  *   (only a bucket deleted under a running engine, a PUT answered 404
  *   NoSuchBucket, tells them apart).
+ * - database-object.ts: replaceCache's `this.cached.db !== next.db` forced
+ *   true (it is never handed the copy it already holds; the guard keeps it
+ *   from closing that copy if it ever were).
+ *   load's `cached.etag !== null` forced true before isNotModified (a 304
+ *   answers only an If-None-Match, which is sent only with an ETag).
+ * - rapatriements/validation.ts, parseImportedRecord: the rethrow guard
+ *   forced false and `error.errors ?? []`'s fallback (parseCreate throws
+ *   only ValidationError, always with its list of errors).
  * - object-fetch.ts: the IfNoneMatch and abortSignal spreads forced to the
  *   undefined side (the SDK treats an undefined field as no field).
  * - schema.ts: readPragma's `typeof value === "number"` forced true (the

@@ -848,6 +848,19 @@ describe("one engine: its copy, its reads, its failures", () => {
     expect(counted.open.size).toBe(1);
   });
 
+  test("an object deleted after the engine read it is gone for the engine too", async () => {
+    const target = await newTarget("sqlite");
+    const { service, store } = await newEngine(target);
+    await service.create(sampleInput(1));
+    expect(await store.read(count)).toBe(1);
+
+    await localS3Client().send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key }));
+
+    expect(await store.read(count)).toBe(0);
+    await service.create(sampleInput(2));
+    expect((await allRecords(target)).map((r) => r.reference)).toEqual(["RAP-2"]);
+  });
+
   test("a bucket created by someone else after a read found none is not created again by the next write", async () => {
     const target = {
       ...(await newTarget("sqlite")),
