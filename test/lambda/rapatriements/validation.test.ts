@@ -162,6 +162,7 @@ describe("the rules across fields", () => {
     expect(crossFieldErrors({})).toEqual([]);
     expect(crossFieldErrors({ origin: "A", destination: "B" })).toEqual([]);
     expect(crossFieldErrors({ requestedAt: 2, expectedAt: 1 })).toEqual([]);
+    expect(crossFieldErrors({ requestedAt: "2026-03-02T08:00:00Z", expectedAt: 1 })).toEqual([]);
     expect(crossFieldErrors({ requestedAt: "2026-03-02T08:00:00Z" })).toEqual([]);
     expect(
       crossFieldErrors({ requestedAt: "2026-03-01T08:00:00Z", expectedAt: "2026-03-02T08:00:00Z" }),
@@ -275,6 +276,12 @@ describe("an imported record", () => {
       { path: "[3].lines", message: "must hold at least 1 line" },
       { path: "[3].version", message: "must be an integer" },
     ]);
+  });
+
+  test("with only a client field at fault is refused", () => {
+    expect(
+      errorsOf(() => parseImportedRecord({ ...sampleInput(1, { lines: [] }), ...stored }, 4)),
+    ).toEqual([{ path: "[4].lines", message: "must hold at least 1 line" }]);
   });
 
   test("with only a server field at fault is refused all the same", () => {
