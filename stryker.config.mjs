@@ -14,7 +14,8 @@
  * http-handler.ts 12, create-rapatriement.ts, get-rapatriement.ts,
  * dependencies.ts, metrics.ts 1 each); lambda/storage/ (database-object.ts
  * 13, json-codec.ts 8, object-fetch.ts 2, schema.ts 1); lambda/rapatriements/
- * (cursor.ts 2, schema.ts 1, validation.ts 1 block, page-budget.ts 1).
+ * (cursor.ts 2, repository.ts 5, schema.ts 1, validation.ts 1 block,
+ * page-budget.ts 1).
  *
  * Survivors known and not marked, because a mark would hide other mutants of
  * the same line that tests do kill (all equivalent):
@@ -53,6 +54,16 @@
  *   from closing that copy if it ever were).
  *   load's `cached.etag !== null` forced true before isNotModified (a 304
  *   answers only an If-None-Match, which is sent only with an ETag).
+ * - rapatriements/repository.ts (all equivalent): the `finally` blocks
+ *   that free statements emptied (see schema.ts below); findById's `?? []`
+ *   (every record has a line; the line's `[id]` mutant is killed); update's
+ *   `linesChanged` and `previousUpdater !== updater` forced true (rewriting
+ *   the same lines, or trying to forget a name still in use, changes
+ *   nothing); forgetUnusedActors' null check and linesOf's empty-list guard
+ *   forced false (`id = NULL` and `IN ()` match no row); actorsOfRecord's
+ *   `row?.` and its `typeof` forced true (it runs on a record that exists;
+ *   SQLite answers a number or NULL); groupLines' `row.unit !== undefined`
+ *   forced true (SQLite answers NULL, never undefined).
  * - rapatriements/schema.ts, carryOverSchema2Receipts: its `finally` block
  *   emptied (the statement's free, a leak sql.js gives no count of; a mark
  *   before `} finally {` does not reach it: Stryker reads a directive from
