@@ -12,8 +12,9 @@
  * beside the code it excuses, and the report lists it as ignored, with that
  * reason. Marked so far: lambda/handlers/ (apply-commands.ts 8 lines,
  * http-handler.ts 12, create-rapatriement.ts, get-rapatriement.ts,
- * dependencies.ts, metrics.ts 1 each); lambda/storage/ (json-codec.ts 8,
- * object-fetch.ts 2, schema.ts 1); lambda/rapatriements/ (cursor.ts 2,
+ * dependencies.ts, metrics.ts 1 each); lambda/storage/ (database-object.ts
+ * 13, json-codec.ts 8, object-fetch.ts 2, schema.ts 1); lambda/rapatriements/
+ * (cursor.ts 2, repository.ts 5, schema.ts 1, validation.ts 1 block,
  * page-budget.ts 1).
  *
  * Survivors known and not marked, because a mark would hide other mutants of
@@ -48,6 +49,38 @@
  *   isWriteConflict's `404 && NoSuchKey` loosened to any 404 or any NoSuchKey
  *   (only a bucket deleted under a running engine, a PUT answered 404
  *   NoSuchBucket, tells them apart).
+ * - database-object.ts: replaceCache's `this.cached.db !== next.db` forced
+ *   true (it is never handed the copy it already holds; the guard keeps it
+ *   from closing that copy if it ever were).
+ *   load's `cached.etag !== null` forced true before isNotModified (a 304
+ *   answers only an If-None-Match, which is sent only with an ETag).
+ * - rapatriements/repository.ts (all equivalent): the `finally` blocks
+ *   that free statements emptied (see schema.ts below); findById's `?? []`
+ *   (every record has a line; the line's `[id]` mutant is killed); update's
+ *   `linesChanged` and `previousUpdater !== updater` forced true (rewriting
+ *   the same lines, or trying to forget a name still in use, changes
+ *   nothing); forgetUnusedActors' null check and linesOf's empty-list guard
+ *   forced false (`id = NULL` and `IN ()` match no row); actorsOfRecord's
+ *   `row?.` and its `typeof` forced true (it runs on a record that exists;
+ *   SQLite answers a number or NULL); groupLines' `row.unit !== undefined`
+ *   forced true (SQLite answers NULL, never undefined).
+ * - rapatriements/schema.ts, carryOverSchema2Receipts: its `finally` block
+ *   emptied (the statement's free, a leak sql.js gives no count of; a mark
+ *   before `} finally {` does not reach it: Stryker reads a directive from
+ *   the node it leads).
+ * - rapatriements/validation.ts, parseImportedRecord: the rethrow guard
+ *   forced false and `error.errors ?? []`'s fallback (parseCreate throws
+ *   only ValidationError, always with its list of errors); its last check's
+ *   `errors.length > 0`, `fields === undefined` and `!stored.success` each
+ *   forced false, and the first `||` as `&&` (either of the last two implies
+ *   the first; they are there for the type checker).
+ *
+ * Reported Survived, yet killed (checked by hand): the messages and options
+ * inside validation.ts's buildSchemas. The schemas are built once per test
+ * file, by its first test that parses (they are memoized to spare a cold
+ * start), so per-test coverage credits that first test alone with each of
+ * their mutants, and the tests that assert the messages are never run for
+ * them. Each was made by hand with validation.test.ts run: all killed.
  * - object-fetch.ts: the IfNoneMatch and abortSignal spreads forced to the
  *   undefined side (the SDK treats an undefined field as no field).
  * - schema.ts: readPragma's `typeof value === "number"` forced true (the

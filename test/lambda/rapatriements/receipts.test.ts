@@ -114,10 +114,24 @@ describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
       JSON.stringify(record),
       at,
     ]);
-    old.run("INSERT INTO command_receipts VALUES ('event:evt-1', 'create', ?, ?)", [
-      JSON.stringify({ action: "create", record }),
-      at,
-    ]);
+    // Event and message ids were namespaced already; other keys were a command's own.
+    const receipts: [string, string, unknown][] = [
+      ["event:evt-1", "create", { action: "create", record }],
+      ["sqs-message:m-1", "update", { action: "update", record: { ...record, version: 2 } }],
+      ["cmd-1", "delete", { action: "delete", record: { ...record, version: 3 } }],
+      // What no replay can use: a record without its id or version.
+      ["cmd-2", "delete", { action: "delete" }],
+      ["cmd-3", "update", { action: "update", record: { id: "r-1", version: "2" } }],
+      ["cmd-4", "update", { action: "update", record: null }],
+    ];
+    for (const [key, action, response] of receipts) {
+      old.run("INSERT INTO command_receipts VALUES (?, ?, ?, ?)", [
+        key,
+        action,
+        JSON.stringify(response),
+        at,
+      ]);
+    }
     await putBytes(target, codecFor(strategy).encode(old, rapatriementsSchema));
     old.close();
     const { service } = await newEngine(target);
@@ -136,11 +150,14 @@ describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
       await tableRows(
         strategy,
         bytes,
-        "SELECT key, action, rapatriement_id, version FROM receipts ORDER BY key",
+        "SELECT key, action, rapatriement_id, version, fingerprint = '' FROM receipts ORDER BY key",
       ),
     ).toEqual([
-      ["event:evt-1", "create", "r-1", 1],
-      ["http:order-1", "create", "r-1", 1],
+      // Their fingerprint was not kept: an empty one (1: true).
+      ["command:cmd-1", "delete", "r-1", 3, 1],
+      ["event:evt-1", "create", "r-1", 1, 1],
+      ["http:order-1", "create", "r-1", 1, 0],
+      ["sqs-message:m-1", "update", "r-1", 2, 1],
     ]);
     // The comment lives in the record alone now, not in copies of it.
     const text = Buffer.from(bytes).toString("latin1");

@@ -20,7 +20,11 @@ import {
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
-import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
+import {
+  type DatabaseObjectDeps,
+  emptyReport,
+  type StorageReport,
+} from "../../../lambda/storage/database-object.ts";
 import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   COMMIT_RETENTION_MS,
@@ -28,11 +32,13 @@ import {
   currentVersion,
   readPragma,
 } from "../../../lambda/storage/schema.ts";
-import { type Database, loadSqlJs } from "../../../lambda/storage/sql-js.ts";
+import { type Database, loadSqlJs, type SqlJsStatic } from "../../../lambda/storage/sql-js.ts";
 import { faultInjectingClient } from "../../support/fault-injecting-handler.ts";
 import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
 import {
+  createBucket,
   etagOf,
+  expectStoredAndRefused,
   getBytes,
   localS3Client,
   newEngine,
@@ -59,6 +65,9 @@ async function allRecords(target: Target): Promise<Rapatriement[]> {
 }
 
 const STRATEGIES: StorageStrategy[] = ["sqlite", "json"];
+
+const count = (db: Database) =>
+  Number(db.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0]);
 
 describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
   test("8 independent engines creating 25 records each at once lose no write", async () => {
@@ -220,6 +229,14 @@ describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
         label,
       ).toEqual([]);
     }
+  });
+
+  test("an empty object is refused as empty, and kept", async () => {
+    await expectStoredAndRefused(
+      await newTarget(strategy),
+      new Uint8Array(),
+      "l'objet est vide ; il n'a pas été modifié",
+    );
   });
 
   test("a warm engine that sees the object turn unreadable refuses it too", async () => {
@@ -620,9 +637,6 @@ describe("answers S3 gives that the protocol must read right", () => {
 });
 
 describe("rounds: what joins one load and one PUT, and how fresh a read's copy must be", () => {
-  const count = (db: Database) =>
-    Number(db.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0]);
-
   test("a batch's S3 calls are reported once, with its first write", async () => {
     const target = await newTarget("sqlite");
     const { service, store } = await newEngine(target);
@@ -702,5 +716,216 @@ describe("rounds: what joins one load and one PUT, and how fresh a read's copy m
       { command: "GetObject", status: 200 },
       { command: "GetObject", status: 200 },
     ]);
+  });
+});
+
+describe("one engine: its copy, its reads, its failures", () => {
+  const calls = (report: StorageReport) => report.s3Calls.map((c) => `${c.command} ${c.status}`);
+
+  /** sql.js whose databases are counted: those built, and those still open. */
+  function countedSql(SQL: SqlJsStatic) {
+    const open = new Set<Database>();
+    let built = 0;
+    class Counted extends SQL.Database {
+      constructor(...args: ConstructorParameters<SqlJsStatic["Database"]>) {
+        super(...args);
+        built++;
+        open.add(this);
+      }
+      override close(): void {
+        open.delete(this);
+        super.close();
+      }
+    }
+    return { sql: { ...SQL, Database: Counted } as SqlJsStatic, open, built: () => built };
+  }
+
+  test("a read keeps nothing its function changed: not in the copy, not in the object", async () => {
+    const target = await newTarget("sqlite");
+    const { service, store, s3 } = await newEngine(target);
+    await service.create(sampleInput(0));
+    const etag = await etagOf(target);
+    const requests = recordRequests(s3);
+
+    const seen = await store.read((db) => {
+      db.run("DELETE FROM rapatriements");
+      return count(db);
+    });
+
+    expect(seen).toBe(0); // the function saw its own change…
+    expect(await store.read(count)).toBe(1); // …which no later read sees
+    expect(requests.map((r) => r.command)).toEqual(["GetObject", "GetObject"]);
+    expect(await etagOf(target)).toBe(etag);
+  });
+
+  test("a write that fails after changing the data leaves none of it; the rest of its round is saved", async () => {
+    const target = await newTarget("sqlite");
+    const { service, store } = await newEngine(target);
+    await service.create(sampleInput(0));
+
+    const [failed, saved] = await store.writeBatch([
+      (db) => {
+        service.prepareCreate(sampleInput(1))(db);
+        throw new Error("refused after writing");
+      },
+      service.prepareCreate(sampleInput(2)),
+    ]);
+
+    expect(failed).toMatchObject({
+      status: "rejected",
+      reason: { message: "refused after writing" },
+    });
+    expect(saved).toMatchObject({ status: "fulfilled" });
+    expect((await allRecords(target)).map((r) => r.reference).sort()).toEqual(["RAP-0", "RAP-2"]);
+  });
+
+  test("a read that shares a round with a failed write is answered, and reports only its own calls", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const faulty = faultyClient();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("AccessDenied", 403, "Access Denied"));
+    const { service, store } = await newEngine(target, { s3: faulty.client });
+    const readReport = emptyReport();
+    const writeReport = emptyReport();
+
+    const [read, write] = await Promise.allSettled([
+      store.read(count, { report: readReport }),
+      service.create(sampleInput(1), {}, { report: writeReport }),
+    ]);
+
+    expect(read).toEqual({ status: "fulfilled", value: 1 });
+    expect(write).toMatchObject({ status: "rejected", reason: { code: "STORAGE_ACCESS_DENIED" } });
+    expect(calls(readReport)).toEqual(["GetObject 200"]);
+    expect(calls(writeReport)).toEqual(["GetObject 200", "PutObject 403"]);
+  });
+
+  test("a first read refused with 403 is the access error, saying it was reading", async () => {
+    const target = await newTarget("sqlite");
+    const faulty = faultyClient();
+    faulty.mock.on(GetObjectCommand).rejects(s3Error("AccessDenied", 403, "Access Denied"));
+    const { store } = await newEngine(target, { s3: faulty.client });
+
+    await expect(store.read(count)).rejects.toMatchObject({
+      code: "STORAGE_ACCESS_DENIED",
+      message: expect.stringContaining(
+        `accès refusé pour lire s3://${target.bucket}/${target.key}`,
+      ) as unknown,
+    });
+  });
+
+  test("an S3 refusal that no retry can mend is passed on as it is, not called busy", async () => {
+    const target = await newTarget("sqlite");
+    const faulty = faultyClient();
+    const refusal = s3Error("InvalidArgument", 400, "Invalid Argument");
+    faulty.mock.on(GetObjectCommand).rejects(refusal);
+    const { store } = await newEngine(target, { s3: faulty.client });
+
+    await expect(store.read(count)).rejects.toBe(refusal);
+  });
+
+  test("an object still absent is answered from the same empty copy: no database built again", async () => {
+    const target = await newTarget("sqlite");
+    const counted = countedSql(await loadSqlJs());
+    const { store } = await newEngine(target, { sql: counted.sql });
+
+    expect(await store.read(count)).toBe(0);
+    expect(await store.read(count)).toBe(0);
+    expect(counted.built()).toBe(1);
+  });
+
+  test("an engine holds one copy at a time: each copy it replaces is closed", async () => {
+    const target = await newTarget("sqlite");
+    const other = await newEngine(target);
+    const counted = countedSql(await loadSqlJs());
+    const { store } = await newEngine(target, { sql: counted.sql });
+
+    for (let n = 1; n <= 3; n++) {
+      await other.service.create(sampleInput(n));
+      expect(await store.read(count)).toBe(n);
+    }
+
+    expect(counted.built()).toBeGreaterThanOrEqual(3);
+    expect(counted.open.size).toBe(1);
+  });
+
+  test("an object deleted after the engine read it is gone for the engine too", async () => {
+    const target = await newTarget("sqlite");
+    const { service, store } = await newEngine(target);
+    await service.create(sampleInput(1));
+    expect(await store.read(count)).toBe(1);
+
+    await localS3Client().send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key }));
+
+    expect(await store.read(count)).toBe(0);
+    await service.create(sampleInput(2));
+    expect((await allRecords(target)).map((r) => r.reference)).toEqual(["RAP-2"]);
+  });
+
+  test("a bucket created by someone else after a read found none is not created again by the next write", async () => {
+    const target = {
+      ...(await newTarget("sqlite")),
+      bucket: `later-${Date.now()}`,
+    };
+    const { service, s3 } = await newEngine(target);
+    expect(await service.listAll()).toEqual([]);
+    await createBucket(localS3Client(), target.bucket);
+    const requests = recordRequests(s3);
+
+    await service.create(sampleInput(1));
+
+    expect(requests.map((r) => r.command)).toEqual(["GetObject", "PutObject"]);
+  });
+
+  test("after a lost race the engine, on its own clock, really pauses before it looks again", async () => {
+    const target = await newTarget("sqlite");
+    const other = await newEngine(target);
+    await other.service.create(sampleInput(0));
+    const faulty = faultyClient();
+    onNextPut(faulty, async (input) => {
+      await other.service.create(sampleInput("winner"));
+      return faulty.real.send(new PutObjectCommand(input));
+    });
+    const { service } = await newEngine(target, {
+      s3: faulty.client,
+      random: () => 1,
+      retry: { baseDelayMs: 300, maxDelayMs: 300 },
+    });
+    const started = Date.now();
+
+    await service.create(sampleInput(1));
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  test("a finished operation leaves no timer behind for the process to wait on", async () => {
+    const target = await newTarget("sqlite");
+    const { store, service } = await newEngine(target);
+    // The timers set to cut S3 calls at a deadline ten minutes away, and which are still set.
+    const made: unknown[] = [];
+    const pending = new Set<unknown>();
+    const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+      const timer = realSet(fn, ms);
+      if ((ms ?? 0) > 60_000) {
+        made.push(timer);
+        pending.add(timer);
+      }
+      return timer;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
+      pending.delete(timer);
+      realClear(timer);
+    }) as typeof clearTimeout;
+    try {
+      const deadline = Date.now() + 600_000;
+      await store.read(count, { deadline });
+      await service.create(sampleInput(1), {}, { deadline });
+    } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    }
+
+    expect(made).toHaveLength(3); // GET, GET, PUT
+    expect(pending.size).toBe(0);
   });
 });
