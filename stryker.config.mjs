@@ -63,7 +63,10 @@
  *   forced false (`id = NULL` and `IN ()` match no row); actorsOfRecord's
  *   `row?.` and its `typeof` forced true (it runs on a record that exists;
  *   SQLite answers a number or NULL); groupLines' `row.unit !== undefined`
- *   forced true (SQLite answers NULL, never undefined).
+ *   forced true (SQLite answers NULL, never undefined); count's and
+ *   countWithoutAuthor's `[0]?.` (COUNT(*) answers one row); list's
+ *   `last !== undefined` forced true (a page keeps at least one record, so
+ *   when there is more, there is a last).
  * - rapatriements/schema.ts, carryOverSchema2Receipts: its `finally` block
  *   emptied (the statement's free, a leak sql.js gives no count of; a mark
  *   before `} finally {` does not reach it: Stryker reads a directive from
