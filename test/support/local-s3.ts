@@ -18,10 +18,11 @@ import { codecFor } from "../../lambda/storage/codecs.ts";
 import {
   DatabaseObject,
   type DatabaseObjectDeps,
+  type StorageReport,
   type TransactionOptions,
 } from "../../lambda/storage/database-object.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
-import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
+import { type Database, loadSqlJs } from "../../lambda/storage/sql-js.ts";
 
 export const REGION = "eu-west-1";
 
@@ -156,6 +157,16 @@ export function recordRequests(client: S3Client): RecordedRequest[] {
     { step: "deserialize", name: "recordRequests" },
   );
   return requests;
+}
+
+/** The S3 calls an operation reported, as "command status" (as its log line shows them). */
+export function callsOf(report: StorageReport): string[] {
+  return report.s3Calls.map((call) => `${call.command} ${call.status}`);
+}
+
+/** How many rapatriements a database holds. */
+export function recordCount(db: Database): number {
+  return Number(db.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0]);
 }
 
 /** A valid create body; `n` makes the reference unique. */

@@ -17,6 +17,7 @@ import { createBucket } from "../../../lambda/storage/bucket-bootstrap.ts";
 import { emptyReport } from "../../../lambda/storage/database-object.ts";
 import { faultyClient, s3Error } from "../../support/faults.ts";
 import {
+  callsOf,
   localS3Client,
   newEngine,
   REGION,
@@ -46,7 +47,7 @@ describe("bucket bootstrap", () => {
     const created = await service.create(sampleInput(1), {}, { report });
 
     // The log line of that invocation shows the bootstrap's calls with the others.
-    expect(report.s3Calls.map((c) => `${c.command} ${c.status}`)).toEqual([
+    expect(callsOf(report)).toEqual([
       "GetObject 404",
       "CreateBucket 200",
       "PutBucketEncryption 200",

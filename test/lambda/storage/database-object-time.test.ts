@@ -15,8 +15,6 @@ import {
 import { describe, expect, test } from "vitest";
 import { StorageBusyError, StorageOutcomeUnknownError } from "../../../lambda/errors.ts";
 import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
-import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
-import type { Database } from "../../../lambda/storage/sql-js.ts";
 import {
   type FaultyClient,
   faultyClient,
@@ -25,11 +23,11 @@ import {
   s3Error,
 } from "../../support/faults.ts";
 import {
+  callsOf,
   etagOf,
   localS3Client,
   newEngine,
   newTarget,
-  recordRequests,
   sampleInput,
   type Target,
 } from "../../support/local-s3.ts";
@@ -81,9 +79,6 @@ async function slowLoads(ms: number) {
   return { target, etag, faulty, service };
 }
 
-const calls = (report: ReturnType<typeof emptyReport>) =>
-  report.s3Calls.map((call) => `${call.command} ${call.status}`);
-
 /** Makes the next PUT reach S3 and land, then lose its answer after `ms` of the scripted clock. */
 function landThenLose(faulty: FaultyClient, time: { ms: number }, ms: number) {
   onNextPut(faulty, async (input) => {
@@ -117,7 +112,7 @@ describe("giving up: when, and with which truth", () => {
       retryAfterSeconds: 3,
       cause: { name: "TimeoutError", message: "socket hang up" },
     });
-    expect(calls(report)).toEqual(["GetObject 200", "PutObject undefined"]);
+    expect(callsOf(report)).toEqual(["GetObject 200", "PutObject undefined"]);
   });
 
   test("re-reads S3 does not answer are tried again after pauses that double, while they fit", async () => {
@@ -153,7 +148,7 @@ describe("giving up: when, and with which truth", () => {
       cause: { name: "StorageBusyError", message: "S3 did not answer; try again" },
     });
     expect(time.sleeps).toEqual([100, 200, 400]);
-    expect(calls(report)).toEqual([
+    expect(callsOf(report)).toEqual([
       "GetObject 200",
       "PutObject undefined",
       "GetObject undefined",
@@ -179,7 +174,7 @@ describe("giving up: when, and with which truth", () => {
       code: "STORAGE_ACCESS_DENIED",
     });
     expect(time.sleeps).toEqual([]);
-    expect(calls(report)).toEqual(["GetObject 200", "PutObject undefined", "GetObject 403"]);
+    expect(callsOf(report)).toEqual(["GetObject 200", "PutObject undefined", "GetObject 403"]);
   });
 
   test("a lost PUT whose If-Match no longer names the object never lands: busy, nothing applied", async () => {
@@ -216,7 +211,7 @@ describe("giving up: when, and with which truth", () => {
       message: "no time was left to save; nothing was applied: try again",
       cause: { message: "no time was left to call S3 (PutObject)" },
     });
-    expect(calls(report)).toEqual(["GetObject 200"]);
+    expect(callsOf(report)).toEqual(["GetObject 200"]);
     expect(faulty.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     expect(await etagOf(target)).toBe(etag);
   });
@@ -268,7 +263,7 @@ describe("after a lost race: waiting for a quiet moment", () => {
 
     // Five looks saw a change (pause again), the sixth a quiet object.
     expect(time.sleeps).toEqual([50, 50, 50, 50, 100, 100]);
-    expect(calls(report)).toEqual([
+    expect(callsOf(report)).toEqual([
       "GetObject 200",
       "PutObject 412",
       "GetObject 200",
@@ -298,7 +293,7 @@ describe("after a lost race: waiting for a quiet moment", () => {
         "the data object kept changing or S3 did not answer after 1 attempts; nothing was applied: try again",
     });
     expect(time.sleeps).toEqual([]);
-    expect(calls(report)).toEqual(["GetObject 200", "PutObject 412", "GetObject 200"]);
+    expect(callsOf(report)).toEqual(["GetObject 200", "PutObject 412", "GetObject 200"]);
   });
 
   test("a look S3 does not answer ends the round busy: nothing was applied", async () => {
@@ -313,7 +308,7 @@ describe("after a lost race: waiting for a quiet moment", () => {
       message: "S3 did not answer a look at the data object; nothing was applied: try again",
     });
     expect(time.sleeps).toHaveLength(1);
-    expect(calls(report).slice(-1)).toEqual(["HeadObject undefined"]);
+    expect(callsOf(report).slice(-1)).toEqual(["HeadObject undefined"]);
   });
 
   test("a look S3 refuses is the access error, naming what was being done", async () => {
@@ -405,49 +400,3 @@ function causes(error: unknown): { name: string; message: string }[] {
     chain.push({ name: e.name, message: e.message });
   return chain;
 }
-
-describe("a copy fetched ahead", () => {
-  const count = (db: Database) =>
-    Number(db.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0]);
-
-  test("that failed is forgotten: the first read downloads the object itself", async () => {
-    const { target } = await seeded();
-    const faulty = faultyClient();
-    faulty.mock.on(GetObjectCommand).rejects(s3Error("InternalError", 500));
-    const prefetch = prefetchObject(faulty.client, target);
-    const { store } = await newEngine(target, { prefetch });
-    const report = emptyReport();
-
-    expect(await store.read(count, { report })).toBe(1);
-    expect(calls(report)).toEqual(["GetObject 500", "GetObject 200"]);
-    expect(report.cache).toBe("miss");
-  });
-
-  test("serves a read that arrived the same millisecond it was asked for, and is reported a download", async () => {
-    const { target } = await seeded();
-    const prefetch = prefetchObject(localS3Client(), target);
-    const { store, s3 } = await newEngine(target, { prefetch });
-    const requests = recordRequests(s3);
-    const report = emptyReport();
-
-    expect(await store.read(count, { notBefore: prefetch.startedAt, report })).toBe(1);
-    expect(requests).toEqual([]);
-    expect(report.cache).toBe("miss");
-  });
-
-  test("serves a round of writes and lenient reads: a write asks for no fresher copy", async () => {
-    const { target } = await seeded();
-    const prefetch = prefetchObject(localS3Client(), target);
-    await prefetch.outcome;
-    const { service, store, s3 } = await newEngine(target, { prefetch });
-    const requests = recordRequests(s3);
-
-    const [before] = await Promise.all([
-      store.read(count, { notBefore: prefetch.startedAt - 1 }),
-      store.write(service.prepareCreate(sampleInput(1))),
-    ]);
-
-    expect(before).toBe(1);
-    expect(requests).toEqual([{ command: "PutObject", status: 200 }]);
-  });
-});

@@ -20,11 +20,7 @@ import {
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
-import {
-  type DatabaseObjectDeps,
-  emptyReport,
-  type StorageReport,
-} from "../../../lambda/storage/database-object.ts";
+import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
 import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   COMMIT_RETENTION_MS,
@@ -36,6 +32,7 @@ import { type Database, loadSqlJs, type SqlJsStatic } from "../../../lambda/stor
 import { faultInjectingClient } from "../../support/fault-injecting-handler.ts";
 import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
 import {
+  callsOf,
   createBucket,
   etagOf,
   expectStoredAndRefused,
@@ -44,6 +41,7 @@ import {
   newEngine,
   newTarget,
   putBytes,
+  recordCount,
   recordRequests,
   sampleInput,
   type Target,
@@ -65,9 +63,6 @@ async function allRecords(target: Target): Promise<Rapatriement[]> {
 }
 
 const STRATEGIES: StorageStrategy[] = ["sqlite", "json"];
-
-const count = (db: Database) =>
-  Number(db.exec("SELECT COUNT(*) FROM rapatriements")[0]?.values[0]?.[0]);
 
 describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
   test("8 independent engines creating 25 records each at once lose no write", async () => {
@@ -422,7 +417,7 @@ describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
 
     const created = await service.create(sampleInput(1), {}, { report });
 
-    expect(report.s3Calls.map((c) => `${c.command} ${c.status}`)).toEqual([
+    expect(callsOf(report)).toEqual([
       "GetObject 200",
       "PutObject undefined",
       "GetObject undefined",
@@ -550,7 +545,7 @@ describe("answers S3 gives that the protocol must read right", () => {
     });
     const report = emptyReport();
     const created = await service.create(sampleInput(1), {}, { report });
-    return { created, calls: report.s3Calls.map((c) => `${c.command} ${c.status}`) };
+    return { created, calls: callsOf(report) };
   }
 
   test("a lost PUT that lands only after the first re-read is recognised, not answered 409 DUPLICATE_REFERENCE", async () => {
@@ -687,7 +682,7 @@ describe("rounds: what joins one load and one PUT, and how fresh a read's copy m
     // A read older than the copy takes it as it is: no request.
     const lenient = await newEngine(target, { prefetch });
     const lenientRequests = recordRequests(lenient.s3);
-    expect(await lenient.store.read(count, { notBefore: prefetch.startedAt - 1 })).toBe(1);
+    expect(await lenient.store.read(recordCount, { notBefore: prefetch.startedAt - 1 })).toBe(1);
     expect(lenientRequests).toEqual([]);
 
     // A read that arrived later needs a copy at least as recent: it asks S3
@@ -695,8 +690,8 @@ describe("rounds: what joins one load and one PUT, and how fresh a read's copy m
     const strict = await newEngine(target, { prefetch });
     const strictRequests = recordRequests(strict.s3);
     const answers = await Promise.all([
-      strict.store.read(count, { notBefore: prefetch.startedAt - 1 }),
-      strict.store.read(count, { notBefore: Date.now() }),
+      strict.store.read(recordCount, { notBefore: prefetch.startedAt - 1 }),
+      strict.store.read(recordCount, { notBefore: Date.now() }),
     ]);
     expect(answers).toEqual([2, 2]);
     expect(strictRequests.map((r) => r.command)).toEqual(["GetObject"]);
@@ -709,19 +704,61 @@ describe("rounds: what joins one load and one PUT, and how fresh a read's copy m
     const requests = recordRequests(s3);
 
     expect(() => store.invalidate()).not.toThrow();
-    expect(await store.read(count)).toBe(1);
+    expect(await store.read(recordCount)).toBe(1);
     store.invalidate();
-    expect(await store.read(count)).toBe(1);
+    expect(await store.read(recordCount)).toBe(1);
     expect(requests).toEqual([
       { command: "GetObject", status: 200 },
       { command: "GetObject", status: 200 },
     ]);
   });
+
+  test("a copy fetched ahead that failed is forgotten: the first read downloads the object itself", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const faulty = faultyClient();
+    faulty.mock.on(GetObjectCommand).rejects(s3Error("InternalError", 500));
+    const prefetch = prefetchObject(faulty.client, target);
+    const { store } = await newEngine(target, { prefetch });
+    const report = emptyReport();
+
+    expect(await store.read(recordCount, { report })).toBe(1);
+    expect(callsOf(report)).toEqual(["GetObject 500", "GetObject 200"]);
+    expect(report.cache).toBe("miss");
+  });
+
+  test("a copy fetched ahead serves a read that arrived the same millisecond it was asked for, and is reported a download", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const prefetch = prefetchObject(localS3Client(), target);
+    const { store, s3 } = await newEngine(target, { prefetch });
+    const requests = recordRequests(s3);
+    const report = emptyReport();
+
+    expect(await store.read(recordCount, { notBefore: prefetch.startedAt, report })).toBe(1);
+    expect(requests).toEqual([]);
+    expect(report.cache).toBe("miss");
+  });
+
+  test("a copy fetched ahead serves a round of writes and lenient reads: a write asks for no fresher copy", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const prefetch = prefetchObject(localS3Client(), target);
+    await prefetch.outcome;
+    const { service, store, s3 } = await newEngine(target, { prefetch });
+    const requests = recordRequests(s3);
+
+    const [before] = await Promise.all([
+      store.read(recordCount, { notBefore: prefetch.startedAt - 1 }),
+      store.write(service.prepareCreate(sampleInput(1))),
+    ]);
+
+    expect(before).toBe(1);
+    expect(requests).toEqual([{ command: "PutObject", status: 200 }]);
+  });
 });
 
 describe("one engine: its copy, its reads, its failures", () => {
-  const calls = (report: StorageReport) => report.s3Calls.map((c) => `${c.command} ${c.status}`);
-
   /** sql.js whose databases are counted: those built, and those still open. */
   function countedSql(SQL: SqlJsStatic) {
     const open = new Set<Database>();
@@ -749,11 +786,11 @@ describe("one engine: its copy, its reads, its failures", () => {
 
     const seen = await store.read((db) => {
       db.run("DELETE FROM rapatriements");
-      return count(db);
+      return recordCount(db);
     });
 
     expect(seen).toBe(0); // the function saw its own change…
-    expect(await store.read(count)).toBe(1); // …which no later read sees
+    expect(await store.read(recordCount)).toBe(1); // …which no later read sees
     expect(requests.map((r) => r.command)).toEqual(["GetObject", "GetObject"]);
     expect(await etagOf(target)).toBe(etag);
   });
@@ -789,14 +826,14 @@ describe("one engine: its copy, its reads, its failures", () => {
     const writeReport = emptyReport();
 
     const [read, write] = await Promise.allSettled([
-      store.read(count, { report: readReport }),
+      store.read(recordCount, { report: readReport }),
       service.create(sampleInput(1), {}, { report: writeReport }),
     ]);
 
     expect(read).toEqual({ status: "fulfilled", value: 1 });
     expect(write).toMatchObject({ status: "rejected", reason: { code: "STORAGE_ACCESS_DENIED" } });
-    expect(calls(readReport)).toEqual(["GetObject 200"]);
-    expect(calls(writeReport)).toEqual(["GetObject 200", "PutObject 403"]);
+    expect(callsOf(readReport)).toEqual(["GetObject 200"]);
+    expect(callsOf(writeReport)).toEqual(["GetObject 200", "PutObject 403"]);
   });
 
   test("a first read refused with 403 is the access error, saying it was reading", async () => {
@@ -805,7 +842,7 @@ describe("one engine: its copy, its reads, its failures", () => {
     faulty.mock.on(GetObjectCommand).rejects(s3Error("AccessDenied", 403, "Access Denied"));
     const { store } = await newEngine(target, { s3: faulty.client });
 
-    await expect(store.read(count)).rejects.toMatchObject({
+    await expect(store.read(recordCount)).rejects.toMatchObject({
       code: "STORAGE_ACCESS_DENIED",
       message: expect.stringContaining(
         `accès refusé pour lire s3://${target.bucket}/${target.key}`,
@@ -820,7 +857,7 @@ describe("one engine: its copy, its reads, its failures", () => {
     faulty.mock.on(GetObjectCommand).rejects(refusal);
     const { store } = await newEngine(target, { s3: faulty.client });
 
-    await expect(store.read(count)).rejects.toBe(refusal);
+    await expect(store.read(recordCount)).rejects.toBe(refusal);
   });
 
   test("an object still absent is answered from the same empty copy: no database built again", async () => {
@@ -828,8 +865,8 @@ describe("one engine: its copy, its reads, its failures", () => {
     const counted = countedSql(await loadSqlJs());
     const { store } = await newEngine(target, { sql: counted.sql });
 
-    expect(await store.read(count)).toBe(0);
-    expect(await store.read(count)).toBe(0);
+    expect(await store.read(recordCount)).toBe(0);
+    expect(await store.read(recordCount)).toBe(0);
     expect(counted.built()).toBe(1);
   });
 
@@ -841,7 +878,7 @@ describe("one engine: its copy, its reads, its failures", () => {
 
     for (let n = 1; n <= 3; n++) {
       await other.service.create(sampleInput(n));
-      expect(await store.read(count)).toBe(n);
+      expect(await store.read(recordCount)).toBe(n);
     }
 
     expect(counted.built()).toBeGreaterThanOrEqual(3);
@@ -852,11 +889,11 @@ describe("one engine: its copy, its reads, its failures", () => {
     const target = await newTarget("sqlite");
     const { service, store } = await newEngine(target);
     await service.create(sampleInput(1));
-    expect(await store.read(count)).toBe(1);
+    expect(await store.read(recordCount)).toBe(1);
 
     await localS3Client().send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key }));
 
-    expect(await store.read(count)).toBe(0);
+    expect(await store.read(recordCount)).toBe(0);
     await service.create(sampleInput(2));
     expect((await allRecords(target)).map((r) => r.reference)).toEqual(["RAP-2"]);
   });
@@ -918,7 +955,7 @@ describe("one engine: its copy, its reads, its failures", () => {
     }) as typeof clearTimeout;
     try {
       const deadline = Date.now() + 600_000;
-      await store.read(count, { deadline });
+      await store.read(recordCount, { deadline });
       await service.create(sampleInput(1), {}, { deadline });
     } finally {
       globalThis.setTimeout = realSet;
