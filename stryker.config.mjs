@@ -52,8 +52,10 @@
  * - database-object.ts: replaceCache's `this.cached.db !== next.db` forced
  *   true (it is never handed the copy it already holds; the guard keeps it
  *   from closing that copy if it ever were).
- *   load's `cached.etag !== null` forced true before isNotModified (a 304
- *   answers only an If-None-Match, which is sent only with an ETag).
+ *   load's `cached.etag !== null`, and `cached !== undefined && cached.etag
+ *   !== null` as a whole, forced true before isNotModified (a 304 answers
+ *   only an If-None-Match, which is sent only when a copy with an ETag is
+ *   held; `cached !== undefined` alone forced true is killed).
  * - rapatriements/repository.ts (all equivalent): the `finally` blocks
  *   that free statements emptied (see schema.ts below); findById's `?? []`
  *   (every record has a line; the line's `[id]` mutant is killed); update's
@@ -71,6 +73,11 @@
  *   emptied (the statement's free, a leak sql.js gives no count of; a mark
  *   before `} finally {` does not reach it: Stryker reads a directive from
  *   the node it leads).
+ * - rapatriements/service.ts (all equivalent): prepareImport's rethrow
+ *   guard forced false and `error.errors ?? []`'s fallback (parseImportedRecord
+ *   throws only ValidationError, always with its list of errors);
+ *   applyUpdate's `changes.lines !== undefined` forced true (rewriting the
+ *   same lines changes nothing, as repository.ts's `linesChanged` above).
  * - rapatriements/validation.ts, parseImportedRecord: the rethrow guard
  *   forced false and `error.errors ?? []`'s fallback (parseCreate throws
  *   only ValidationError, always with its list of errors); its last check's
