@@ -98,6 +98,13 @@
  *   pragmas asked for always answer a number); findCommit's empty-list guard
  *   forced false (SQLite answers `IN ()` with no row), its `found[0]?.` and
  *   `typeof id === "string"` forced true (a commit's id is TEXT NOT NULL).
+ * - codec.ts, looksLikeSqlite: the length guard forced false (a short file's
+ *   missing bytes read `undefined`, which no header byte equals).
+ * - bucket-bootstrap.ts: `{ abortSignal }` emptied on CreateBucket and
+ *   PutBucketEncryption (the engine's timed() answers the caller by the
+ *   deadline whether or not the call heeds the abort, as
+ *   database-object-time.test.ts shows for a call that ignores it; only the
+ *   request goes on until the client's own timeouts end it).
  * - sqlite-codec.ts: `options.verified === true` forced false (the full check
  *   runs on bytes already proven: it costs time, it changes no answer) and
  *   quick_check's `[0]?.` (the pragma always answers a row); the VACUUM
