@@ -13,7 +13,8 @@
  * reason. Marked so far: lambda/handlers/ (apply-commands.ts 8 lines,
  * http-handler.ts 12, create-rapatriement.ts, get-rapatriement.ts,
  * dependencies.ts, metrics.ts 1 each); lambda/storage/ (database-object.ts
- * 13, json-codec.ts 8, object-fetch.ts 2, schema.ts 1); lambda/rapatriements/
+ * 13, json-codec.ts 8, object-fetch.ts 2, schema.ts 1, sqlite-codec.ts 2 lines
+ * and 1 block); lambda/rapatriements/
  * (cursor.ts 2, repository.ts 5, schema.ts 1, validation.ts 1 block,
  * page-budget.ts 1).
  *
@@ -52,8 +53,10 @@
  * - database-object.ts: replaceCache's `this.cached.db !== next.db` forced
  *   true (it is never handed the copy it already holds; the guard keeps it
  *   from closing that copy if it ever were).
- *   load's `cached.etag !== null` forced true before isNotModified (a 304
- *   answers only an If-None-Match, which is sent only with an ETag).
+ *   load's `cached.etag !== null`, and `cached !== undefined && cached.etag
+ *   !== null` as a whole, forced true before isNotModified (a 304 answers
+ *   only an If-None-Match, which is sent only when a copy with an ETag is
+ *   held; `cached !== undefined` alone forced true is killed).
  * - rapatriements/repository.ts (all equivalent): the `finally` blocks
  *   that free statements emptied (see schema.ts below); findById's `?? []`
  *   (every record has a line; the line's `[id]` mutant is killed); update's
@@ -71,6 +74,11 @@
  *   emptied (the statement's free, a leak sql.js gives no count of; a mark
  *   before `} finally {` does not reach it: Stryker reads a directive from
  *   the node it leads).
+ * - rapatriements/service.ts (all equivalent): prepareImport's rethrow
+ *   guard forced false and `error.errors ?? []`'s fallback (parseImportedRecord
+ *   throws only ValidationError, always with its list of errors);
+ *   applyUpdate's `changes.lines !== undefined` forced true (rewriting the
+ *   same lines changes nothing, as repository.ts's `linesChanged` above).
  * - rapatriements/validation.ts, parseImportedRecord: the rethrow guard
  *   forced false and `error.errors ?? []`'s fallback (parseCreate throws
  *   only ValidationError, always with its list of errors); its last check's
@@ -88,7 +96,30 @@
  *   undefined side (the SDK treats an undefined field as no field).
  * - schema.ts: readPragma's `typeof value === "number"` forced true (the
  *   pragmas asked for always answer a number); findCommit's empty-list guard
- *   forced false (SQLite answers `IN ()` with no row).
+ *   forced false (SQLite answers `IN ()` with no row), its `found[0]?.` and
+ *   `typeof id === "string"` forced true (a commit's id is TEXT NOT NULL).
+ * - codec.ts, looksLikeSqlite: the length guard forced false (a short file's
+ *   missing bytes read `undefined`, which no header byte equals).
+ * - bucket-bootstrap.ts: `{ abortSignal }` emptied on CreateBucket and
+ *   PutBucketEncryption (the engine's timed() answers the caller by the
+ *   deadline whether or not the call heeds the abort, as
+ *   database-object-time.test.ts shows for a call that ignores it; only the
+ *   request goes on until the client's own timeouts end it).
+ * - sqlite-codec.ts: `options.verified === true` forced false (the full check
+ *   runs on bytes already proven: it costs time, it changes no answer) and
+ *   quick_check's `[0]?.` (the pragma always answers a row); the VACUUM
+ *   threshold's `>` as `>=` (only the exact quarter differs, a matter of cost).
+ * - s3-client.ts: `config.credentials !== undefined` forced true (an
+ *   undefined `credentials` is the SDK's default chain, as no field is).
+ * - sql-js.ts: `loading === undefined` forced true (sql.js's initSqlJs keeps
+ *   its own promise: a second load reads the file again and shares the
+ *   module; checked by hand). The others are not equivalent but out of
+ *   Stryker's reach: the module is loaded once per test file (the same memoization as validation.ts's
+ *   schemas, so only the first test to load it covers its mutants);
+ *   `clearInterval(keepAlive)` is tested by a child process
+ *   (sql-js.test.ts), where no mutant is switched on; `wasmBinary` and the
+ *   file beside the module matter only in the bundle (test/infra); the V8
+ *   flag changes when wasm is compiled, not what it does (bench).
  * - json-codec.ts: `typeof schemaVersion !== "number"` forced false
  *   (Number.isInteger refuses a non-number next); `value.length > 0`
  *   loosened (group_concat over no row is NULL, never an empty blob);

@@ -158,7 +158,9 @@ export class RapatriementService<Options = unknown> {
               "This idempotency key was already used for a different request; use a new key for a new request.",
             );
           }
-          const record = repository.findById(db, seen.id)?.record;
+          // A delete answers without its record, even where an import has since brought the id back.
+          const record =
+            seen.action === "delete" ? undefined : repository.findById(db, seen.id)?.record;
           return {
             action: seen.action,
             id: seen.id,
@@ -184,11 +186,11 @@ export class RapatriementService<Options = unknown> {
 
   /** Prepares a create of the HTTP API; see `prepare`. */
   prepareCreate(input: unknown, options: CreateOptions = {}): (db: Database) => Rapatriement {
-    const operation = parseOperation({ action: "create", data: input });
+    const fields = parseCreate(input);
     // The fingerprint of a create is that of its fields alone, as schema 2 kept it.
     const apply = this.prepare(
-      operation,
-      apiReceipt(options.idempotencyKey, operation.action === "create" ? operation.fields : {}),
+      { action: "create", fields },
+      apiReceipt(options.idempotencyKey, fields),
       options.actor,
     );
     return (db) => recordOf(apply(db));
@@ -233,16 +235,18 @@ export class RapatriementService<Options = unknown> {
   ): (db: Database) => { imported: number; replaced: number } {
     const errors: FieldError[] = [];
     const records: ImportedRecord[] = [];
+    const seen = { id: new Map<string, number>(), reference: new Map<string, number>() };
     raws.forEach((raw, index) => {
+      let record: ImportedRecord;
       try {
-        records.push(parseImportedRecord(raw, index));
+        record = parseImportedRecord(raw, index);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         errors.push(...(error.errors ?? []));
+        return;
       }
-    });
-    const seen = { id: new Map<string, number>(), reference: new Map<string, number>() };
-    records.forEach((record, index) => {
+      records.push(record);
+      // A repeat is named by the records' places in the file, invalid ones counted.
       for (const [kind, value] of [
         ["id", record.id],
         ["reference", record.fields.reference],
@@ -419,13 +423,11 @@ export class RapatriementService<Options = unknown> {
     const errors = crossFieldErrors(next);
     if (errors.length > 0) throw new ValidationError(errors);
     if (JSON.stringify(next) === JSON.stringify(current)) return current; // nothing changes
-    if (next.reference !== current.reference) {
-      const holder = repository.findIdByReference(db, next.reference);
-      if (holder !== undefined && holder !== id) {
-        throw new DuplicateReferenceError(
-          `A rapatriement with reference "${next.reference}" already exists.`,
-        );
-      }
+    const holder = repository.findIdByReference(db, next.reference);
+    if (holder !== undefined && holder !== id) {
+      throw new DuplicateReferenceError(
+        `A rapatriement with reference "${next.reference}" already exists.`,
+      );
     }
     next.version = current.version + 1;
     next.updatedAt = this.now().toISOString();
@@ -460,7 +462,7 @@ function checkExpectedVersion(version: number | undefined): number | undefined {
 
 function checkIdempotencyKey(key: string | undefined): string | undefined {
   if (key === undefined) return undefined;
-  if (key.length === 0 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
+  if (key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
     throw new ValidationError([
       { path: "Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
     ]);

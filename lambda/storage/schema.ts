@@ -88,10 +88,12 @@ export function migrate(
 }
 
 /**
- * Settings of the connection, not of the file, so they are set again each
- * time sql.js reopens it (`export()` does). `secure_delete` overwrites what a
- * delete frees, so a deleted record's text is not left in the object's free
- * space.
+ * Settings of the connection, not of the file, so they are set on each
+ * database opened (older sql.js releases also reopened it in `export()`;
+ * 1.16 copies through the backup API and keeps them: "a record deleted after
+ * keyed writes leaves none of its text in the object" fails if they are lost).
+ * `secure_delete` overwrites what a delete frees, so a deleted record's text
+ * is not left in the object's free space.
  */
 export function openConnection(db: Database): void {
   db.run("PRAGMA secure_delete = ON");

@@ -134,7 +134,26 @@ describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
     }
     await putBytes(target, codecFor(strategy).encode(old, rapatriementsSchema));
     old.close();
-    const { service } = await newEngine(target);
+    const { service, store } = await newEngine(target);
+    const commands = new CommandProcessor(service);
+
+    // A schema-2 receipt kept no fingerprint: its command's redelivery is
+    // answered from it, and is not applied again; another action under its
+    // key is refused all the same.
+    expect(
+      await store.write(commands.prepare({ action: "delete", id: "r-1", idempotencyKey: "cmd-1" })),
+    ).toEqual({ action: "delete", id: "r-1", version: 3, replayed: true });
+    await expect(
+      store.write(
+        commands.prepare({
+          action: "update",
+          id: "r-1",
+          data: { comment: "other" },
+          idempotencyKey: "cmd-1",
+        }),
+      ),
+    ).rejects.toMatchObject({ status: 422, code: "IDEMPOTENCY_KEY_REUSED" });
+    expect(await service.get("r-1")).toMatchObject({ version: 1, comment });
 
     const replayed = await service.create(
       sampleInput(1, { comment: "copied into every receipt" }),
@@ -205,7 +224,9 @@ describe("a command's receipt", () => {
     const update = { action: "update", id: record.id, data: { comment: "once" } };
     const deliver = () => store.write(commands.prepare(update, receiptKey.event("evt-15d")));
 
-    expect(await deliver()).toMatchObject({ version: 2 });
+    const first = await deliver();
+    expect(first).toMatchObject({ version: 2 });
+    expect(first).not.toHaveProperty("replayed");
     await service.update(record.id, { comment: "changed since" });
 
     // SQS keeps a message up to 14 days: a redelivery then is still answered from the receipt.
@@ -220,6 +241,19 @@ describe("a command's receipt", () => {
       [],
     );
   });
+  test("a create's first delivery is applied, not replayed; its redelivery is answered from the receipt", async () => {
+    const { service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const create = { action: "create", data: sampleInput("c") };
+    const deliver = () => store.write(commands.prepare(create, receiptKey.event("evt-c")));
+
+    const first = await deliver();
+    expect(first).toMatchObject({ action: "create", version: 1, record: { reference: "RAP-c" } });
+    expect(first).not.toHaveProperty("replayed");
+    expect(await deliver()).toEqual({ ...first, replayed: true });
+    expect(await service.listAll()).toHaveLength(1);
+  });
+
   test("sent again under its key with the same data in another order, it is the same command; other data is refused", async () => {
     const { service, store } = await withClock("sqlite");
     const commands = new CommandProcessor(service);

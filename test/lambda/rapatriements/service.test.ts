@@ -928,6 +928,47 @@ describe("update", () => {
     expect(await service.get(created.id)).toEqual(created);
   });
 
+  test("a field given as undefined is left as it is; only null clears it", async () => {
+    // A caller in code may spread optional values; JSON never holds undefined.
+    const { service } = await fresh();
+    const created = await service.create(sampleInput(1, { comment: "kept" }));
+    const changed = await service.update(created.id, { comment: undefined, origin: "NANTES-03" });
+    expect(changed).toMatchObject({ comment: "kept", origin: "NANTES-03", version: 2 });
+    expect(await service.get(created.id)).toEqual(changed);
+  });
+
+  test("each refusal says why, in words the caller can act on", async () => {
+    const { service } = await fresh();
+    const draft = await service.create(sampleInput(1));
+    await service.create(sampleInput(2));
+    const received = await createIn(service, 3, "received");
+
+    await expect(service.update(draft.id, { status: "received" })).rejects.toMatchObject({
+      status: 409,
+      code: "FORBIDDEN_TRANSITION",
+      message: "A draft rapatriement cannot become received; allowed: requested, cancelled.",
+    });
+    await expect(service.update(received.id, { comment: "late" })).rejects.toMatchObject({
+      status: 409,
+      code: "FORBIDDEN_TRANSITION",
+      message: "The rapatriement is received; a received rapatriement cannot change.",
+    });
+    await expect(service.update(draft.id, { reference: "RAP-2" })).rejects.toMatchObject({
+      status: 409,
+      code: "DUPLICATE_REFERENCE",
+      message: 'A rapatriement with reference "RAP-2" already exists.',
+    });
+    await service.update(draft.id, { comment: "v2" });
+    await expect(
+      service.update(draft.id, { comment: "v3" }, { expectedVersion: 1 }),
+    ).rejects.toMatchObject({
+      status: 412,
+      code: "VERSION_MISMATCH",
+      message: "The rapatriement is at version 2, not 1; reload it and retry.",
+    });
+    expect(await service.get(draft.id)).toMatchObject({ comment: "v2", version: 2 });
+  });
+
   test("update of an unknown id is 404", async () => {
     const { service } = await fresh();
     await service.create(sampleInput(1));
@@ -1025,5 +1066,140 @@ describe("input errors reject the returned promise", () => {
     );
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect((await stored(service)).map((r) => r.reference).sort()).toEqual(["RAP-1", "RAP-3"]);
+  });
+});
+
+describe("a write's Idempotency-Key and expectedVersion", () => {
+  test("a key of 1 to 255 printable ASCII characters is taken; any other is 400 and nothing is stored", async () => {
+    const { service } = await fresh();
+    const taken = ["k", "x".repeat(255), "!~", "order/2026-03-01#7"];
+    for (const [n, key] of taken.entries()) {
+      expect(await service.create(sampleInput(n), { idempotencyKey: key })).toMatchObject({
+        reference: `RAP-${n}`,
+      });
+    }
+    const refused = ["", "x".repeat(256), "two words", "clé", " lead", "trail ", "del\x7f"];
+    for (const key of refused) {
+      await expect(
+        service.create(sampleInput("refused"), { idempotencyKey: key }),
+        JSON.stringify(key),
+      ).rejects.toMatchObject({
+        status: 400,
+        code: "VALIDATION_FAILED",
+        errors: [
+          { path: "Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
+        ],
+      });
+    }
+    const [first] = await stored(service);
+    await expect(service.delete(first?.id, { idempotencyKey: "tab\tkey" })).rejects.toMatchObject({
+      status: 400,
+    });
+    expect(await stored(service)).toHaveLength(taken.length);
+  });
+
+  test("an expectedVersion that is not an integer >= 1 is 400 and changes nothing", async () => {
+    const { service } = await fresh();
+    const record = await service.create(sampleInput(1));
+    const refusal = {
+      status: 400,
+      code: "VALIDATION_FAILED",
+      errors: [{ path: "expectedVersion", message: "must be an integer >= 1" }],
+    };
+    for (const expectedVersion of [0, -1, 1.5, Number.NaN, 2 ** 53]) {
+      await expect(
+        service.update(record.id, { comment: "x" }, { expectedVersion }),
+        String(expectedVersion),
+      ).rejects.toMatchObject(refusal);
+      await expect(
+        service.delete(record.id, { expectedVersion }),
+        String(expectedVersion),
+      ).rejects.toMatchObject(refusal);
+    }
+    expect(await service.get(record.id)).toEqual(record);
+  });
+});
+
+describe("import", () => {
+  const dates = { createdAt: "2026-03-01T08:00:00.000Z", updatedAt: "2026-03-05T09:30:00.000Z" };
+
+  test("keeps each record's id, dates, version and authors; fills in what the file does not say", async () => {
+    const service = await freshWithClock();
+    const authors = { createdBy: "alice", updatedBy: "bob" };
+    const result = await service.import([
+      { id: "rap-a", ...sampleInput("a"), ...dates, version: 4, ...authors },
+      { id: "rap-b", ...sampleInput("b"), createdAt: dates.createdAt },
+      sampleInput("c"),
+    ]);
+
+    expect(result).toEqual({ imported: 3, replaced: 0 });
+    const [a, b, c] = await service.listAll();
+    expect(a).toEqual({
+      id: "rap-a",
+      ...sampleInput("a"),
+      status: "draft",
+      ...dates,
+      version: 4,
+      ...authors,
+    });
+    // No updatedAt: the record was last changed when it was created.
+    expect(b).toEqual({
+      id: "rap-b",
+      ...sampleInput("b"),
+      status: "draft",
+      createdAt: dates.createdAt,
+      updatedAt: dates.createdAt,
+      version: 1,
+      createdBy: null,
+      updatedBy: null,
+    });
+    // No id nor dates: a new id, and the time of the import.
+    expect(c).toMatchObject({ ...sampleInput("c"), version: 1, createdBy: null, updatedBy: null });
+    expect(c?.id).not.toMatch(/^rap-/);
+    expect(c?.createdAt).toMatch(/^2026-03-01T08:00:0\d\.000Z$/);
+    expect(c?.updatedAt).toBe(c?.createdAt);
+  });
+
+  test("a file with an invalid record is refused whole, each error under the record's place", async () => {
+    const { service } = await fresh();
+    const kept = await service.create(sampleInput("kept"));
+    await expect(
+      service.import([sampleInput(0), sampleInput(1, { lines: [] }), 5, sampleInput(3)], {
+        replace: true,
+      }),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: "VALIDATION_FAILED",
+      message: "The file holds invalid records.",
+      errors: [
+        { path: "[1].lines", message: "must hold at least 1 line" },
+        { path: "[2]", message: "must be an object" },
+      ],
+    });
+    expect(await service.listAll()).toEqual([kept]);
+  });
+
+  test("an id or a reference repeated in the file is refused, naming both places", async () => {
+    const { service } = await fresh();
+    const raws = [
+      { id: "rap-1", ...sampleInput(1) },
+      "not a record",
+      { id: "rap-1", ...sampleInput(2) },
+      sampleInput(1),
+      sampleInput(4),
+      sampleInput(5),
+      { id: "rap-1", ...sampleInput(1) },
+    ];
+    await expect(service.import(raws)).rejects.toMatchObject({
+      status: 400,
+      errors: [
+        { path: "[1]", message: "must be an object" },
+        { path: "[2].id", message: "repeats [0].id" },
+        { path: "[3].reference", message: "repeats [0].reference" },
+        { path: "[6].id", message: "repeats [0].id" },
+        { path: "[6].reference", message: "repeats [0].reference" },
+      ],
+    });
+    expect(await service.listAll()).toEqual([]);
   });
 });

@@ -21,6 +21,23 @@ const SQLITE_UNDER_JSON = `l'objet est un fichier SQLite alors que STORAGE_STRAT
 const JSON_UNDER_SQLITE = `l'objet est un document JSON alors que STORAGE_STRATEGY=sqlite : corrigez STORAGE_STRATEGY ou importez le fichier ; ${KEPT}`;
 const NOT_SQLITE = `l'objet n'est pas un fichier SQLite (en-tête absent) ; ${KEPT}`;
 
+describe("a SQLite file that is not a rapatriements database", () => {
+  test("an operator's own sqlite3 file dropped in place is refused, naming its application_id", async () => {
+    const SQL = await loadSqlJs();
+    const other = new SQL.Database();
+    other.run("CREATE TABLE stock (sku TEXT PRIMARY KEY, quantity INTEGER)");
+    other.run("INSERT INTO stock VALUES ('SKU-1', 4)");
+    const file = other.export();
+    other.close();
+
+    await expectRefused(
+      await newTarget("sqlite"),
+      file,
+      `ce fichier SQLite n'est pas une base rapatriements (application_id 0) : importez-le plutôt que de le déposer tel quel ; ${KEPT}`,
+    );
+  });
+});
+
 describe("an object in another format than STORAGE_STRATEGY says", () => {
   test("a SQLite file under STORAGE_STRATEGY=json is named as one, as is its header alone", async () => {
     const sqlite = await newTarget("sqlite");

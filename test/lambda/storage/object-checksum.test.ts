@@ -96,6 +96,8 @@ async function expectRefusedAndKept(target: Target, label: string) {
   await expect(service.list({}), label).rejects.toBeInstanceOf(StorageUnreadableError);
   await expect(service.list({}), label).rejects.toMatchObject({
     message: CORRUPT,
+    // What SQLite found, for the log: the operator's first clue.
+    cause: expect.objectContaining({ message: expect.any(String) }),
   });
   await expect(service.create(sampleInput("x")), label).rejects.toMatchObject({
     code: "STORAGE_UNREADABLE",

@@ -1,7 +1,7 @@
 /**
  * The S3 client's own timeouts: a server that accepts a connection and then
  * says nothing, or stops in the middle of a body, is given up on instead of
- * holding the function until Lambda kills it.
+ * holding the function until Lambda kills it. And where its requests go.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -92,5 +92,44 @@ describe("S3 client timeouts", () => {
     const object = await clientOf(endpoint).send(new GetObjectCommand({ Bucket: "b", Key: "k" }));
     expect(object.ETag).toBe('"abc"');
     await expect(object.Body?.transformToByteArray()).rejects.toThrow();
+  });
+});
+
+describe("where the client sends its requests", () => {
+  /** The host and path of the first request `client` would send; nothing leaves the process. */
+  async function firstRequest(client: ReturnType<typeof createS3Client>) {
+    const seen: { hostname?: string; path?: string }[] = [];
+    client.middlewareStack.add(
+      (_next) => async (args) => {
+        const request = args.request as { hostname?: string; path?: string };
+        seen.push({ hostname: request.hostname, path: request.path });
+        throw new Error("stopped before sending");
+      },
+      { step: "finalizeRequest" },
+    );
+    await expect(
+      client.send(new GetObjectCommand({ Bucket: "interflow-data", Key: "r.db" })),
+    ).rejects.toThrow("stopped before sending");
+    return seen[0];
+  }
+  const credentials = { accessKeyId: "t", secretAccessKey: "t" };
+
+  test("on AWS, to the bucket's own host (virtual-hosted style)", async () => {
+    const client = createS3Client({ region: "eu-west-1", credentials });
+    const request = await firstRequest(client);
+    expect(request?.hostname).toMatch(/^interflow-data\.s3\.eu-west-1\./);
+    expect(request?.path).toBe("/r.db");
+  });
+
+  test("with AWS_ENDPOINT_URL_S3, to that endpoint with the bucket in the path", async () => {
+    const client = createS3Client({
+      region: "eu-west-1",
+      s3Endpoint: "http://storage.internal:9000",
+      credentials,
+    });
+    expect(await firstRequest(client)).toEqual({
+      hostname: "storage.internal",
+      path: "/interflow-data/r.db",
+    });
   });
 });

@@ -1,0 +1,43 @@
+/**
+ * The SQLite codec's saves: the object stays the size of its live data, and a
+ * few free pages are kept for the next writes rather than compacted away on
+ * every save. Through the real S3 API of the local server.
+ */
+import { expect, test } from "vitest";
+import { getBytes, newEngine, newTarget, sampleInput, tableRows } from "../../support/local-s3.ts";
+
+const COMMENT = "c".repeat(2_000);
+
+/** The object's page count and free pages, as SQLite reads them. */
+async function pages(bytes: Uint8Array) {
+  const [[pageCount]] = (await tableRows("sqlite", bytes, "PRAGMA page_count")) as [[number]];
+  const [[free]] = (await tableRows("sqlite", bytes, "PRAGMA freelist_count")) as [[number]];
+  return { pageCount, free };
+}
+
+test("free pages are kept while they are few, and given back once they are a quarter of the file", async () => {
+  const target = await newTarget("sqlite");
+  const { service } = await newEngine(target);
+  await service.import(
+    Array.from({ length: 60 }, (_, n) => ({
+      id: `r-${n}`,
+      ...sampleInput(n, { comment: COMMENT }),
+    })),
+  );
+  const full = await getBytes(target);
+
+  // A few deletions: their pages stay free in the file, for the next records.
+  for (let n = 0; n < 6; n++) await service.delete(`r-${n}`);
+  const few = await pages(await getBytes(target));
+  expect(few.free).toBeGreaterThan(0);
+  expect(few.free * 4).toBeLessThanOrEqual(few.pageCount);
+
+  // Most deleted: the saves compact the file as its free pages pass a quarter.
+  for (let n = 6; n < 55; n++) await service.delete(`r-${n}`);
+  const left = await getBytes(target);
+  const after = await pages(left);
+  expect(after.free * 4).toBeLessThanOrEqual(after.pageCount);
+  // Never compacted, the file would stay the size it had at 60 records.
+  expect(left.length).toBeLessThan(full.length / 2);
+  expect(await service.listAll()).toHaveLength(5);
+});
