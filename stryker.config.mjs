@@ -78,7 +78,11 @@
  *   guard forced false and `error.errors ?? []`'s fallback (parseImportedRecord
  *   throws only ValidationError, always with its list of errors);
  *   applyUpdate's `changes.lines !== undefined` forced true (rewriting the
- *   same lines changes nothing, as repository.ts's `linesChanged` above).
+ *   same lines changes nothing, as repository.ts's `linesChanged` above); its
+ *   `next.reference !== current.reference` forced true and, inside, `holder
+ *   !== id` forced true (a record's own reference is held by itself; another
+ *   reference is never held by it). The lookup stays behind the first test:
+ *   an update that keeps its reference spends no query on it.
  * - rapatriements/validation.ts, parseImportedRecord: the rethrow guard
  *   forced false and `error.errors ?? []`'s fallback (parseCreate throws
  *   only ValidationError, always with its list of errors); its last check's

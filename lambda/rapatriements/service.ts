@@ -423,11 +423,13 @@ export class RapatriementService<Options = unknown> {
     const errors = crossFieldErrors(next);
     if (errors.length > 0) throw new ValidationError(errors);
     if (JSON.stringify(next) === JSON.stringify(current)) return current; // nothing changes
-    const holder = repository.findIdByReference(db, next.reference);
-    if (holder !== undefined && holder !== id) {
-      throw new DuplicateReferenceError(
-        `A rapatriement with reference "${next.reference}" already exists.`,
-      );
+    if (next.reference !== current.reference) {
+      const holder = repository.findIdByReference(db, next.reference);
+      if (holder !== undefined && holder !== id) {
+        throw new DuplicateReferenceError(
+          `A rapatriement with reference "${next.reference}" already exists.`,
+        );
+      }
     }
     next.version = current.version + 1;
     next.updatedAt = this.now().toISOString();

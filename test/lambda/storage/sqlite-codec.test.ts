@@ -10,8 +10,11 @@ const COMMENT = "c".repeat(2_000);
 
 /** The object's page count and free pages, as SQLite reads them. */
 async function pages(bytes: Uint8Array) {
-  const [[pageCount]] = (await tableRows("sqlite", bytes, "PRAGMA page_count")) as [[number]];
-  const [[free]] = (await tableRows("sqlite", bytes, "PRAGMA freelist_count")) as [[number]];
+  const [[pageCount, free]] = (await tableRows(
+    "sqlite",
+    bytes,
+    "SELECT page_count, freelist_count FROM pragma_page_count(), pragma_freelist_count()",
+  )) as [[number, number]];
   return { pageCount, free };
 }
 
