@@ -15,6 +15,7 @@ import {
 import { describe, expect, test } from "vitest";
 import { StorageBusyError, StorageOutcomeUnknownError } from "../../../lambda/errors.ts";
 import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
+import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   type FaultyClient,
   faultyClient,
@@ -391,6 +392,26 @@ describe("each S3 call is cut at the deadline", () => {
       });
     });
   }
+  test("a GetObject started ahead (Lambda's init) still on its way at the deadline is busy with Retry-After, read or write", async () => {
+    const { target } = await seeded();
+    const stuck = stuckOn("GetObjectCommand", { create: async () => undefined });
+    const prefetch = prefetchObject(stuck.client, target);
+    for (const operation of ["read", "write"] as const) {
+      const { service } = await newEngine(target, { s3: stuck.client, prefetch });
+      const started = Date.now();
+      const options = { deadline: started + 1000, notBefore: prefetch.startedAt };
+      const answer =
+        operation === "read"
+          ? service.list({}, options)
+          : service.create(sampleInput(`late-${operation}`), {}, options);
+
+      const error = await answer.catch((e: unknown) => e);
+      expect(error, operation).toBeInstanceOf(StorageBusyError);
+      expect(error, operation).toMatchObject({ status: 503, code: "STORAGE_BUSY" });
+      expect((error as StorageBusyError).retryAfterSeconds, operation).toBeGreaterThanOrEqual(1);
+      expect(Date.now() - started, operation).toBeLessThanOrEqual(1000);
+    }
+  });
 });
 
 /** An error's chain of causes, as name and message. */
