@@ -43,6 +43,7 @@ import {
   type Access,
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
+  COMMANDS_BATCH_SIZE,
   COMMANDS_MODULE,
   DEFAULT_SCOPES,
   HTTP_FUNCTION_MODULE,
@@ -101,7 +102,7 @@ const COMMANDS_TIMEOUT_SECONDS = 30;
  * far inside the 30 s timeout (see the README's "Performance").
  */
 export const COMMANDS_MAX_CONCURRENCY = 2;
-export const COMMANDS_BATCH_SIZE = 100;
+export { COMMANDS_BATCH_SIZE };
 export const COMMANDS_BATCH_WINDOW_SECONDS = 2;
 
 /**

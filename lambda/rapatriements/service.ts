@@ -404,6 +404,7 @@ export class RapatriementService<Options = unknown> {
     if (isFinal(current.status)) {
       throw new ForbiddenTransitionError(
         `The rapatriement is ${current.status}; a ${current.status} rapatriement cannot change.`,
+        { final: true },
       );
     }
     if (changes.status !== undefined && changes.status !== current.status) {
@@ -411,6 +412,7 @@ export class RapatriementService<Options = unknown> {
         const allowed = allowedTransitions(current.status);
         throw new ForbiddenTransitionError(
           `A ${current.status} rapatriement cannot become ${changes.status}; allowed: ${allowed.join(", ")}.`,
+          { final: false },
         );
       }
     }
@@ -444,6 +446,7 @@ export class RapatriementService<Options = unknown> {
     if (expectedVersion !== undefined && found.record.version !== expectedVersion) {
       throw new VersionMismatchError(
         `The rapatriement is at version ${found.record.version}, not ${expectedVersion}; reload it and retry.`,
+        { current: found.record.version, expected: expectedVersion },
       );
     }
     return found.record;
