@@ -33,9 +33,10 @@ export const USAGE = `usage : npx rapatriements <commande>
   restore VERSION_ID [--yes]          restaure une version, après avoir montré les changements
   dead-letters                        liste les commandes refusées (file des lettres mortes) :
                                       raison, auteur, dates, commande ; rien n'est retiré
-  redrive ID [--file FICHIER]         renvoie une commande refusée par EventBridge, telle quelle
+  redrive ID [--file FICHIER]         renvoie par EventBridge une commande refusée, telle quelle
                                       ou remplacée par la commande JSON de FICHIER (vérifiée
                                       avant tout envoi) ; retirée de la file une fois acceptée
+                                      (ID : celui de dead-letters ou du message d'origine)
   redrive --all                       renvoie telles quelles toutes les commandes refusées
                                       (une fois la cause corrigée, par exemple une panne)
 
