@@ -42,7 +42,13 @@ import { MAX_PAGE_BYTES } from "../rapatriements/page-budget.ts";
 import { receiptKey } from "../rapatriements/receipts.ts";
 import { emptyReport, monotonicMs, type TransactionOptions } from "../storage/database-object.ts";
 import type { Database } from "../storage/sql-js.ts";
-import { type CommandsQueue, type Refusal, sqsCommandsQueue } from "./commands-queue.ts";
+import {
+  type CommandsQueue,
+  type EventBridgeEnvelope,
+  isEventBridgeEnvelope,
+  type Refusal,
+  sqsCommandsQueue,
+} from "./commands-queue.ts";
 import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
 import { metricFields } from "./metrics.ts";
@@ -108,13 +114,6 @@ interface Failed {
   errors?: unknown;
 }
 
-interface EventBridgeEnvelope {
-  id: string;
-  source: string;
-  "detail-type": string;
-  detail: unknown;
-}
-
 type Settled = { ok: true; value: CommandResult } | { ok: false; error: unknown };
 
 export function createCommandsHandler(deps: CommandsDeps) {
@@ -133,7 +132,7 @@ export function createCommandsHandler(deps: CommandsDeps) {
     const report = emptyReport();
     const channel: Channel = isSqsEvent(event)
       ? "sqs"
-      : isEventBridge(event)
+      : isEventBridgeEnvelope(event)
         ? "eventbridge"
         : "direct";
 
@@ -325,7 +324,7 @@ function fromSqsRecord(
     ]);
     return item;
   }
-  if (isEventBridge(body)) {
+  if (isEventBridgeEnvelope(body)) {
     // Sent by the EventBridge rule, the only sender the queue's policy lets
     // in: the event id survives a duplicate delivery, the source says who.
     item.command = body.detail;
@@ -532,17 +531,6 @@ function isSqsEvent(event: unknown): event is SQSEvent {
   return (
     Array.isArray(records) &&
     records.every((r) => (r as { eventSource?: unknown })?.eventSource === "aws:sqs")
-  );
-}
-
-function isEventBridge(event: unknown): event is EventBridgeEnvelope {
-  if (typeof event !== "object" || event === null || Array.isArray(event)) return false;
-  const e = event as Record<string, unknown>;
-  return (
-    typeof e.id === "string" &&
-    typeof e.source === "string" &&
-    typeof e["detail-type"] === "string" &&
-    "detail" in e
   );
 }
 

@@ -19,6 +19,30 @@ import type { SQSRecord } from "aws-lambda";
 import type { Config } from "../config.ts";
 import { S3_TIMEOUTS } from "../storage/s3-client.ts";
 
+/** An EventBridge event, as the rule delivers it in a message's body (the command is its `detail`). */
+export interface EventBridgeEnvelope {
+  id: string;
+  source: string;
+  "detail-type": string;
+  detail: unknown;
+}
+
+/**
+ * Whether `value` has an EventBridge event's shape. Shape alone proves
+ * nothing about who sent it: the commands function believes it only in a
+ * message of its queue, which only the EventBridge rule may send to.
+ */
+export function isEventBridgeEnvelope(value: unknown): value is EventBridgeEnvelope {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const e = value as Record<string, unknown>;
+  return (
+    typeof e.id === "string" &&
+    typeof e.source === "string" &&
+    typeof e["detail-type"] === "string" &&
+    "detail" in e
+  );
+}
+
 /** Why a command was dead-lettered, as its message attributes say it. */
 export interface Refusal {
   status: number;

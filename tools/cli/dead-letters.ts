@@ -22,7 +22,11 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { Config } from "../../lambda/config.ts";
 import { type FieldError, ValidationError } from "../../lambda/errors.ts";
-import { createSqsClient, DEAD_LETTER_ATTRIBUTES } from "../../lambda/handlers/commands-queue.ts";
+import {
+  createSqsClient,
+  DEAD_LETTER_ATTRIBUTES,
+  isEventBridgeEnvelope,
+} from "../../lambda/handlers/commands-queue.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../lambda/handlers/routes.ts";
 import { type Command, parseCommand } from "../../lambda/rapatriements/commands.ts";
 import { parseOperation } from "../../lambda/rapatriements/service.ts";
@@ -214,7 +218,7 @@ function toDeadLetter(message: Message): DeadLetter {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
-    if (isEnvelope(parsed)) {
+    if (isEventBridgeEnvelope(parsed)) {
       letter.source = parsed.source;
       letter.command = parsed.detail;
     } else {
@@ -284,29 +288,6 @@ function fieldErrors(json: string | undefined): { errors: FieldError[]; moreErro
   } catch {
     return { errors: [], moreErrors: 0 };
   }
-}
-
-interface Envelope {
-  id: string;
-  source: string;
-  "detail-type": string;
-  detail: unknown;
-}
-
-/**
- * The shape the commands function reads as an EventBridge event: the same
- * test as apply-commands.ts's own (private there), so that what is listed as
- * an event here is what the function took for one.
- */
-function isEnvelope(value: unknown): value is Envelope {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const e = value as Record<string, unknown>;
-  return (
-    typeof e.id === "string" &&
-    typeof e.source === "string" &&
-    typeof e["detail-type"] === "string" &&
-    "detail" in e
-  );
 }
 
 // ---------------------------------------------------------------------------
