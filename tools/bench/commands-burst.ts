@@ -11,8 +11,10 @@
  * handed-back or timed-out batch comes round sooner than in AWS. A message
  * is dead-lettered by the handler on its 5th receive, or by SQS's redrive
  * after it. Measures commands per second from the first receive to the empty
- * queue, what confirming with SQS cost the handler, and checks that every
- * command landed once or waits in the dead-letter queue.
+ * queue, what confirming with SQS cost the handler, and what the mapping's
+ * own receives and deletes cost on the local server (moto's, far slower than
+ * SQS's: read the rate beside it); checks that every command landed once or
+ * waits in the dead-letter queue.
  *
  * `node tools/bench/commands-burst.ts` runs it alone on its own local server;
  * `npm run bench` runs it at 10,000 records.
@@ -61,6 +63,10 @@ export interface BurstResult {
   handlerSeconds: number;
   /** One invocation's confirmation, median. */
   confirmP50Ms: number;
+  /** The mapping's own SQS calls (receive, delete, visibility), summed: the local server's cost, not the function's. */
+  pollSeconds: number;
+  /** Messages still on the queue at the end, received and never settled (counted in `lost`). */
+  leftOnQueue: number;
 }
 
 /** A data object of `records` seeded records in a new bucket; returns the bucket. */
@@ -201,6 +207,7 @@ export async function commandsBurst(options: {
   const seconds = (ended - started) / 1000;
 
   const deadLetters = await messagesIn(sqs, queue.deadLetterUrl);
+  const leftOnQueue = await messagesIn(sqs, queue.url);
   const check = new RapatriementService<TransactionOptions>({
     store: new DatabaseObject({
       s3,
@@ -228,6 +235,7 @@ export async function commandsBurst(options: {
     deadLetters,
     // A command that neither landed nor waits in the dead-letter queue (one left on the queue counts too).
     lost: options.records + options.commands - deadLetters - after,
+    leftOnQueue,
     confirmSeconds: round(sum("confirmMs") / 1000, 2),
     handlerSeconds: round(sum("handlerMs") / 1000, 2),
     confirmP50Ms: round(
@@ -237,10 +245,11 @@ export async function commandsBurst(options: {
       ),
       1,
     ),
+    pollSeconds: round(sum("pollMs") / 1000, 2),
   };
 }
 
-/** Messages in a queue no one receives from: all of them, on moto (AWS's count is approximate). */
+/** Messages in a queue, visible or in flight: exact on moto (AWS's count is approximate). */
 async function messagesIn(sqs: SQSClient, url: string): Promise<number> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({
@@ -256,11 +265,13 @@ async function messagesIn(sqs: SQSClient, url: string): Promise<number> {
 
 export function describeBurst(r: BurstResult): string {
   const share = r.handlerSeconds > 0 ? Math.round((r.confirmSeconds / r.handlerSeconds) * 100) : 0;
+  const left = r.leftOnQueue > 0 ? ` (${r.leftOnQueue} still in flight on the queue)` : "";
   return (
     `${r.consumers} consumers × batches of ${r.batchSize}: ${r.commandsPerSecond} commands/s (${r.commands} in ${r.seconds} s, ${r.invocations} invocations), ` +
     `${r.puts} PUTs, ${r.conflicts} conflicts, ${r.busyInvocations} busy and ${r.timedOutInvocations} timed-out batches, ` +
-    `${r.redeliveries} redelivered, ${r.deadLetters} dead letters, ${r.lost} lost; ` +
-    `confirming with SQS ${r.confirmSeconds} s of the handler's ${r.handlerSeconds} s (${share}%, p50 ${r.confirmP50Ms} ms a batch)`
+    `${r.redeliveries} redelivered, ${r.deadLetters} dead letters, ${r.lost} lost${left}; ` +
+    `confirming with SQS ${r.confirmSeconds} s of the handler's ${r.handlerSeconds} s (${share}%, p50 ${r.confirmP50Ms} ms a batch); ` +
+    `the mapping's own receives and deletes ${r.pollSeconds} s`
   );
 }
 

@@ -9,6 +9,7 @@
  * finds the queue empty; it reports each batch's figures and then that it is idle.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { SQSBatchResponse } from "aws-lambda";
 import type { Config } from "../../lambda/config.ts";
 import { createCommandsHandler } from "../../lambda/handlers/apply-commands.ts";
@@ -50,6 +51,8 @@ export interface BatchFigures {
   confirmMs: number;
   /** The whole invocation, as the mapping waits for it. */
   handlerMs: number;
+  /** The mapping's own SQS calls for the batch: its receives, deletes and visibility changes. */
+  pollMs: number;
 }
 
 export type ToConsumer = { type: "poll" } | { type: "stop" };
@@ -74,8 +77,21 @@ const config = {
 } satisfies Pick<Config, "region" | "credentials" | "commands">;
 const queue = sqsCommandsQueue(config, createSqsClient(config));
 if (queue === undefined) throw new Error("the consumer was given no commands queue");
-// In AWS the mapping's pollers are not the function's container: a client each.
-const poller = { sqs: createSqsClient(config), url: input.queue.url };
+// In AWS the mapping's pollers are not the function's container: a client
+// each. The poller's waits far longer than the function's 5 s: moto's
+// ReceiveMessage scans the whole queue for each message it returns (1,000
+// messages: about a second a call on this machine), and one thread serves
+// S3 and SQS alike; a receive the client gave up on would still have put its
+// messages in flight on the server, out of sight for the 180 s visibility
+// timeout, and the bench would count them lost. No retry either, for the
+// same reason: a poll that fails stops the bench rather than hide messages.
+const poller = {
+  sqs: createSqsClient(config, {
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 300_000 }),
+    maxAttempts: 1,
+  }),
+  url: input.queue.url,
+};
 
 let confirmMs = 0;
 /** The real queue, its confirmation timed: what SQS's word costs each batch. */
@@ -109,7 +125,9 @@ let polling = false;
 /** Batches until the queue has none visible, as the mapping's poller takes them. */
 async function consume(): Promise<void> {
   for (;;) {
+    const polled = performance.now();
     const messages = await receive(poller, input.batchSize);
+    const receiveMs = performance.now() - polled;
     if (messages.length === 0) return;
     invocation += 1;
     confirmMs = 0;
@@ -131,7 +149,9 @@ async function consume(): Promise<void> {
       };
     }
     const handlerMs = performance.now() - started;
+    const settling = performance.now();
     await settle(poller, messages, response);
+    const pollMs = receiveMs + performance.now() - settling;
     const calls = ((lastLine.s3 as { calls?: string[] } | undefined)?.calls ?? []).filter((c) =>
       c.startsWith("PutObject"),
     );
@@ -146,6 +166,7 @@ async function consume(): Promise<void> {
       handedBack: response.batchItemFailures.length,
       confirmMs,
       handlerMs,
+      pollMs,
     });
   }
 }

@@ -38,7 +38,13 @@ describe("a burst on the real queue", () => {
       command: (i) =>
         invalid(i) ? { action: "create", data: { reference: "" } } : burstCommand(i),
     });
-    expect(result).toMatchObject({ commands: 40, deadLetters: 4, lost: 0, timedOutInvocations: 0 });
+    expect(result).toMatchObject({
+      commands: 40,
+      deadLetters: 4,
+      lost: 0,
+      leftOnQueue: 0,
+      timedOutInvocations: 0,
+    });
     // Each message is received at least once; at most 20 a batch.
     expect(result.invocations).toBeGreaterThanOrEqual(2);
     expect(result.puts).toBeGreaterThanOrEqual(1);
