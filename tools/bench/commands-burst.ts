@@ -63,6 +63,8 @@ export interface BurstResult {
   handlerSeconds: number;
   /** One invocation's confirmation, median. */
   confirmP50Ms: number;
+  /** Records SQS did not confirm (or could not be asked about), handed back unapplied. */
+  unconfirmed: number;
   /** The mapping's own SQS calls (receive, delete, visibility), summed: the local server's cost, not the function's. */
   pollSeconds: number;
   /** Messages still on the queue at the end, received and never settled (counted in `lost`). */
@@ -245,6 +247,7 @@ export async function commandsBurst(options: {
       ),
       1,
     ),
+    unconfirmed: sum("unconfirmed"),
     pollSeconds: round(sum("pollMs") / 1000, 2),
   };
 }
@@ -270,7 +273,7 @@ export function describeBurst(r: BurstResult): string {
     `${r.consumers} consumers × batches of ${r.batchSize}: ${r.commandsPerSecond} commands/s (${r.commands} in ${r.seconds} s, ${r.invocations} invocations), ` +
     `${r.puts} PUTs, ${r.conflicts} conflicts, ${r.busyInvocations} busy and ${r.timedOutInvocations} timed-out batches, ` +
     `${r.redeliveries} redelivered, ${r.deadLetters} dead letters, ${r.lost} lost${left}; ` +
-    `confirming with SQS ${r.confirmSeconds} s of the handler's ${r.handlerSeconds} s (${share}%, p50 ${r.confirmP50Ms} ms a batch); ` +
+    `confirming with SQS ${r.confirmSeconds} s of the handler's ${r.handlerSeconds} s (${share}%, p50 ${r.confirmP50Ms} ms a batch, ${r.unconfirmed} records unconfirmed); ` +
     `the mapping's own receives and deletes ${r.pollSeconds} s`
   );
 }

@@ -49,6 +49,8 @@ export interface BatchFigures {
   handedBack: number;
   /** Time the handler spent confirming its records with SQS (ChangeMessageVisibilityBatch). */
   confirmMs: number;
+  /** Records SQS did not confirm (or could not be asked about): handed back unapplied. */
+  unconfirmed: number;
   /** The whole invocation, as the mapping waits for it. */
   handlerMs: number;
   /** The mapping's own SQS calls for the batch: its receives, deletes and visibility changes. */
@@ -94,16 +96,24 @@ const poller = {
 };
 
 let confirmMs = 0;
-/** The real queue, its confirmation timed: what SQS's word costs each batch. */
+let unconfirmed = 0;
+/**
+ * The real queue, its confirmation timed and counted: what SQS's word costs
+ * each batch, and the records it did not give (handed back, not applied).
+ */
 const timedQueue: CommandsQueue = {
   arn: queue.arn,
   maxReceiveCount: queue.maxReceiveCount,
   async confirm(records, abortSignal) {
     const started = performance.now();
+    let confirmed = 0;
     try {
-      return await queue.confirm(records, abortSignal);
+      const ids = await queue.confirm(records, abortSignal);
+      confirmed = ids.size;
+      return ids;
     } finally {
       confirmMs += performance.now() - started;
+      unconfirmed += records.length - confirmed;
     }
   },
   deadLetter: (letters, abortSignal) => queue.deadLetter(letters, abortSignal),
@@ -131,6 +141,7 @@ async function consume(): Promise<void> {
     if (messages.length === 0) return;
     invocation += 1;
     confirmMs = 0;
+    unconfirmed = 0;
     const started = performance.now();
     let response: SQSBatchResponse;
     let timedOut = 0;
@@ -165,6 +176,7 @@ async function consume(): Promise<void> {
       redelivered: messages.filter((m) => Number(m.Attributes?.ApproximateReceiveCount) > 1).length,
       handedBack: response.batchItemFailures.length,
       confirmMs,
+      unconfirmed,
       handlerMs,
       pollMs,
     });

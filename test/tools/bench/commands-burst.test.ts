@@ -43,6 +43,8 @@ describe("a burst on the real queue", () => {
       deadLetters: 4,
       lost: 0,
       leftOnQueue: 0,
+      // Every record was a message in flight: SQS confirms them all.
+      unconfirmed: 0,
       timedOutInvocations: 0,
     });
     // Each message is received at least once; at most 20 a batch.
