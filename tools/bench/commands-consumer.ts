@@ -80,7 +80,7 @@ const config = {
 const queue = sqsCommandsQueue(config, createSqsClient(config));
 if (queue === undefined) throw new Error("the consumer was given no commands queue");
 // In AWS the mapping's pollers are not the function's container: a client
-// each. The poller's waits far longer than the function's 5 s: moto's
+// each. The poller's client waits far longer than the function's 5 s: moto's
 // ReceiveMessage scans the whole queue for each message it returns (1,000
 // messages: about a second a call on this machine), and one thread serves
 // S3 and SQS alike; a receive the client gave up on would still have put its
