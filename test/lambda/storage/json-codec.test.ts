@@ -87,37 +87,14 @@ const EDITS: [string, (doc: Document) => unknown, string][] = [
     'table inconnue "sqlite_sequence" dans le document JSON',
   ],
   [
-    "a table that is not a list",
+    "a table that is neither a list nor a compact table",
+    (doc) => ({ ...doc, tables: { ...doc.tables, rapatriements: "RAP-1" } }),
+    'la table "rapatriements" n\'est ni une liste d\'objets ni un objet {"columns": […], "rows": […]}',
+  ],
+  [
+    "a compact table with neither columns nor rows",
     (doc) => ({ ...doc, tables: { ...doc.tables, rapatriements: {} } }),
-    'la table "rapatriements" n\'est pas une liste',
-  ],
-  [
-    "a row that is not an object",
-    (doc) => withRow(doc, () => "RAP-1"),
-    "rapatriements[0] n'est pas un objet",
-  ],
-  [
-    "an unknown column",
-    (doc) => withRow(doc, (row) => ({ ...row, colour: "red" })),
-    'rapatriements[0] : colonne inconnue "colour"',
-  ],
-  [
-    "a value that is neither text, number nor null",
-    (doc) => withRow(doc, (row) => ({ ...row, comment: true })),
-    "rapatriements[0].comment : valeur ni texte, ni nombre, ni null",
-  ],
-  [
-    "a required value removed",
-    (doc) => withRow(doc, ({ reference: _, ...row }) => row),
-    "rapatriements[0] viole le schéma",
-  ],
-  [
-    "a record copied twice",
-    (doc) => ({
-      ...doc,
-      tables: { ...doc.tables, rapatriements: [...rows(doc), ...rows(doc)] },
-    }),
-    "rapatriements[1] viole le schéma",
+    'la table compacte "rapatriements" : "columns" n\'est pas une liste de noms de colonnes',
   ],
 ];
 
@@ -201,6 +178,44 @@ describe("a JSON data file edited by hand", () => {
 });
 
 describe("a JSON data file written by the engine", () => {
+  test("a table the schema names compact holds its columns once, then a row of values per line", async () => {
+    const tagged: DatabaseSchema = {
+      name: "tagged",
+      applicationId: 0x54414753,
+      migrations: [
+        {
+          version: 1,
+          description: "notes and their tags",
+          up: (db) =>
+            db.run(`
+              CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+              CREATE TABLE tags (note INTEGER NOT NULL, tag TEXT NOT NULL, weight REAL);
+            `),
+        },
+      ],
+      compactTables: ["tags"],
+    };
+    const target = await newTarget("json");
+    const { store } = await newEngine(target, { schema: tagged });
+    await store.write((db) =>
+      db.run(`
+        INSERT INTO notes VALUES (1, 'quai "4"');
+        INSERT INTO tags VALUES (1, 'urgent', 0.5), (1, 'fragile', NULL);
+      `),
+    );
+
+    const text = Buffer.from(await getBytes(target)).toString("utf8");
+    expect(text).toContain(
+      '\n"tags":{"columns":["note","tag","weight"],"rows":[\n[1,"urgent",0.5],\n[1,"fragile",null]\n]}',
+    );
+    expect((JSON.parse(text) as Document).tables.notes).toEqual([{ id: 1, text: 'quai "4"' }]);
+    const { store: other } = await newEngine(target, { schema: tagged });
+    expect(await other.read((db) => db.exec("SELECT * FROM tags")[0]?.values)).toEqual([
+      [1, "urgent", 0.5],
+      [1, "fragile", null],
+    ]);
+  });
+
   test("a value JSON cannot hold (a BLOB) fails the write, names its table, and leaves the object as it was", async () => {
     const files: DatabaseSchema = {
       name: "files",
