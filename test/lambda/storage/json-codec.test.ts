@@ -96,7 +96,98 @@ const EDITS: [string, (doc: Document) => unknown, string][] = [
     (doc) => ({ ...doc, tables: { ...doc.tables, rapatriements: {} } }),
     'la table compacte "rapatriements" : "columns" n\'est pas une liste de noms de colonnes',
   ],
+  [
+    "a compact table with another key",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [], comment: "x" }),
+    'la table compacte "receipts" : clé inconnue "comment" (attendues : columns, rows)',
+  ],
+  [
+    "compact columns given as text",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS.join(","), rows: [] }),
+    'la table compacte "receipts" : "columns" n\'est pas une liste de noms de colonnes',
+  ],
+  [
+    "a compact column that is not a name",
+    (doc) => withReceipts(doc, { columns: [...RECEIPT_COLUMNS.slice(1), 7], rows: [] }),
+    'la table compacte "receipts" : "columns" n\'est pas une liste de noms de colonnes',
+  ],
+  [
+    "an unknown compact column",
+    (doc) => withReceipts(doc, { columns: [...RECEIPT_COLUMNS, "key"], rows: [] }),
+    'la table compacte "receipts" : colonne inconnue "key"',
+  ],
+  [
+    "a compact column named twice",
+    (doc) => withReceipts(doc, { columns: [...RECEIPT_COLUMNS, "version"], rows: [] }),
+    'la table compacte "receipts" : colonne "version" nommée deux fois',
+  ],
+  [
+    "compact rows that are not a list",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: { 0: RECEIPT } }),
+    'la table compacte "receipts" : "rows" n\'est pas une liste',
+  ],
+  [
+    "a compact row that is an object",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [RECEIPT, { key_hash: 2 }] }),
+    "receipts.rows[1] n'est pas une liste",
+  ],
+  [
+    "a compact row with a value missing",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [RECEIPT.slice(1)] }),
+    "receipts.rows[0] a 4 valeurs pour 5 colonnes",
+  ],
+  [
+    "a compact value that is neither text, number nor null",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [[1, true, 0, 1, 2]] }),
+    "receipts.rows[0].fingerprint : valeur ni texte, ni nombre, ni null",
+  ],
+  [
+    "a compact row without a required value",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [[1, null, 0, 1, 2]] }),
+    "receipts.rows[0] viole le schéma",
+  ],
+  [
+    "a receipt copied twice in a compact table",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [RECEIPT, RECEIPT] }),
+    "receipts.rows[1] viole le schéma",
+  ],
+  [
+    "a row that is not an object",
+    (doc) => withRow(doc, () => "RAP-1"),
+    "rapatriements[0] n'est pas un objet",
+  ],
+  [
+    "an unknown column",
+    (doc) => withRow(doc, (row) => ({ ...row, colour: "red" })),
+    'rapatriements[0] : colonne inconnue "colour"',
+  ],
+  [
+    "a value that is neither text, number nor null",
+    (doc) => withRow(doc, (row) => ({ ...row, comment: true })),
+    "rapatriements[0].comment : valeur ni texte, ni nombre, ni null",
+  ],
+  [
+    "a required value removed",
+    (doc) => withRow(doc, ({ reference: _, ...row }) => row),
+    "rapatriements[0] viole le schéma",
+  ],
+  [
+    "a record copied twice",
+    (doc) => ({
+      ...doc,
+      tables: { ...doc.tables, rapatriements: [...rows(doc), ...rows(doc)] },
+    }),
+    "rapatriements[1] viole le schéma",
+  ],
 ];
+
+const RECEIPT_COLUMNS = ["key_hash", "fingerprint", "record_seq", "version", "expires_minute"];
+/** A receipt as the compact table holds it: one array of the columns' values. */
+const RECEIPT = [1234567890123, 98765432101, 1, 1, 29_600_000];
+
+function withReceipts(doc: Document, receipts: unknown): Document {
+  return { ...doc, tables: { ...doc.tables, receipts } as Document["tables"] };
+}
 
 function rows(doc: Document): Record<string, unknown>[] {
   return doc.tables.rapatriements as Record<string, unknown>[];
@@ -134,6 +225,39 @@ describe("a JSON data file edited by hand", () => {
       );
     },
   );
+
+  test("either form is read for any table, and the next save writes each table in its own form", async () => {
+    const target = await newTarget("json");
+    const { service } = await newEngine(target);
+    const record = await service.create(sampleInput(1), { idempotencyKey: "k-1", actor: "alice" });
+    const doc = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
+    const receipts = doc.tables.receipts as unknown as { columns: string[]; rows: unknown[][] };
+    expect(receipts.columns).toEqual(RECEIPT_COLUMNS);
+    // Records as a compact table, receipts as a list of objects: the other form each.
+    const columns = Object.keys(rows(doc)[0] ?? {});
+    const swapped = {
+      ...doc,
+      tables: {
+        ...doc.tables,
+        rapatriements: { columns, rows: rows(doc).map((row) => columns.map((c) => row[c])) },
+        receipts: receipts.rows.map((row) =>
+          Object.fromEntries(receipts.columns.map((c, i) => [c, row[i]])),
+        ),
+      },
+    };
+    await putBytes(target, JSON.stringify(swapped));
+
+    const { service: other } = await newEngine(target);
+    expect(await other.get(record.id)).toEqual(record);
+    // The receipt read from its objects still answers Alice's retry.
+    expect(await other.create(sampleInput(1), { idempotencyKey: "k-1", actor: "alice" })).toEqual(
+      record,
+    );
+    await other.create(sampleInput(2));
+    const written = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
+    expect(written.tables.rapatriements).toHaveLength(2);
+    expect(written.tables.receipts).toEqual({ columns: RECEIPT_COLUMNS, rows: receipts.rows });
+  });
 
   test("a byte that is not UTF-8, inside a text value, is refused rather than read as U+FFFD", async () => {
     const target = await newTarget("json");
