@@ -6,7 +6,7 @@
  * each command.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import type { Context, SQSEvent } from "aws-lambda";
+import type { Context } from "aws-lambda";
 import { describe, expect, test } from "vitest";
 import { ValueError } from "../../../lambda/errors.ts";
 import {
@@ -26,6 +26,7 @@ import {
   sampleInput,
   type Target,
 } from "../../support/local-s3.ts";
+import { sqsEvent } from "../../support/sqs-events.ts";
 
 async function commandsHandler(target: Target, overrides: Partial<DatabaseObjectDeps> = {}) {
   const engine = await newEngine(target, overrides);
@@ -39,27 +40,6 @@ async function commandsHandler(target: Target, overrides: Partial<DatabaseObject
     context: Context,
   ) => Promise<unknown>;
   return { handler, log, engine, requests: recordRequests(engine.s3) };
-}
-
-function sqsEvent(bodies: { id: string; body: string; senderId?: string }[]): SQSEvent {
-  return {
-    Records: bodies.map(({ id, body, senderId }) => ({
-      messageId: id,
-      receiptHandle: `handle-${id}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "0",
-        SenderId: senderId ?? "AIDAEXAMPLESENDER0000",
-        ApproximateFirstReceiveTimestamp: "0",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:eu-west-1:000000000000:commands",
-      awsRegion: "eu-west-1",
-    })),
-  };
 }
 
 function create(n: string, extra: Record<string, unknown> = {}) {
