@@ -151,10 +151,11 @@ export function expiryMinute(ms: number, windowMs = 0): number {
 
 /**
  * Expired receipts are looked for at most once an hour: without an index on
- * their expiry (which would add about 20 bytes to each receipt in the SQLite
- * file that every save uploads), finding them reads every receipt, about
- * 4.5 ms per 100,000. A receipt is thus kept at most an hour past its
- * window, and a lookup never answers from one that expired.
+ * their expiry (which would take each receipt from 34 to 55 bytes in the
+ * SQLite file that every save carries), finding them reads every receipt,
+ * 4.7 ms per 100,000 (0.05 ms with the index). A receipt is thus kept at
+ * most an hour past its window, and a lookup never answers from one that
+ * expired.
  */
 export const PRUNE_INTERVAL_MINUTES = 60;
 
