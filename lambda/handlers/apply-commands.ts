@@ -136,7 +136,8 @@ export function createCommandsHandler(deps: CommandsDeps) {
         ? "eventbridge"
         : "direct";
 
-    if (channel === "direct" && Array.isArray(event) && event.length > COMMANDS_BATCH_SIZE) {
+    // Only a direct invocation is an array.
+    if (Array.isArray(event) && event.length > COMMANDS_BATCH_SIZE) {
       const error = new TooManyCommandsError(
         `A direct invocation takes at most ${COMMANDS_BATCH_SIZE} commands (got ${event.length}); none was applied: send them in several invocations.`,
       );

@@ -11,6 +11,7 @@ import type { Message } from "@aws-sdk/client-sqs";
 import { ChangeMessageVisibilityBatchCommand } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { describe, expect, test } from "vitest";
+import type { Config } from "../../../lambda/config.ts";
 import { ValueError } from "../../../lambda/errors.ts";
 import {
   type CommandOutcome,
@@ -20,6 +21,7 @@ import { sqsCommandsQueue } from "../../../lambda/handlers/commands-queue.ts";
 import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../../lambda/handlers/routes.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
+import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
 import {
   commandsQueues,
@@ -34,6 +36,7 @@ import {
 import { faultyClient, s3Error } from "../../support/faults.ts";
 import {
   etagOf,
+  localS3Client,
   newEngine,
   newTarget,
   recordRequests,
@@ -41,9 +44,13 @@ import {
   type Target,
 } from "../../support/local-s3.ts";
 
-async function commandsHandler(target: Target, overrides: Partial<DatabaseObjectDeps> = {}) {
+async function commandsHandler(
+  target: Target,
+  overrides: Partial<DatabaseObjectDeps> = {},
+  given?: TestQueues,
+) {
   const engine = await newEngine(target, overrides);
-  const queues = await commandsQueues();
+  const queues = given ?? (await commandsQueues());
   const log: LogLine[] = [];
   const handler = createCommandsHandler({
     dependencies: async () => ({ service: engine.service, store: engine.store }),
@@ -1443,5 +1450,213 @@ describe("a direct invocation's size", () => {
     for (const record of records) {
       expect((await engine.service.get(record.id)).version).toBe(6);
     }
+  });
+});
+
+describe("how fresh a container's copy must be for a command", () => {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  /**
+   * `early` sent; then a container's copy fetched ahead; then another
+   * container frees the reference "GONE", and a producer sends its create.
+   */
+  async function sentAroundACopy(early: string) {
+    const target = await newTarget("sqlite");
+    const writer = (await newEngine(target)).service;
+    const gone = await writer.create(sampleInput("GONE"));
+    const queues = await commandsQueues();
+    const [earlyId] = await sendMessages(queues, [early]);
+    await pause();
+    const prefetch = prefetchObject(localS3Client(), target);
+    await prefetch.outcome;
+    await pause();
+    await writer.delete(gone.id);
+    await sendMessages(queues, [create("GONE")]);
+    return { target, queues, prefetch, earlyId };
+  }
+
+  test("a message sent before the copy was fetched ahead is answered from it; one sent after, from the object", async () => {
+    const { target, queues, prefetch } = await sentAroundACopy(create("early"));
+
+    const first = await commandsHandler(target, { prefetch }, queues);
+    const early = await receive(queues, 1);
+    expect(await first.handler(eventOf(queues.arn, early), lambdaContext("early"))).toEqual({
+      batchItemFailures: [],
+    });
+    // Sent before the copy was asked for: applied on the copy, no GET first
+    // (its PUT then loses to the delete made since, and is re-applied).
+    expect(first.requests[0]?.command).toBe("PutObject");
+
+    const second = await commandsHandler(target, { prefetch }, queues);
+    const late = await receive(queues, 1);
+    expect(await second.handler(eventOf(queues.arn, late), lambdaContext("late"))).toEqual({
+      batchItemFailures: [],
+    });
+    // Sent after: the copy is confirmed with S3 before anything is applied.
+    expect(second.requests[0]?.command).toBe("GetObject");
+    expect((await references(second.engine)).sort()).toEqual(["RAP-GONE", "RAP-early"]);
+  });
+
+  test("a batch mixing both needs the object as it is: the latest send decides", async () => {
+    // A command refused either way (its record is not there): with the other
+    // refused too on a stale copy, the batch would send no PUT, so nothing
+    // would correct an answer taken from that copy.
+    const {
+      target,
+      queues,
+      prefetch,
+      earlyId: early,
+    } = await sentAroundACopy(JSON.stringify({ action: "delete", id: "nowhere" }));
+    const { handler, engine } = await commandsHandler(target, { prefetch }, queues);
+
+    const response = await handler(
+      eventOf(queues.arn, await receive(queues, 2)),
+      lambdaContext("m"),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: early }] });
+    expect(await references(engine)).toEqual(["RAP-GONE"]);
+  });
+
+  test("a direct invocation is never answered from a copy fetched ahead", async () => {
+    const target = await newTarget("sqlite");
+    const writer = (await newEngine(target)).service;
+    const record = await writer.create(sampleInput("d"));
+    const prefetch = prefetchObject(localS3Client(), target);
+    await prefetch.outcome;
+    await writer.update(record.id, { comment: "v2" });
+    const { handler } = await commandsHandler(target, { prefetch });
+
+    const answer = await handler(
+      { action: "update", id: record.id, data: { status: "requested" }, expectedVersion: 2 },
+      lambdaContext("direct"),
+    );
+
+    expect(answer).toMatchObject({ ok: true, version: 3 });
+  });
+});
+
+describe("more of what the handler tells apart", () => {
+  test("with no queue given, the function builds its own from the configuration and applies what SQS confirms", async () => {
+    const target = await newTarget("sqlite");
+    const engine = await newEngine(target);
+    const queues = await commandsQueues();
+    const config: Config = {
+      region: queues.config.region,
+      bucket: target.bucket,
+      key: target.key,
+      strategy: "sqlite",
+      commands: queues.config.commands,
+      ...(queues.config.credentials === undefined
+        ? {}
+        : { credentials: queues.config.credentials }),
+    };
+    const handler = createCommandsHandler({
+      dependencies: async () => ({ service: engine.service, store: engine.store, config }),
+      log: () => {},
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+    await sendMessages(queues, [create("configured")]);
+
+    const response = await handler(
+      eventOf(queues.arn, await receive(queues, 1)),
+      lambdaContext("c"),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await references(engine)).toEqual(["RAP-configured"]);
+  });
+
+  test("a forged record claiming its last delivery is handed back, never copied to the dead-letter queue", async () => {
+    const { handler, queues, engine } = await commandsHandler(await newTarget("sqlite"));
+    const forged = forgedRecord("f-last", "{ not json", queues.arn);
+    forged.attributes.ApproximateReceiveCount = "5";
+
+    expect(await handler({ Records: [forged] }, lambdaContext("f"))).toEqual({
+      batchItemFailures: [{ itemIdentifier: "f-last" }],
+    });
+    expect(await deadLetters(queues)).toEqual([]);
+    expect(await references(engine)).toEqual([]);
+  });
+
+  test("a direct invocation's refusals are refusals in its log line, not redeliveries", async () => {
+    const { handler, log } = await commandsHandler(await newTarget("sqlite"));
+    await handler(
+      [
+        { action: "delete", id: "nowhere" },
+        { action: "archive", id: "x" },
+      ],
+      lambdaContext("direct"),
+    );
+    expect(log[0]).toMatchObject({
+      level: "error",
+      failed: [
+        { id: "0", code: "NOT_FOUND", retry: false },
+        { id: "1", code: "VALIDATION_FAILED", retry: false },
+      ],
+    });
+  });
+
+  test("an EventBridge event invoked directly: what a later delivery could change is thrown for Lambda to retry, what none can is returned", async () => {
+    const { handler, engine } = await commandsHandler(await newTarget("sqlite"));
+    const record = await engine.service.create(sampleInput("eb"));
+    await engine.service.update(record.id, { comment: "v2" });
+    const done = await engine.service.create(sampleInput("done"));
+    await engine.service.update(done.id, { status: "cancelled" });
+    const event = (id: string, detail: unknown) => ({
+      id,
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail,
+    });
+    const update = (id: string, data: unknown, expectedVersion?: number) => ({
+      action: "update",
+      id,
+      data,
+      expectedVersion,
+    });
+
+    // A version not reached yet (412), a transition not possible yet (409): thrown.
+    await expect(
+      handler(event("e1", update(record.id, { comment: "x" }, 3)), lambdaContext("1")),
+    ).rejects.toThrow("is at version 2, not 3");
+    await expect(
+      handler(event("e2", update(record.id, { status: "received" })), lambdaContext("2")),
+    ).rejects.toThrow("cannot become received");
+    // A version passed, a final record: returned, not retried.
+    expect(
+      await handler(event("e3", update(record.id, { comment: "x" }, 1)), lambdaContext("3")),
+    ).toMatchObject({ ok: false, error: { status: 412, code: "VERSION_MISMATCH" } });
+    expect(
+      await handler(event("e4", update(done.id, { comment: "x" })), lambdaContext("4")),
+    ).toMatchObject({ ok: false, error: { status: 409, code: "FORBIDDEN_TRANSITION" } });
+  });
+
+  test("an answer whose refusals list more fields than 6 MB can hold keeps the first five of each past the budget, and counts the rest", async () => {
+    const { handler } = await commandsHandler(await newTarget("sqlite"));
+    const bad = {
+      reference: "RAP-bad",
+      origin: "A",
+      destination: "B",
+      lines: Array.from({ length: 400 }, () => ({
+        sku: "S".repeat(65),
+        quantity: 0,
+        unit: "U".repeat(33),
+      })),
+    };
+    const commands = Array.from({ length: 100 }, () => ({ action: "create", data: bad }));
+
+    const answer = (await handler(commands, lambdaContext("bad"))) as CommandOutcome[];
+
+    expect(Buffer.byteLength(JSON.stringify(answer), "utf8")).toBeLessThan(6 * 1024 * 1024);
+    const failures = answer.map((o) => (o.ok ? undefined : o.error));
+    expect(failures.every((e) => e?.code === "VALIDATION_FAILED")).toBe(true);
+    const whole = failures.filter((e) => e?.errorsOmitted === undefined);
+    const short = failures.filter((e) => e?.errorsOmitted !== undefined);
+    expect(whole.length).toBeGreaterThan(0);
+    expect(short.length).toBeGreaterThan(0);
+    expect((whole[0]?.errors as unknown[]).length).toBe(1200);
+    expect(short[0]).toMatchObject({ errorsOmitted: 1195 });
+    expect(short[0]?.errors).toEqual((whole[0]?.errors as unknown[]).slice(0, 5));
+    expect(answer.at(-1)).not.toHaveProperty("recordOmitted");
   });
 });
