@@ -66,7 +66,7 @@ export class RapatriementsAlarms extends Construct {
 
     this.add(
       "DeadLettersNotEmpty",
-      "A command failed 5 deliveries and waits in the dead-letter queue: read it, fix the cause, redrive it.",
+      "A command waits in the dead-letter queue (refused, or failed its last delivery): list it with npx rapatriements dead-letters, fix the cause, send it back with npx rapatriements redrive.",
       props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: "Maximum",
         period: FIVE_MINUTES,
@@ -99,6 +99,12 @@ export class RapatriementsAlarms extends Construct {
       `${BUSY_ANSWERS_THRESHOLD} or more answers "busy, retry" in 5 minutes: writers contend on the object more than it can serve.`,
       product(METRIC.busyAnswers, "Sum"),
       BUSY_ANSWERS_THRESHOLD,
+    );
+    this.add(
+      "CommandsDeadLettered",
+      "The commands function sent a command to the dead-letter queue (it can never pass, or failed its last delivery): npx rapatriements dead-letters says why.",
+      product(METRIC.commandsDeadLettered, "Sum"),
+      1,
     );
     this.add(
       "OutcomeUnknown",

@@ -38,11 +38,12 @@ import {
 } from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import type { StorageStrategy } from "../lambda/config.ts";
+import { COMMANDS_DEFAULTS, type StorageStrategy } from "../lambda/config.ts";
 import {
   type Access,
   COMMAND_DETAIL_TYPE,
   COMMAND_SOURCE,
+  COMMANDS_BATCH_SIZE,
   COMMANDS_MODULE,
   DEFAULT_SCOPES,
   HTTP_FUNCTION_MODULE,
@@ -88,8 +89,10 @@ export interface RapatriementsStackProps extends StackProps {
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
+export const MAX_RECEIVE_COUNT = COMMANDS_DEFAULTS.maxReceiveCount;
 const COMMANDS_TIMEOUT_SECONDS = 30;
+/** Six times the function's timeout, as Lambda's SQS integration advises. */
+const COMMANDS_VISIBILITY_TIMEOUT_SECONDS = COMMANDS_DEFAULTS.visibilityTimeoutSeconds;
 
 /**
  * How the commands function reads its queue. Every consumer contends on the
@@ -101,13 +104,18 @@ const COMMANDS_TIMEOUT_SECONDS = 30;
  * far inside the 30 s timeout (see the README's "Performance").
  */
 export const COMMANDS_MAX_CONCURRENCY = 2;
-export const COMMANDS_BATCH_SIZE = 100;
+export { COMMANDS_BATCH_SIZE };
 export const COMMANDS_BATCH_WINDOW_SECONDS = 2;
 
 /**
  * The scopes a route accepts, any one of which lets a token in (API Gateway
  * needs one match): a write token may also read, a read token may not write.
  */
+/** The queue policy's statement that lets no one but the EventBridge rule send to the commands queue. */
+export const COMMANDS_FROM_RULE_ONLY_SID = "CommandsFromTheRuleOnly";
+/** The queue policy's statement that lets no one but the commands function's role receive from it. */
+export const COMMANDS_READ_BY_FUNCTION_ONLY_SID = "CommandsReadByTheFunctionOnly";
+
 export function routeScopes(access: Access, scopes: Scopes): string[] {
   return access === "read" ? [scopes.read, scopes.write] : [scopes.write];
 }
@@ -342,8 +350,16 @@ export class RapatriementsStack extends Stack {
   /**
    * Commands from events: an EventBridge rule on the default bus feeds an
    * encrypted queue; its messages reach the commands function in batches, each
-   * batch one transaction on the data object. A message that fails
-   * MAX_RECEIVE_COUNT times moves to the dead-letter queue.
+   * batch one transaction on the data object. A command that can never pass,
+   * or fails its last delivery, is sent by the function to the dead-letter
+   * queue with its reason; a message the function never answered
+   * MAX_RECEIVE_COUNT times is moved there by SQS.
+   *
+   * Only the rule may send to the queue and only the function's role may
+   * receive from it, whatever IAM policies the account holds (explicit
+   * denies): so a message's EventBridge envelope is EventBridge's, and a
+   * receipt handle exists only in a delivery the event source mapping made,
+   * which is what the function asks SQS to confirm before it applies a record.
    */
   private addCommands(environment: Record<string, string>): { queue: Queue; deadLetters: Queue } {
     const deadLetters = new Queue(this, "CommandsDeadLetterQueue", {
@@ -354,20 +370,27 @@ export class RapatriementsStack extends Stack {
     const queue = new Queue(this, "CommandsQueue", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // Six times the function's timeout, as Lambda's SQS integration advises.
-      visibilityTimeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS * 6),
+      visibilityTimeout: Duration.seconds(COMMANDS_VISIBILITY_TIMEOUT_SECONDS),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
     const fn = new RapatriementsFunction(this, "ApplyCommands", {
       module: COMMANDS_MODULE,
-      description: "Commands from EventBridge, SQS or direct invocation",
-      environment,
+      description: "Commands from the EventBridge rule's queue, or by direct invocation",
+      environment: {
+        ...environment,
+        COMMANDS_QUEUE_URL: queue.queueUrl,
+        COMMANDS_QUEUE_ARN: queue.queueArn,
+        COMMANDS_DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
+        COMMANDS_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+        COMMANDS_VISIBILITY_TIMEOUT_SECONDS: String(COMMANDS_VISIBILITY_TIMEOUT_SECONDS),
+      },
       dataPolicy: this.dataPolicy,
       logRetention: RetentionDays.ONE_MONTH,
       timeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS),
     });
     this.functions.push(fn);
+    deadLetters.grantSendMessages(fn);
     fn.addEventSource(
       new SqsEventSource(queue, {
         batchSize: COMMANDS_BATCH_SIZE,
@@ -376,12 +399,35 @@ export class RapatriementsStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
-    new Rule(this, "CommandsRule", {
+    const rule = new Rule(this, "CommandsRule", {
       description: `Rapatriement commands: source ${COMMAND_SOURCE}, detail-type ${COMMAND_DETAIL_TYPE}`,
       eventPattern: { source: [COMMAND_SOURCE], detailType: [COMMAND_DETAIL_TYPE] },
       targets: [new SqsQueue(queue)],
     });
+    queue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: COMMANDS_FROM_RULE_ONLY_SID,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["sqs:SendMessage"],
+        resources: [queue.queueArn],
+        conditions: { ArnNotEquals: { "aws:SourceArn": rule.ruleArn } },
+      }),
+    );
+    const consumer = fn.role;
+    if (consumer === undefined) throw new Error("the commands function has no role");
+    queue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: COMMANDS_READ_BY_FUNCTION_ONLY_SID,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["sqs:ReceiveMessage"],
+        resources: [queue.queueArn],
+        conditions: { ArnNotEquals: { "aws:PrincipalArn": consumer.roleArn } },
+      }),
+    );
     new CfnOutput(this, "CommandsQueueUrl", { value: queue.queueUrl });
+    new CfnOutput(this, "CommandsDeadLetterQueueUrl", { value: deadLetters.queueUrl });
     new CfnOutput(this, "CommandsFunctionName", { value: fn.functionName });
     return { queue, deadLetters };
   }

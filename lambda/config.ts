@@ -31,7 +31,37 @@ export interface Config {
    * chain only sees the process environment, so these are handed over explicitly.
    */
   credentials?: StaticCredentials;
+  /** The commands' queues, set in the commands function by the stack and given to the CLI by an operator. */
+  commands: CommandsConfig;
 }
+
+/**
+ * The commands path (none of it is needed to serve the HTTP API). The stack
+ * sets the queue's URL and ARN, the dead-letter queue's URL and the queue's
+ * settings in the commands function; an operator gives the CLI the
+ * dead-letter queue's URL (a stack output) to list and send back refused
+ * commands. Endpoints point the clients at a local server, as
+ * `AWS_ENDPOINT_URL_S3` does for S3.
+ */
+export interface CommandsConfig {
+  /** `COMMANDS_QUEUE_URL`: the queue the EventBridge rule feeds. */
+  queueUrl?: string;
+  /** `COMMANDS_QUEUE_ARN`: the `eventSourceARN` SQS gives that queue's records. */
+  queueArn?: string;
+  /** `COMMANDS_DEAD_LETTER_QUEUE_URL`: where commands that cannot pass are kept, with their reason. */
+  deadLetterQueueUrl?: string;
+  /** `COMMANDS_MAX_RECEIVE_COUNT`: deliveries of a message before it is dead-lettered (default 5). */
+  maxReceiveCount: number;
+  /** `COMMANDS_VISIBILITY_TIMEOUT_SECONDS`: the queue's visibility timeout (default 180). */
+  visibilityTimeoutSeconds: number;
+  /** `AWS_ENDPOINT_URL_SQS` (or `AWS_ENDPOINT_URL`). */
+  sqsEndpoint?: string;
+  /** `AWS_ENDPOINT_URL_EVENTBRIDGE` (or `AWS_ENDPOINT_URL`). */
+  eventsEndpoint?: string;
+}
+
+/** The queue settings the stack deploys, and the defaults when a variable is not set. */
+export const COMMANDS_DEFAULTS = { maxReceiveCount: 5, visibilityTimeoutSeconds: 180 } as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -107,15 +137,17 @@ function evaluate(
   const endpointSetting = endpointFrom(env);
   const endpoint =
     endpointSetting === undefined ? undefined : check(() => checkEndpoint(endpointSetting));
+  const commands = check(() => commandsConfig(env));
   if (
     problems.length > 0 ||
     region === undefined ||
     location === undefined ||
-    strategy === undefined
+    strategy === undefined ||
+    commands === undefined
   ) {
     return { problems };
   }
-  const config: Config = { region, ...location, strategy };
+  const config: Config = { region, ...location, strategy, commands };
   if (endpoint !== undefined) config.s3Endpoint = endpoint;
   // Keys that came from `.env` only: the SDK's default chain cannot see them.
   if (nonEmpty(processEnv.AWS_ACCESS_KEY_ID) === undefined) {
@@ -269,9 +301,57 @@ function resolveStrategy(value: string | undefined, key: string): StorageStrateg
   return strategy;
 }
 
-/** The S3 endpoint and the variable it was read from: the SDK's S3 one first, then its general one. */
-function endpointFrom(env: Environment): { variable: string; value: string } | undefined {
-  for (const variable of ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
+function commandsConfig(env: Environment): CommandsConfig {
+  const url = (variable: string) => {
+    const value = nonEmpty(env[variable]);
+    return value === undefined ? undefined : checkEndpoint({ variable, value });
+  };
+  const count = (variable: string, fallback: number) => {
+    const value = nonEmpty(env[variable]);
+    if (value === undefined) return fallback;
+    if (!/^[1-9]\d{0,4}$/.test(value)) {
+      throw new ValueError(`${variable} doit être un entier positif (reçu : "${value}")`);
+    }
+    return Number(value);
+  };
+  const commands: CommandsConfig = {
+    maxReceiveCount: count("COMMANDS_MAX_RECEIVE_COUNT", COMMANDS_DEFAULTS.maxReceiveCount),
+    visibilityTimeoutSeconds: count(
+      "COMMANDS_VISIBILITY_TIMEOUT_SECONDS",
+      COMMANDS_DEFAULTS.visibilityTimeoutSeconds,
+    ),
+  };
+  const queueUrl = url("COMMANDS_QUEUE_URL");
+  if (queueUrl !== undefined) commands.queueUrl = queueUrl;
+  const queueArn = nonEmpty(env.COMMANDS_QUEUE_ARN);
+  if (queueArn !== undefined) {
+    if (!/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/.test(queueArn)) {
+      throw new ValueError(
+        `COMMANDS_QUEUE_ARN n'est pas l'ARN d'une file SQS (reçu : "${queueArn}", exemple : arn:aws:sqs:eu-west-1:123456789012:commandes)`,
+      );
+    }
+    commands.queueArn = queueArn;
+  }
+  if ((queueUrl === undefined) !== (queueArn === undefined)) {
+    throw new ValueError(
+      "COMMANDS_QUEUE_URL et COMMANDS_QUEUE_ARN vont ensemble : donnez les deux (sorties de la pile), ou aucun",
+    );
+  }
+  const deadLetterQueueUrl = url("COMMANDS_DEAD_LETTER_QUEUE_URL");
+  if (deadLetterQueueUrl !== undefined) commands.deadLetterQueueUrl = deadLetterQueueUrl;
+  const sqs = endpointFrom(env, "AWS_ENDPOINT_URL_SQS");
+  if (sqs !== undefined) commands.sqsEndpoint = checkEndpoint(sqs);
+  const events = endpointFrom(env, "AWS_ENDPOINT_URL_EVENTBRIDGE");
+  if (events !== undefined) commands.eventsEndpoint = checkEndpoint(events);
+  return commands;
+}
+
+/** An endpoint and the variable it was read from: the SDK's service one first, then its general one. */
+function endpointFrom(
+  env: Environment,
+  serviceVariable = "AWS_ENDPOINT_URL_S3",
+): { variable: string; value: string } | undefined {
+  for (const variable of [serviceVariable, "AWS_ENDPOINT_URL"]) {
     const value = nonEmpty(env[variable]);
     if (value !== undefined) return { variable, value };
   }

@@ -97,18 +97,56 @@ export class ForbiddenTransitionError extends AppError {
   override readonly name = "ForbiddenTransitionError";
   readonly status = 409;
   readonly code = "FORBIDDEN_TRANSITION";
+  /** The record is received or cancelled: no change can ever pass, whatever comes before it. */
+  readonly final: boolean;
+
+  constructor(message: string, options: { final: boolean }) {
+    super(message);
+    this.final = options.final;
+  }
 }
 
 export class VersionMismatchError extends AppError {
   override readonly name = "VersionMismatchError";
   readonly status = 412;
   readonly code = "VERSION_MISMATCH";
+  readonly current: number;
+  readonly expected: number;
+
+  constructor(message: string, versions: { current: number; expected: number }) {
+    super(message);
+    this.current = versions.current;
+    this.expected = versions.expected;
+  }
+
+  /** Versions only grow: once past the one expected, the condition can never hold again. */
+  get stale(): boolean {
+    return this.current > this.expected;
+  }
 }
 
 export class IdempotencyKeyReuseError extends AppError {
   override readonly name = "IdempotencyKeyReuseError";
   readonly status = 422;
   readonly code = "IDEMPOTENCY_KEY_REUSED";
+}
+
+/**
+ * A record of an SQS-shaped event that SQS does not confirm as a message in
+ * flight on the commands queue: its sender, time and body are the invoker's
+ * word, so it is not applied.
+ */
+export class UnconfirmedMessageError extends AppError {
+  override readonly name = "UnconfirmedMessageError";
+  readonly status = 403;
+  readonly code = "MESSAGE_NOT_CONFIRMED";
+}
+
+/** More commands in one invocation than one SQS batch holds: none is applied. */
+export class TooManyCommandsError extends AppError {
+  override readonly name = "TooManyCommandsError";
+  readonly status = 413;
+  readonly code = "TOO_MANY_COMMANDS";
 }
 
 /** A 503 the caller is told about, with the seconds to wait before retrying (`Retry-After`). */

@@ -2,52 +2,95 @@
  * Entry adapter: the commands of DESIGN.md (create, update, delete) from
  * events. Three callers, one handler:
  *
- * - SQS (fed by the EventBridge rule): the batch is one transaction on the
- *   object — one load, each command in its own savepoint, one PUT. A command
- *   that fails is reported alone in `batchItemFailures`; a malformed message
- *   is a failure of that message, never of the batch.
- * - EventBridge directly: one command in `detail`.
- * - Direct invocation: one command or an array; the result of each is returned.
+ * - SQS (fed by the EventBridge rule): SQS first confirms that every record
+ *   is a message in flight on the stack's queue (commands-queue.ts); a record
+ *   it does not confirm is not applied. The batch is then applied in the
+ *   order its messages were sent, as one transaction on the object (one load,
+ *   each command in its own savepoint, one PUT). A refusal that a later
+ *   delivery could change (a queue does not keep order) is handed back in
+ *   `batchItemFailures`; a command that can never pass, or that fails on its
+ *   last delivery, goes to the dead-letter queue with its reason, never lost.
+ * - An EventBridge event sent to the function: one command in `detail`.
+ * - Direct invocation: one command or an array, at most one SQS batch; the
+ *   result of each is returned, within Lambda's 6 MB.
+ *
+ * Who a command is recorded as coming from is what AWS vouches for: SQS's
+ * `SenderId` or, for the EventBridge rule's messages (only the rule may send
+ * to the queue), the event's `source`; anything invoked directly, whatever
+ * its shape, is `lambda:direct-invocation`.
  *
  * Redelivery changes nothing: each command is applied under a receipt key —
- * its idempotency key, else the EventBridge event id, else the SQS message id.
+ * its idempotency key, else the EventBridge event id, else the SQS message
+ * id — scoped to its author.
  */
 // First: in Lambda it starts the object's GET before the modules below evaluate.
 import "./container-start.ts";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { AppError, ValidationError } from "../errors.ts";
+import {
+  AppError,
+  ForbiddenTransitionError,
+  IdempotencyKeyReuseError,
+  TooManyCommandsError,
+  UnconfirmedMessageError,
+  ValidationError,
+  VersionMismatchError,
+} from "../errors.ts";
 import { CommandProcessor, type CommandResult } from "../rapatriements/commands.ts";
 import type { Actor } from "../rapatriements/model.ts";
+import { MAX_PAGE_BYTES } from "../rapatriements/page-budget.ts";
 import { receiptKey } from "../rapatriements/receipts.ts";
 import { emptyReport, monotonicMs, type TransactionOptions } from "../storage/database-object.ts";
 import type { Database } from "../storage/sql-js.ts";
+import {
+  type CommandsQueue,
+  type EventBridgeEnvelope,
+  isEventBridgeEnvelope,
+  type Refusal,
+  sqsCommandsQueue,
+} from "./commands-queue.ts";
 import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
 import { metricFields } from "./metrics.ts";
+import { COMMANDS_BATCH_SIZE } from "./routes.ts";
 
 export type CommandOutcome =
-  | ({ ok: true } & CommandResult)
-  | { ok: false; error: { status: number; code: string; message: string; errors?: unknown } };
+  | ({ ok: true; recordOmitted?: true } & CommandResult)
+  | { ok: false; error: Refusal & { errorsOmitted?: number } };
+
+/** What the commands function needs besides the HTTP handlers' dependencies. */
+export interface CommandsDeps extends HandlerDeps {
+  /**
+   * The stack's commands queue. Absent: built once from the configuration
+   * (`COMMANDS_QUEUE_URL`…); with none there, an SQS-shaped event is not applied.
+   */
+  commandsQueue?: CommandsQueue;
+}
+
+type Channel = "sqs" | "eventbridge" | "direct";
 
 interface Item {
   /** The SQS message id, the EventBridge event id, or the position in a direct call. */
   id: string;
   command?: unknown;
-  /** Why the message could not even be read as a command. */
-  unreadable?: Error;
+  /** Why the message is not applied at all: not JSON, or not confirmed by SQS. */
+  unusable?: Error;
   receiptKey?: string;
-  /** Who sent it, as its carrier says: see `COMMAND_ACTORS`. */
+  /** Who sent it, as AWS vouches: see `COMMAND_ACTORS`. */
   actor: Actor;
+  /** The SQS record it came in, when it did. */
+  record?: SQSRecord;
+  /** SQS confirmed the record as a message in flight on the queue. */
+  confirmed?: true;
 }
 
 /**
  * Who a command is recorded as coming from (`createdBy`/`updatedBy`), read
  * from what carried it, never from the command: the EventBridge event's
- * `source` (which the bus's permissions control, not this function), the SQS
- * message's `SenderId` attribute (the sending principal's id, set by SQS), or,
- * for a direct invocation, which Lambda does not attribute to a caller,
- * `lambda:direct-invocation` (CloudTrail's Invoke events name the caller).
+ * `source` for the rule's messages (the bus's permissions say who may put
+ * which source), the SQS message's `SenderId` (the sending principal, set by
+ * SQS), or, for a direct invocation, which Lambda does not attribute to a
+ * caller, `lambda:direct-invocation` (CloudTrail's Invoke events name the caller).
  */
 export const COMMAND_ACTORS = {
   eventBridge: (source: string): Actor => `eventbridge:${source}`,
@@ -56,70 +99,129 @@ export const COMMAND_ACTORS = {
   direct: "lambda:direct-invocation" as Actor,
 };
 
+/** What became of a command that did not pass. */
+type Disposition = "retry" | "dead-letter" | "refused";
+
 /** A command that failed, as the log line lists it. */
 interface Failed {
   id: string;
   code: string;
   /** Handed back to SQS for another delivery. */
   retry: boolean;
-  message?: string;
+  /** Kept in the dead-letter queue with its reason. */
+  deadLettered?: true;
+  message: string;
   errors?: unknown;
 }
 
-interface EventBridgeEnvelope {
-  id: string;
-  source: string;
-  "detail-type": string;
-  detail: unknown;
-}
+type Settled = { ok: true; value: CommandResult } | { ok: false; error: unknown };
 
-export function createCommandsHandler(deps: HandlerDeps) {
+export function createCommandsHandler(deps: CommandsDeps) {
+  let queue: CommandsQueue | undefined = deps.commandsQueue;
+  const commandsQueue = async (): Promise<CommandsQueue | undefined> => {
+    if (queue === undefined) {
+      const config = (await deps.dependencies()).config;
+      queue = config === undefined ? undefined : sqsCommandsQueue(config);
+    }
+    return queue;
+  };
+
   return middy<unknown, unknown>().handler(async (event, context: Context) => {
     const started = monotonicMs();
+    const invoked = Date.now();
     const report = emptyReport();
-    const options = transactionOptions(context, report);
+    const channel: Channel = isSqsEvent(event)
+      ? "sqs"
+      : isEventBridgeEnvelope(event)
+        ? "eventbridge"
+        : "direct";
 
-    const source = isSqsEvent(event) ? "sqs" : isEventBridge(event) ? "eventbridge" : "direct";
-    const items =
-      source === "sqs"
-        ? (event as SQSEvent).Records.map(fromSqsRecord)
-        : source === "eventbridge"
-          ? [fromEnvelope(event as EventBridgeEnvelope)]
-          : fromDirect(event);
-
-    let outcomes: CommandOutcome[];
+    // Only a direct invocation is an array.
+    if (Array.isArray(event) && event.length > COMMANDS_BATCH_SIZE) {
+      const error = new TooManyCommandsError(
+        `A direct invocation takes at most ${COMMANDS_BATCH_SIZE} commands (got ${event.length}); none was applied: send them in several invocations.`,
+      );
+      deps.log({
+        level: "error",
+        time: new Date().toISOString(),
+        requestId: context.awsRequestId,
+        route: "commands",
+        source: channel,
+        commands: event.length,
+        succeeded: 0,
+        code: error.code,
+        error: describeError(error),
+      });
+      return { ok: false, error: summarise(error) } satisfies CommandOutcome;
+    }
+    let items: Item[] = [];
+    let settled: Settled[] = [];
     let failure: unknown;
+    let sqsQueue: CommandsQueue | undefined;
     try {
-      outcomes = await applyBatch(deps, items, options);
+      if (channel === "sqs") {
+        sqsQueue = await commandsQueue().catch(() => undefined);
+        items = await fromSqs((event as SQSEvent).Records, sqsQueue, context);
+      } else if (channel === "eventbridge") {
+        items = [fromEnvelope(event as EventBridgeEnvelope)];
+      } else {
+        items = fromDirect(event);
+      }
+      // A message carries when it was sent (SQS's clock); a direct call, no
+      // more than that it was made before this invocation began.
+      const sent = items.flatMap((item) => {
+        const at = Number(item.record?.attributes.SentTimestamp);
+        return item.unusable === undefined && Number.isFinite(at) ? [at] : [];
+      });
+      const notBefore = channel === "sqs" ? Math.max(...sent) : invoked;
+      settled = await applyBatch(
+        deps,
+        items,
+        transactionOptions(context, report, Number.isFinite(notBefore) ? notBefore : invoked),
+      );
     } catch (error) {
-      // Nothing could be applied (configuration, storage): every command failed.
+      // Nothing could be applied (configuration, storage, SQS): every command failed.
       failure = error;
-      outcomes = items.map(() => ({ ok: false, error: summarise(error) }));
+      if (items.length === 0 && channel === "sqs") items = unconfirmedItems(event as SQSEvent);
+      settled = items.map((item) => ({ ok: false, error: item.unusable ?? error }));
     }
 
-    const failed = items.flatMap((item, i) => {
-      const outcome = outcomes[i];
-      // Stryker disable next-line OptionalChaining: both ways above give every item an outcome; `?.` is for the type only
-      if (outcome?.ok !== false) return [];
-      const retry = mayPassOnRetry(outcome.error.status);
-      const entry: Failed = { id: item.id, code: outcome.error.code, retry };
-      // A refused command is not delivered again: its entry is all that is
-      // left of it, so it says why (the message, and the fields at fault).
-      if (!retry) {
-        entry.message = outcome.error.message;
-        // Stryker disable next-line ConditionalExpression: the log line is JSON, where a field set to undefined is absent, as an unset one
-        if (outcome.error.errors !== undefined) entry.errors = outcome.error.errors;
-      }
+    const dispositions = items.map((item, i) => {
+      const outcome = settled[i];
+      // Stryker disable next-line OptionalChaining: every item has its outcome; `?.` is for the type only
+      if (outcome?.ok !== false) return undefined;
+      return dispose(channel, item, outcome.error, sqsQueue);
+    });
+    const deadLettered = await deadLetter(sqsQueue, items, settled, dispositions, context);
+    const failed: Failed[] = items.flatMap((item, i) => {
+      const outcome = settled[i];
+      const disposition = dispositions[i];
+      // Stryker disable next-line OptionalChaining: as above
+      if (outcome?.ok !== false || disposition === undefined) return [];
+      const refusal = summarise(outcome.error);
+      const kept = deadLettered.has(item.id);
+      const entry: Failed = {
+        id: item.id,
+        code: refusal.code,
+        retry: disposition === "retry" || (disposition === "dead-letter" && !kept),
+        message: refusal.message,
+      };
+      if (kept) entry.deadLettered = true;
+      if (refusal.errors !== undefined) entry.errors = refusal.errors;
       return [entry];
     });
-    // A refused command is dropped from the queue: the log line is where it is found.
-    const refused = failed.some((f) => !f.retry);
+
     const line: Record<string, unknown> = {
-      level: failure !== undefined || refused ? "error" : failed.length > 0 ? "warn" : "info",
+      level:
+        failure !== undefined || failed.some((f) => !f.retry)
+          ? "error"
+          : failed.length > 0
+            ? "warn"
+            : "info",
       time: new Date().toISOString(),
       requestId: context.awsRequestId,
       route: "commands",
-      source,
+      source: channel,
       commands: items.length,
       succeeded: items.length - failed.length,
       failed,
@@ -132,55 +234,163 @@ export function createCommandsHandler(deps: HandlerDeps) {
       line.code = codeOf(failure);
       line.error = describeError(failure);
     }
-    const codes = failed.map((f) => f.code);
-    const gauge = failure === undefined ? (await deps.dependencies()).gauge : undefined;
-    deps.log({ ...line, ...metricFields({ report, codes, gauge, batchSize: items.length }) });
+    const gauge =
+      failure === undefined ? (await deps.dependencies().catch(() => undefined))?.gauge : undefined;
+    deps.log({
+      ...line,
+      ...metricFields({
+        report,
+        codes: failed.map((f) => f.code),
+        gauge,
+        batchSize: items.length,
+        commands: {
+          deadLettered: failed.filter((f) => f.deadLettered).length,
+          handedBack: failed.filter((f) => f.retry).length,
+        },
+      }),
+    });
 
-    if (source === "sqs") {
-      // Only what a redelivery could change is handed back to SQS; a refused
-      // command would be refused the same way five times, then dead-lettered.
+    if (channel === "sqs") {
       const response: SQSBatchResponse = {
         batchItemFailures: failed.filter((f) => f.retry).map((f) => ({ itemIdentifier: f.id })),
       };
       return response;
     }
-    const [first] = outcomes;
-    if (source === "eventbridge") {
+    const outcomes = settled.map(toOutcome);
+    if (channel === "eventbridge") {
+      const [first] = settled;
       // A failure that may pass is thrown, so that Lambda retries the event;
       // a command that is refused stays refused and is only logged.
-      if (failure !== undefined || (first?.ok === false && mayPassOnRetry(first.error.status))) {
-        throw failure ?? new Error(first?.ok === false ? first.error.message : "failed");
+      if (first?.ok === false && dispositions[0] === "retry") {
+        throw first.error instanceof Error ? first.error : new Error(String(first.error));
       }
-      return first;
+      return outcomes[0];
     }
-    return Array.isArray(event) ? outcomes : first;
+    return Array.isArray(event) ? withinAnswerBudget(outcomes) : outcomes[0];
   });
 }
 
-/** Prepares every readable command and applies them all in one round: one load, one PUT. */
+/**
+ * The records of an SQS batch as commands, those SQS confirms only; in the
+ * order their messages were sent (SentTimestamp, then their place in the
+ * batch), which a standard queue does not keep.
+ */
+async function fromSqs(
+  records: readonly SQSRecord[],
+  queue: CommandsQueue | undefined,
+  context: Context,
+): Promise<Item[]> {
+  const remaining = context.getRemainingTimeInMillis?.() ?? 10_000;
+  const confirmed =
+    queue === undefined
+      ? new Set<string>()
+      : await queue.confirm(records, AbortSignal.timeout(Math.max(1, remaining - 500)));
+  const sentAt = (record: SQSRecord) => Number(record.attributes?.SentTimestamp) || 0;
+  return [...records]
+    .sort((a, b) => sentAt(a) - sentAt(b))
+    .map((record) => fromSqsRecord(record, confirmed.has(record.messageId), queue));
+}
+
+function fromSqsRecord(
+  record: SQSRecord,
+  confirmed: boolean,
+  queue: CommandsQueue | undefined,
+): Item {
+  if (!confirmed) {
+    return {
+      id: record.messageId,
+      record,
+      actor: COMMAND_ACTORS.direct,
+      unusable: new UnconfirmedMessageError(
+        queue === undefined
+          ? "The function has no commands queue (COMMANDS_QUEUE_URL): an SQS event cannot be confirmed, so it is not applied; invoke the function with the commands themselves."
+          : `SQS does not confirm this record as a message in flight on ${queue.arn}: it is not applied.`,
+      ),
+    };
+  }
+  const item: Item = {
+    id: record.messageId,
+    record,
+    confirmed: true,
+    receiptKey: receiptKey.sqsMessage(record.messageId),
+    // Stryker disable next-line OptionalChaining: SQS always sends the attributes; `?.` guards a hand-made event
+    actor: COMMAND_ACTORS.sqs(record.attributes?.SenderId),
+  };
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch (error) {
+    item.unusable = new ValidationError([
+      { path: "body", message: `the message is not JSON (${(error as Error).message})` },
+    ]);
+    return item;
+  }
+  if (isEventBridgeEnvelope(body)) {
+    // Sent by the EventBridge rule, the only sender the queue's policy lets
+    // in: the event id survives a duplicate delivery, the source says who.
+    item.command = body.detail;
+    item.receiptKey = receiptKey.event(body.id);
+    item.actor = COMMAND_ACTORS.eventBridge(body.source);
+  } else {
+    item.command = body;
+  }
+  return item;
+}
+
+/** When SQS itself could not be asked: every record stays on the queue. */
+function unconfirmedItems(event: SQSEvent): Item[] {
+  return event.Records.map((record) => ({
+    id: record.messageId,
+    record,
+    actor: COMMAND_ACTORS.direct,
+  }));
+}
+
+/**
+ * An EventBridge event invoking the function directly. The stack gives the
+ * function no EventBridge trigger, and its shape proves nothing (anyone who
+ * may invoke the function can write it): a direct invocation. Its id still
+ * keys its receipt (scoped to that author), so that Lambda's own retries of
+ * an asynchronous event apply it once.
+ */
+function fromEnvelope(event: EventBridgeEnvelope): Item {
+  return {
+    id: event.id,
+    command: event.detail,
+    receiptKey: receiptKey.event(event.id),
+    actor: COMMAND_ACTORS.direct,
+  };
+}
+
+function fromDirect(event: unknown): Item[] {
+  const commands = Array.isArray(event) ? event : [event];
+  return commands.map((command, i) => ({ id: String(i), command, actor: COMMAND_ACTORS.direct }));
+}
+
+/** Prepares every usable command and applies them all in one round: one load, one PUT. */
 async function applyBatch(
   deps: HandlerDeps,
-  items: Item[],
+  items: readonly Item[],
   options: TransactionOptions,
-): Promise<CommandOutcome[]> {
+): Promise<Settled[]> {
+  const outcomes: (Settled | undefined)[] = items.map((item) =>
+    item.unusable === undefined ? undefined : { ok: false, error: item.unusable },
+  );
+  if (outcomes.every((o) => o !== undefined)) return outcomes;
   const { service, store } = await deps.dependencies();
   const processor = new CommandProcessor(service);
-  const outcomes: (CommandOutcome | undefined)[] = items.map(() => undefined);
-  const prepared: {
-    index: number;
-    apply: (db: Database) => CommandResult;
-  }[] = [];
-  items.forEach((item, index) => {
+  const prepared: { index: number; apply: (db: Database) => CommandResult }[] = [];
+  for (const [index, item] of items.entries()) {
+    if (item.unusable !== undefined) continue;
     try {
-      if (item.unreadable !== undefined) throw item.unreadable;
       prepared.push({
         index,
         apply: processor.prepare(item.command, item.receiptKey, item.actor),
       });
     } catch (error) {
-      outcomes[index] = { ok: false, error: summarise(error) };
+      outcomes[index] = { ok: false, error };
     }
-  });
+  }
   // Stryker disable next-line ConditionalExpression,EqualityOperator: a batch of no writes loads nothing and sends nothing; the test only saves a call
   if (prepared.length > 0) {
     const settled = await store.writeBatch(
@@ -194,65 +404,127 @@ async function applyBatch(
       if (index === undefined) return;
       outcomes[index] =
         result.status === "fulfilled"
-          ? { ok: true, ...result.value }
-          : { ok: false, error: summarise(result.reason) };
+          ? { ok: true, value: result.value }
+          : { ok: false, error: result.reason };
     });
   }
   // Stryker disable next-line ObjectLiteral,BooleanLiteral,StringLiteral: every item has its outcome by now; the fallback is for the type only
-  return outcomes.map((o) => o ?? { ok: false, error: summarise(new Error("not applied")) });
+  return outcomes.map((o) => o ?? { ok: false, error: new Error("not applied") });
 }
 
 /**
- * Whether delivering the command again could end otherwise: a fault of the
- * storage or of the function (5xx: busy, outcome unknown, S3 unreachable),
- * or a record not found, since a queue does not keep order and the command
- * that creates it may still be on its way. A refusal (invalid command, rule,
- * stale version, reused key) would be refused again.
+ * What becomes of a failed command. From the queue: a command that can
+ * never pass goes to the dead-letter queue at once, and so does any failure
+ * on the message's last delivery (SQS would move it there without a reason);
+ * the rest is handed back, since a later delivery may find the record
+ * created, the status moved on or the version reached. A record SQS did not
+ * confirm is handed back untouched. Elsewhere: refused, or (a fault) retried.
  */
-function mayPassOnRetry(status: number): boolean {
-  return status >= 500 || status === 404;
+function dispose(
+  channel: Channel,
+  item: Item,
+  error: unknown,
+  queue: CommandsQueue | undefined,
+): Disposition {
+  const permanent = cannotPassLater(error);
+  if (channel === "direct") return "refused";
+  if (channel === "eventbridge") return permanent || !mayPassOnRetry(error) ? "refused" : "retry";
+  // Nothing SQS did not confirm is applied, or copied to the dead-letter queue.
+  if (item.confirmed !== true) return "retry";
+  const receives = Number(item.record?.attributes.ApproximateReceiveCount);
+  const last = queue !== undefined && receives >= queue.maxReceiveCount;
+  return permanent || last ? "dead-letter" : "retry";
 }
 
-function fromSqsRecord(record: SQSRecord): Item {
-  const item: Item = {
-    id: record.messageId,
-    receiptKey: receiptKey.sqsMessage(record.messageId),
-    // Stryker disable next-line OptionalChaining: SQS always sends the attributes; `?.` guards a hand-made event
-    actor: COMMAND_ACTORS.sqs(record.attributes?.SenderId),
-  };
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch (error) {
-    item.unreadable = new ValidationError([
-      { path: "body", message: `the message is not JSON (${(error as Error).message})` },
-    ]);
-    return item;
-  }
-  if (isEventBridge(body)) {
-    // Sent by the EventBridge rule: the event id survives a duplicate delivery.
-    item.command = body.detail;
-    item.receiptKey = receiptKey.event(body.id);
-    // The sender of the message is EventBridge itself: the event's source says more.
-    item.actor = COMMAND_ACTORS.eventBridge(body.source);
-  } else {
-    item.command = body;
-  }
-  return item;
+/**
+ * A refusal that no delivery order can change: an invalid command, a key
+ * already used for another command, a version the record has already passed
+ * (versions only grow), a change to a received or cancelled rapatriement.
+ */
+function cannotPassLater(error: unknown): boolean {
+  return (
+    error instanceof ValidationError ||
+    error instanceof IdempotencyKeyReuseError ||
+    (error instanceof VersionMismatchError && error.stale) ||
+    (error instanceof ForbiddenTransitionError && error.final)
+  );
 }
 
-function fromEnvelope(event: EventBridgeEnvelope): Item {
+/**
+ * Whether another attempt could end otherwise: a fault of the storage or of
+ * the function (5xx), or a refusal that another command arriving first would
+ * lift (404 not found yet, 409 transition or reference, 412 version not yet
+ * reached).
+ */
+function mayPassOnRetry(error: unknown): boolean {
+  const status = error instanceof AppError ? error.status : 500;
+  return status >= 500 || status === 404 || status === 409 || status === 412;
+}
+
+/** Sends what must be dead-lettered; returns the ids now kept there (the rest is handed back). */
+async function deadLetter(
+  queue: CommandsQueue | undefined,
+  items: readonly Item[],
+  settled: readonly Settled[],
+  dispositions: readonly (Disposition | undefined)[],
+  context: Context,
+): Promise<Set<string>> {
+  const letters = items.flatMap((item, i) => {
+    const outcome = settled[i];
+    if (dispositions[i] !== "dead-letter" || outcome?.ok !== false || item.record === undefined) {
+      return [];
+    }
+    return [{ record: item.record, author: item.actor ?? "", reason: summarise(outcome.error) }];
+  });
+  if (queue === undefined || letters.length === 0) return new Set();
+  const remaining = context.getRemainingTimeInMillis?.() ?? 10_000;
+  return queue.deadLetter(letters, AbortSignal.timeout(Math.max(1, remaining - 250)));
+}
+
+function toOutcome(settled: Settled): CommandOutcome {
+  return settled.ok
+    ? { ok: true, ...settled.value }
+    : { ok: false, error: summarise(settled.error) };
+}
+
+/**
+ * The answer of a direct invocation within Lambda's 6 MB: each outcome whole
+ * while they fit in MAX_PAGE_BYTES, then without its record (id, version
+ * and outcome stay; `recordOmitted` says so) and with at most a few field
+ * errors (`errorsOmitted` counts the rest). A command's record can always be
+ * read with GET.
+ */
+function withinAnswerBudget(outcomes: readonly CommandOutcome[]): CommandOutcome[] {
+  let bytes = 2;
+  return outcomes.map((outcome) => {
+    const whole = Buffer.byteLength(JSON.stringify(outcome), "utf8") + 1;
+    if (bytes + whole <= MAX_PAGE_BYTES) {
+      bytes += whole;
+      return outcome;
+    }
+    const short = shortened(outcome);
+    bytes += Buffer.byteLength(JSON.stringify(short), "utf8") + 1;
+    return short;
+  });
+}
+
+const ERRORS_KEPT_WHEN_SHORT = 5;
+
+function shortened(outcome: CommandOutcome): CommandOutcome {
+  if (outcome.ok) {
+    const { record: _record, ...rest } = outcome;
+    return { ...rest, recordOmitted: true };
+  }
+  const { errors, ...error } = outcome.error;
+  if (!Array.isArray(errors) || errors.length <= ERRORS_KEPT_WHEN_SHORT) return outcome;
   return {
-    id: event.id,
-    command: event.detail,
-    receiptKey: receiptKey.event(event.id),
-    actor: COMMAND_ACTORS.eventBridge(event.source),
+    ok: false,
+    error: {
+      ...error,
+      errors: errors.slice(0, ERRORS_KEPT_WHEN_SHORT),
+      errorsOmitted: errors.length - ERRORS_KEPT_WHEN_SHORT,
+    },
   };
-}
-
-function fromDirect(event: unknown): Item[] {
-  const commands = Array.isArray(event) ? event : [event];
-  return commands.map((command, i) => ({ id: String(i), command, actor: COMMAND_ACTORS.direct }));
 }
 
 function isSqsEvent(event: unknown): event is SQSEvent {
@@ -263,25 +535,10 @@ function isSqsEvent(event: unknown): event is SQSEvent {
   );
 }
 
-function isEventBridge(event: unknown): event is EventBridgeEnvelope {
-  if (typeof event !== "object" || event === null || Array.isArray(event)) return false;
-  const e = event as Record<string, unknown>;
-  return (
-    typeof e.id === "string" &&
-    typeof e.source === "string" &&
-    typeof e["detail-type"] === "string" &&
-    "detail" in e
-  );
-}
-
 /** An error as a caller of the commands may see it: detail only for errors meant for them. */
-function summarise(error: unknown): Extract<CommandOutcome, { ok: false }>["error"] {
+function summarise(error: unknown): Refusal {
   if (error instanceof AppError && error.expose) {
-    const summary: Extract<CommandOutcome, { ok: false }>["error"] = {
-      status: error.status,
-      code: error.code,
-      message: error.message,
-    };
+    const summary: Refusal = { status: error.status, code: error.code, message: error.message };
     // Stryker disable next-line ConditionalExpression: Lambda answers in JSON, where a field set to undefined is absent, as an unset one
     if (error.errors !== undefined) summary.errors = error.errors;
     return summary;

@@ -3,7 +3,7 @@
  * client, the compiled sql.js module, the cached database) and passed to the
  * handler factories. Tests build their own and pass them in instead.
  */
-import { loadConfig, readEnvironment } from "../config.ts";
+import { type Config, loadConfig, readEnvironment } from "../config.ts";
 import { rapatriementsSchema } from "../rapatriements/schema.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { codecFor } from "../storage/codecs.ts";
@@ -23,6 +23,8 @@ export type Service = RapatriementService<TransactionOptions>;
 export interface Dependencies {
   service: Service;
   store: DatabaseObject;
+  /** What they were built from; the commands function builds its queue from it. */
+  config?: Config;
   /** The data object's size and record count, for the metrics; absent in tests that skip them. */
   gauge?: ObjectGauge;
 }
@@ -63,7 +65,7 @@ export async function createDependencies(
     codec: measuredCodec(codecFor(config.strategy), gauge),
     target,
   });
-  return { store, gauge, service: new RapatriementService({ store }) };
+  return { store, gauge, config, service: new RapatriementService({ store }) };
 }
 
 let containerDependencies: Promise<Dependencies> | undefined;

@@ -32,6 +32,10 @@ export const METRIC = {
   recordCount: "RecordCount",
   /** Commands in one invocation of the commands function. */
   batchSize: "BatchSize",
+  /** Commands sent to the dead-letter queue with their reason (they cannot pass, or failed their last delivery). */
+  commandsDeadLettered: "CommandsDeadLettered",
+  /** Commands handed back to the queue for a later delivery (not found yet, out of order, busy). */
+  commandsHandedBack: "CommandsHandedBack",
 } as const;
 
 /**
@@ -76,6 +80,8 @@ export interface InvocationMeasures {
   gauge?: ObjectGauge | undefined;
   /** Commands in the invocation; only the commands function has one. */
   batchSize?: number;
+  /** What became of the commands that did not pass; only the commands function has them. */
+  commands?: { deadLettered: number; handedBack: number };
 }
 
 // One per container; serialised and cleared synchronously, so invocations never mix.
@@ -101,6 +107,11 @@ export function metricFields(measures: InvocationMeasures): Record<string, unkno
   }
   if (measures.batchSize !== undefined) {
     metrics.addMetric(METRIC.batchSize, MetricUnit.Count, measures.batchSize);
+  }
+  if (measures.commands !== undefined) {
+    const { deadLettered, handedBack } = measures.commands;
+    metrics.addMetric(METRIC.commandsDeadLettered, MetricUnit.Count, deadLettered);
+    metrics.addMetric(METRIC.commandsHandedBack, MetricUnit.Count, handedBack);
   }
   try {
     return metrics.serializeMetrics() as unknown as Record<string, unknown>;

@@ -58,6 +58,13 @@ export function routeKey(route: Pick<HttpRoute, "method" | "path">): string {
 /** The module that applies commands from SQS, EventBridge or a direct invocation. */
 export const COMMANDS_MODULE = "apply-commands";
 
+/**
+ * The most commands one invocation of the commands function applies: the
+ * event source mapping's batch size, and the cap on a direct invocation (whose
+ * answer, with each record, must stay under Lambda's 6 MB).
+ */
+export const COMMANDS_BATCH_SIZE = 100;
+
 /** The EventBridge `source` and `detail-type` of a command, as the rule matches them. */
 export const COMMAND_SOURCE = "interflow.rapatriements";
 export const COMMAND_DETAIL_TYPE = "RapatriementCommand";

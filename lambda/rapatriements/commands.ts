@@ -3,13 +3,15 @@
  * and turned into operations on the database. A command applied under a
  * receipt key (its idempotency key, or the id of the event or message that
  * carried it) is applied once: a redelivery is answered from the receipt and
- * changes nothing, and another command under the same key is refused.
+ * changes nothing, and another command under the same key is refused. Keys
+ * are scoped to the command's author, as the carrier names it: the same key
+ * from another author is another key.
  */
 import type { Database } from "sql.js";
 import * as z from "zod";
 import { type FieldError, ValidationError } from "../errors.ts";
 import type { Actor, Rapatriement } from "./model.ts";
-import { COMMAND_RECEIPT_WINDOW_MS, fingerprint, receiptKey } from "./receipts.ts";
+import { fingerprint, receiptKey, receiptWindowMs } from "./receipts.ts";
 import { parseOperation, type RapatriementService } from "./service.ts";
 
 const key = z.string().min(1).max(255);
@@ -47,7 +49,12 @@ export type Command = z.infer<typeof commandSchema>;
 
 export interface CommandResult {
   action: Command["action"];
-  id: string;
+  /**
+   * The record's id. Absent only when the command is a create's redelivery
+   * and its record has since been deleted: its receipt keeps the record's
+   * list position, not its id (then `record` is absent too).
+   */
+  id?: string;
   /** The version the command produced (for a delete: the version deleted). */
   version: number;
   /** The record as it is now; absent after a delete. */
@@ -88,7 +95,8 @@ export class CommandProcessor<Options> {
    * the domain's errors (404, 409, 412, 422) inside the transaction.
    * `carrierKey` is the receipt key of the event or message that carried the
    * command, used when the command has no idempotency key of its own.
-   * `actor` is who sent it, as the carrier says (never the command itself).
+   * `actor` is who sent it, as the carrier says (never the command itself),
+   * and the scope of both keys.
    */
   prepare(raw: unknown, carrierKey?: string, actor: Actor = null): (db: Database) => CommandResult {
     const command = parseCommand(raw);
@@ -98,12 +106,13 @@ export class CommandProcessor<Options> {
       parseOperation(command),
       key === undefined
         ? undefined
-        : { key, fingerprint: fingerprint(request), windowMs: COMMAND_RECEIPT_WINDOW_MS },
+        : { key, fingerprint: fingerprint(request), windowMs: receiptWindowMs(key) },
       actor,
     );
     return (db) => {
       const { action, id, version, record, replayed } = apply(db);
-      const result: CommandResult = { action, id, version };
+      const result: CommandResult =
+        id === undefined ? { action, version } : { action, id, version };
       if (record !== undefined) result.record = record;
       if (replayed) result.replayed = true;
       return result;

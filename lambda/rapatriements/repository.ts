@@ -5,7 +5,7 @@
 import type { Database, SqlValue } from "sql.js";
 import type { Actor, Line, Rapatriement, RapatriementFields, Status } from "./model.ts";
 import { fittingCount, MAX_PAGE_BYTES } from "./page-budget.ts";
-import type { Action } from "./receipts.ts";
+import { minuteOf, PRUNE_INTERVAL_MINUTES } from "./receipts.ts";
 
 type Row = Record<string, SqlValue>;
 
@@ -33,8 +33,22 @@ export interface StoredRapatriement {
 }
 
 export function findById(db: Database, id: string): StoredRapatriement | undefined {
-  const row = all(db, `SELECT ${COLUMNS} FROM rapatriements WHERE id = ?`, [id])[0];
+  return findOne(db, "id", id);
+}
+
+/** The record at a list position; positions are never reused, so it is the one that was there. */
+export function findBySeq(db: Database, seq: number): StoredRapatriement | undefined {
+  return findOne(db, "seq", seq);
+}
+
+function findOne(
+  db: Database,
+  column: "id" | "seq",
+  value: SqlValue,
+): StoredRapatriement | undefined {
+  const row = all(db, `SELECT ${COLUMNS} FROM rapatriements WHERE ${column} = ?`, [value])[0];
   if (row === undefined) return undefined;
+  const id = String(row.id);
   return { seq: Number(row.seq), record: toRecord(row, linesOf(db, [id]).get(id) ?? []) };
 }
 
@@ -115,11 +129,12 @@ export function countWithoutAuthor(db: Database): number {
 }
 
 /**
- * Adds a record at the next list position. Positions are never reused, not
- * even the last one after its record is deleted, so a list cursor (a
- * position) never lets a newer record into a later page.
+ * Adds a record at the next list position, and returns that position.
+ * Positions are never reused, not even the last one after its record is
+ * deleted, so a list cursor (a position) never lets a newer record into a
+ * later page, and a receipt's position never names another record.
  */
-export function insert(db: Database, record: Rapatriement): void {
+export function insert(db: Database, record: Rapatriement): number {
   // The counter starts past the positions a file from before it already holds.
   db.run(
     `INSERT INTO counters (name, value)
@@ -148,6 +163,8 @@ export function insert(db: Database, record: Rapatriement): void {
     ],
   );
   insertLines(db, record.id, record.lines);
+  // Stryker disable next-line OptionalChaining: the counter was written just before, so the row is there
+  return Number(all(db, "SELECT value FROM counters WHERE name = 'rapatriements.seq'")[0]?.value);
 }
 
 export function update(db: Database, record: Rapatriement, linesChanged: boolean): void {
@@ -305,45 +322,73 @@ function toRecord(row: Row, lines: Line[]): Rapatriement {
 }
 
 export interface StoredReceipt {
-  fingerprint: string;
-  action: Action;
-  id: string;
+  /** 48 bits of the request's fingerprint, or one of `ANY_REQUEST` (schema 2's, which kept none). */
+  fingerprint: number;
+  /** The record's list position (`rapatriements.seq`, never reused); 0 when not known. */
+  recordSeq: number;
+  /** The record's version the write produced (for a delete: the version deleted). */
   version: number;
 }
 
-/** The receipt under `key`, unless its window had passed by `now`. */
-export function findReceipt(db: Database, key: string, now: Date): StoredReceipt | undefined {
-  const row = all(
-    db,
-    `SELECT fingerprint, action, rapatriement_id, version FROM receipts
-     WHERE key = ? AND expires_at > ?`,
-    [key, now.toISOString()],
-  )[0];
-  return row === undefined
-    ? undefined
-    : {
-        fingerprint: String(row.fingerprint),
-        action: String(row.action) as Action,
-        id: String(row.rapatriement_id),
+/**
+ * The first of the receipts under `keyHashes` (see `receiptHash`) still alive
+ * at `nowMinute`: one expired but not yet pruned is not answered from.
+ */
+export function findReceipt(
+  db: Database,
+  keyHashes: readonly number[],
+  nowMinute: number,
+): StoredReceipt | undefined {
+  for (const keyHash of keyHashes) {
+    const row = all(
+      db,
+      `SELECT fingerprint, record_seq, version FROM receipts
+       WHERE key_hash = ? AND expires_minute > ?`,
+      [keyHash, nowMinute],
+    )[0];
+    if (row !== undefined) {
+      return {
+        fingerprint: Number(row.fingerprint),
+        recordSeq: Number(row.record_seq),
         version: Number(row.version),
       };
+    }
+  }
+  return undefined;
 }
 
 export function saveReceipt(
   db: Database,
-  key: string,
+  keyHash: number,
   receipt: StoredReceipt,
-  expiresAt: string,
+  expiresMinute: number,
 ): void {
   // Replaces an expired receipt under the same key, not yet pruned.
   db.run(
-    `INSERT OR REPLACE INTO receipts (key, fingerprint, action, rapatriement_id, version, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?)`,
-    [key, receipt.fingerprint, receipt.action, receipt.id, receipt.version, expiresAt],
+    `INSERT OR REPLACE INTO receipts (key_hash, fingerprint, record_seq, version, expires_minute)
+     VALUES (?, ?, ?, ?, ?)`,
+    [keyHash, receipt.fingerprint, receipt.recordSeq, receipt.version, expiresMinute],
   );
 }
 
-/** Forgets the receipts whose window has passed. */
+const PRUNED_COUNTER = "receipts.pruned_minute";
+
+/**
+ * Forgets the receipts whose window has passed, at most once an hour (see
+ * `PRUNE_INTERVAL_MINUTES`): the minute of the last pass is kept in
+ * `counters`. A clock that went back (another container's) prunes at once.
+ */
 export function pruneReceipts(db: Database, now: Date): void {
-  db.run("DELETE FROM receipts WHERE expires_at <= ?", [now.toISOString()]);
+  const minute = minuteOf(now.getTime());
+  const last = all(db, "SELECT value FROM counters WHERE name = ?", [PRUNED_COUNTER])[0];
+  if (last !== undefined) {
+    const since = minute - Number(last.value);
+    if (since >= 0 && since < PRUNE_INTERVAL_MINUTES) return;
+  }
+  db.run("DELETE FROM receipts WHERE expires_minute <= ?", [minute]);
+  db.run(
+    `INSERT INTO counters (name, value) VALUES (?, ?)
+     ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+    [PRUNED_COUNTER, minute],
+  );
 }

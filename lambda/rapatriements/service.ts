@@ -25,10 +25,17 @@ import {
 } from "./model.ts";
 import {
   type Action,
+  ANY_REQUEST,
   API_KEY_WINDOW_MS,
+  expiryMinute,
   fingerprint,
+  fingerprintBits,
+  LEGACY_SCOPE,
+  minuteOf,
   type ReceiptRequest,
+  receiptHash,
   receiptKey,
+  scopeOf,
 } from "./receipts.ts";
 import * as repository from "./repository.ts";
 import {
@@ -56,11 +63,15 @@ export interface ServiceDeps<Options> {
 }
 
 export interface CreateOptions {
-  /** The API's `Idempotency-Key`: the same key and request are applied once. */
+  /**
+   * The API's `Idempotency-Key`: the same caller's same key and request are
+   * applied once. Another caller's same key is another key.
+   */
   idempotencyKey?: string;
   /**
    * Who asks, from the authorizer's context (see `Actor`); recorded as
-   * `createdBy`/`updatedBy`. Not part of the request a receipt compares.
+   * `createdBy`/`updatedBy`, and the scope of its idempotency keys. Not part
+   * of the request a receipt compares.
    */
   actor?: Actor;
 }
@@ -79,7 +90,12 @@ export type Operation =
 /** What a write did, or did the first time when it is a replay. */
 export interface Applied {
   action: Action;
-  id: string;
+  /**
+   * The record's id. Absent only from the replay of a create whose record has
+   * since been deleted: a receipt keeps the record's list position, not its
+   * id, and the position names no record any more.
+   */
+  id?: string;
   /** The record's version the write produced (for a delete: the version deleted). */
   version: number;
   /** The record as it is now; absent once deleted. */
@@ -137,47 +153,50 @@ export class RapatriementService<Options = unknown> {
    * Prepares a write; the returned function runs inside a transaction (alone
    * or in a batch). Under a receipt, a write already applied is answered from
    * its receipt and not applied again; the same key for another request is
-   * refused (422).
+   * refused (422). A receipt key is `actor`'s own: the same key from another
+   * caller is another key.
    */
   prepare(
     operation: Operation,
     receipt?: ReceiptRequest,
     actor: Actor = null,
   ): (db: Database) => Applied {
+    const keys =
+      receipt === undefined
+        ? undefined
+        : {
+            own: receiptHash(scopeOf(actor), receipt.key),
+            // Receipts written before schema 5 were shared by every caller;
+            // they are still answered from until they expire, within 15 days
+            // of the upgrade (the longest window they had).
+            legacy: receiptHash(LEGACY_SCOPE, receipt.key),
+            fingerprint: fingerprintBits(receipt.fingerprint),
+            windowMs: receipt.windowMs,
+          };
     return (db) => {
-      const now = this.now();
-      if (receipt !== undefined) {
-        const seen = repository.findReceipt(db, receipt.key, now);
+      const now = this.now().getTime();
+      if (keys !== undefined) {
+        const seen = repository.findReceipt(db, [keys.own, keys.legacy], minuteOf(now));
         if (seen !== undefined) {
-          // An empty fingerprint comes from schema 2, which kept none.
+          // The fingerprint covers the action: the same fingerprint is the same request.
           const sameRequest =
-            seen.action === operation.action &&
-            (seen.fingerprint === "" || seen.fingerprint === receipt.fingerprint);
+            seen.fingerprint === keys.fingerprint ||
+            seen.fingerprint === ANY_REQUEST[operation.action];
           if (!sameRequest) {
             throw new IdempotencyKeyReuseError(
               "This idempotency key was already used for a different request; use a new key for a new request.",
             );
           }
-          // A delete answers without its record, even where an import has since brought the id back.
-          const record =
-            seen.action === "delete" ? undefined : repository.findById(db, seen.id)?.record;
-          return {
-            action: seen.action,
-            id: seen.id,
-            version: seen.version,
-            record,
-            replayed: true,
-          };
+          return replay(db, operation, seen);
         }
       }
-      const applied = this.apply(db, operation, actor);
-      if (receipt !== undefined) {
-        const expiresAt = new Date(now.getTime() + receipt.windowMs).toISOString();
+      const { applied, seq } = this.apply(db, operation, actor);
+      if (keys !== undefined) {
         repository.saveReceipt(
           db,
-          receipt.key,
-          { ...applied, fingerprint: receipt.fingerprint },
-          expiresAt,
+          keys.own,
+          { fingerprint: keys.fingerprint, recordSeq: seq, version: applied.version },
+          expiryMinute(now, keys.windowMs),
         );
       }
       return applied;
@@ -313,7 +332,7 @@ export class RapatriementService<Options = unknown> {
 
   async get(id: unknown, storeOptions?: Options): Promise<Rapatriement> {
     const checkedId = checkId(id);
-    return this.store.read((db) => this.mustFind(db, checkedId, undefined), storeOptions);
+    return this.store.read((db) => mustFind(db, checkedId, undefined).record, storeOptions);
   }
 
   async list(
@@ -342,38 +361,38 @@ export class RapatriementService<Options = unknown> {
     return this.store.write(this.prepareImport(raws, options), storeOptions);
   }
 
-  private apply(db: Database, operation: Operation, actor: Actor): Applied {
+  /** Applies a write; says what it did, and the list position of the record it wrote. */
+  private apply(
+    db: Database,
+    operation: Operation,
+    actor: Actor,
+  ): { applied: Applied; seq: number } {
+    const done = ({ seq, record }: repository.StoredRapatriement, deleted = false) => {
+      const { id, version } = record;
+      const applied: Applied = { action: operation.action, id, version, record, replayed: false };
+      if (deleted) applied.record = undefined;
+      return { applied, seq };
+    };
     switch (operation.action) {
-      case "create": {
-        const record = this.applyCreate(db, operation.fields, actor);
-        return {
-          action: "create",
-          id: record.id,
-          version: record.version,
-          record,
-          replayed: false,
-        };
-      }
+      case "create":
+        return done(this.applyCreate(db, operation.fields, actor));
       case "update": {
         const { id, changes, expectedVersion } = operation;
-        const record = this.applyUpdate(db, id, changes, expectedVersion, actor);
-        return { action: "update", id, version: record.version, record, replayed: false };
+        return done(this.applyUpdate(db, id, changes, expectedVersion, actor));
       }
       case "delete": {
-        const current = this.mustFind(db, operation.id, operation.expectedVersion);
+        const current = mustFind(db, operation.id, operation.expectedVersion);
         repository.remove(db, operation.id);
-        return {
-          action: "delete",
-          id: current.id,
-          version: current.version,
-          record: undefined,
-          replayed: false,
-        };
+        return done(current, true);
       }
     }
   }
 
-  private applyCreate(db: Database, fields: CreateInput, actor: Actor): Rapatriement {
+  private applyCreate(
+    db: Database,
+    fields: CreateInput,
+    actor: Actor,
+  ): repository.StoredRapatriement {
     if (repository.findIdByReference(db, fields.reference) !== undefined) {
       throw new DuplicateReferenceError(
         `A rapatriement with reference "${fields.reference}" already exists.`,
@@ -389,8 +408,7 @@ export class RapatriementService<Options = unknown> {
       createdBy: actor,
       updatedBy: actor,
     };
-    repository.insert(db, record);
-    return record;
+    return { seq: repository.insert(db, record), record };
   }
 
   private applyUpdate(
@@ -399,11 +417,12 @@ export class RapatriementService<Options = unknown> {
     changes: PatchInput,
     expectedVersion: number | undefined,
     actor: Actor,
-  ): Rapatriement {
-    const current = this.mustFind(db, id, expectedVersion);
+  ): repository.StoredRapatriement {
+    const { record: current, seq } = mustFind(db, id, expectedVersion);
     if (isFinal(current.status)) {
       throw new ForbiddenTransitionError(
         `The rapatriement is ${current.status}; a ${current.status} rapatriement cannot change.`,
+        { final: true },
       );
     }
     if (changes.status !== undefined && changes.status !== current.status) {
@@ -411,6 +430,7 @@ export class RapatriementService<Options = unknown> {
         const allowed = allowedTransitions(current.status);
         throw new ForbiddenTransitionError(
           `A ${current.status} rapatriement cannot become ${changes.status}; allowed: ${allowed.join(", ")}.`,
+          { final: false },
         );
       }
     }
@@ -422,7 +442,7 @@ export class RapatriementService<Options = unknown> {
     }
     const errors = crossFieldErrors(next);
     if (errors.length > 0) throw new ValidationError(errors);
-    if (JSON.stringify(next) === JSON.stringify(current)) return current; // nothing changes
+    if (JSON.stringify(next) === JSON.stringify(current)) return { seq, record: current }; // nothing changes
     if (next.reference !== current.reference) {
       const holder = repository.findIdByReference(db, next.reference);
       if (holder !== undefined && holder !== id) {
@@ -435,19 +455,43 @@ export class RapatriementService<Options = unknown> {
     next.updatedAt = this.now().toISOString();
     next.updatedBy = actor;
     repository.update(db, next, changes.lines !== undefined);
-    return next;
+    return { seq, record: next };
   }
+}
 
-  private mustFind(db: Database, id: string, expectedVersion: number | undefined): Rapatriement {
-    const found = repository.findById(db, id);
-    if (found === undefined) throw new NotFoundError(`No rapatriement has id "${id}".`);
-    if (expectedVersion !== undefined && found.record.version !== expectedVersion) {
-      throw new VersionMismatchError(
-        `The rapatriement is at version ${found.record.version}, not ${expectedVersion}; reload it and retry.`,
-      );
-    }
-    return found.record;
+function mustFind(
+  db: Database,
+  id: string,
+  expectedVersion: number | undefined,
+): repository.StoredRapatriement {
+  const found = repository.findById(db, id);
+  if (found === undefined) throw new NotFoundError(`No rapatriement has id "${id}".`);
+  if (expectedVersion !== undefined && found.record.version !== expectedVersion) {
+    throw new VersionMismatchError(
+      `The rapatriement is at version ${found.record.version}, not ${expectedVersion}; reload it and retry.`,
+      { current: found.record.version, expected: expectedVersion },
+    );
   }
+  return found;
+}
+
+/**
+ * The answer to a write already applied, from its receipt: the version it
+ * produced, and the record as it is now. A create's request does not name
+ * the record it made: its receipt's list position does. An update's or a
+ * delete's names it (the same fingerprint, the same id).
+ */
+function replay(db: Database, operation: Operation, seen: repository.StoredReceipt): Applied {
+  const answer = { action: operation.action, version: seen.version, replayed: true };
+  if (operation.action === "delete") {
+    // A delete answers without its record, even where an import has since brought the id back.
+    return { ...answer, id: operation.id, record: undefined };
+  }
+  // For an update, the position finds the record the first request changed
+  // even under a schema-2 receipt (any request accepted), whose id may differ.
+  const found = seen.recordSeq > 0 ? repository.findBySeq(db, seen.recordSeq) : undefined;
+  const id = found?.record.id ?? (operation.action === "update" ? operation.id : undefined);
+  return { ...answer, id, record: found?.record };
 }
 
 function checkId(id: unknown): string {
@@ -487,7 +531,9 @@ function apiReceipt(key: string | undefined, request: unknown): ReceiptRequest |
 function recordOf(applied: Applied): Rapatriement {
   if (applied.record === undefined) {
     throw new NotFoundError(
-      `The rapatriement this idempotency key wrote (id "${applied.id}") has since been deleted.`,
+      applied.id === undefined
+        ? "The rapatriement this idempotency key created has since been deleted."
+        : `The rapatriement this idempotency key wrote (id "${applied.id}") has since been deleted.`,
     );
   }
   return applied.record;

@@ -84,11 +84,15 @@ export interface TransactionOptions {
   deadline?: number;
   report?: StorageReport;
   /**
-   * Epoch ms when the caller's request arrived. A read may be served from a
-   * copy of the object fetched before the operation began (the container's
-   * prefetch) only when that fetch started after this; otherwise the copy is
-   * checked with a conditional GET first. Writes need no such bound: a stale
-   * copy only loses its conditional PUT and is reloaded.
+   * Epoch ms when the caller sent its request (API Gateway's `timeEpoch`, an
+   * SQS message's `SentTimestamp`). An operation may be answered from a copy
+   * of the object fetched before it began (the container's prefetch, taken in
+   * Lambda's init phase, maybe long before) only when that fetch started
+   * after this; otherwise the copy is confirmed with a conditional GET first.
+   * Writes as much as reads: a stale copy's conditional PUT would fail, but a
+   * write that changes nothing sends no PUT, and a refusal (404, 409, 412)
+   * sends none either, so either would be answered from the stale copy as if
+   * it were current. Absent: the copy is always confirmed.
    */
   notBefore?: number;
 }
@@ -131,12 +135,12 @@ class Round {
   attempts = 0;
   /** Epoch ms by which the round must settle: the earliest deadline of its operations. */
   readonly deadline: number;
-  /** The latest `notBefore` of the round's reads (-Infinity: no read; +Infinity: a read gave none). */
-  readonly readsNotBefore: number;
+  /** The latest `notBefore` of the round's operations (+Infinity: one gave none). */
+  readonly notBefore: number;
 
-  constructor(deadline: number, readsNotBefore: number) {
+  constructor(deadline: number, notBefore: number) {
     this.deadline = deadline;
-    this.readsNotBefore = readsNotBefore;
+    this.notBefore = notBefore;
   }
 }
 
@@ -237,11 +241,7 @@ export class DatabaseObject {
   private async runRound(batch: Pending[]): Promise<void> {
     const round = new Round(
       Math.min(...batch.map((op) => op.options.deadline ?? this.deps.now() + this.retry.budgetMs)),
-      Math.max(
-        ...batch
-          .filter((op) => op.kind === "read")
-          .map((op) => op.options.notBefore ?? Number.POSITIVE_INFINITY),
-      ),
+      Math.max(...batch.map((op) => op.options.notBefore ?? Number.POSITIVE_INFINITY)),
     );
     const settled = new Set<Pending>();
     const settle = (op: Pending, outcome: Outcome) => {
@@ -465,9 +465,11 @@ export class DatabaseObject {
 
   /**
    * The object fetched ahead of time, decoded and cached, when it arrived:
-   * returned as is when every read of the round accepts a copy that recent,
-   * else left in the cache for the conditional GET to confirm (a 304). A
-   * prefetch that failed is forgotten: the normal load tries again.
+   * returned as is when every operation of the round was sent before that
+   * fetch started, else left in the cache for the conditional GET to confirm
+   * (a 304). A prefetch that failed is forgotten: the normal load tries
+   * again. One still on its way at the deadline is S3 not answering: busy,
+   * as for any other GET.
    */
   private async loadPrefetched(round: Round, prefetch: Prefetch): Promise<Loaded | undefined> {
     const outcome = await this.timed(round, "GetObject", async () => {
@@ -476,11 +478,13 @@ export class DatabaseObject {
       return settled.ok
         ? settled.object
         : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
+    }).catch((error: unknown) => {
+      throw this.failure(error, "lire");
     });
     if (!("body" in outcome)) return undefined;
     round.cache ??= "miss";
     const loaded = this.decoded(outcome);
-    return prefetch.startedAt >= round.readsNotBefore ? loaded : undefined;
+    return prefetch.startedAt >= round.notBefore ? loaded : undefined;
   }
 
   private async load(round: Round): Promise<Loaded> {
@@ -605,6 +609,7 @@ export class DatabaseObject {
 
   /** The error to show for a failed read of the object. */
   private failure(error: unknown, action: string): unknown {
+    if (error instanceof StorageBusyError) return error;
     const explained = explainS3Error(error, this.deps.target, action);
     if (explained !== undefined) return explained;
     if (isAmbiguous(error)) {

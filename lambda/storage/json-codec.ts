@@ -1,7 +1,10 @@
 /**
  * Storage layer: `STORAGE_STRATEGY=json`. The object is a JSON document holding
  * the same tables as the SQLite file, one row per line, loaded into the same
- * in-memory schema. `schemaVersion` mirrors `PRAGMA user_version`.
+ * in-memory schema. `schemaVersion` mirrors `PRAGMA user_version`. A table is
+ * a list of objects (`[{"column": value, …}, …]`), or, for the tables the
+ * schema names compact, `{"columns": [names], "rows": [[values], …]}`; either
+ * form is read for any table.
  */
 import { StorageUnreadableError } from "../errors.ts";
 import { type FileCodec, looksLikeSqlite, upgradeOpened } from "./codec.ts";
@@ -34,8 +37,8 @@ export const jsonCodec: FileCodec = {
     try {
       db.run("BEGIN");
       const known = new Set(tableNames(db));
-      for (const [table, rows] of Object.entries(document.tables)) {
-        insertRows(db, known, table, rows);
+      for (const [table, content] of Object.entries(document.tables)) {
+        insertRows(db, known, table, content);
       }
       db.run("COMMIT");
     } catch (error) {
@@ -48,8 +51,9 @@ export const jsonCodec: FileCodec = {
     return upgradeOpened(db, readPragma(db, "user_version"), schema, "json");
   },
 
-  // One row per line, written by SQLite's json_object: the same document as
-  // JSON.stringify wrote row by row, without a JavaScript object per row.
+  // One row per line, written by SQLite's json_object (json_array for a
+  // compact table): the same document as JSON.stringify wrote row by row,
+  // without a JavaScript object per row.
   encode(db, schema) {
     const version = readPragma(db, "user_version");
     const encoder = new TextEncoder();
@@ -59,22 +63,27 @@ export const jsonCodec: FileCodec = {
       ),
     ];
     const tables = tableNames(db);
+    const compact = new Set(schema.compactTables ?? []);
     tables.forEach((table, t) => {
       const columns = columnList(db, table);
-      const fields = columns.map((c) => `${literal(c)}, ${quote(c)}`).join(", ");
+      const isCompact = compact.has(table);
+      const row = isCompact
+        ? `json_array(${columns.map(quote).join(", ")})`
+        : `json_object(${columns.map((c) => `${literal(c)}, ${quote(c)}`).join(", ")})`;
       let rows: Uint8Array | undefined;
       try {
         const value = db.exec(
-          `SELECT CAST(group_concat(json_object(${fields}), ${literal(",\n")}) AS BLOB) FROM ${quote(table)}`,
+          `SELECT CAST(group_concat(${row}, ${literal(",\n")}) AS BLOB) FROM ${quote(table)}`,
         )[0]?.values[0]?.[0];
         rows = value instanceof Uint8Array && value.length > 0 ? value : undefined;
       } catch (error) {
         throw new Error(`${table}: a value cannot be written as JSON`, { cause: error });
       }
-      parts.push(encoder.encode(`\n${JSON.stringify(table)}:`));
+      const [open, close] = isCompact ? [`{"columns":${JSON.stringify(columns)},"rows":`, "}"] : [];
+      parts.push(encoder.encode(`\n${JSON.stringify(table)}:${open ?? ""}`));
       if (rows === undefined) parts.push(encoder.encode("[]"));
       else parts.push(encoder.encode("[\n"), rows, encoder.encode("\n]"));
-      if (t < tables.length - 1) parts.push(encoder.encode(","));
+      parts.push(encoder.encode(`${close ?? ""}${t < tables.length - 1 ? "," : ""}`));
     });
     parts.push(encoder.encode("\n}}\n"));
     return concat(parts);
@@ -116,25 +125,33 @@ function parseDocument(bytes: Uint8Array): Document {
   return { schema: document.schema, schemaVersion, tables: tables as Record<string, unknown> };
 }
 
-function insertRows(db: Database, known: ReadonlySet<string>, table: string, rows: unknown): void {
+/** One row of a table as the document holds it: where it is, its columns, its values. */
+interface DocumentRow {
+  /** How a message names the row: `table[3]`, or `table.rows[3]` in a compact table. */
+  at: string;
+  names: readonly string[];
+  values: readonly unknown[];
+}
+
+function insertRows(
+  db: Database,
+  known: ReadonlySet<string>,
+  table: string,
+  content: unknown,
+): void {
   const columns = columnNames(db, known, table);
   if (columns === undefined) throw unreadable(`table inconnue "${table}" dans le document JSON`);
-  if (!Array.isArray(rows)) throw unreadable(`la table "${table}" n'est pas une liste`);
+  const rows = Array.isArray(content)
+    ? objectRows(table, columns, content)
+    : compactRows(table, columns, content);
   const statements = new Map<string, ReturnType<Database["prepare"]>>();
   try {
-    rows.forEach((row: unknown, index) => {
-      if (typeof row !== "object" || row === null || Array.isArray(row)) {
-        throw unreadable(`${table}[${index}] n'est pas un objet`);
-      }
-      const entries = Object.entries(row);
-      for (const [column, value] of entries) {
-        if (!columns.has(column))
-          throw unreadable(`${table}[${index}] : colonne inconnue "${column}"`);
+    for (const { at, names, values } of rows) {
+      values.forEach((value, i) => {
         if (value !== null && typeof value !== "string" && typeof value !== "number") {
-          throw unreadable(`${table}[${index}].${column} : valeur ni texte, ni nombre, ni null`);
+          throw unreadable(`${at}.${names[i]} : valeur ni texte, ni nombre, ni null`);
         }
-      }
-      const names = entries.map(([column]) => column);
+      });
       // Stryker disable next-line StringLiteral: with no separator two column lists could only read alike if their names ran together ("ab","c" and "a","bc"); no table of a schema here has such names
       const signature = names.join("\u0000");
       let statement = statements.get(signature);
@@ -146,15 +163,76 @@ function insertRows(db: Database, known: ReadonlySet<string>, table: string, row
         statements.set(signature, statement);
       }
       try {
-        statement.run(entries.map(([, value]) => value as Cell));
+        statement.run(values as Cell[]);
       } catch (error) {
-        throw unreadable(`${table}[${index}] viole le schéma`, error);
+        throw unreadable(`${at} viole le schéma`, error);
       }
-    });
+    }
     // Stryker disable next-line BlockStatement: sql.js frees a statement or database only when told, and exposes no count of them: a leak no test can observe
   } finally {
     // Stryker disable next-line CallExpression: sql.js frees a statement or database only when told, and exposes no count of them: a leak no test can observe
     for (const statement of statements.values()) statement.free();
+  }
+}
+
+/** `[{"column": value, …}, …]`: each row names its columns. */
+function* objectRows(
+  table: string,
+  columns: ReadonlySet<string>,
+  rows: readonly unknown[],
+): Generator<DocumentRow> {
+  for (const [index, row] of rows.entries()) {
+    const at = `${table}[${index}]`;
+    if (typeof row !== "object" || row === null || Array.isArray(row)) {
+      throw unreadable(`${at} n'est pas un objet`);
+    }
+    const entries = Object.entries(row);
+    for (const [column] of entries) {
+      if (!columns.has(column)) throw unreadable(`${at} : colonne inconnue "${column}"`);
+    }
+    yield { at, names: entries.map(([column]) => column), values: entries.map(([, v]) => v) };
+  }
+}
+
+/** `{"columns": [names], "rows": [[values], …]}`: the columns named once. */
+function* compactRows(
+  table: string,
+  columns: ReadonlySet<string>,
+  content: unknown,
+): Generator<DocumentRow> {
+  if (typeof content !== "object" || content === null) {
+    throw unreadable(
+      `la table "${table}" n'est ni une liste d'objets ni un objet {"columns": […], "rows": […]}`,
+    );
+  }
+  const where = `la table compacte "${table}"`;
+  for (const key of Object.keys(content)) {
+    if (key !== "columns" && key !== "rows") {
+      throw unreadable(`${where} : clé inconnue "${key}" (attendues : columns, rows)`);
+    }
+  }
+  const { columns: names, rows } = content as { columns?: unknown; rows?: unknown };
+  if (
+    !Array.isArray(names) ||
+    names.length === 0 ||
+    !names.every((name) => typeof name === "string")
+  ) {
+    throw unreadable(`${where} : "columns" n'est pas une liste de noms de colonnes`);
+  }
+  const seen = new Set<string>();
+  for (const name of names as string[]) {
+    if (!columns.has(name)) throw unreadable(`${where} : colonne inconnue "${name}"`);
+    if (seen.has(name)) throw unreadable(`${where} : colonne "${name}" nommée deux fois`);
+    seen.add(name);
+  }
+  if (!Array.isArray(rows)) throw unreadable(`${where} : "rows" n'est pas une liste`);
+  for (const [index, row] of rows.entries()) {
+    const at = `${table}.rows[${index}]`;
+    if (!Array.isArray(row)) throw unreadable(`${at} n'est pas une liste`);
+    if (row.length !== names.length) {
+      throw unreadable(`${at} a ${row.length} valeurs pour ${names.length} colonnes`);
+    }
+    yield { at, names: names as string[], values: row };
   }
 }
 

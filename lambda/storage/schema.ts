@@ -25,6 +25,13 @@ export interface DatabaseSchema {
    * for itself stays bounded by age, not by traffic.
    */
   housekeeping?(db: Database, now: Date): void;
+  /**
+   * Tables the JSON codec writes as `{"columns": […], "rows": [[…], …]}`, one
+   * row per line, rather than one object per row: bookkeeping of many small
+   * rows, where the column names repeated on every row would cost more than
+   * the values. The decoder reads either form for any table.
+   */
+  compactTables?: readonly string[];
 }
 
 /** Commit ids of recent saves: how a PUT whose response was lost is recognised. */

@@ -56,6 +56,21 @@ describe("alarms", () => {
     });
   });
 
+  test("a command sent to the dead-letter queue by the function alarms on the first one, pointing at the CLI", () => {
+    expect(found.get("CommandsDeadLettered")).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: "CommandsDeadLettered",
+      Dimensions: [{ Name: "service", Value: "rapatriements" }],
+      Statistic: "Sum",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmDescription: expect.stringContaining("npx rapatriements dead-letters") as unknown,
+    });
+    expect(found.get("DeadLettersNotEmpty")?.AlarmDescription).toContain(
+      "npx rapatriements redrive",
+    );
+  });
+
   test("every function has an errors and a throttles alarm", () => {
     const functions = [HTTP_FUNCTION_MODULE, COMMANDS_MODULE];
     for (const module of functions) {

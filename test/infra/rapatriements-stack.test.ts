@@ -14,6 +14,8 @@ import {
 } from "../../infra/data-bucket-rules.ts";
 import {
   COMMANDS_BATCH_SIZE,
+  COMMANDS_FROM_RULE_ONLY_SID,
+  COMMANDS_READ_BY_FUNCTION_ONLY_SID,
   MAX_RECEIVE_COUNT,
   routeScopes,
 } from "../../infra/rapatriements-stack.ts";
@@ -170,7 +172,7 @@ describe("RapatriementsStack", () => {
       expect(fn.Properties.Runtime, id).toBe("nodejs24.x");
       expect(fn.Properties.Architectures, id).toEqual(["arm64"]);
       expect(fn.Properties.Handler, id).toBe("index.handler");
-      expect(fn.Properties.Environment.Variables, id).toEqual({
+      expect(withoutCommandsQueue(fn.Properties.Environment.Variables), id).toEqual({
         S3_RAPPATRIMENT_FILE_PATH: {
           "Fn::Join": ["", ["s3://", { Ref: bucketId }, "/rapatriements/rapatriements.db"]],
         },
@@ -297,6 +299,72 @@ describe("RapatriementsStack commands", () => {
     ]);
   });
 
+  test("the commands function knows its queue, its dead-letter queue and their settings; the HTTP function does not", () => {
+    const [queueId] = commandsQueue();
+    const [dlqId] = deadLetterQueue();
+    const variables = (module: string) =>
+      template.Resources[synthesized.functionsByModule.get(module) ?? ""].Properties.Environment
+        .Variables;
+    expect(variables(COMMANDS_MODULE)).toMatchObject({
+      COMMANDS_QUEUE_URL: { Ref: queueId },
+      COMMANDS_QUEUE_ARN: { "Fn::GetAtt": [queueId, "Arn"] },
+      COMMANDS_DEAD_LETTER_QUEUE_URL: { Ref: dlqId },
+      COMMANDS_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+      COMMANDS_VISIBILITY_TIMEOUT_SECONDS: "180",
+    });
+    expect(
+      Object.keys(variables(HTTP_FUNCTION_MODULE)).filter((v) => v.startsWith("COMMANDS_")),
+    ).toEqual([]);
+    expect(template.Outputs.CommandsDeadLetterQueueUrl.Value).toEqual({ Ref: dlqId });
+  });
+
+  test("only the rule may send to the queue and only the commands function may receive from it, whatever else IAM allows", () => {
+    const [queueId] = commandsQueue();
+    const [ruleId] = only(template, "AWS::Events::Rule");
+    const commandsFunction =
+      template.Resources[synthesized.functionsByModule.get(COMMANDS_MODULE) ?? ""];
+    const roleId = commandsFunction.Properties.Role["Fn::GetAtt"][0];
+    const statements = resources(template, "AWS::SQS::QueuePolicy").flatMap(([, p]) =>
+      statementsOf(p.Properties.PolicyDocument),
+    );
+    expect(statements.filter((st) => st.Effect === "Deny" && st.Sid !== undefined)).toEqual([
+      {
+        Sid: COMMANDS_FROM_RULE_ONLY_SID,
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "sqs:SendMessage",
+        Resource: { "Fn::GetAtt": [queueId, "Arn"] },
+        Condition: { ArnNotEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
+      },
+      {
+        Sid: COMMANDS_READ_BY_FUNCTION_ONLY_SID,
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "sqs:ReceiveMessage",
+        Resource: { "Fn::GetAtt": [queueId, "Arn"] },
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": { "Fn::GetAtt": [roleId, "Arn"] } } },
+      },
+    ]);
+  });
+
+  test("the commands function may send to the dead-letter queue, and nothing else there", () => {
+    const [dlqId] = deadLetterQueue();
+    const commandsFunction =
+      template.Resources[synthesized.functionsByModule.get(COMMANDS_MODULE) ?? ""];
+    const roleId = commandsFunction.Properties.Role["Fn::GetAtt"][0];
+    const onDeadLetters = resources(template, "AWS::IAM::Policy")
+      .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+      .flatMap(([, p]) => statementsOf(p.Properties.PolicyDocument))
+      .filter((st) => JSON.stringify(st.Resource).includes(dlqId));
+    expect(onDeadLetters).toEqual([
+      {
+        Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+        Effect: "Allow",
+        Resource: { "Fn::GetAtt": [dlqId, "Arn"] },
+      },
+    ]);
+  });
+
   test("the commands function reads the queue in batches, reporting failed messages one by one", () => {
     const [queueId] = commandsQueue();
     const [, mapping] = only(template, "AWS::Lambda::EventSourceMapping");
@@ -396,7 +464,7 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
     const functions = resources(adopted.template, "AWS::Lambda::Function");
     expect(functions).toHaveLength(2);
     for (const [id, fn] of functions) {
-      expect(fn.Properties.Environment.Variables, id).toEqual({
+      expect(withoutCommandsQueue(fn.Properties.Environment.Variables), id).toEqual({
         S3_RAPPATRIMENT_FILE_PATH:
           "s3://interflow-rappatriements/rappatriements/rappatriements.json",
         STORAGE_STRATEGY: "json",
@@ -579,3 +647,12 @@ describe("RapatriementsStack: who may read, who may write", () => {
     expect(custom.template.Outputs.ApiReadPolicyArn).toBeUndefined();
   });
 });
+
+/** A function's environment without the commands function's queue variables. */
+function withoutCommandsQueue(variables: Json): Json {
+  return Object.fromEntries(
+    Object.entries(variables as Record<string, Json>).filter(
+      ([name]) => !name.startsWith("COMMANDS_"),
+    ),
+  );
+}

@@ -29,6 +29,9 @@ function configError(env: Environment, processEnv: Environment = {}): ValueError
   return thrown as ValueError;
 }
 
+/** The commands' settings when none of their variables is set: the queue's defaults, no queue. */
+const NO_COMMANDS = { maxReceiveCount: 5, visibilityTimeoutSeconds: 180 };
+
 function withPath(path: string, extra: Environment = {}): Environment {
   return { AWS_REGION: "eu-west-1", S3_RAPPATRIMENT_FILE_PATH: path, ...extra };
 }
@@ -102,6 +105,7 @@ describe("S3_RAPPATRIMENT_FILE_PATH", () => {
       bucket: "foxon-mane-interflow",
       key: "rappatriements.db",
       strategy: "sqlite",
+      commands: NO_COMMANDS,
     });
   });
 
@@ -117,6 +121,7 @@ describe("S3_RAPPATRIMENT_FILE_PATH", () => {
       bucket: "interflow-rappatriements",
       key: "rappatriements/rappatriements.json",
       strategy: "json",
+      commands: NO_COMMANDS,
     });
   });
 
@@ -554,6 +559,7 @@ describe("readEnvironment", () => {
       bucket: "foxon-mane-interflow",
       key: "rappatriements.db",
       strategy: "sqlite",
+      commands: NO_COMMANDS,
     });
   });
 
@@ -571,6 +577,7 @@ describe("readEnvironment", () => {
       bucket: "interflow-rappatriements",
       key: "rappatriements/rappatriements.json",
       strategy: "json",
+      commands: NO_COMMANDS,
     });
   });
 
@@ -619,5 +626,78 @@ describe("readEnvironment", () => {
     expect(String(configError(readEnvironment(processEnv, dir)))).toBe(
       "ValueError: AWS_REGION est obligatoire",
     );
+  });
+});
+
+describe("the commands' queues (set by the stack in the commands function, by an operator for the CLI)", () => {
+  const QUEUE = {
+    COMMANDS_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/commandes",
+    COMMANDS_QUEUE_ARN: "arn:aws:sqs:eu-west-1:123456789012:commandes",
+    COMMANDS_DEAD_LETTER_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/rejets",
+  };
+
+  test("every variable read, with the SQS and EventBridge endpoints", () => {
+    const config = loadConfig(
+      {
+        ...GUIDE_ENV,
+        ...QUEUE,
+        COMMANDS_MAX_RECEIVE_COUNT: "3",
+        COMMANDS_VISIBILITY_TIMEOUT_SECONDS: "60",
+        AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:5000",
+        AWS_ENDPOINT_URL_EVENTBRIDGE: "http://127.0.0.1:5001",
+      },
+      {},
+    );
+    expect(config.commands).toEqual({
+      queueUrl: QUEUE.COMMANDS_QUEUE_URL,
+      queueArn: QUEUE.COMMANDS_QUEUE_ARN,
+      deadLetterQueueUrl: QUEUE.COMMANDS_DEAD_LETTER_QUEUE_URL,
+      maxReceiveCount: 3,
+      visibilityTimeoutSeconds: 60,
+      sqsEndpoint: "http://127.0.0.1:5000",
+      eventsEndpoint: "http://127.0.0.1:5001",
+    });
+  });
+
+  test("AWS_ENDPOINT_URL serves every service that has no endpoint of its own", () => {
+    const config = loadConfig({ ...GUIDE_ENV, AWS_ENDPOINT_URL: "http://127.0.0.1:7000" }, {});
+    expect([
+      config.s3Endpoint,
+      config.commands.sqsEndpoint,
+      config.commands.eventsEndpoint,
+    ]).toEqual(["http://127.0.0.1:7000", "http://127.0.0.1:7000", "http://127.0.0.1:7000"]);
+  });
+
+  test.each([
+    [
+      { COMMANDS_QUEUE_URL: QUEUE.COMMANDS_QUEUE_URL },
+      "COMMANDS_QUEUE_URL et COMMANDS_QUEUE_ARN vont ensemble : donnez les deux (sorties de la pile), ou aucun",
+    ],
+    [
+      { COMMANDS_QUEUE_ARN: QUEUE.COMMANDS_QUEUE_ARN },
+      "COMMANDS_QUEUE_URL et COMMANDS_QUEUE_ARN vont ensemble : donnez les deux (sorties de la pile), ou aucun",
+    ],
+    [
+      { ...QUEUE, COMMANDS_QUEUE_ARN: "commandes" },
+      "COMMANDS_QUEUE_ARN n'est pas l'ARN d'une file SQS (reçu : \"commandes\", exemple : arn:aws:sqs:eu-west-1:123456789012:commandes)",
+    ],
+    [
+      { COMMANDS_DEAD_LETTER_QUEUE_URL: "rejets" },
+      'COMMANDS_DEAD_LETTER_QUEUE_URL n\'est pas une URL http(s) (reçu : "rejets")',
+    ],
+    [
+      { COMMANDS_MAX_RECEIVE_COUNT: "0" },
+      'COMMANDS_MAX_RECEIVE_COUNT doit être un entier positif (reçu : "0")',
+    ],
+    [
+      { COMMANDS_VISIBILITY_TIMEOUT_SECONDS: "3 min" },
+      'COMMANDS_VISIBILITY_TIMEOUT_SECONDS doit être un entier positif (reçu : "3 min")',
+    ],
+    [
+      { AWS_ENDPOINT_URL_SQS: "localhost:5000" },
+      'AWS_ENDPOINT_URL_SQS n\'est pas une URL http(s) (reçu : "localhost:5000")',
+    ],
+  ])("%o is refused: %s", (extra, message) => {
+    expect(configError({ ...GUIDE_ENV, ...extra }).message).toBe(message);
   });
 });

@@ -13,11 +13,28 @@ import {
   StorageBusyError,
   StorageOutcomeUnknownError,
 } from "../../lambda/errors.ts";
+import {
+  type CommandOutcome,
+  createCommandsHandler,
+} from "../../lambda/handlers/apply-commands.ts";
 import { parseImportedRecord } from "../../lambda/rapatriements/validation.ts";
-import { frenchError, frenchFieldMessage, inCatalogue } from "../../tools/cli/french.ts";
+import {
+  frenchError,
+  frenchFieldMessage,
+  frenchRefusal,
+  inCatalogue,
+  inRefusalCatalogue,
+} from "../../tools/cli/french.ts";
 import { plural } from "../../tools/data/plural.ts";
+import { lambdaContext } from "../../tools/local-api/api-gateway.ts";
 import { actAsOperator, cli, freshDir, operatorEnv } from "../support/cli-run.ts";
-import { createBucket, localS3Client, sampleInput } from "../support/local-s3.ts";
+import {
+  createBucket,
+  localS3Client,
+  newEngine,
+  newTarget,
+  sampleInput,
+} from "../support/local-s3.ts";
 
 /**
  * English function words that French sentences never use. Field names
@@ -32,9 +49,13 @@ const ENGLISH =
  */
 const QUOTED_FROM_THE_GUIDE = /NoCredentialsError: Unable to locate credentials/g;
 
+/** "file" is French too: a queue ("la file des lettres mortes"), never English after these words. */
+const FRENCH_FILE = /\b(?:la|une|cette|de|des) files?\b|\bfiles? (?:des|d'attente)\b/gi;
+
 function englishIn(text: string): string[] {
   return text
     .replace(QUOTED_FROM_THE_GUIDE, "")
+    .replace(FRENCH_FILE, "")
     .split("\n")
     .filter((line) =>
       ENGLISH.test(line.replace(/`[^`]*`|"[^"]*"|s3:\/\/\S+|--\S+|\S+\.(db|json|csv)\b/g, "")),
@@ -105,6 +126,93 @@ describe("the French catalogue", () => {
     );
     expect(said[1]).toContain("3 rapatriements");
     expect(said.flatMap(englishIn)).toEqual([]);
+  });
+
+  test("has every refusal and field message a command can get from the commands function", async () => {
+    const engine = await newEngine(await newTarget("sqlite"));
+    const draft = await engine.service.create(sampleInput("draft"));
+    const done = await engine.service.create(sampleInput("done"));
+    await engine.service.update(done.id, { status: "cancelled" });
+    const handler = createCommandsHandler({
+      dependencies: async () => ({ service: engine.service, store: engine.store }),
+      log: () => undefined,
+    }) as (event: unknown, context: unknown) => Promise<CommandOutcome[]>;
+    const update = (fields: Record<string, unknown>) => ({ action: "update", data: {}, ...fields });
+    // One command per check a command goes through, and per refusal of the domain.
+    const commands: unknown[] = [
+      {},
+      "not a command",
+      { action: "archive" },
+      { action: "create" },
+      { action: "create", data: sampleInput(1), colour: "red" },
+      { action: "create", data: { ...sampleInput(2), id: "mine", createdBy: "me" } },
+      { action: "create", data: { reference: "no lines" } },
+      update({}),
+      update({ id: "" }),
+      update({ id: "x".repeat(129) }),
+      update({ id: 5 }),
+      update({ id: draft.id, expectedVersion: 0 }),
+      update({ id: draft.id, expectedVersion: 1.5 }),
+      update({ id: draft.id, expectedVersion: "2" }),
+      { action: "delete", id: draft.id, idempotencyKey: "" },
+      { action: "delete", id: draft.id, idempotencyKey: "k".repeat(256) },
+      { action: "delete", id: draft.id, idempotencyKey: 3 },
+      update({ id: draft.id }),
+      update({ id: "never-created", data: { comment: "x" } }),
+      update({ id: draft.id, data: { comment: "x" }, expectedVersion: 7 }),
+      update({ id: done.id, data: { comment: "too late" } }),
+      update({ id: draft.id, data: { status: "received" } }),
+      update({ id: draft.id, data: { reference: "RAP-done" } }),
+      { action: "create", data: sampleInput("draft") },
+      { action: "create", data: sampleInput("k1"), idempotencyKey: "k" },
+      { action: "create", data: sampleInput("k2"), idempotencyKey: "k" },
+    ];
+
+    const outcomes = await handler(commands, lambdaContext("catalogue"));
+
+    const refusals = outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
+    expect(refusals).toHaveLength(commands.length - 1);
+    expect(new Set(refusals.map((r) => r.code))).toEqual(
+      new Set([
+        "VALIDATION_FAILED",
+        "NOT_FOUND",
+        "VERSION_MISMATCH",
+        "FORBIDDEN_TRANSITION",
+        "DUPLICATE_REFERENCE",
+        "IDEMPOTENCY_KEY_REUSED",
+      ]),
+    );
+    const reasons = [...new Set(refusals.map((r) => r.message))];
+    expect(reasons.filter((message) => !inRefusalCatalogue(message))).toEqual([]);
+    const fieldMessages = [
+      ...new Set(
+        refusals.flatMap((r) =>
+          Array.isArray(r.errors) ? r.errors.map((e: { message: string }) => e.message) : [],
+        ),
+      ),
+    ];
+    expect(fieldMessages.length).toBeGreaterThanOrEqual(12);
+    expect(fieldMessages.filter((message) => !inCatalogue(message))).toEqual([]);
+    const french = [
+      ...refusals.map((r) => frenchRefusal(r.code, r.message)),
+      ...fieldMessages.map(frenchFieldMessage),
+    ];
+    expect(french.filter((line) => ENGLISH.test(line.replace(/"[^"]*"|«[^»]*»/g, "")))).toEqual([]);
+    const said = (code: string) =>
+      refusals.filter((r) => r.code === code).map((r) => frenchRefusal(r.code, r.message));
+    expect(said("VERSION_MISMATCH")).toEqual(["le rapatriement est à la version 1, pas 7"]);
+    expect(said("FORBIDDEN_TRANSITION").sort()).toEqual([
+      "le rapatriement est au statut cancelled : il ne peut plus changer",
+      "un rapatriement au statut draft ne peut pas passer à received (possibles : requested, cancelled)",
+    ]);
+    expect(said("NOT_FOUND")).toEqual(["aucun rapatriement n'a l'id « never-created »"]);
+    // The storage's refusals are said by their code; an unknown one, plainly.
+    expect(frenchRefusal("STORAGE_BUSY", "S3 did not answer; try again")).toContain(
+      "rien n'a été appliqué",
+    );
+    expect(frenchRefusal("SOMETHING_NEW", "Something new happened.")).toBe(
+      "refus sans traduction : voyez le code et le journal de la fonction des commandes",
+    );
   });
 
   test("plurals: 0 and 1 take the singular, 2 and more the plural", () => {

@@ -7,7 +7,8 @@ import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { AppError } from "../../lambda/errors.ts";
 import { RecordsFileError } from "../data/records-file.ts";
-import { type CliEnvironment, type Io, openContext, UsageError } from "./context.ts";
+import { type CliEnvironment, type Io, openContext, readConfig, UsageError } from "./context.ts";
+import { DeadLetterError, listDeadLetters, openDeadLetterQueue, redrive } from "./dead-letters.ts";
 import { doctor } from "./doctor.ts";
 import { frenchArgumentError, frenchError } from "./french.ts";
 import { exportFile, type ImportOptions, importFile } from "./transfer.ts";
@@ -30,9 +31,19 @@ export const USAGE = `usage : npx rapatriements <commande>
                                       l'extension .db, .json ou .csv)
   versions                            liste les versions de l'objet de données
   restore VERSION_ID [--yes]          restaure une version, après avoir montré les changements
+  dead-letters                        liste les commandes refusées (file des lettres mortes) :
+                                      raison, auteur, dates, commande ; rien n'est retiré
+  redrive ID [--file FICHIER]         renvoie par EventBridge une commande refusée, telle quelle
+                                      ou remplacée par la commande JSON de FICHIER (vérifiée
+                                      avant tout envoi) ; retirée de la file une fois acceptée
+                                      (ID : celui de dead-letters ou du message d'origine)
+  redrive --all                       renvoie telles quelles toutes les commandes refusées
+                                      (une fois la cause corrigée, par exemple une panne)
 
 Configuration : AWS_REGION, S3_RAPPATRIMENT_FILE_PATH, S3_BUCKET_NAME, STORAGE_STRATEGY
-(environnement ou .env à la racine du projet) ; voir docs/configuration-s3.md.`;
+(environnement ou .env à la racine du projet) ; pour dead-letters et redrive, en plus,
+COMMANDS_DEAD_LETTER_QUEUE_URL (sortie CommandsDeadLetterQueueUrl de la pile) ;
+voir docs/configuration-s3.md.`;
 
 type Options = {
   force?: boolean;
@@ -41,6 +52,8 @@ type Options = {
   separator?: string;
   "dry-run"?: boolean;
   timezone?: string;
+  file?: string;
+  all?: boolean;
   help?: boolean;
 };
 
@@ -56,6 +69,8 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
         separator: { type: "string" },
         "dry-run": { type: "boolean" },
         timezone: { type: "string" },
+        file: { type: "string" },
+        all: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -76,6 +91,9 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
     export: { args: 1, options: ["format", "separator", "force"] },
     versions: { args: 0, options: [] },
     restore: { args: 1, options: ["yes"] },
+    "dead-letters": { args: 0, options: [] },
+    // One ID, or none with --all.
+    redrive: { args: values.all === true ? 0 : 1, options: ["file", "all"] },
   };
   if (command === undefined) return usage(io, "commande manquante");
   const spec = allowed[command];
@@ -85,15 +103,33 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
       io,
       spec.args === 0
         ? `${command} ne prend pas d'argument (reçu : ${rest.join(" ")})`
-        : `${command} attend ${command === "restore" ? "VERSION_ID" : "FICHIER"}`,
+        : `${command} attend ${ARGUMENT_NAMES[command] ?? "FICHIER"}`,
     );
   }
   for (const name of Object.keys(values) as (keyof Options)[]) {
     if (!spec.options.includes(name)) return usage(io, `--${name} ne s'applique pas à ${command}`);
   }
+  if (values.all === true && values.file !== undefined) {
+    return usage(io, "--file corrige une seule commande : il ne va pas avec --all");
+  }
 
   try {
     if (command === "doctor") return await doctor(env, io);
+    if (command === "dead-letters" || command === "redrive") {
+      // The dead-letter queue and EventBridge only: no S3, no storage engine.
+      const queue = openDeadLetterQueue(readConfig(env));
+      if (command === "dead-letters") return await listDeadLetters(queue, io);
+      const [id = ""] = rest;
+      return await redrive(
+        queue,
+        io,
+        values.all === true
+          ? { all: true }
+          : values.file === undefined
+            ? { id }
+            : { id, file: values.file },
+      );
+    }
     const context = await openContext(env);
     const [argument = ""] = rest;
     switch (command) {
@@ -119,6 +155,10 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
     }
   } catch (error) {
     if (error instanceof UsageError) return usage(io, error.message);
+    if (error instanceof DeadLetterError) {
+      io.err(`erreur : ${error.message}`);
+      return 1;
+    }
     if (error instanceof AppError || error instanceof RecordsFileError) {
       io.err(`erreur : ${error instanceof AppError ? frenchError(error) : String(error)}`);
       if (error instanceof AppError && error.code === "CONFIGURATION_INVALID") {
@@ -130,6 +170,12 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
     return 1;
   }
 }
+
+/** What a command's one argument is called in the usage text. */
+const ARGUMENT_NAMES: Readonly<Record<string, string>> = {
+  restore: "VERSION_ID",
+  redrive: "ID (ou --all)",
+};
 
 function usage(io: Io, problem: string): number {
   io.err(`rapatriements : ${problem}\n\n${USAGE}`);

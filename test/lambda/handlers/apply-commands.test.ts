@@ -1,25 +1,42 @@
 /**
- * The commands handler against the local S3 server: an SQS batch is one
- * transaction (one PUT), failures are reported alone (handed back to SQS only
- * when a redelivery could change them), redelivery changes nothing, a reused
- * key is refused, concurrent batches both land, direct invocations answer
- * each command.
+ * The commands handler against the local server (S3, and SQS for the
+ * queue): an SQS batch is one transaction (one PUT), failures are reported
+ * alone (handed back to SQS when a later delivery could change them,
+ * dead-lettered with their reason when none can), redelivery changes
+ * nothing, a reused key is refused, concurrent batches both land, direct
+ * invocations answer each command.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type { Message } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityBatchCommand } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { describe, expect, test } from "vitest";
+import type { Config } from "../../../lambda/config.ts";
 import { ValueError } from "../../../lambda/errors.ts";
 import {
   type CommandOutcome,
   createCommandsHandler,
 } from "../../../lambda/handlers/apply-commands.ts";
-import type { HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
+import { sqsCommandsQueue } from "../../../lambda/handlers/commands-queue.ts";
+import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../../lambda/handlers/routes.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
+import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
+import {
+  commandsQueues,
+  deadLetters,
+  drain,
+  sqsEvent as eventOf,
+  receive,
+  sendMessages,
+  settle,
+  type TestQueues,
+} from "../../support/commands-queue.ts";
 import { faultyClient, s3Error } from "../../support/faults.ts";
 import {
   etagOf,
+  localS3Client,
   newEngine,
   newTarget,
   recordRequests,
@@ -27,38 +44,106 @@ import {
   type Target,
 } from "../../support/local-s3.ts";
 
-async function commandsHandler(target: Target, overrides: Partial<DatabaseObjectDeps> = {}) {
+async function commandsHandler(
+  target: Target,
+  overrides: Partial<DatabaseObjectDeps> = {},
+  given?: TestQueues,
+) {
   const engine = await newEngine(target, overrides);
+  const queues = given ?? (await commandsQueues());
   const log: LogLine[] = [];
-  const deps: HandlerDeps = {
+  const handler = createCommandsHandler({
     dependencies: async () => ({ service: engine.service, store: engine.store }),
     log: (line) => log.push(line),
-  };
-  const handler = createCommandsHandler(deps) as (
-    event: unknown,
-    context: Context,
-  ) => Promise<unknown>;
-  return { handler, log, engine, requests: recordRequests(engine.s3) };
+    commandsQueue: queues.queue,
+  }) as (event: unknown, context: Context) => Promise<unknown>;
+  const sqsEvent = (bodies: readonly Body[]) => delivered(queues, bodies);
+  return { handler, log, engine, queues, sqsEvent, requests: recordRequests(engine.s3) };
 }
 
-function sqsEvent(bodies: { id: string; body: string; senderId?: string }[]): SQSEvent {
+interface Body {
+  /** How the test names the message; SQS gives it its id. */
+  id: string;
+  body: string;
+}
+
+/**
+ * `bodies` sent to the queue and received as one batch, as the event source
+ * mapping hands them to the function; `ids` maps each test name to the
+ * message id SQS gave it, and `name` back.
+ */
+async function delivered(queues: TestQueues, bodies: readonly Body[]) {
+  const sent = await sendMessages(
+    queues,
+    bodies.map((b) => b.body),
+  );
+  const messages = await receive(queues, bodies.length);
+  expect(messages).toHaveLength(bodies.length);
+  const ids = new Map(bodies.map((b, i) => [b.id, sent[i] ?? ""]));
+  const names = new Map([...ids].map(([name, id]) => [id, name]));
+  const inSentOrder = [...messages].sort(
+    (a, b) => sent.indexOf(a.MessageId ?? "") - sent.indexOf(b.MessageId ?? ""),
+  );
   return {
-    Records: bodies.map(({ id, body, senderId }) => ({
-      messageId: id,
-      receiptHandle: `handle-${id}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "0",
-        SenderId: senderId ?? "AIDAEXAMPLESENDER0000",
-        ApproximateFirstReceiveTimestamp: "0",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:eu-west-1:000000000000:commands",
-      awsRegion: "eu-west-1",
-    })),
+    event: eventOf(queues.arn, inSentOrder),
+    messages: inSentOrder,
+    id: (name: string) => ids.get(name) ?? name,
+    name: (id: string) => names.get(id) ?? id,
+  };
+}
+
+/** The same messages delivered again (their visibility lapsed), as SQS may, to any container. */
+async function redelivered(queues: TestQueues, messages: readonly Message[]): Promise<SQSEvent> {
+  await queues.sqs.send(
+    new ChangeMessageVisibilityBatchCommand({
+      QueueUrl: queues.url,
+      Entries: messages.map((m, i) => ({
+        Id: String(i),
+        ReceiptHandle: m.ReceiptHandle ?? "",
+        VisibilityTimeout: 0,
+      })),
+    }),
+  );
+  const again = await receive(queues, messages.length);
+  expect(again.map((m) => m.MessageId).sort()).toEqual(messages.map((m) => m.MessageId).sort());
+  return eventOf(queues.arn, again);
+}
+
+/** A failed command as the log line lists it. */
+interface Failed {
+  id: string;
+  code: string;
+  retry: boolean;
+  deadLettered?: true;
+}
+
+/** A dead-lettered message's attributes, as strings. */
+function attributesOf(message: Message | undefined): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(message?.MessageAttributes ?? {}).map(([name, value]) => [
+      name,
+      value.StringValue,
+    ]),
+  );
+}
+
+/** A record shaped like SQS's, made by hand: what a direct invoker can send. */
+function forgedRecord(id: string, body: string, arn: string, senderId = "AIDAFORGED") {
+  return {
+    messageId: id,
+    receiptHandle: `handle-${id}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "0",
+      SenderId: senderId,
+      ApproximateFirstReceiveTimestamp: "0",
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: arn,
+    awsRegion: "eu-west-1",
   };
 }
 
@@ -77,7 +162,7 @@ function batchOfTen(prefix: string) {
     body: JSON.stringify({ action: "create", data: { reference: "no lines" } }),
   });
   bodies.push({ id: `${prefix}-not-json`, body: "{ this is not json" });
-  return sqsEvent(bodies);
+  return bodies;
 }
 
 async function references(engine: Awaited<ReturnType<typeof newEngine>>): Promise<string[]> {
@@ -87,11 +172,13 @@ async function references(engine: Awaited<ReturnType<typeof newEngine>>): Promis
 describe("commands from SQS", () => {
   test("a batch of 10 with 2 invalid commits the 8 others in exactly one PUT and logs the 2 refused ids", async () => {
     const target = await newTarget("sqlite");
-    const { handler, log, engine, requests } = await commandsHandler(target);
+    const { handler, log, engine, requests, sqsEvent, queues } = await commandsHandler(target);
+    const { event, id } = await sqsEvent(batchOfTen("b1"));
 
-    const response = await handler(batchOfTen("b1"), lambdaContext("sqs-1"));
+    const response = await handler(event, lambdaContext("sqs-1"));
 
-    // Invalid stays invalid: SQS is not asked to deliver them again.
+    // Invalid stays invalid: SQS is not asked to deliver them again; the
+    // dead-letter queue keeps them, with their reason.
     expect(response).toEqual({ batchItemFailures: [] });
     expect(requests.filter((r) => r.command === "PutObject")).toHaveLength(1);
     expect(await references(engine)).toEqual(
@@ -104,20 +191,21 @@ describe("commands from SQS", () => {
       commands: 10,
       succeeded: 8,
       failed: [
-        { id: "b1-bad-data", code: "VALIDATION_FAILED", retry: false },
-        { id: "b1-not-json", code: "VALIDATION_FAILED", retry: false },
+        { id: id("b1-bad-data"), code: "VALIDATION_FAILED", retry: false, deadLettered: true },
+        { id: id("b1-not-json"), code: "VALIDATION_FAILED", retry: false, deadLettered: true },
       ],
     });
-    // Not delivered again, a refused command is only in this line: it says why.
+    // The line says why, too.
     const [badData, notJson] = (log[0] as { failed: Record<string, unknown>[] }).failed;
     expect(badData).toMatchObject({
       message: "The request is invalid.",
       errors: expect.arrayContaining([{ path: "lines", message: "is required" }]),
     });
     expect(notJson).toEqual({
-      id: "b1-not-json",
+      id: id("b1-not-json"),
       code: "VALIDATION_FAILED",
       retry: false,
+      deadLettered: true,
       message: "The request is invalid.",
       errors: [
         {
@@ -126,26 +214,34 @@ describe("commands from SQS", () => {
         },
       ],
     });
+    const kept = await deadLetters(queues);
+    expect(kept.map((m) => m.Body).sort()).toEqual(
+      [
+        JSON.stringify({ action: "create", data: { reference: "no lines" } }),
+        "{ this is not json",
+      ].sort(),
+    );
   });
 
   test("the same batch delivered twice changes nothing the second time", async () => {
     const target = await newTarget("sqlite");
     const first = await commandsHandler(target);
-    await first.handler(batchOfTen("b2"), lambdaContext("sqs-1"));
+    const { event, messages, id } = await first.sqsEvent(batchOfTen("b2"));
+    await first.handler(event, lambdaContext("sqs-1"));
     const etag = await etagOf(target);
 
-    // Redelivered to another container, as SQS may.
-    const second = await commandsHandler(target);
-    const response = await second.handler(batchOfTen("b2"), lambdaContext("sqs-2"));
+    // Redelivered (its answer was lost), as SQS may.
+    const again = await redelivered(first.queues, messages);
+    const response = await first.handler(again, lambdaContext("sqs-2"));
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(second.log[0]).toMatchObject({
+    expect(first.log[1]).toMatchObject({
       succeeded: 8,
-      failed: [{ id: "b2-bad-data" }, { id: "b2-not-json" }],
+      failed: [{ id: id("b2-bad-data") }, { id: id("b2-not-json") }],
     });
-    expect(second.requests.filter((r) => r.command === "PutObject")).toEqual([]);
+    expect(first.requests.filter((r) => r.command === "PutObject")).toHaveLength(1);
     expect(await etagOf(target)).toBe(etag);
-    expect(await references(second.engine)).toHaveLength(8);
+    expect(await references(first.engine)).toHaveLength(8);
   });
 
   test("two batches applied at once by two independent handlers both land in full", async () => {
@@ -153,9 +249,10 @@ describe("commands from SQS", () => {
     const a = await commandsHandler(target);
     const b = await commandsHandler(target);
 
+    const [x, y] = [await a.sqsEvent(batchOfTen("x")), await b.sqsEvent(batchOfTen("y"))];
     const [ra, rb] = await Promise.all([
-      a.handler(batchOfTen("x"), lambdaContext("a")),
-      b.handler(batchOfTen("y"), lambdaContext("b")),
+      a.handler(x.event, lambdaContext("a")),
+      b.handler(y.event, lambdaContext("b")),
     ]);
 
     expect(ra).toEqual({ batchItemFailures: [] });
@@ -171,9 +268,9 @@ describe("commands from SQS", () => {
 
   test("updates and deletes in a batch; a redelivered update is not re-applied after later changes", async () => {
     const target = await newTarget("sqlite");
-    const { handler, engine } = await commandsHandler(target);
+    const { handler, engine, queues, sqsEvent } = await commandsHandler(target);
     const record = await engine.service.create(sampleInput("u"));
-    const moveOn = sqsEvent([
+    const moveOn = await sqsEvent([
       {
         id: "u1",
         body: JSON.stringify({
@@ -184,31 +281,43 @@ describe("commands from SQS", () => {
         }),
       },
     ]);
-    expect(await handler(moveOn, lambdaContext("1"))).toEqual({ batchItemFailures: [] });
+    expect(await handler(moveOn.event, lambdaContext("1"))).toEqual({ batchItemFailures: [] });
     await engine.service.update(record.id, { status: "in_transit" });
 
     // The same message again: its first result stands; nothing is refused or changed.
-    expect(await handler(moveOn, lambdaContext("2"))).toEqual({ batchItemFailures: [] });
+    const again = await redelivered(queues, moveOn.messages);
+    expect(await handler(again, lambdaContext("2"))).toEqual({ batchItemFailures: [] });
     expect((await engine.service.get(record.id)).status).toBe("in_transit");
 
-    const remove = sqsEvent([
+    const remove = await sqsEvent([
       { id: "d1", body: JSON.stringify({ action: "delete", id: record.id, expectedVersion: 2 }) },
       { id: "d2", body: JSON.stringify({ action: "delete", id: record.id, expectedVersion: 3 }) },
     ]);
-    // d1's version is stale (412): refused for good, so not handed back to SQS.
-    expect(await handler(remove, lambdaContext("3"))).toEqual({ batchItemFailures: [] });
+    // d1's version is one the record has passed (412): it can never pass, so
+    // it is not handed back to SQS but kept in the dead-letter queue.
+    expect(await handler(remove.event, lambdaContext("3"))).toEqual({ batchItemFailures: [] });
     expect(await references(engine)).toEqual([]);
+    const [kept, ...more] = await deadLetters(queues);
+    expect(more).toEqual([]);
+    expect(kept?.Body).toBe(remove.event.Records[0]?.body);
+    expect(attributesOf(kept)).toMatchObject({
+      "rapatriements-code": "VERSION_MISMATCH",
+      "rapatriements-status": "412",
+      "rapatriements-reason": "The rapatriement is at version 3, not 2; reload it and retry.",
+      "rapatriements-message-id": remove.id("d1"),
+      "rapatriements-receive-count": "1",
+    });
   });
 
   test("what a redelivery could change goes back to SQS: a record not found yet, a storage that was busy", async () => {
     const target = await newTarget("sqlite");
-    const early = sqsEvent([
+    const { handler, sqsEvent } = await commandsHandler(target);
+    const early = await sqsEvent([
       { id: "before-create", body: JSON.stringify({ action: "delete", id: "not-yet" }) },
       { id: "fine", body: create("fine") },
     ]);
-    const { handler } = await commandsHandler(target);
-    expect(await handler(early, lambdaContext("1"))).toEqual({
-      batchItemFailures: [{ itemIdentifier: "before-create" }],
+    expect(await handler(early.event, lambdaContext("1"))).toEqual({
+      batchItemFailures: [{ itemIdentifier: early.id("before-create") }],
     });
 
     const faulty = faultyClient();
@@ -217,18 +326,21 @@ describe("commands from SQS", () => {
       s3: faulty.client,
       retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
     });
-    const response = await busy.handler(batchOfTen("busy"), lambdaContext("2"));
+    const batch = await busy.sqsEvent(batchOfTen("busy"));
+    const response = await busy.handler(batch.event, lambdaContext("2"));
 
     // Nothing of the batch was saved: every readable command must be delivered again.
     expect(response).toEqual({
-      batchItemFailures: Array.from({ length: 8 }, (_, i) => ({ itemIdentifier: `busy-m${i}` })),
+      batchItemFailures: Array.from({ length: 8 }, (_, i) => ({
+        itemIdentifier: batch.id(`busy-m${i}`),
+      })),
     });
     expect(busy.log[0]).toMatchObject({ level: "error", succeeded: 0 });
   });
 
   test("a message from the EventBridge rule is applied once, however many times it is delivered", async () => {
     const target = await newTarget("sqlite");
-    const { handler, engine } = await commandsHandler(target);
+    const { handler, engine, sqsEvent } = await commandsHandler(target);
     const envelope = JSON.stringify({
       version: "0",
       id: "evt-42",
@@ -241,8 +353,8 @@ describe("commands from SQS", () => {
       detail: { action: "create", data: sampleInput("eb") },
     });
     // EventBridge may deliver the same event twice: two messages, one event id.
-    await handler(sqsEvent([{ id: "m1", body: envelope }]), lambdaContext("1"));
-    await handler(sqsEvent([{ id: "m2", body: envelope }]), lambdaContext("2"));
+    await handler((await sqsEvent([{ id: "m1", body: envelope }])).event, lambdaContext("1"));
+    await handler((await sqsEvent([{ id: "m2", body: envelope }])).event, lambdaContext("2"));
 
     expect(await references(engine)).toEqual(["RAP-eb"]);
   });
@@ -281,7 +393,7 @@ describe("receipt keys", () => {
 
   test("from SQS, the reused key is logged as refused and not handed back for redelivery", async () => {
     const target = await newTarget("sqlite");
-    const { handler, engine, log } = await commandsHandler(target);
+    const { handler, engine, log, sqsEvent } = await commandsHandler(target);
     const record = await engine.service.create(sampleInput("k"));
     const update = {
       action: "update",
@@ -289,60 +401,75 @@ describe("receipt keys", () => {
       data: { status: "requested" },
       idempotencyKey: "erp-4711",
     };
-    await handler(sqsEvent([{ id: "m1", body: JSON.stringify(update) }]), lambdaContext("1"));
-
-    const response = await handler(
-      sqsEvent([
-        { id: "m1-again", body: JSON.stringify(update) },
-        {
-          id: "m2",
-          body: JSON.stringify({ action: "delete", id: record.id, idempotencyKey: "erp-4711" }),
-        },
-      ]),
-      lambdaContext("2"),
+    await handler(
+      (await sqsEvent([{ id: "m1", body: JSON.stringify(update) }])).event,
+      lambdaContext("1"),
     );
+
+    const second = await sqsEvent([
+      { id: "m1-again", body: JSON.stringify(update) },
+      {
+        id: "m2",
+        body: JSON.stringify({ action: "delete", id: record.id, idempotencyKey: "erp-4711" }),
+      },
+    ]);
+    const response = await handler(second.event, lambdaContext("2"));
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(log[1]).toMatchObject({
       level: "error",
       succeeded: 1,
-      failed: [{ id: "m2", code: "IDEMPOTENCY_KEY_REUSED", retry: false }],
+      failed: [
+        { id: second.id("m2"), code: "IDEMPOTENCY_KEY_REUSED", retry: false, deadLettered: true },
+      ],
     });
     expect((await engine.service.get(record.id)).version).toBe(2);
   });
 
   test("a client's key never collides with an event id or a message id", async () => {
     const target = await newTarget("sqlite");
-    const { handler, engine } = await commandsHandler(target);
+    const { handler, engine, sqsEvent, queues } = await commandsHandler(target);
     const envelope = (id: string, detail: unknown) =>
       JSON.stringify({ id, source: COMMAND_SOURCE, "detail-type": COMMAND_DETAIL_TYPE, detail });
+    // The message id the fourth message will get is not known before it is
+    // sent: take one SQS gave an earlier message, then send a key naming it.
+    const [earlier = ""] = await sendMessages(queues, [create("earlier")]);
+    await handler(eventOf(queues.arn, await receive(queues, 1)), lambdaContext("0"));
 
     await handler(
-      sqsEvent([
-        {
-          id: "m-1",
-          body: JSON.stringify({
-            action: "create",
-            data: sampleInput("by-key"),
-            idempotencyKey: "event:evt-9",
-          }),
-        },
-        { id: "m-2", body: envelope("evt-9", { action: "create", data: sampleInput("by-event") }) },
-        {
-          id: "m-3",
-          body: JSON.stringify({
-            action: "create",
-            data: sampleInput("by-key-2"),
-            idempotencyKey: "sqs-message:m-4",
-          }),
-        },
-        { id: "m-4", body: JSON.stringify({ action: "create", data: sampleInput("by-message") }) },
-      ]),
+      (
+        await sqsEvent([
+          {
+            id: "m-1",
+            body: JSON.stringify({
+              action: "create",
+              data: sampleInput("by-key"),
+              idempotencyKey: "event:evt-9",
+            }),
+          },
+          {
+            id: "m-2",
+            body: envelope("evt-9", { action: "create", data: sampleInput("by-event") }),
+          },
+          {
+            id: "m-3",
+            body: JSON.stringify({
+              action: "create",
+              data: sampleInput("by-key-2"),
+              idempotencyKey: `sqs-message:${earlier}`,
+            }),
+          },
+          {
+            id: "m-4",
+            body: JSON.stringify({ action: "create", data: sampleInput("by-message") }),
+          },
+        ])
+      ).event,
       lambdaContext("1"),
     );
 
     expect(await references(engine)).toEqual(
-      ["RAP-by-event", "RAP-by-key", "RAP-by-key-2", "RAP-by-message"].sort(),
+      ["RAP-by-event", "RAP-by-key", "RAP-by-key-2", "RAP-by-message", "RAP-earlier"].sort(),
     );
   });
 
@@ -371,12 +498,12 @@ describe("receipt keys", () => {
 
   test("after an import that replaces the data, a redelivered command is applied to the new data", async () => {
     const target = await newTarget("sqlite");
-    const { handler, engine } = await commandsHandler(target);
-    const message = sqsEvent([{ id: "m-imp", body: create("imp") }]);
-    await handler(message, lambdaContext("1"));
+    const { handler, engine, sqsEvent, queues } = await commandsHandler(target);
+    const message = await sqsEvent([{ id: "m-imp", body: create("imp") }]);
+    await handler(message.event, lambdaContext("1"));
 
     await engine.service.import([sampleInput("other")], { replace: true });
-    await handler(message, lambdaContext("2"));
+    await handler(await redelivered(queues, message.messages), lambdaContext("2"));
 
     expect(await references(engine)).toEqual(["RAP-imp", "RAP-other"]);
   });
@@ -487,7 +614,8 @@ describe("commands from EventBridge directly and from direct invocations", () =>
 
   test("two EventBridge events are two receipts, and a queue message with the same id as an event is a third", async () => {
     const target = await newTarget("sqlite");
-    const { handler, engine } = await commandsHandler(target);
+    const { handler, engine, sqsEvent } = await commandsHandler(target);
+    const message = await sqsEvent([{ id: "m", body: create("sqs-a") }]);
     const event = (id: string, n: string) => ({
       version: "0",
       id,
@@ -496,11 +624,11 @@ describe("commands from EventBridge directly and from direct invocations", () =>
       detail: { action: "create", data: sampleInput(n) },
     });
 
-    expect(await handler(event("evt-a", "eb-a"), lambdaContext("a"))).toMatchObject({ ok: true });
+    // The first event's id is the message's: still two receipts.
+    const sameId = message.id("m");
+    expect(await handler(event(sameId, "eb-a"), lambdaContext("a"))).toMatchObject({ ok: true });
     expect(await handler(event("evt-b", "eb-b"), lambdaContext("b"))).toMatchObject({ ok: true });
-    expect(
-      await handler(sqsEvent([{ id: "evt-a", body: create("sqs-a") }]), lambdaContext("c")),
-    ).toEqual({ batchItemFailures: [] });
+    expect(await handler(message.event, lambdaContext("c"))).toEqual({ batchItemFailures: [] });
 
     expect((await references(engine)).sort()).toEqual(["RAP-eb-a", "RAP-eb-b", "RAP-sqs-a"]);
   });
@@ -542,21 +670,23 @@ describe("when nothing can be saved", () => {
     const target = await newTarget("sqlite");
     const faulty = faultyClient();
     faulty.mock.on(PutObjectCommand).rejects(s3Error("AccessDenied", 403));
-    const { handler, log } = await commandsHandler(target, { s3: faulty.client });
+    const { handler, log, sqsEvent } = await commandsHandler(target, { s3: faulty.client });
+    const { event, id } = await sqsEvent(batchOfTen("denied"));
 
-    const response = await handler(batchOfTen("denied"), lambdaContext("sqs-403"));
+    const response = await handler(event, lambdaContext("sqs-403"));
 
     // Deleted from the queue, they would be lost: S3 stored none of them.
     expect(response).toEqual({
       batchItemFailures: Array.from({ length: 8 }, (_, i) => ({
-        itemIdentifier: `denied-m${i}`,
+        itemIdentifier: id(`denied-m${i}`),
       })),
     });
     expect(log).toHaveLength(1);
     const denied = (i: number) => ({
-      id: `denied-m${i}`,
+      id: id(`denied-m${i}`),
       code: "STORAGE_ACCESS_DENIED",
       retry: true,
+      message: expect.stringMatching(/^An internal error/) as unknown,
     });
     expect(log[0]).toMatchObject({
       level: "error",
@@ -566,33 +696,34 @@ describe("when nothing can be saved", () => {
         denied(0),
         denied(1),
         denied(2),
-        { id: "denied-bad-data", code: "VALIDATION_FAILED", retry: false },
+        { id: id("denied-bad-data"), code: "VALIDATION_FAILED", retry: false },
         ...[3, 4, 5, 6, 7].map(denied),
-        { id: "denied-not-json", code: "VALIDATION_FAILED", retry: false },
+        { id: id("denied-not-json"), code: "VALIDATION_FAILED", retry: false },
       ],
     });
-    // Handed back to SQS, a command will be delivered again: its id and code are enough.
     expect((log[0] as { failed: unknown[] }).failed[0]).toEqual(denied(0));
     expect(await references(await newEngine(target))).toEqual([]);
   });
 
   test("dependencies that cannot be built (configuration): every message goes back to SQS, and the log says why", async () => {
     const log: LogLine[] = [];
+    const queues = await commandsQueues();
     const handler = createCommandsHandler({
       dependencies: () => Promise.reject(new ValueError("AWS_REGION est obligatoire")),
       log: (line) => log.push(line),
+      commandsQueue: queues.queue,
     }) as (event: unknown, context: Context) => Promise<unknown>;
-    const event = sqsEvent([
+    const { event, id } = await delivered(queues, [
       { id: "c1", body: create("c1") },
       { id: "c2", body: "{ not json" },
     ]);
 
     const response = await handler(event, lambdaContext("config"));
 
-    // Even the unreadable one: nothing was looked at, so SQS keeps them all.
-    expect(response).toEqual({
-      batchItemFailures: [{ itemIdentifier: "c1" }, { itemIdentifier: "c2" }],
-    });
+    // The readable one goes back to SQS: nothing could be applied. The
+    // unreadable one will never be: the dead-letter queue keeps it.
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: id("c1") }] });
+    const internal = expect.stringMatching(/^An internal error/) as unknown;
     expect(log).toEqual([
       expect.objectContaining({
         level: "error",
@@ -601,8 +732,13 @@ describe("when nothing can be saved", () => {
         succeeded: 0,
         code: "CONFIGURATION_INVALID",
         failed: [
-          { id: "c1", code: "CONFIGURATION_INVALID", retry: true },
-          { id: "c2", code: "CONFIGURATION_INVALID", retry: true },
+          { id: id("c1"), code: "CONFIGURATION_INVALID", retry: true, message: internal },
+          expect.objectContaining({
+            id: id("c2"),
+            code: "VALIDATION_FAILED",
+            retry: false,
+            deadLettered: true,
+          }),
         ],
       }),
     ]);
@@ -654,7 +790,7 @@ describe("when nothing can be saved", () => {
 describe("an update carried by the EventBridge rule through SQS", () => {
   test("delivered twice in two messages, it is applied once; the second delivery is answered, not refused", async () => {
     const target = await newTarget("sqlite");
-    const { handler, engine, log } = await commandsHandler(target);
+    const { handler, engine, log, sqsEvent } = await commandsHandler(target);
     const record = await engine.service.create(sampleInput("twice"));
     const envelope = JSON.stringify({
       version: "0",
@@ -664,11 +800,14 @@ describe("an update carried by the EventBridge rule through SQS", () => {
       detail: { action: "update", id: record.id, data: { comment: "once" } },
     });
 
-    expect(await handler(sqsEvent([{ id: "m1", body: envelope }]), lambdaContext("1"))).toEqual({
-      batchItemFailures: [],
-    });
+    expect(
+      await handler((await sqsEvent([{ id: "m1", body: envelope }])).event, lambdaContext("1")),
+    ).toEqual({ batchItemFailures: [] });
     await engine.service.update(record.id, { comment: "changed since" });
-    const second = await handler(sqsEvent([{ id: "m2", body: envelope }]), lambdaContext("2"));
+    const second = await handler(
+      (await sqsEvent([{ id: "m2", body: envelope }])).event,
+      lambdaContext("2"),
+    );
 
     expect(second).toEqual({ batchItemFailures: [] });
     expect(log[1]).toMatchObject({ level: "info", succeeded: 1, failed: [] });
@@ -682,23 +821,19 @@ describe("an update carried by the EventBridge rule through SQS", () => {
 describe("what the handler tells apart", () => {
   test("the log line: info when all went well, warn when only redeliverable failures, with the round's size and time", async () => {
     const target = await newTarget("sqlite");
-    const { handler, log } = await commandsHandler(target);
+    const { handler, log, sqsEvent } = await commandsHandler(target);
+    const first = await sqsEvent([
+      { id: "a", body: create("a") },
+      { id: "b", body: create("b") },
+    ]);
     const started = performance.now();
-    await handler(
-      sqsEvent([
-        { id: "a", body: create("a") },
-        { id: "b", body: create("b") },
-      ]),
-      lambdaContext("ok"),
-    );
+    await handler(first.event, lambdaContext("ok"));
     const took = performance.now() - started;
-    await handler(
-      sqsEvent([
-        { id: "later", body: JSON.stringify({ action: "delete", id: "not-created-yet" }) },
-        { id: "c", body: create("c") },
-      ]),
-      lambdaContext("warn"),
-    );
+    const second = await sqsEvent([
+      { id: "later", body: JSON.stringify({ action: "delete", id: "not-created-yet" }) },
+      { id: "c", body: create("c") },
+    ]);
+    await handler(second.event, lambdaContext("warn"));
 
     expect(log[0]).toMatchObject({
       level: "info",
@@ -716,7 +851,7 @@ describe("what the handler tells apart", () => {
     expect(log[1]).toMatchObject({
       level: "warn",
       succeeded: 1,
-      failed: [{ id: "later", code: "NOT_FOUND", retry: true }],
+      failed: [{ id: second.id("later"), code: "NOT_FOUND", retry: true }],
     });
   });
 
@@ -759,7 +894,7 @@ describe("what the handler tells apart", () => {
     const s3Notification = { Records: [{ eventSource: "aws:s3", s3: { object: { key: "x" } } }] };
     const mixed = {
       Records: [
-        ...sqsEvent([{ id: "m", body: create("mixed") }]).Records,
+        forgedRecord("m", create("mixed"), "arn:aws:sqs:eu-west-1:000000000000:commands"),
         { eventSource: "aws:s3" },
       ],
     };
@@ -806,11 +941,11 @@ describe("what the handler tells apart", () => {
   });
 });
 
-describe("who sent a command: createdBy and updatedBy from its carrier, never from the command", () => {
-  const envelope = (id: string, detail: unknown) => ({
+describe("who sent a command: what AWS vouches for, never the command or the event's shape", () => {
+  const envelope = (id: string, detail: unknown, source = COMMAND_SOURCE) => ({
     version: "0",
     id,
-    source: COMMAND_SOURCE,
+    source,
     "detail-type": COMMAND_DETAIL_TYPE,
     account: "123456789012",
     time: "2026-03-01T08:00:00Z",
@@ -819,20 +954,15 @@ describe("who sent a command: createdBy and updatedBy from its carrier, never fr
     detail,
   });
 
-  test("through the EventBridge rule and the queue: the event's source, not EventBridge's SenderId", async () => {
-    const { handler, engine, log } = await commandsHandler(await newTarget("sqlite"));
-    await handler(
-      sqsEvent([
-        {
-          id: "m1",
-          body: JSON.stringify(
-            envelope("evt-who-1", { action: "create", data: sampleInput("w1") }),
-          ),
-          senderId: "AIDAIE6VAXUQU2DKHA7DK",
-        },
-      ]),
-      lambdaContext("who-1"),
-    );
+  test("through the EventBridge rule and the queue (only the rule may send to it): the event's source", async () => {
+    const { handler, engine, log, sqsEvent } = await commandsHandler(await newTarget("sqlite"));
+    const { event } = await sqsEvent([
+      {
+        id: "m1",
+        body: JSON.stringify(envelope("evt-who-1", { action: "create", data: sampleInput("w1") })),
+      },
+    ]);
+    await handler(event, lambdaContext("who-1"));
     const [record] = await engine.service.listAll();
     expect(record).toMatchObject({
       createdBy: `eventbridge:${COMMAND_SOURCE}`,
@@ -841,34 +971,36 @@ describe("who sent a command: createdBy and updatedBy from its carrier, never fr
     expect(log[0]).toMatchObject({ callers: [`eventbridge:${COMMAND_SOURCE}`] });
   });
 
-  test("a message sent to the queue directly: its SenderId, as SQS sets it", async () => {
-    const { handler, engine, log } = await commandsHandler(await newTarget("sqlite"));
+  test("a message whose body is a command: its SenderId, as SQS sets it", async () => {
+    const { handler, engine, log, sqsEvent } = await commandsHandler(await newTarget("sqlite"));
     const record = await engine.service.create(sampleInput("w2"), { actor: "someone" });
-    await handler(
-      sqsEvent([
-        {
-          id: "m2",
-          body: JSON.stringify({ action: "update", id: record.id, data: { status: "requested" } }),
-          senderId: "AROAEXAMPLEROLE0000:erp-sync",
-        },
-      ]),
-      lambdaContext("who-2"),
-    );
+    const { event } = await sqsEvent([
+      {
+        id: "m2",
+        body: JSON.stringify({ action: "update", id: record.id, data: { status: "requested" } }),
+      },
+    ]);
+    const senderId = event.Records[0]?.attributes.SenderId;
+    expect(senderId).toMatch(/^\w+/);
+    await handler(event, lambdaContext("who-2"));
     expect(await engine.service.get(record.id)).toMatchObject({
       status: "requested",
       createdBy: "someone",
-      updatedBy: "sqs:AROAEXAMPLEROLE0000:erp-sync",
+      updatedBy: `sqs:${senderId}`,
     });
-    expect(log[0]).toMatchObject({ callers: ["sqs:AROAEXAMPLEROLE0000:erp-sync"] });
+    expect(log[0]).toMatchObject({ callers: [`sqs:${senderId}`] });
   });
 
   test("a message whose SenderId is empty or absent (SQS always sets one) records null, not a guess", async () => {
-    const { handler, engine, log } = await commandsHandler(await newTarget("sqlite"));
-    const event = sqsEvent([
-      { id: "m-empty", body: create("anon-1"), senderId: "" },
+    const { handler, engine, log, sqsEvent } = await commandsHandler(await newTarget("sqlite"));
+    const { event } = await sqsEvent([
+      { id: "m-empty", body: create("anon-1") },
       { id: "m-absent", body: create("anon-2") },
     ]);
-    Reflect.deleteProperty(event.Records[1]?.attributes ?? {}, "SenderId");
+    const [empty, absent] = event.Records;
+    if (empty === undefined || absent === undefined) throw new Error("no records");
+    empty.attributes.SenderId = "";
+    Reflect.deleteProperty(absent.attributes, "SenderId");
     await handler(event, lambdaContext("who-anon"));
 
     expect(
@@ -880,10 +1012,86 @@ describe("who sent a command: createdBy and updatedBy from its carrier, never fr
     expect(log[0]).toMatchObject({ callers: [null] });
   });
 
-  test("an EventBridge event sent to the function, and a direct invocation", async () => {
+  test("an SQS batch invoked directly, claiming EventBridge or any SenderId, is not applied: SQS confirms none of it", async () => {
+    const { handler, engine, log, queues, sqsEvent } = await commandsHandler(
+      await newTarget("sqlite"),
+    );
+    const real = await sqsEvent([{ id: "real", body: create("real") }]);
+    const forged = {
+      Records: [
+        forgedRecord(
+          "f-1",
+          JSON.stringify(
+            envelope("evt-forged", { action: "create", data: sampleInput("f1") }, "sap.finance"),
+          ),
+          queues.arn,
+          "AROAINTRUDER:mallory",
+        ),
+        forgedRecord("f-2", create("f2"), queues.arn, "AROAINTRUDER:mallory"),
+        // Copied from a real delivery but with another body: its handle is not the forger's to reuse.
+        forgedRecord("f-3", create("f3"), "arn:aws:sqs:eu-west-1:999999999999:elsewhere"),
+        ...real.event.Records,
+      ],
+    };
+
+    const response = await handler(forged, lambdaContext("forged"));
+
+    expect(response).toEqual({
+      batchItemFailures: [
+        { itemIdentifier: "f-1" },
+        { itemIdentifier: "f-2" },
+        { itemIdentifier: "f-3" },
+      ],
+    });
+    // The real message in the same event is applied, under SQS's SenderId.
+    const stored = await engine.service.listAll();
+    expect(stored.map((r) => r.reference)).toEqual(["RAP-real"]);
+    expect(stored[0]?.createdBy).toBe(`sqs:${real.event.Records[0]?.attributes.SenderId}`);
+    expect(JSON.stringify(log)).not.toContain("sap.finance");
+    expect(JSON.stringify(log)).not.toContain("mallory");
+    expect(log[0]).toMatchObject({
+      level: "warn",
+      failed: ["f-1", "f-2", "f-3"].map((id) => ({
+        id,
+        code: "MESSAGE_NOT_CONFIRMED",
+        retry: true,
+      })),
+    });
+    // Nothing forged is copied to the dead-letter queue either.
+    expect(await deadLetters(queues)).toEqual([]);
+  });
+
+  test("a function given no commands queue applies no SQS-shaped event, and says why", async () => {
+    const target = await newTarget("sqlite");
+    const engine = await newEngine(target);
+    const log: LogLine[] = [];
+    const handler = createCommandsHandler({
+      dependencies: async () => ({ service: engine.service, store: engine.store }),
+      log: (line) => log.push(line),
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+    const event = {
+      Records: [forgedRecord("x", create("x"), "arn:aws:sqs:eu-west-1:000000000000:commands")],
+    };
+
+    expect(await handler(event, lambdaContext("no-queue"))).toEqual({
+      batchItemFailures: [{ itemIdentifier: "x" }],
+    });
+    expect(await engine.service.listAll()).toEqual([]);
+    expect(log[0]).toMatchObject({
+      failed: [
+        {
+          id: "x",
+          code: "MESSAGE_NOT_CONFIRMED",
+          message: expect.stringContaining("COMMANDS_QUEUE_URL") as unknown,
+        },
+      ],
+    });
+  });
+
+  test("an EventBridge-shaped event and a command invoked directly are both lambda:direct-invocation", async () => {
     const { handler, engine } = await commandsHandler(await newTarget("sqlite"));
     await handler(
-      envelope("evt-who-3", { action: "create", data: sampleInput("w3") }),
+      envelope("evt-who-3", { action: "create", data: sampleInput("w3") }, "sap.finance"),
       lambdaContext("who-3"),
     );
     const [result] = (await handler(
@@ -895,7 +1103,7 @@ describe("who sent a command: createdBy and updatedBy from its carrier, never fr
       record: { createdBy: "lambda:direct-invocation", updatedBy: "lambda:direct-invocation" },
     });
     expect((await engine.service.listAll()).map((r) => [r.reference, r.createdBy])).toEqual([
-      ["RAP-w3", `eventbridge:${COMMAND_SOURCE}`],
+      ["RAP-w3", "lambda:direct-invocation"],
       ["RAP-w4", "lambda:direct-invocation"],
     ]);
   });
@@ -920,5 +1128,535 @@ describe("who sent a command: createdBy and updatedBy from its carrier, never fr
       },
     });
     expect(await engine.service.listAll()).toEqual([]);
+  });
+});
+
+describe("a standard queue: any delivery order, redeliveries, and the dead-letter queue", () => {
+  /** Two records and the producer's four commands, in the order it sent them. */
+  async function scenario(target: Target) {
+    const engine = await newEngine(target);
+    const x = await engine.service.create(sampleInput("X"));
+    const y = await engine.service.create(sampleInput("Y"));
+    const update = (id: string, data: unknown, expectedVersion?: number) =>
+      JSON.stringify({ action: "update", id, data, expectedVersion });
+    return {
+      engine,
+      x,
+      y,
+      sent: [
+        { id: "x1", body: update(x.id, { status: "requested" }, 1) },
+        { id: "x2", body: update(x.id, { status: "in_transit", comment: "camion 12" }, 2) },
+        { id: "y1", body: update(y.id, { status: "requested" }) },
+        { id: "y2", body: update(y.id, { status: "in_transit" }) },
+      ],
+    };
+  }
+
+  async function converged(
+    engine: Awaited<ReturnType<typeof newEngine>>,
+    xId: string,
+    yId: string,
+  ) {
+    expect(await engine.service.get(xId)).toMatchObject({
+      status: "in_transit",
+      comment: "camion 12",
+      version: 3,
+    });
+    expect(await engine.service.get(yId)).toMatchObject({ status: "in_transit", version: 3 });
+  }
+
+  test("one batch delivered backwards is applied in the order its messages were sent", async () => {
+    const target = await newTarget("sqlite");
+    const { engine, x, y, sent } = await scenario(target);
+    const { handler, queues, log } = await commandsHandler(target);
+    // Sent one by one, a millisecond apart, as a producer does.
+    for (const message of sent) {
+      await sendMessages(queues, [message.body]);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    const received = await receive(queues, 4);
+
+    const response = await handler(
+      eventOf(queues.arn, [...received].reverse()),
+      lambdaContext("r"),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(log[0]).toMatchObject({ succeeded: 4, failed: [] });
+    await converged(engine, x.id, y.id);
+  });
+
+  test("delivered backwards across batches, what a later delivery can change is handed back, and applied when it comes back", async () => {
+    const target = await newTarget("sqlite");
+    const { engine, x, y, sent } = await scenario(target);
+    const { handler, queues, log } = await commandsHandler(target);
+    const ids = await sendMessages(
+      queues,
+      sent.map((m) => m.body),
+    );
+    const byName = new Map(sent.map((m, i) => [m.id, ids[i]]));
+    const received = await receive(queues, 4);
+    const pick = (...names: string[]) =>
+      names.map((name) => {
+        const found = received.find((m) => m.MessageId === byName.get(name));
+        if (found === undefined) throw new Error(`${name} not received`);
+        return found;
+      });
+
+    // The second command of each pair arrives first, alone in its batch.
+    const early = pick("x2", "y2");
+    const first = (await handler(eventOf(queues.arn, early), lambdaContext("1"))) as {
+      batchItemFailures: { itemIdentifier: string }[];
+    };
+    expect(first.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [byName.get("x2"), byName.get("y2")].sort(),
+    );
+    expect(log[0]).toMatchObject({
+      level: "warn",
+      failed: [
+        { id: byName.get("x2"), code: "VERSION_MISMATCH", retry: true },
+        { id: byName.get("y2"), code: "FORBIDDEN_TRANSITION", retry: true },
+      ],
+    });
+    await settle(queues, early, first);
+    const late = pick("x1", "y1");
+    const second = (await handler(eventOf(queues.arn, late), lambdaContext("2"))) as {
+      batchItemFailures: unknown[];
+    };
+    expect(second).toEqual({ batchItemFailures: [] });
+    await settle(queues, late, { batchItemFailures: [] });
+
+    // SQS delivers the handed-back ones again: now they pass.
+    const deliveries = await drain(queues, handler);
+    expect(deliveries.map((d) => d.response)).toEqual([{ batchItemFailures: [] }]);
+    expect(deliveries[0]?.event.Records.map((r) => r.attributes.ApproximateReceiveCount)).toEqual([
+      "2",
+      "2",
+    ]);
+    await converged(engine, x.id, y.id);
+    expect(await deadLetters(queues)).toEqual([]);
+  });
+
+  test("any order of the four, in batches of any size, converges to the same records", async () => {
+    const orders = [
+      [3, 2, 1, 0],
+      [1, 3, 0, 2],
+      [2, 0, 3, 1],
+    ];
+    for (const order of orders) {
+      for (const batchSize of [1, 2, 4]) {
+        const target = await newTarget("sqlite");
+        const { engine, x, y, sent } = await scenario(target);
+        const { handler, queues } = await commandsHandler(target);
+        const ids = await sendMessages(
+          queues,
+          sent.map((m) => m.body),
+        );
+        const rank = (id: string | undefined) => order.indexOf(ids.indexOf(id ?? ""));
+        await drain(queues, handler, {
+          batchSize,
+          order: (messages) => [...messages].sort((a, b) => rank(a.MessageId) - rank(b.MessageId)),
+        });
+        await converged(engine, x.id, y.id);
+        expect(await deadLetters(queues), `${order} by ${batchSize}`).toEqual([]);
+      }
+    }
+  });
+
+  test("a command that never passes is tried until its last delivery, then kept with its reason, once", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, queues, log } = await commandsHandler(target);
+    const [id] = await sendMessages(queues, [
+      JSON.stringify({ action: "delete", id: "never-created" }),
+    ]);
+
+    const deliveries = await drain(queues, handler);
+
+    // Handed back four times (it may be waiting for its create), kept on the fifth.
+    expect(deliveries.map((d) => d.response.batchItemFailures.length)).toEqual([1, 1, 1, 1, 0]);
+    expect(log.map((line) => (line.failed as Failed[])[0]?.retry)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(log.at(-1)).toMatchObject({
+      level: "error",
+      failed: [{ id, code: "NOT_FOUND", deadLettered: true }],
+      CommandsDeadLettered: 1,
+      CommandsHandedBack: 0,
+    });
+    expect(log[0]).toMatchObject({ CommandsDeadLettered: 0, CommandsHandedBack: 1 });
+    const kept = await deadLetters(queues);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]?.Body).toBe(JSON.stringify({ action: "delete", id: "never-created" }));
+    expect(attributesOf(kept[0])).toMatchObject({
+      "rapatriements-code": "NOT_FOUND",
+      "rapatriements-status": "404",
+      "rapatriements-reason": 'No rapatriement has id "never-created".',
+      "rapatriements-message-id": id,
+      "rapatriements-receive-count": "5",
+      "rapatriements-author": expect.stringMatching(/^sqs:/) as unknown,
+    });
+  });
+
+  test("what can never pass is kept at once, on its first delivery: an invalid command, a reused key, a passed version, a final record", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, queues, engine } = await commandsHandler(target);
+    const done = await engine.service.create(sampleInput("done"));
+    await engine.service.update(done.id, { status: "cancelled" });
+    const moved = await engine.service.create(sampleInput("moved"));
+    await engine.service.update(moved.id, { comment: "v2" });
+    await engine.service.update(moved.id, { comment: "v3" });
+    const bodies = [
+      JSON.stringify({ action: "create", data: { reference: "no lines" } }),
+      JSON.stringify({ action: "create", data: sampleInput("k1"), idempotencyKey: "k" }),
+      JSON.stringify({ action: "create", data: sampleInput("k2"), idempotencyKey: "k" }),
+      JSON.stringify({
+        action: "update",
+        id: moved.id,
+        data: { comment: "x" },
+        expectedVersion: 2,
+      }),
+      JSON.stringify({ action: "update", id: done.id, data: { comment: "too late" } }),
+    ];
+    await sendMessages(queues, bodies);
+
+    const deliveries = await drain(queues, handler);
+
+    expect(deliveries).toHaveLength(1);
+    const kept = await deadLetters(queues);
+    expect(kept.map((m) => attributesOf(m)["rapatriements-code"]).sort()).toEqual(
+      [
+        "FORBIDDEN_TRANSITION",
+        "IDEMPOTENCY_KEY_REUSED",
+        "VALIDATION_FAILED",
+        "VERSION_MISMATCH",
+      ].sort(),
+    );
+    expect(kept.map((m) => m.Body).sort()).toEqual(
+      [bodies[0], bodies[2], bodies[3], bodies[4]].sort(),
+    );
+    const invalid = kept.find((m) => m.Body === bodies[0]);
+    expect(JSON.parse(attributesOf(invalid)["rapatriements-errors"] ?? "{}")).toMatchObject({
+      errors: expect.arrayContaining([{ path: "lines", message: "is required" }]),
+      more: 0,
+    });
+    expect((await references(engine)).sort()).toEqual(["RAP-done", "RAP-k1", "RAP-moved"]);
+  });
+
+  test("a refusal the dead-letter queue cannot take stays on the queue: nothing is lost", async () => {
+    const target = await newTarget("sqlite");
+    const queues = await commandsQueues();
+    const engine = await newEngine(target);
+    const log: LogLine[] = [];
+    // A dead-letter queue that does not exist: SendMessage fails.
+    const broken = sqsCommandsQueue(
+      {
+        ...queues.config,
+        commands: { ...queues.config.commands, deadLetterQueueUrl: `${queues.deadLetterUrl}-gone` },
+      },
+      queues.sqs,
+    );
+    const handler = createCommandsHandler({
+      dependencies: async () => ({ service: engine.service, store: engine.store }),
+      log: (line) => log.push(line),
+      ...(broken === undefined ? {} : { commandsQueue: broken }),
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+    const [id] = await sendMessages(queues, ["{ not json"]);
+
+    const response = await handler(
+      eventOf(queues.arn, await receive(queues, 1)),
+      lambdaContext("x"),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: id }] });
+    expect(log[0]).toMatchObject({ failed: [{ id, code: "VALIDATION_FAILED", retry: true }] });
+    expect(log[0]?.failed).not.toContainEqual(expect.objectContaining({ deadLettered: true }));
+  });
+});
+
+describe("a direct invocation's size", () => {
+  test("more commands than one SQS batch are refused before anything is applied", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, requests, log } = await commandsHandler(target);
+    const commands = Array.from({ length: 101 }, (_, i) => ({
+      action: "create",
+      data: sampleInput(`many-${i}`),
+    }));
+
+    const answer = await handler(commands, lambdaContext("too-many"));
+
+    expect(answer).toEqual({
+      ok: false,
+      error: {
+        status: 413,
+        code: "TOO_MANY_COMMANDS",
+        message:
+          "A direct invocation takes at most 100 commands (got 101); none was applied: send them in several invocations.",
+      },
+    });
+    expect(requests).toEqual([]);
+    expect(log[0]).toMatchObject({ level: "error", code: "TOO_MANY_COMMANDS", commands: 101 });
+    // One batch's worth is taken.
+    const hundred = (await handler(
+      commands.slice(0, 100),
+      lambdaContext("ok"),
+    )) as CommandOutcome[];
+    expect(hundred.every((o) => o.ok)).toBe(true);
+  });
+
+  test("the answer stays under Lambda's 6 MB: whole records while they fit, then id, version and outcome", async () => {
+    const target = await newTarget("sqlite");
+    const { handler, engine } = await commandsHandler(target);
+    // 500 lines of 64-character skus in 3-byte characters: about 165 KB a record.
+    const wide = (n: number) =>
+      sampleInput(`wide-${n}`, {
+        lines: Array.from({ length: 500 }, (_, i) => ({
+          sku: `${"€".repeat(60)}${String(i).padStart(4, "0")}`,
+          quantity: 1,
+          unit: "€".repeat(32),
+        })),
+      });
+    const records: { id: string }[] = [];
+    for (let n = 0; n < 20; n++) records.push(await engine.service.create(wide(n)));
+    const updates = Array.from({ length: 100 }, (_, i) => ({
+      action: "update",
+      id: records[i % 20]?.id,
+      data: { comment: `update ${i}` },
+    }));
+
+    const answer = (await handler(updates, lambdaContext("wide"))) as CommandOutcome[];
+
+    const bytes = Buffer.byteLength(JSON.stringify(answer), "utf8");
+    expect(bytes).toBeLessThan(6 * 1024 * 1024);
+    expect(answer).toHaveLength(100);
+    expect(answer.every((o) => o.ok)).toBe(true);
+    const whole = answer.filter((o) => o.ok && o.record !== undefined);
+    const short = answer.filter((o) => o.ok && o.recordOmitted === true);
+    expect(whole.length).toBeGreaterThan(0);
+    expect(short.length).toBeGreaterThan(0);
+    expect(whole.length + short.length).toBe(100);
+    // Whole ones first, in order; every one names its record and version.
+    expect(answer.findIndex((o) => o.ok && o.recordOmitted === true)).toBe(whole.length);
+    expect(answer[99]).toStrictEqual({
+      ok: true,
+      action: "update",
+      id: records[19]?.id,
+      version: 6,
+      recordOmitted: true,
+    });
+    for (const record of records) {
+      expect((await engine.service.get(record.id)).version).toBe(6);
+    }
+  });
+});
+
+describe("how fresh a container's copy must be for a command", () => {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  /**
+   * `early` sent; then a container's copy fetched ahead; then another
+   * container frees the reference "GONE", and a producer sends its create.
+   */
+  async function sentAroundACopy(early: string) {
+    const target = await newTarget("sqlite");
+    const writer = (await newEngine(target)).service;
+    const gone = await writer.create(sampleInput("GONE"));
+    const queues = await commandsQueues();
+    const [earlyId] = await sendMessages(queues, [early]);
+    await pause();
+    const prefetch = prefetchObject(localS3Client(), target);
+    await prefetch.outcome;
+    await pause();
+    await writer.delete(gone.id);
+    await sendMessages(queues, [create("GONE")]);
+    return { target, queues, prefetch, earlyId };
+  }
+
+  test("a message sent before the copy was fetched ahead is answered from it; one sent after, from the object", async () => {
+    const { target, queues, prefetch } = await sentAroundACopy(create("early"));
+
+    const first = await commandsHandler(target, { prefetch }, queues);
+    const early = await receive(queues, 1);
+    expect(await first.handler(eventOf(queues.arn, early), lambdaContext("early"))).toEqual({
+      batchItemFailures: [],
+    });
+    // Sent before the copy was asked for: applied on the copy, no GET first
+    // (its PUT then loses to the delete made since, and is re-applied).
+    expect(first.requests[0]?.command).toBe("PutObject");
+
+    const second = await commandsHandler(target, { prefetch }, queues);
+    const late = await receive(queues, 1);
+    expect(await second.handler(eventOf(queues.arn, late), lambdaContext("late"))).toEqual({
+      batchItemFailures: [],
+    });
+    // Sent after: the copy is confirmed with S3 before anything is applied.
+    expect(second.requests[0]?.command).toBe("GetObject");
+    expect((await references(second.engine)).sort()).toEqual(["RAP-GONE", "RAP-early"]);
+  });
+
+  test("a batch mixing both needs the object as it is: the latest send decides", async () => {
+    // A command refused either way (its record is not there): with the other
+    // refused too on a stale copy, the batch would send no PUT, so nothing
+    // would correct an answer taken from that copy.
+    const {
+      target,
+      queues,
+      prefetch,
+      earlyId: early,
+    } = await sentAroundACopy(JSON.stringify({ action: "delete", id: "nowhere" }));
+    const { handler, engine } = await commandsHandler(target, { prefetch }, queues);
+
+    const response = await handler(
+      eventOf(queues.arn, await receive(queues, 2)),
+      lambdaContext("m"),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: early }] });
+    expect(await references(engine)).toEqual(["RAP-GONE"]);
+  });
+
+  test("a direct invocation is never answered from a copy fetched ahead", async () => {
+    const target = await newTarget("sqlite");
+    const writer = (await newEngine(target)).service;
+    const record = await writer.create(sampleInput("d"));
+    const prefetch = prefetchObject(localS3Client(), target);
+    await prefetch.outcome;
+    await writer.update(record.id, { comment: "v2" });
+    const { handler } = await commandsHandler(target, { prefetch });
+
+    const answer = await handler(
+      { action: "update", id: record.id, data: { status: "requested" }, expectedVersion: 2 },
+      lambdaContext("direct"),
+    );
+
+    expect(answer).toMatchObject({ ok: true, version: 3 });
+  });
+});
+
+describe("more of what the handler tells apart", () => {
+  test("with no queue given, the function builds its own from the configuration and applies what SQS confirms", async () => {
+    const target = await newTarget("sqlite");
+    const engine = await newEngine(target);
+    const queues = await commandsQueues();
+    const config: Config = {
+      region: queues.config.region,
+      bucket: target.bucket,
+      key: target.key,
+      strategy: "sqlite",
+      commands: queues.config.commands,
+      ...(queues.config.credentials === undefined
+        ? {}
+        : { credentials: queues.config.credentials }),
+    };
+    const handler = createCommandsHandler({
+      dependencies: async () => ({ service: engine.service, store: engine.store, config }),
+      log: () => {},
+    }) as (event: unknown, context: Context) => Promise<unknown>;
+    await sendMessages(queues, [create("configured")]);
+
+    const response = await handler(
+      eventOf(queues.arn, await receive(queues, 1)),
+      lambdaContext("c"),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await references(engine)).toEqual(["RAP-configured"]);
+  });
+
+  test("a forged record claiming its last delivery is handed back, never copied to the dead-letter queue", async () => {
+    const { handler, queues, engine } = await commandsHandler(await newTarget("sqlite"));
+    const forged = forgedRecord("f-last", "{ not json", queues.arn);
+    forged.attributes.ApproximateReceiveCount = "5";
+
+    expect(await handler({ Records: [forged] }, lambdaContext("f"))).toEqual({
+      batchItemFailures: [{ itemIdentifier: "f-last" }],
+    });
+    expect(await deadLetters(queues)).toEqual([]);
+    expect(await references(engine)).toEqual([]);
+  });
+
+  test("a direct invocation's refusals are refusals in its log line, not redeliveries", async () => {
+    const { handler, log } = await commandsHandler(await newTarget("sqlite"));
+    await handler(
+      [
+        { action: "delete", id: "nowhere" },
+        { action: "archive", id: "x" },
+      ],
+      lambdaContext("direct"),
+    );
+    expect(log[0]).toMatchObject({
+      level: "error",
+      failed: [
+        { id: "0", code: "NOT_FOUND", retry: false },
+        { id: "1", code: "VALIDATION_FAILED", retry: false },
+      ],
+    });
+  });
+
+  test("an EventBridge event invoked directly: what a later delivery could change is thrown for Lambda to retry, what none can is returned", async () => {
+    const { handler, engine } = await commandsHandler(await newTarget("sqlite"));
+    const record = await engine.service.create(sampleInput("eb"));
+    await engine.service.update(record.id, { comment: "v2" });
+    const done = await engine.service.create(sampleInput("done"));
+    await engine.service.update(done.id, { status: "cancelled" });
+    const event = (id: string, detail: unknown) => ({
+      id,
+      source: COMMAND_SOURCE,
+      "detail-type": COMMAND_DETAIL_TYPE,
+      detail,
+    });
+    const update = (id: string, data: unknown, expectedVersion?: number) => ({
+      action: "update",
+      id,
+      data,
+      expectedVersion,
+    });
+
+    // A version not reached yet (412), a transition not possible yet (409): thrown.
+    await expect(
+      handler(event("e1", update(record.id, { comment: "x" }, 3)), lambdaContext("1")),
+    ).rejects.toThrow("is at version 2, not 3");
+    await expect(
+      handler(event("e2", update(record.id, { status: "received" })), lambdaContext("2")),
+    ).rejects.toThrow("cannot become received");
+    // A version passed, a final record: returned, not retried.
+    expect(
+      await handler(event("e3", update(record.id, { comment: "x" }, 1)), lambdaContext("3")),
+    ).toMatchObject({ ok: false, error: { status: 412, code: "VERSION_MISMATCH" } });
+    expect(
+      await handler(event("e4", update(done.id, { comment: "x" })), lambdaContext("4")),
+    ).toMatchObject({ ok: false, error: { status: 409, code: "FORBIDDEN_TRANSITION" } });
+  });
+
+  test("an answer whose refusals list more fields than 6 MB can hold keeps the first five of each past the budget, and counts the rest", async () => {
+    const { handler } = await commandsHandler(await newTarget("sqlite"));
+    const bad = {
+      reference: "RAP-bad",
+      origin: "A",
+      destination: "B",
+      lines: Array.from({ length: 400 }, () => ({
+        sku: "S".repeat(65),
+        quantity: 0,
+        unit: "U".repeat(33),
+      })),
+    };
+    const commands = Array.from({ length: 100 }, () => ({ action: "create", data: bad }));
+
+    const answer = (await handler(commands, lambdaContext("bad"))) as CommandOutcome[];
+
+    expect(Buffer.byteLength(JSON.stringify(answer), "utf8")).toBeLessThan(6 * 1024 * 1024);
+    const failures = answer.map((o) => (o.ok ? undefined : o.error));
+    expect(failures.every((e) => e?.code === "VALIDATION_FAILED")).toBe(true);
+    const whole = failures.filter((e) => e?.errorsOmitted === undefined);
+    const short = failures.filter((e) => e?.errorsOmitted !== undefined);
+    expect(whole.length).toBeGreaterThan(0);
+    expect(short.length).toBeGreaterThan(0);
+    expect((whole[0]?.errors as unknown[]).length).toBe(1200);
+    expect(short[0]).toMatchObject({ errorsOmitted: 1195 });
+    expect(short[0]?.errors).toEqual((whole[0]?.errors as unknown[]).slice(0, 5));
+    expect(answer.at(-1)).not.toHaveProperty("recordOmitted");
   });
 });

@@ -4,7 +4,12 @@
  * sees, and the one log line an operator reads per invocation.
  */
 import { randomUUID } from "node:crypto";
-import { GetObjectCommand, PutBucketEncryptionCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  PutBucketEncryptionCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { ValueError } from "../../../lambda/errors.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
@@ -17,6 +22,7 @@ import { HTTP_ROUTES } from "../../../lambda/handlers/routes.ts";
 import { updateRapatriementHandler } from "../../../lambda/handlers/update-rapatriement.ts";
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
+import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   lambdaContext,
   matchRoute,
@@ -24,6 +30,7 @@ import {
 } from "../../../tools/local-api/api-gateway.ts";
 import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
 import {
+  localS3Client,
   newEngine,
   newTarget,
   putBytes,
@@ -927,6 +934,33 @@ describe("busy storage", () => {
     const puts = s3Calls(line).calls.filter((c) => c.startsWith("PutObject"));
     expect(puts).toHaveLength(3);
     for (const put of puts) expect(put).toMatch(/^PutObject 412 /);
+  });
+});
+
+describe("an S3 that does not answer the GET started at init", () => {
+  test("the first request and the next both answer 503 STORAGE_BUSY with Retry-After, not an internal error", async () => {
+    const target = await newTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(1));
+    // Forwards to the local server, except GetObject, which never answers.
+    const real = localS3Client();
+    const stuck = {
+      send: (command: { constructor: { name: string } }, options?: unknown) =>
+        command.constructor.name === "GetObjectCommand"
+          ? new Promise(() => {})
+          : (real.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options),
+    } as unknown as S3Client;
+    const api = await newApi({ s3: stuck, prefetch: prefetchObject(stuck, target) });
+
+    for (const request of ["first", "next"]) {
+      const { answer, line } = await invokeLogged(api, api.list, {
+        method: "GET",
+        url: "/rapatriements",
+        timeoutMs: 1200,
+      });
+      expectProblem(answer, 503, "STORAGE_BUSY");
+      expect(answer.headers["retry-after"], request).toMatch(/^[1-9]\d*$/);
+      expect(line, request).toMatchObject({ status: 503, code: "STORAGE_BUSY" });
+    }
   });
 });
 

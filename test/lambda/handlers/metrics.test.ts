@@ -19,6 +19,13 @@ import {
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
+import {
+  commandsQueues,
+  receive,
+  sendMessages,
+  sqsEvent,
+  type TestQueues,
+} from "../../support/commands-queue.ts";
 import { faultyClient, lostResponse, s3Error } from "../../support/faults.ts";
 import { contextFor, httpApiEvent } from "../../support/http-api-events.ts";
 import { getBytes, newEngine, newTarget, sampleInput } from "../../support/local-s3.ts";
@@ -158,31 +165,39 @@ describe("EMF metrics in the log output", () => {
 
   test("an SQS batch: its size, and the records after it", async () => {
     const { output, deps } = await container();
-    const handler = createCommandsHandler(deps);
-    const result = await handler({ Records: sqsRecords([1, 2, 3]) }, lambdaContext("sqs-batch"));
+    const queues = await commandsQueues();
+    const handler = createCommandsHandler({ ...deps, commandsQueue: queues.queue });
+    const result = await handler(await sqsBatch(queues, [1, 2, 3]), lambdaContext("sqs-batch"));
 
     expect(result).toEqual({ batchItemFailures: [] });
     expect(emfMetrics(output[0] ?? "").values).toMatchObject({
       BatchSize: 3,
       RecordCount: 3,
       Conflicts: 0,
+      CommandsDeadLettered: 0,
+      CommandsHandedBack: 0,
     });
   });
 
   test("an SQS batch that finds the storage busy, then one whose PUT is lost: each command is counted", async () => {
+    const queues = await commandsQueues();
     const busy = await containerWhosePutsFail(s3Error("PreconditionFailed", 412), 2);
-    await createCommandsHandler(busy.deps)({ Records: sqsRecords([4, 5]) }, lambdaContext("busy"));
+    await createCommandsHandler({ ...busy.deps, commandsQueue: queues.queue })(
+      await sqsBatch(queues, [4, 5]),
+      lambdaContext("busy"),
+    );
     expect(emfMetrics(busy.output[0] ?? "").values).toMatchObject({
       BatchSize: 2,
       Conflicts: 2,
       Retries: 1,
       BusyAnswers: 2,
       OutcomeUnknown: 0,
+      CommandsHandedBack: 2,
     });
 
     const lost = await containerWhosePutsFail(lostResponse(), 1);
-    await createCommandsHandler(lost.deps)(
-      { Records: sqsRecords([6, 7, 8]) },
+    await createCommandsHandler({ ...lost.deps, commandsQueue: queues.queue })(
+      await sqsBatch(queues, [6, 7, 8]),
       lambdaContext("lost"),
     );
     expect(emfMetrics(lost.output[0] ?? "").values).toMatchObject({
@@ -191,23 +206,28 @@ describe("EMF metrics in the log output", () => {
       OutcomeUnknown: 3,
     });
   });
+
+  test("an SQS batch with a command that can never pass: counted as dead-lettered", async () => {
+    const { output, deps } = await container();
+    const queues = await commandsQueues();
+    await sendMessages(queues, [JSON.stringify({ action: "archive" })]);
+    await createCommandsHandler({ ...deps, commandsQueue: queues.queue })(
+      sqsEvent(queues.arn, await receive(queues, 1)),
+      lambdaContext("refused"),
+    );
+    expect(emfMetrics(output[0] ?? "").values).toMatchObject({
+      BatchSize: 1,
+      CommandsDeadLettered: 1,
+      CommandsHandedBack: 0,
+    });
+  });
 });
 
-function sqsRecords(numbers: number[]) {
-  return numbers.map((n) => ({
-    messageId: `m-${n}`,
-    receiptHandle: `r-${n}`,
-    body: JSON.stringify({ action: "create", data: sampleInput(`B${n}`) }),
-    attributes: {
-      ApproximateReceiveCount: "1",
-      SentTimestamp: "1795843800000",
-      SenderId: "AIDAEXAMPLE",
-      ApproximateFirstReceiveTimestamp: "1795843800001",
-    },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:commands",
-    awsRegion: "eu-west-1",
-  }));
+/** Creates of `numbers`, sent to the queue and received as one batch. */
+async function sqsBatch(queues: TestQueues, numbers: number[]) {
+  await sendMessages(
+    queues,
+    numbers.map((n) => JSON.stringify({ action: "create", data: sampleInput(`B${n}`) })),
+  );
+  return sqsEvent(queues.arn, await receive(queues, numbers.length));
 }

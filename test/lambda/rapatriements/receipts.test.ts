@@ -8,9 +8,14 @@ import { describe, expect, test } from "vitest";
 import type { StorageStrategy } from "../../../lambda/config.ts";
 import { CommandProcessor } from "../../../lambda/rapatriements/commands.ts";
 import {
+  ANY_REQUEST,
   API_KEY_WINDOW_MS,
   fingerprint,
+  fingerprintBits,
+  LEGACY_SCOPE,
+  receiptHash,
   receiptKey,
+  scopeOf,
 } from "../../../lambda/rapatriements/receipts.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../../lambda/rapatriements/service.ts";
@@ -52,9 +57,9 @@ describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
     const later = await service.create(sampleInput(2), { idempotencyKey: "order-1" });
     expect(later).toMatchObject({ reference: "RAP-2", version: 1 });
     // One receipt left: the new one; the expired one went in that same save.
-    expect(await tableRows(strategy, await getBytes(target), "SELECT key FROM receipts")).toEqual([
-      ["http:order-1"],
-    ]);
+    expect(
+      await tableRows(strategy, await getBytes(target), "SELECT key_hash FROM receipts"),
+    ).toEqual([[receiptHash(scopeOf(null), "http:order-1")]]);
   });
 
   test("a create replayed after its record was deleted says so (404), and creates nothing", async () => {
@@ -62,10 +67,11 @@ describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
     const created = await service.create(sampleInput(1), { idempotencyKey: "k" });
     await service.delete(created.id);
 
+    // The receipt keeps the record's list position, not its id: the answer cannot name it.
     await expect(service.create(sampleInput(1), { idempotencyKey: "k" })).rejects.toMatchObject({
       status: 404,
       code: "NOT_FOUND",
-      message: expect.stringMatching(/since been deleted/),
+      message: "The rapatriement this idempotency key created has since been deleted.",
     });
     expect(await service.listAll()).toEqual([]);
   });
@@ -162,21 +168,27 @@ describe.each(STRATEGIES)("receipts with STORAGE_STRATEGY=%s", (strategy) => {
       },
     );
     expect(replayed).toMatchObject({ id: "r-1", version: 1 });
-    await service.create(sampleInput(2)); // a save at schema 3
+    await service.create(sampleInput(2)); // a save at the current schema
 
     const bytes = await getBytes(target);
+    const legacy = (key: string) => receiptHash(LEGACY_SCOPE, key);
     expect(
       await tableRows(
         strategy,
         bytes,
-        "SELECT key, action, rapatriement_id, version, fingerprint = '' FROM receipts ORDER BY key",
+        "SELECT key_hash, fingerprint, record_seq, version FROM receipts ORDER BY version, fingerprint",
       ),
     ).toEqual([
-      // Their fingerprint was not kept: an empty one (1: true).
-      ["command:cmd-1", "delete", "r-1", 3, 1],
-      ["event:evt-1", "create", "r-1", 1, 1],
-      ["http:order-1", "create", "r-1", 1, 0],
-      ["sqs-message:m-1", "update", "r-1", 2, 1],
+      // Their fingerprint was not kept: any request of their action is accepted.
+      [legacy("event:evt-1"), ANY_REQUEST.create, 7, 1],
+      [
+        legacy("http:order-1"),
+        fingerprintBits(fingerprint(parseCreate(sampleInput(1, { comment })))),
+        7,
+        1,
+      ],
+      [legacy("sqs-message:m-1"), ANY_REQUEST.update, 7, 2],
+      [legacy("command:cmd-1"), ANY_REQUEST.delete, 7, 3],
     ]);
     // The comment lives in the record alone now, not in copies of it.
     const text = Buffer.from(bytes).toString("latin1");
@@ -191,7 +203,8 @@ describe("a receipt's fingerprint", () => {
     // Receipts outlive a deploy (24 hours for an Idempotency-Key, 15 days for
     // a command): a fingerprint computed otherwise by a new release would
     // refuse, as a reused key, the retry of a write the old one applied.
-    // This one was stored by the release that introduced schema 3.
+    // This one was stored whole by the release that introduced schema 3;
+    // schema 5 keeps its first 48 bits.
     const target = await newTarget("sqlite");
     const { service } = await newEngine(target);
     const lines = [
@@ -206,10 +219,13 @@ describe("a receipt's fingerprint", () => {
       await tableRows(
         "sqlite",
         await getBytes(target),
-        "SELECT key, fingerprint FROM receipts ORDER BY key",
+        "SELECT key_hash, fingerprint FROM receipts",
       ),
     ).toEqual([
-      ["http:order-fp", "1b3157c9ab5f6a82f102620c48c0ae3de140214747fac8f761e25d860b6cfbc9"],
+      [
+        receiptHash(scopeOf(null), "http:order-fp"),
+        fingerprintBits("1b3157c9ab5f6a82f102620c48c0ae3de140214747fac8f761e25d860b6cfbc9"),
+      ],
     ]);
   });
 });
@@ -237,9 +253,9 @@ describe("a command's receipt", () => {
     // Past 15 days the receipt is gone from the object, at the next save.
     clock.now += 3600 * 1000 + 1000;
     await service.create(sampleInput("later"));
-    expect(await tableRows("sqlite", await getBytes(target), "SELECT key FROM receipts")).toEqual(
-      [],
-    );
+    expect(
+      await tableRows("sqlite", await getBytes(target), "SELECT key_hash FROM receipts"),
+    ).toEqual([]);
   });
   test("a create's first delivery is applied, not replayed; its redelivery is answered from the receipt", async () => {
     const { service, store } = await withClock("sqlite");
@@ -281,5 +297,145 @@ describe("a command's receipt", () => {
       store.write(commands.prepare({ ...first, data: { comment: "x", lines: [line, line] } })),
     ).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED" });
     expect((await service.get(record.id)).version).toBe(2);
+  });
+});
+
+const MINUTE_MS = 60 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** How many receipts the object holds. */
+async function receiptCount(target: Awaited<ReturnType<typeof newTarget>>): Promise<unknown> {
+  return (
+    await tableRows("sqlite", await getBytes(target), "SELECT COUNT(*) FROM receipts")
+  )[0]?.[0];
+}
+
+describe("a carrier's or a producer's key is kept as long as it can come back", () => {
+  test.each([
+    // The dead-letter queue keeps a message 14 days from its first send.
+    ["a message id", 14, receiptKey.sqsMessage("m-1"), undefined],
+    // EventBridge retries for 24 hours; the message that carries it, 14 days more.
+    ["an event id", 15, receiptKey.event("evt-1"), undefined],
+    ["a producer's idempotencyKey", 15, undefined, "erp-1"],
+  ])("%s: %s days, then forgotten in a save", async (_kind, days, carrier, idempotencyKey) => {
+    const { target, clock, service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const record = await service.create(sampleInput("w"));
+    const command = { action: "update", id: record.id, data: { comment: "once" }, idempotencyKey };
+    const deliver = () => store.write(commands.prepare(command, carrier, "sqs:AIDA-SENDER"));
+    const start = clock.now;
+
+    expect(await deliver()).toMatchObject({ version: 2 });
+    clock.now = start + days * DAY_MS - MINUTE_MS;
+    expect(await deliver()).toMatchObject({ version: 2, replayed: true });
+    await service.update(record.id, { comment: "later" });
+    expect(await receiptCount(target)).toBe(1);
+
+    // An hour past its window (the most a receipt outlives it), a save forgets it.
+    clock.now = start + days * DAY_MS + 61 * MINUTE_MS;
+    await service.update(record.id, { comment: "later still" });
+    expect(await receiptCount(target)).toBe(0);
+  });
+});
+
+describe("expired receipts", () => {
+  test("are looked for at most once an hour, and never answered from meanwhile", async () => {
+    const { target, clock, service } = await withClock("sqlite");
+    const start = clock.now;
+    const pruned = async () =>
+      (
+        await tableRows(
+          "sqlite",
+          await getBytes(target),
+          "SELECT value FROM counters WHERE name = 'receipts.pruned_minute'",
+        )
+      )[0]?.[0];
+    await service.create(sampleInput(1), { idempotencyKey: "k-1" });
+    expect(await pruned()).toBe(start / MINUTE_MS);
+
+    // Within the hour, a save does not look: the receipt alive stays, as always.
+    clock.now = start + 30 * MINUTE_MS;
+    await service.create(sampleInput(2));
+    expect(await pruned()).toBe(start / MINUTE_MS);
+
+    // An hour later, it looks, and the receipt, alive, stays.
+    clock.now = start + API_KEY_WINDOW_MS - 30 * MINUTE_MS;
+    await service.create(sampleInput(3));
+    expect(await pruned()).toBe(clock.now / MINUTE_MS);
+    expect(await receiptCount(target)).toBe(1);
+
+    // Expired, but the last look was half an hour ago: still in the object…
+    clock.now = start + API_KEY_WINDOW_MS + MINUTE_MS;
+    await service.create(sampleInput(4));
+    expect(await receiptCount(target)).toBe(1);
+    // …and not answered from: the same request is applied again (its reference is taken).
+    await expect(service.create(sampleInput(1), { idempotencyKey: "k-1" })).rejects.toMatchObject({
+      status: 409,
+      code: "DUPLICATE_REFERENCE",
+    });
+
+    // An hour after the last look, the next save forgets it.
+    clock.now = start + API_KEY_WINDOW_MS + 31 * MINUTE_MS;
+    await service.create(sampleInput(5));
+    expect(await receiptCount(target)).toBe(0);
+  });
+});
+
+describe("a key's scope", () => {
+  test("an unknown caller (null) is a scope of its own, apart from every caller's, even one named null", async () => {
+    const { service } = await withClock("sqlite");
+    const nobody = await service.create(sampleInput(1), { idempotencyKey: "k" });
+    const named = await service.create(sampleInput(2), { idempotencyKey: "k", actor: "null" });
+    expect(named).toMatchObject({ reference: "RAP-2", createdBy: "null" });
+    expect(await service.create(sampleInput(1), { idempotencyKey: "k" })).toEqual(nobody);
+    expect(await service.create(sampleInput(2), { idempotencyKey: "k", actor: "null" })).toEqual(
+      named,
+    );
+    await expect(
+      service.create(sampleInput(2), { idempotencyKey: "k", actor: null }),
+    ).rejects.toMatchObject({ status: 422 });
+  });
+});
+
+describe("a replay whose record has since been deleted", () => {
+  test("a create's redelivery answers without id nor record, and creates nothing", async () => {
+    const { service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const deliver = () =>
+      store.write(
+        commands.prepare(
+          { action: "create", data: sampleInput("gone") },
+          receiptKey.event("evt-gone"),
+          "eventbridge:erp",
+        ),
+      );
+    const first = await deliver();
+    await service.delete(first.id);
+
+    expect(await deliver()).toStrictEqual({ action: "create", version: 1, replayed: true });
+    expect(await service.listAll()).toEqual([]);
+  });
+
+  test("a delete's redelivery answers the id it was sent with and the version it deleted", async () => {
+    const { service, store } = await withClock("sqlite");
+    const commands = new CommandProcessor(service);
+    const record = await service.create(sampleInput("d"));
+    await service.update(record.id, { comment: "v2" });
+    const deliver = () =>
+      store.write(
+        commands.prepare(
+          { action: "delete", id: record.id },
+          receiptKey.sqsMessage("m-d"),
+          "sqs:AIDA-SENDER",
+        ),
+      );
+
+    expect(await deliver()).toStrictEqual({ action: "delete", id: record.id, version: 2 });
+    expect(await deliver()).toStrictEqual({
+      action: "delete",
+      id: record.id,
+      version: 2,
+      replayed: true,
+    });
   });
 });

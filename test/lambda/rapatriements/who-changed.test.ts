@@ -84,7 +84,7 @@ describe.each(STRATEGIES)("an older file with STORAGE_STRATEGY=%s", (strategy) =
     expect(await schemaVersionOf(strategy, await getBytes(target))).toBe(3);
   });
 
-  test("the next write saves it at schema 4: old records stay null until changed, new ones name their author", async () => {
+  test("the next write saves it at the current schema (4 added authors): old records stay null until changed, new ones name their author", async () => {
     const target = await newTarget(strategy);
     await putBytes(target, await schema3File(strategy));
     const { service } = await newEngine(target);
@@ -94,7 +94,7 @@ describe.each(STRATEGIES)("an older file with STORAGE_STRATEGY=%s", (strategy) =
     expect(await schemaVersionOf(strategy, await getBytes(target))).toBe(
       currentVersion(rapatriementsSchema),
     );
-    expect(currentVersion(rapatriementsSchema)).toBe(4);
+    expect(currentVersion(rapatriementsSchema)).toBeGreaterThanOrEqual(4);
 
     // Another container reads the upgraded file from S3.
     const other = (await newEngine(target)).service;

@@ -87,9 +87,69 @@ const EDITS: [string, (doc: Document) => unknown, string][] = [
     'table inconnue "sqlite_sequence" dans le document JSON',
   ],
   [
-    "a table that is not a list",
+    "a table that is neither a list nor a compact table",
+    (doc) => ({ ...doc, tables: { ...doc.tables, rapatriements: "RAP-1" } }),
+    'la table "rapatriements" n\'est ni une liste d\'objets ni un objet {"columns": […], "rows": […]}',
+  ],
+  [
+    "a compact table with neither columns nor rows",
     (doc) => ({ ...doc, tables: { ...doc.tables, rapatriements: {} } }),
-    'la table "rapatriements" n\'est pas une liste',
+    'la table compacte "rapatriements" : "columns" n\'est pas une liste de noms de colonnes',
+  ],
+  [
+    "a compact table with another key",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [], comment: "x" }),
+    'la table compacte "receipts" : clé inconnue "comment" (attendues : columns, rows)',
+  ],
+  [
+    "compact columns given as text",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS.join(","), rows: [] }),
+    'la table compacte "receipts" : "columns" n\'est pas une liste de noms de colonnes',
+  ],
+  [
+    "a compact column that is not a name",
+    (doc) => withReceipts(doc, { columns: [...RECEIPT_COLUMNS.slice(1), 7], rows: [] }),
+    'la table compacte "receipts" : "columns" n\'est pas une liste de noms de colonnes',
+  ],
+  [
+    "an unknown compact column",
+    (doc) => withReceipts(doc, { columns: [...RECEIPT_COLUMNS, "key"], rows: [] }),
+    'la table compacte "receipts" : colonne inconnue "key"',
+  ],
+  [
+    "a compact column named twice",
+    (doc) => withReceipts(doc, { columns: [...RECEIPT_COLUMNS, "version"], rows: [] }),
+    'la table compacte "receipts" : colonne "version" nommée deux fois',
+  ],
+  [
+    "compact rows that are not a list",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: { 0: RECEIPT } }),
+    'la table compacte "receipts" : "rows" n\'est pas une liste',
+  ],
+  [
+    "a compact row that is an object",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [RECEIPT, { key_hash: 2 }] }),
+    "receipts.rows[1] n'est pas une liste",
+  ],
+  [
+    "a compact row with a value missing",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [RECEIPT.slice(1)] }),
+    "receipts.rows[0] a 4 valeurs pour 5 colonnes",
+  ],
+  [
+    "a compact value that is neither text, number nor null",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [[1, true, 0, 1, 2]] }),
+    "receipts.rows[0].fingerprint : valeur ni texte, ni nombre, ni null",
+  ],
+  [
+    "a compact row without a required value",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [[1, null, 0, 1, 2]] }),
+    "receipts.rows[0] viole le schéma",
+  ],
+  [
+    "a receipt copied twice in a compact table",
+    (doc) => withReceipts(doc, { columns: RECEIPT_COLUMNS, rows: [RECEIPT, RECEIPT] }),
+    "receipts.rows[1] viole le schéma",
   ],
   [
     "a row that is not an object",
@@ -120,6 +180,14 @@ const EDITS: [string, (doc: Document) => unknown, string][] = [
     "rapatriements[1] viole le schéma",
   ],
 ];
+
+const RECEIPT_COLUMNS = ["key_hash", "fingerprint", "record_seq", "version", "expires_minute"];
+/** A receipt as the compact table holds it: one array of the columns' values. */
+const RECEIPT = [1234567890123, 98765432101, 1, 1, 29_600_000];
+
+function withReceipts(doc: Document, receipts: unknown): Document {
+  return { ...doc, tables: { ...doc.tables, receipts } as Document["tables"] };
+}
 
 function rows(doc: Document): Record<string, unknown>[] {
   return doc.tables.rapatriements as Record<string, unknown>[];
@@ -157,6 +225,39 @@ describe("a JSON data file edited by hand", () => {
       );
     },
   );
+
+  test("either form is read for any table, and the next save writes each table in its own form", async () => {
+    const target = await newTarget("json");
+    const { service } = await newEngine(target);
+    const record = await service.create(sampleInput(1), { idempotencyKey: "k-1", actor: "alice" });
+    const doc = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
+    const receipts = doc.tables.receipts as unknown as { columns: string[]; rows: unknown[][] };
+    expect(receipts.columns).toEqual(RECEIPT_COLUMNS);
+    // Records as a compact table, receipts as a list of objects: the other form each.
+    const columns = Object.keys(rows(doc)[0] ?? {});
+    const swapped = {
+      ...doc,
+      tables: {
+        ...doc.tables,
+        rapatriements: { columns, rows: rows(doc).map((row) => columns.map((c) => row[c])) },
+        receipts: receipts.rows.map((row) =>
+          Object.fromEntries(receipts.columns.map((c, i) => [c, row[i]])),
+        ),
+      },
+    };
+    await putBytes(target, JSON.stringify(swapped));
+
+    const { service: other } = await newEngine(target);
+    expect(await other.get(record.id)).toEqual(record);
+    // The receipt read from its objects still answers Alice's retry.
+    expect(await other.create(sampleInput(1), { idempotencyKey: "k-1", actor: "alice" })).toEqual(
+      record,
+    );
+    await other.create(sampleInput(2));
+    const written = JSON.parse(Buffer.from(await getBytes(target)).toString("utf8")) as Document;
+    expect(written.tables.rapatriements).toHaveLength(2);
+    expect(written.tables.receipts).toEqual({ columns: RECEIPT_COLUMNS, rows: receipts.rows });
+  });
 
   test("a byte that is not UTF-8, inside a text value, is refused rather than read as U+FFFD", async () => {
     const target = await newTarget("json");
@@ -201,6 +302,44 @@ describe("a JSON data file edited by hand", () => {
 });
 
 describe("a JSON data file written by the engine", () => {
+  test("a table the schema names compact holds its columns once, then a row of values per line", async () => {
+    const tagged: DatabaseSchema = {
+      name: "tagged",
+      applicationId: 0x54414753,
+      migrations: [
+        {
+          version: 1,
+          description: "notes and their tags",
+          up: (db) =>
+            db.run(`
+              CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+              CREATE TABLE tags (note INTEGER NOT NULL, tag TEXT NOT NULL, weight REAL);
+            `),
+        },
+      ],
+      compactTables: ["tags"],
+    };
+    const target = await newTarget("json");
+    const { store } = await newEngine(target, { schema: tagged });
+    await store.write((db) =>
+      db.run(`
+        INSERT INTO notes VALUES (1, 'quai "4"');
+        INSERT INTO tags VALUES (1, 'urgent', 0.5), (1, 'fragile', NULL);
+      `),
+    );
+
+    const text = Buffer.from(await getBytes(target)).toString("utf8");
+    expect(text).toContain(
+      '\n"tags":{"columns":["note","tag","weight"],"rows":[\n[1,"urgent",0.5],\n[1,"fragile",null]\n]}',
+    );
+    expect((JSON.parse(text) as Document).tables.notes).toEqual([{ id: 1, text: 'quai "4"' }]);
+    const { store: other } = await newEngine(target, { schema: tagged });
+    expect(await other.read((db) => db.exec("SELECT * FROM tags")[0]?.values)).toEqual([
+      [1, "urgent", 0.5],
+      [1, "fragile", null],
+    ]);
+  });
+
   test("a value JSON cannot hold (a BLOB) fails the write, names its table, and leaves the object as it was", async () => {
     const files: DatabaseSchema = {
       name: "files",

@@ -2,16 +2,24 @@
  * The `json` format stays what it was: a document written by the earlier
  * encoder (JSON.stringify row by row, kept byte for byte in
  * test/fixtures/json) loads, and what the encoder writes now — SQLite's
- * json_object, one row per line — is the same document to any JSON reader.
- * Against the real S3 API of the local server.
+ * json_object, one row per line — is the same document to any JSON reader;
+ * receipts alone, many and small, are a compact table (column names once,
+ * then one array per line). Against the real S3 API of the local server.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
+import { currentVersion } from "../../../lambda/storage/schema.ts";
 import { getBytes, newEngine, newTarget, putBytes } from "../../support/local-s3.ts";
 
 const FIXTURE = new URL("../../fixtures/json/written-before-sql-codec.json", import.meta.url);
 
-type Document = { tables: Record<string, Record<string, unknown>[]> } & Record<string, unknown>;
+type Compact = { columns: string[]; rows: unknown[][] };
+type Document = {
+  tables: Record<string, Record<string, unknown>[]> & { receipts?: Compact };
+} & Record<string, unknown>;
+
+const RECEIPT_COLUMNS = ["key_hash", "fingerprint", "record_seq", "version", "expires_minute"];
 
 function parse(bytes: Uint8Array): Document {
   return JSON.parse(new TextDecoder().decode(bytes)) as Document;
@@ -39,10 +47,13 @@ describe("the json format", () => {
     const written = parse(await getBytes(target));
     const before = parse(earlier);
     // Every row of the earlier document is there, unchanged, but the one updated;
-    // its receipt and commit id, months old, expired with this save.
-    for (const table of ["counters", "rapatriement_lines"]) {
-      expect(written.tables[table], table).toEqual(before.tables[table]);
-    }
+    // its receipt and commit id, months old, expired with this save, which
+    // says when it last looked for expired receipts.
+    expect(written.tables.rapatriement_lines).toEqual(before.tables.rapatriement_lines);
+    expect(written.tables.counters).toEqual([
+      ...(before.tables.counters ?? []),
+      { name: "receipts.pruned_minute", value: expect.any(Number) },
+    ]);
     // Schema 4 added who created and who changed a record: unknown (null) for older rows.
     expect(written.tables.rapatriements?.[0]).toEqual({
       ...before.tables.rapatriements?.[0],
@@ -50,12 +61,12 @@ describe("the json format", () => {
       updated_by: null,
     });
     expect(written.tables.rapatriements?.[1]).toMatchObject({ comment: "ajouté", version: 2 });
-    expect(written.tables.receipts).toEqual([]);
+    expect(written.tables.receipts).toEqual({ columns: RECEIPT_COLUMNS, rows: [] });
     expect(written.tables.storage_commits?.map((c) => c.id)).not.toContain("commit-1");
     expect(written.tables.actors).toEqual([]);
     expect({ ...written, tables: undefined }).toEqual({
       ...before,
-      schemaVersion: 4,
+      schemaVersion: currentVersion(rapatriementsSchema),
       tables: undefined,
     });
   });
@@ -63,7 +74,7 @@ describe("the json format", () => {
   test("the document keeps one row per line, and every value reads back exactly", async () => {
     const target = await newTarget("json");
     const { service } = await newEngine(target);
-    await service.create({
+    const body = {
       reference: "R-1",
       origin: "A",
       destination: "B",
@@ -72,20 +83,34 @@ describe("the json format", () => {
         { sku: "x", quantity: 0.30000000000000004 },
         { sku: "y", quantity: 123456789012 },
       ],
-    });
+    };
+    const created = await service.create(body, { idempotencyKey: "k-1", actor: "alice" });
+    await service.create({ ...body, reference: "R-2" }, { idempotencyKey: "k-2" });
 
     const text = new TextDecoder().decode(await getBytes(target));
     const document = JSON.parse(text) as Document;
-    // After the header line, each row is a line of its own.
-    const rows = text
-      .split("\n")
-      .slice(1)
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line.replace(/,$/, "")) as unknown);
-    expect(rows).toEqual(Object.values(document.tables).flat());
-    expect(document.tables.rapatriement_lines?.map((l) => l.quantity)).toEqual([
-      0.30000000000000004, 123456789012,
-    ]);
+    const { receipts, ...tables } = document.tables;
+    // After the header line, each row is a line of its own: an object, or an
+    // array in the compact receipts table.
+    const lines = (start: string) =>
+      text
+        .split("\n")
+        .slice(1)
+        .filter((line) => line.startsWith(start))
+        .map((line) => JSON.parse(line.replace(/,$/, "")) as unknown);
+    expect(lines("{")).toEqual(Object.values(tables).flat());
+    expect(receipts?.columns).toEqual(RECEIPT_COLUMNS);
+    expect(receipts?.rows).toHaveLength(2);
+    expect(lines("[")).toEqual(receipts?.rows);
+    // Hashes of 53 bits and fingerprints of 48 read back exactly as numbers.
+    for (const row of receipts?.rows ?? []) {
+      expect(row.every((value) => Number.isSafeInteger(value))).toBe(true);
+    }
+    expect(
+      document.tables.rapatriement_lines
+        ?.filter((l) => l.rapatriement_id === created.id)
+        .map((l) => l.quantity),
+    ).toEqual([0.30000000000000004, 123456789012]);
     expect(document.tables.rapatriements?.[0]?.comment).toBe(
       'tab\there, quote " backslash \\ and 🚚',
     );

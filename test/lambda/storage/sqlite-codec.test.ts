@@ -18,7 +18,7 @@ async function pages(bytes: Uint8Array) {
   return { pageCount, free };
 }
 
-test("free pages are kept while they are few, and given back once they are a quarter of the file", async () => {
+test("free pages are kept while they are few, and given back once they are an eighth of the file", async () => {
   const target = await newTarget("sqlite");
   const { service } = await newEngine(target);
   await service.import(
@@ -33,13 +33,13 @@ test("free pages are kept while they are few, and given back once they are a qua
   for (let n = 0; n < 6; n++) await service.delete(`r-${n}`);
   const few = await pages(await getBytes(target));
   expect(few.free).toBeGreaterThan(0);
-  expect(few.free * 4).toBeLessThanOrEqual(few.pageCount);
+  expect(few.free * 8).toBeLessThanOrEqual(few.pageCount);
 
-  // Most deleted: the saves compact the file as its free pages pass a quarter.
+  // Most deleted: the saves compact the file as its free pages pass an eighth.
   for (let n = 6; n < 55; n++) await service.delete(`r-${n}`);
   const left = await getBytes(target);
   const after = await pages(left);
-  expect(after.free * 4).toBeLessThanOrEqual(after.pageCount);
+  expect(after.free * 8).toBeLessThanOrEqual(after.pageCount);
   // Never compacted, the file would stay the size it had at 60 records.
   expect(left.length).toBeLessThan(full.length / 2);
   expect(await service.listAll()).toHaveLength(5);
