@@ -29,13 +29,7 @@ import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  type IBucket,
-  ObjectOwnership,
-} from "aws-cdk-lib/aws-s3";
+import { BlockPublicAccess, Bucket, type IBucket, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { COMMANDS_DEFAULTS, type StorageStrategy } from "../lambda/config.ts";
@@ -60,6 +54,7 @@ import {
   CONDITIONAL_WRITES_SID,
   RETENTION_RULE_ID,
 } from "./data-bucket-rules.ts";
+import { DataEncryption, type DataEncryptionChoice } from "./data-encryption.ts";
 import { RapatriementsFunction } from "./rapatriements-function.ts";
 
 export interface RapatriementsStackProps extends StackProps {
@@ -86,6 +81,8 @@ export interface RapatriementsStackProps extends StackProps {
   allowedOrigins?: string[];
   /** Given: the alarms e-mail this address through an SNS topic. */
   alarmEmail?: string;
+  /** How the data object is encrypted at rest; default AES-256 (SSE-S3), the guide's promise. */
+  dataEncryption?: DataEncryptionChoice;
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
@@ -142,35 +139,47 @@ export class RapatriementsStack extends Stack {
     super(scope, id, props);
     const key = props.dataKey ?? dataKey(props.storageStrategy);
     this.dataKey = key;
+    const encryption = new DataEncryption(
+      this,
+      "DataEncryption",
+      props.dataEncryption ?? { kind: "aes256" },
+    );
 
     if (props.existingBucketName === undefined) {
-      this.ownBucket = this.createBucket(props, key);
+      this.ownBucket = this.createBucket(props, key, encryption);
       this.bucket = this.ownBucket;
     } else {
       this.ownBucket = undefined;
       this.bucket = Bucket.fromBucketName(this, "DataBucket", props.existingBucketName);
       Annotations.of(this).addWarningV2(
         "rapatriements:adopted-bucket",
-        adoptedBucketNote(props.existingBucketName, key, props.noncurrentVersionDays),
+        adoptedBucketNote(
+          props.existingBucketName,
+          key,
+          props.noncurrentVersionDays,
+          encryption.describe(),
+        ),
       );
     }
 
-    // Exactly the operator guide's statement; not grantReadWrite, which grants more.
+    // Exactly the operator guide's statement; not grantReadWrite, which grants
+    // more. With a KMS key, beside it, the key's statement: what the app needs.
     this.dataPolicy = new ManagedPolicy(this, "DataAccessPolicy", {
-      description:
-        "Rapatriements data: the four S3 actions of the operator guide, on the bucket only.",
+      description: `Rapatriements data: the four S3 actions of the operator guide, on the bucket only${encryption.key === undefined ? "" : "; the data key, through S3 only"}.`,
       statements: [
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
           resources: [this.bucket.bucketArn, this.bucket.arnForObjects("*")],
         }),
+        ...encryption.statements(),
       ],
     });
 
     const environment = {
       S3_RAPPATRIMENT_FILE_PATH: `s3://${this.bucket.bucketName}/${key}`,
       STORAGE_STRATEGY: props.storageStrategy,
+      ...encryption.environment(),
     };
 
     const accessLogs = new LogGroup(this, "ApiAccessLogs", {
@@ -306,10 +315,14 @@ export class RapatriementsStack extends Stack {
    * The data bucket: encrypted, versioned, private, TLS only, kept when the
    * stack is deleted; earlier versions expire after the restore window.
    */
-  private createBucket(props: RapatriementsStackProps, key: string): Bucket {
+  private createBucket(
+    props: RapatriementsStackProps,
+    key: string,
+    encryption: DataEncryption,
+  ): Bucket {
     const bucket = new Bucket(this, "DataBucket", {
       ...(props.bucketName === undefined ? {} : { bucketName: props.bucketName }),
-      encryption: BucketEncryption.S3_MANAGED,
+      ...encryption.bucketProps(),
       versioned: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -454,11 +467,16 @@ export class RapatriementsStack extends Stack {
 }
 
 /** What the team must check on a bucket the stack adopts but cannot configure. */
-export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: number): string {
+export function adoptedBucketNote(
+  bucket: string,
+  key: string,
+  noncurrentDays: number,
+  defaultEncryption = "AES256",
+): string {
   return [
     `Adopted bucket ${bucket}: the stack neither creates nor changes it, so its own settings stay as they are.`,
     `Check them (npx rapatriements doctor does, and prints the command that fixes each):`,
-    `default encryption (AES256);`,
+    `default encryption (${defaultEncryption});`,
     `versioning Enabled (restore needs it);`,
     `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, expired delete markers removed, incomplete uploads aborted);`,
     `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,
