@@ -9,6 +9,7 @@ import { DEFAULT_SCOPES, type Scopes } from "../lambda/handlers/routes.ts";
 import { parseAllowedOrigins } from "./cors.ts";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
 import { dataEncryptionChoice } from "./data-encryption.ts";
+import { logRetention } from "./logs.ts";
 import {
   dataKey,
   RapatriementsStack,
@@ -69,6 +70,7 @@ export function stackProps(app: App): RapatriementsStackProps {
   if (bucketName !== undefined) props.bucketName = bucketName;
   if (existingBucketName !== undefined) props.existingBucketName = existingBucketName;
   props.dataEncryption = dataEncryptionChoice(text("encryption"), text("kmsKeyArn"));
+  props.logRetention = logRetention(text("logRetentionDays"));
   if (issuer !== undefined && audience !== undefined) {
     props.jwtIssuer = issuer;
     props.jwtAudience = audience.split(",").map((a) => a.trim());

@@ -28,7 +28,7 @@ import { Rule } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { BlockPublicAccess, Bucket, type IBucket, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
@@ -55,6 +55,7 @@ import {
   RETENTION_RULE_ID,
 } from "./data-bucket-rules.ts";
 import { DataEncryption, type DataEncryptionChoice } from "./data-encryption.ts";
+import { accessLogFields, DEFAULT_LOG_RETENTION_DAYS } from "./logs.ts";
 import { RapatriementsFunction } from "./rapatriements-function.ts";
 
 export interface RapatriementsStackProps extends StackProps {
@@ -83,6 +84,8 @@ export interface RapatriementsStackProps extends StackProps {
   alarmEmail?: string;
   /** How the data object is encrypted at rest; default AES-256 (SSE-S3), the guide's promise. */
   dataEncryption?: DataEncryptionChoice;
+  /** How long every log group keeps its lines; default a year. */
+  logRetention?: RetentionDays;
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
@@ -182,9 +185,11 @@ export class RapatriementsStack extends Stack {
       ...encryption.environment(),
     };
 
+    const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION_DAYS;
+    // Kept when the stack is deleted: the record of who was refused outlives the API.
     const accessLogs = new LogGroup(this, "ApiAccessLogs", {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const authorizer: IHttpRouteAuthorizer =
       props.jwtIssuer !== undefined && props.jwtAudience !== undefined
@@ -207,18 +212,7 @@ export class RapatriementsStack extends Stack {
       throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: "$context.requestId",
-            routeKey: "$context.routeKey",
-            status: "$context.status",
-            latencyMs: "$context.responseLatency",
-            integrationError: "$context.integrationErrorMessage",
-            authorizerError: "$context.authorizer.error",
-            sourceIp: "$context.identity.sourceIp",
-            time: "$context.requestTime",
-          }),
-        ),
+        format: AccessLogFormat.custom(JSON.stringify(accessLogFields(jwt ? "jwt" : "iam"))),
       },
     });
 
@@ -231,7 +225,7 @@ export class RapatriementsStack extends Stack {
       description: `HTTP API: ${HTTP_ROUTES.map(routeKey).join(", ")}`,
       environment,
       dataPolicy: this.dataPolicy,
-      logRetention: RetentionDays.ONE_MONTH,
+      logRetention,
     });
     this.functions.push(http);
     // CDK gives each route's path its own invoke permission on the function.
@@ -250,7 +244,7 @@ export class RapatriementsStack extends Stack {
     }
     this.callerPolicies = jwt ? undefined : this.addCallerPolicies();
 
-    const commands = this.addCommands(environment);
+    const commands = this.addCommands(environment, logRetention);
     this.commandsQueue = commands.queue;
 
     this.alarms = new RapatriementsAlarms(this, "Alarms", {
@@ -374,7 +368,10 @@ export class RapatriementsStack extends Stack {
    * receipt handle exists only in a delivery the event source mapping made,
    * which is what the function asks SQS to confirm before it applies a record.
    */
-  private addCommands(environment: Record<string, string>): { queue: Queue; deadLetters: Queue } {
+  private addCommands(
+    environment: Record<string, string>,
+    logRetention: RetentionDays,
+  ): { queue: Queue; deadLetters: Queue } {
     const deadLetters = new Queue(this, "CommandsDeadLetterQueue", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -399,7 +396,7 @@ export class RapatriementsStack extends Stack {
         COMMANDS_VISIBILITY_TIMEOUT_SECONDS: String(COMMANDS_VISIBILITY_TIMEOUT_SECONDS),
       },
       dataPolicy: this.dataPolicy,
-      logRetention: RetentionDays.ONE_MONTH,
+      logRetention,
       timeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS),
     });
     this.functions.push(fn);
