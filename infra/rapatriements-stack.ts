@@ -47,6 +47,7 @@ import {
   type Scopes,
 } from "../lambda/handlers/routes.ts";
 import { RapatriementsAlarms } from "./alarms.ts";
+import { AuditTrail } from "./audit.ts";
 import { corsPreflight } from "./cors.ts";
 import {
   ABORT_INCOMPLETE_UPLOAD_DAYS,
@@ -86,6 +87,8 @@ export interface RapatriementsStackProps extends StackProps {
   dataEncryption?: DataEncryptionChoice;
   /** How long every log group keeps its lines; default a year. */
   logRetention?: RetentionDays;
+  /** A CloudTrail trail of the data object's reads and writes and the functions' invocations. */
+  audit?: boolean;
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
@@ -254,6 +257,15 @@ export class RapatriementsStack extends Stack {
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
 
+    if (props.audit === true) {
+      new AuditTrail(this, "Audit", {
+        dataBucket: this.bucket,
+        dataKey: key,
+        functions: this.functions,
+        retention: logRetention,
+      });
+    }
+
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
     new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
     new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
@@ -349,7 +361,7 @@ export class RapatriementsStack extends Stack {
     Validations.of(bucket).acknowledge({
       id: "AwsSolutions-S1",
       reason:
-        "One object, written only by these functions; versioning keeps every version and CloudTrail data events can be enabled per account. Server access logs would need a second bucket this product does not otherwise need.",
+        "One object, written only by these functions; versioning keeps every version, and the audit option (context audit=true) records every read and write of it as CloudTrail data events, naming the caller. Server access logs would need a second bucket and say less (no IAM principal for a refused request, best-effort delivery).",
     });
     return bucket;
   }

@@ -65,7 +65,7 @@ describe("cfn-lint", () => {
   });
 
   test.each([
-    ["a KMS key the stack creates", { encryption: "kms" }],
+    ["a KMS key the stack creates and the audit trail", { encryption: "kms", audit: "true" }],
     [
       "the team's KMS key, with JWT",
       {
