@@ -361,7 +361,7 @@ export class RapatriementsStack extends Stack {
     Validations.of(bucket).acknowledge({
       id: "AwsSolutions-S1",
       reason:
-        "One object, written only by these functions; versioning keeps every version, and the audit option (context audit=true) records every read and write of it as CloudTrail data events, naming the caller. Server access logs would need a second bucket and say less (no IAM principal for a refused request, best-effort delivery).",
+        "One object, written only by these functions; versioning keeps every version, and the audit option (context audit=true) records every read and write of it as CloudTrail data events, naming the caller. Server access logs would need a second bucket, and S3 delivers them on a best-effort basis, where the trail's files are complete and signed (log file validation).",
     });
     return bucket;
   }
