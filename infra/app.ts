@@ -6,8 +6,11 @@ import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { loadConfig, STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
 import { DEFAULT_SCOPES, type Scopes } from "../lambda/handlers/routes.ts";
+import { auditChoice } from "./audit.ts";
 import { parseAllowedOrigins } from "./cors.ts";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
+import { dataEncryptionChoice } from "./data-encryption.ts";
+import { logRetention } from "./logs.ts";
 import {
   dataKey,
   RapatriementsStack,
@@ -67,6 +70,9 @@ export function stackProps(app: App): RapatriementsStackProps {
   }
   if (bucketName !== undefined) props.bucketName = bucketName;
   if (existingBucketName !== undefined) props.existingBucketName = existingBucketName;
+  props.dataEncryption = dataEncryptionChoice(text("encryption"), text("kmsKeyArn"));
+  props.logRetention = logRetention(text("logRetentionDays"));
+  props.audit = auditChoice(text("audit"));
   if (issuer !== undefined && audience !== undefined) {
     props.jwtIssuer = issuer;
     props.jwtAudience = audience.split(",").map((a) => a.trim());

@@ -63,9 +63,10 @@ export class RapatriementsFunction extends NodejsFunction {
   readonly module: string;
 
   constructor(scope: Construct, id: string, props: RapatriementsFunctionProps) {
+    // Kept when the stack is deleted: what a function did outlives the function.
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     super(scope, id, {
       entry: `${PROJECT_ROOT}/lambda/handlers/${props.module}.ts`,

@@ -28,14 +28,8 @@ import { Rule } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  type IBucket,
-  ObjectOwnership,
-} from "aws-cdk-lib/aws-s3";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { BlockPublicAccess, Bucket, type IBucket, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { COMMANDS_DEFAULTS, type StorageStrategy } from "../lambda/config.ts";
@@ -53,6 +47,7 @@ import {
   type Scopes,
 } from "../lambda/handlers/routes.ts";
 import { RapatriementsAlarms } from "./alarms.ts";
+import { AuditTrail } from "./audit.ts";
 import { corsPreflight } from "./cors.ts";
 import {
   ABORT_INCOMPLETE_UPLOAD_DAYS,
@@ -60,6 +55,8 @@ import {
   CONDITIONAL_WRITES_SID,
   RETENTION_RULE_ID,
 } from "./data-bucket-rules.ts";
+import { DataEncryption, type DataEncryptionChoice } from "./data-encryption.ts";
+import { accessLogFields, DEFAULT_LOG_RETENTION_DAYS } from "./logs.ts";
 import { RapatriementsFunction } from "./rapatriements-function.ts";
 
 export interface RapatriementsStackProps extends StackProps {
@@ -86,6 +83,12 @@ export interface RapatriementsStackProps extends StackProps {
   allowedOrigins?: string[];
   /** Given: the alarms e-mail this address through an SNS topic. */
   alarmEmail?: string;
+  /** How the data object is encrypted at rest; default AES-256 (SSE-S3), the guide's promise. */
+  dataEncryption?: DataEncryptionChoice;
+  /** How long every log group keeps its lines; default a year. */
+  logRetention?: RetentionDays;
+  /** A CloudTrail trail of the data object's reads and writes and the functions' invocations. */
+  audit?: boolean;
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
@@ -142,40 +145,54 @@ export class RapatriementsStack extends Stack {
     super(scope, id, props);
     const key = props.dataKey ?? dataKey(props.storageStrategy);
     this.dataKey = key;
+    const encryption = new DataEncryption(
+      this,
+      "DataEncryption",
+      props.dataEncryption ?? { kind: "aes256" },
+    );
 
     if (props.existingBucketName === undefined) {
-      this.ownBucket = this.createBucket(props, key);
+      this.ownBucket = this.createBucket(props, key, encryption);
       this.bucket = this.ownBucket;
     } else {
       this.ownBucket = undefined;
       this.bucket = Bucket.fromBucketName(this, "DataBucket", props.existingBucketName);
       Annotations.of(this).addWarningV2(
         "rapatriements:adopted-bucket",
-        adoptedBucketNote(props.existingBucketName, key, props.noncurrentVersionDays),
+        adoptedBucketNote(
+          props.existingBucketName,
+          key,
+          props.noncurrentVersionDays,
+          encryption.describe(),
+        ),
       );
     }
 
-    // Exactly the operator guide's statement; not grantReadWrite, which grants more.
+    // Exactly the operator guide's statement; not grantReadWrite, which grants
+    // more. With a KMS key, beside it, the key's statement: what the app needs.
     this.dataPolicy = new ManagedPolicy(this, "DataAccessPolicy", {
-      description:
-        "Rapatriements data: the four S3 actions of the operator guide, on the bucket only.",
+      description: `Rapatriements data: the four S3 actions of the operator guide, on the bucket only${encryption.key === undefined ? "" : "; the data key, through S3 only"}.`,
       statements: [
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
           resources: [this.bucket.bucketArn, this.bucket.arnForObjects("*")],
         }),
+        ...encryption.statements(),
       ],
     });
 
     const environment = {
       S3_RAPPATRIMENT_FILE_PATH: `s3://${this.bucket.bucketName}/${key}`,
       STORAGE_STRATEGY: props.storageStrategy,
+      ...encryption.environment(),
     };
 
+    const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION_DAYS;
+    // Kept when the stack is deleted: the record of who was refused outlives the API.
     const accessLogs = new LogGroup(this, "ApiAccessLogs", {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const authorizer: IHttpRouteAuthorizer =
       props.jwtIssuer !== undefined && props.jwtAudience !== undefined
@@ -198,18 +215,7 @@ export class RapatriementsStack extends Stack {
       throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: "$context.requestId",
-            routeKey: "$context.routeKey",
-            status: "$context.status",
-            latencyMs: "$context.responseLatency",
-            integrationError: "$context.integrationErrorMessage",
-            authorizerError: "$context.authorizer.error",
-            sourceIp: "$context.identity.sourceIp",
-            time: "$context.requestTime",
-          }),
-        ),
+        format: AccessLogFormat.custom(JSON.stringify(accessLogFields(jwt ? "jwt" : "iam"))),
       },
     });
 
@@ -222,7 +228,7 @@ export class RapatriementsStack extends Stack {
       description: `HTTP API: ${HTTP_ROUTES.map(routeKey).join(", ")}`,
       environment,
       dataPolicy: this.dataPolicy,
-      logRetention: RetentionDays.ONE_MONTH,
+      logRetention,
     });
     this.functions.push(http);
     // CDK gives each route's path its own invoke permission on the function.
@@ -241,7 +247,7 @@ export class RapatriementsStack extends Stack {
     }
     this.callerPolicies = jwt ? undefined : this.addCallerPolicies();
 
-    const commands = this.addCommands(environment);
+    const commands = this.addCommands(environment, logRetention);
     this.commandsQueue = commands.queue;
 
     this.alarms = new RapatriementsAlarms(this, "Alarms", {
@@ -250,6 +256,15 @@ export class RapatriementsStack extends Stack {
       deadLetterQueue: commands.deadLetters,
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
+
+    if (props.audit === true) {
+      new AuditTrail(this, "Audit", {
+        dataBucket: this.bucket,
+        dataKey: key,
+        functions: this.functions,
+        retention: logRetention,
+      });
+    }
 
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
     new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
@@ -306,10 +321,14 @@ export class RapatriementsStack extends Stack {
    * The data bucket: encrypted, versioned, private, TLS only, kept when the
    * stack is deleted; earlier versions expire after the restore window.
    */
-  private createBucket(props: RapatriementsStackProps, key: string): Bucket {
+  private createBucket(
+    props: RapatriementsStackProps,
+    key: string,
+    encryption: DataEncryption,
+  ): Bucket {
     const bucket = new Bucket(this, "DataBucket", {
       ...(props.bucketName === undefined ? {} : { bucketName: props.bucketName }),
-      encryption: BucketEncryption.S3_MANAGED,
+      ...encryption.bucketProps(),
       versioned: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -342,7 +361,7 @@ export class RapatriementsStack extends Stack {
     Validations.of(bucket).acknowledge({
       id: "AwsSolutions-S1",
       reason:
-        "One object, written only by these functions; versioning keeps every version and CloudTrail data events can be enabled per account. Server access logs would need a second bucket this product does not otherwise need.",
+        "One object, written only by these functions; versioning keeps every version, and the audit option (context audit=true) records every read and write of it as CloudTrail data events, naming the caller. Server access logs would need a second bucket, and S3 delivers them on a best-effort basis, where the trail's files are complete and signed (log file validation).",
     });
     return bucket;
   }
@@ -361,7 +380,10 @@ export class RapatriementsStack extends Stack {
    * receipt handle exists only in a delivery the event source mapping made,
    * which is what the function asks SQS to confirm before it applies a record.
    */
-  private addCommands(environment: Record<string, string>): { queue: Queue; deadLetters: Queue } {
+  private addCommands(
+    environment: Record<string, string>,
+    logRetention: RetentionDays,
+  ): { queue: Queue; deadLetters: Queue } {
     const deadLetters = new Queue(this, "CommandsDeadLetterQueue", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -386,7 +408,7 @@ export class RapatriementsStack extends Stack {
         COMMANDS_VISIBILITY_TIMEOUT_SECONDS: String(COMMANDS_VISIBILITY_TIMEOUT_SECONDS),
       },
       dataPolicy: this.dataPolicy,
-      logRetention: RetentionDays.ONE_MONTH,
+      logRetention,
       timeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS),
     });
     this.functions.push(fn);
@@ -454,11 +476,16 @@ export class RapatriementsStack extends Stack {
 }
 
 /** What the team must check on a bucket the stack adopts but cannot configure. */
-export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: number): string {
+export function adoptedBucketNote(
+  bucket: string,
+  key: string,
+  noncurrentDays: number,
+  defaultEncryption = "AES256",
+): string {
   return [
     `Adopted bucket ${bucket}: the stack neither creates nor changes it, so its own settings stay as they are.`,
     `Check them (npx rapatriements doctor does, and prints the command that fixes each):`,
-    `default encryption (AES256);`,
+    `default encryption (${defaultEncryption});`,
     `versioning Enabled (restore needs it);`,
     `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, expired delete markers removed, incomplete uploads aborted);`,
     `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,

@@ -80,6 +80,20 @@ export interface S3Target {
   region: string;
 }
 
+/**
+ * A refusal that comes from the object's KMS key rather than from S3: an
+ * AccessDenied that names a kms: action (the role may read the object but
+ * not use its key — say, after the stack went back from KMS to AES-256), or
+ * S3's KMS.* errors (the key disabled or pending deletion). The guide's four
+ * S3 permissions would not fix it: the message names the key's.
+ */
+function kmsKeyTrouble(error: unknown, name: string): string | undefined {
+  // Throttling passes: it is load, not something a person fixes.
+  if (name.startsWith("KMS.")) return /throttl/i.test(name) ? undefined : name;
+  if (name !== "AccessDenied" || !(error instanceof Error)) return undefined;
+  return /\bkms:[A-Za-z]+/.exec(error.message)?.[0];
+}
+
 const CREDENTIAL_ERRORS = new Set([
   "CredentialsProviderError",
   "InvalidAccessKeyId",
@@ -104,6 +118,14 @@ export function explainS3Error(
     return new StorageAccessError(
       "CREDENTIALS_MISSING",
       `NoCredentialsError: identifiants AWS absents ou invalides pour ${action} ${where} (${name}) : vérifiez AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY, ~/.aws/credentials ou le rôle IAM`,
+      { cause: error },
+    );
+  }
+  const key = kmsKeyTrouble(error, name);
+  if (key !== undefined) {
+    return new StorageAccessError(
+      "STORAGE_ACCESS_DENIED",
+      `${name}: clé KMS refusée pour ${action} ${where} (${key}) : vérifiez que l'utilisateur ou le rôle AWS a kms:GenerateDataKey et kms:Decrypt sur la clé (S3_SSE_KMS_KEY_ID, ou celle qui a chiffré l'objet) et qu'elle est activée`,
       { cause: error },
     );
   }

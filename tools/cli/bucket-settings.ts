@@ -21,6 +21,11 @@ import {
   RETENTION_RULE_ID,
   retentionRule,
 } from "../../infra/data-bucket-rules.ts";
+import {
+  defaultEncryption,
+  objectEncryption,
+  sameKmsKey,
+} from "../../lambda/storage/encryption.ts";
 import { attempt, type Check, notVerifiable, shellJson } from "./check.ts";
 
 export interface Location {
@@ -28,39 +33,84 @@ export interface Location {
   key: string;
 }
 
-/** The fix for a bucket with no default encryption, as the stack sets it. */
-export function encryptionFix(bucket: string): string {
-  return `aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration ${shellJson({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] })}`;
+/**
+ * The command that gives the bucket the default encryption the application's
+ * writes ask for, as the stack sets it: AES-256, or the configuration's KMS key.
+ */
+export function encryptionFix(bucket: string, kmsKeyId?: string): string {
+  return `aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration ${shellJson(defaultEncryption(objectEncryption(kmsKeyId)))}`;
 }
 
 export function versioningFix(bucket: string): string {
   return `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`;
 }
 
+/**
+ * The bucket's default encryption beside what the application's writes ask
+ * for (each PUT names its own, which wins over the default): in order when
+ * they agree — AES-256, or aws:kms with the very key S3_SSE_KMS_KEY_ID names.
+ * A default that differs is a warning, not a failure: the data object is
+ * encrypted either way, but not as the bucket's owner meant, or other tools'
+ * objects are not encrypted as the data is.
+ */
 export async function checkEncryption(
   s3: S3Client,
   { bucket }: Location,
   /** The encryption S3 reported on doctor's own scratch object, when it could write one. */
   scratchEncryption: string | undefined,
+  /** The configuration's S3_SSE_KMS_KEY_ID: what every write asks for (undefined: AES-256). */
+  kmsKeyId?: string,
 ): Promise<Check> {
   const name = "chiffrement";
   const rule = await attempt(() => s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })));
-  const algorithm =
-    rule.value?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
-      ?.SSEAlgorithm;
-  if (algorithm !== undefined) {
-    return { name, level: "ok", detail: `chiffrement par défaut du bucket : ${algorithm}` };
-  }
+  const byDefault =
+    rule.value?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
   const scratch =
     scratchEncryption === undefined
       ? ""
       : ` ; l'objet de test écrit par doctor est chiffré (${scratchEncryption})`;
+  const writes =
+    kmsKeyId === undefined ? "AES256" : `SSE-KMS avec la clé ${kmsKeyId} (S3_SSE_KMS_KEY_ID)`;
+  const algorithm = byDefault?.SSEAlgorithm;
+  if (algorithm !== undefined) {
+    const key = byDefault?.KMSMasterKeyID;
+    const bucketSays = `chiffrement par défaut du bucket : ${algorithm}${algorithm.startsWith("aws:kms") ? ` avec la clé ${key ?? "gérée par AWS (aws/s3)"}` : ""}`;
+    if (kmsKeyId === undefined && algorithm === "AES256") {
+      return { name, level: "ok", detail: bucketSays };
+    }
+    if (
+      kmsKeyId !== undefined &&
+      algorithm === "aws:kms" &&
+      key !== undefined &&
+      sameKmsKey(key, kmsKeyId)
+    ) {
+      return {
+        name,
+        level: "ok",
+        detail: `${bucketSays}, celle que nomme S3_SSE_KMS_KEY_ID : l'application écrit avec la même`,
+      };
+    }
+    if (kmsKeyId === undefined) {
+      return {
+        name,
+        level: "warn",
+        detail: `${bucketSays}, mais S3_SSE_KMS_KEY_ID n'est pas défini : l'application demande AES256 à chaque écriture, et l'objet de données n'est donc pas chiffré avec la clé du bucket${scratch}`,
+        fix: `Pour chiffrer les données avec cette clé, définissez S3_SSE_KMS_KEY_ID=${key ?? "<ARN de la clé>"} (et déployez la pile avec -c kmsKeyArn=${key ?? "<ARN de la clé>"}) ; pour garder AES-256 : ${encryptionFix(bucket)}`,
+      };
+    }
+    return {
+      name,
+      level: "warn",
+      detail: `${bucketSays}, mais l'application écrit en ${writes} : ce qu'un autre outil écrit dans le bucket n'est pas chiffré comme les données${scratch}`,
+      fix: `Alignez le bucket sur la configuration : ${encryptionFix(bucket, kmsKeyId)}`,
+    };
+  }
   if (rule.code === "ServerSideEncryptionConfigurationNotFoundError") {
     return {
       name,
       level: "warn",
-      detail: `pas de chiffrement par défaut sur le bucket : l'application demande AES256 à chaque écriture, mais un autre outil pourrait y écrire en clair${scratch}`,
-      fix: `Activez-le : ${encryptionFix(bucket)}`,
+      detail: `pas de chiffrement par défaut sur le bucket : l'application demande ${writes} à chaque écriture, mais un autre outil pourrait y écrire en clair${scratch}`,
+      fix: `Activez-le : ${encryptionFix(bucket, kmsKeyId)}`,
     };
   }
   const refused = notVerifiable(name, rule, "s3:GetEncryptionConfiguration", bucket);

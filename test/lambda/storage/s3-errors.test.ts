@@ -109,6 +109,33 @@ describe("a PUT refused for a reason a person must fix", () => {
     expect(cause).toBe(error);
   });
 
+  test.each([
+    [
+      "AccessDenied naming kms:GenerateDataKey (the role may not use the key)",
+      s3Error(
+        "AccessDenied",
+        403,
+        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab because no identity-based policy allows the kms:GenerateDataKey action",
+      ),
+      "kms:GenerateDataKey",
+    ],
+    [
+      "KMS.DisabledException (the key is disabled)",
+      s3Error("KMS.DisabledException", 400),
+      "KMS.DisabledException",
+    ],
+  ])(
+    "%s: the key's permissions and state, not the guide's four S3 actions",
+    async (_label, error, named) => {
+      const { answer, target, cause } = await createAgainst(error);
+      expect(cause).toBe(error);
+      expect(answer).toEqual({
+        code: "STORAGE_ACCESS_DENIED",
+        message: `${error.name}: clé KMS refusée pour écrire s3://${target.bucket}/${target.key} (région eu-west-1) (${named}) : vérifiez que l'utilisateur ou le rôle AWS a kms:GenerateDataKey et kms:Decrypt sur la clé (S3_SSE_KMS_KEY_ID, ou celle qui a chiffré l'objet) et qu'elle est activée`,
+      });
+    },
+  );
+
   test("any other refusal is passed on as it is, not dressed as one of those", async () => {
     const { answer } = await createAgainst(s3Error("InvalidArgument", 400, "bad header"));
     expect(answer).toEqual({ code: undefined, message: "bad header" });
@@ -120,6 +147,15 @@ describe("a read that S3 refuses while the engine holds a copy in memory", () =>
     [
       "403 AccessDenied (the policy changed)",
       s3Error("AccessDenied", 403),
+      "STORAGE_ACCESS_DENIED",
+    ],
+    [
+      "403 AccessDenied naming kms:Decrypt (the object's key is not the role's)",
+      s3Error(
+        "AccessDenied",
+        403,
+        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      ),
       "STORAGE_ACCESS_DENIED",
     ],
     ["500 InternalError", s3Error("InternalError", 500), "STORAGE_BUSY"],
