@@ -53,7 +53,7 @@ import {
   routeKey,
   type Scopes,
 } from "../lambda/handlers/routes.ts";
-import { RapatriementsAlarms } from "./alarms.ts";
+import { DEFAULT_RECORD_DROP_ALARM_PERCENT, RapatriementsAlarms } from "./alarms.ts";
 import { corsPreflight } from "./cors.ts";
 import {
   ABORT_INCOMPLETE_UPLOAD_DAYS,
@@ -91,6 +91,8 @@ export interface RapatriementsStackProps extends StackProps {
   allowedOrigins?: string[];
   /** Given: the alarms e-mail this address through an SNS topic. */
   alarmEmail?: string;
+  /** One save removing more than this percent of the records alarms; default 50. */
+  recordDropAlarmPercent?: number;
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
@@ -253,6 +255,7 @@ export class RapatriementsStack extends Stack {
       functions: this.functions,
       api: this.api,
       deadLetterQueue: commands.deadLetters,
+      recordDropAlarmPercent: props.recordDropAlarmPercent ?? DEFAULT_RECORD_DROP_ALARM_PERCENT,
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
 
