@@ -63,4 +63,14 @@ describe("cfn-lint", () => {
     const findings = await cfnLint(join(outdir, "RapatriementsStack.template.json"));
     expect(summary(findings)).toEqual([]);
   });
+
+  test("adopting a bucket, with the record-drop alarm's threshold set, still none", async () => {
+    const { outdir } = synthesize({
+      existingBucketName: "interflow-rappatriements",
+      dataKey: "rappatriements/rappatriements.json",
+      recordDropAlarmPercent: "80",
+    });
+    const findings = await cfnLint(join(outdir, "RapatriementsStack.template.json"));
+    expect(summary(findings)).toEqual([]);
+  });
 });
