@@ -6,6 +6,8 @@
  * object's size and record count, a batch's size, the share of the records a
  * save removed).
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
@@ -21,6 +23,7 @@ import {
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
+import { actAsOperator, cli, freshDir, operatorEnv } from "../../support/cli-run.ts";
 import {
   commandsQueues,
   receive,
@@ -31,6 +34,8 @@ import {
 import { faultyClient, lostResponse, s3Error } from "../../support/faults.ts";
 import { contextFor, httpApiEvent } from "../../support/http-api-events.ts";
 import { getBytes, newEngine, newTarget, sampleInput } from "../../support/local-s3.ts";
+
+actAsOperator();
 
 /**
  * Reads one log line as CloudWatch does: the line must be JSON with an `_aws`
@@ -300,5 +305,31 @@ describe("RecordsRemovedPercent: the share of the records one save removed", () 
     const del = eventFor("DELETE /rapatriements/{id}", doomed?.id ?? "");
     expect((await deleteRapatriementHandler(deps)(del, contextFor(del))).statusCode).toBe(503);
     expect(emfMetrics(output[2] ?? "").values).not.toHaveProperty("RecordsRemovedPercent");
+  });
+
+  test("an import --force from the operators' CLI replaces 3 records with 1 on purpose: no function reports it; they measure from the imported object", async () => {
+    const { target, output, deps } = await container();
+    const create = createRapatriementHandler(deps);
+    for (const n of [1, 2, 3]) {
+      const event = postEvent(n);
+      await create(event, contextFor(event));
+    }
+    const file = join(freshDir(), "one.json");
+    writeFileSync(
+      file,
+      JSON.stringify([{ ...sampleInput("IMPORTED"), id: "imported-1", status: "draft" }]),
+    );
+    const imported = await cli(
+      ["import", file, "--force", "--yes"],
+      operatorEnv(target.bucket, target.key),
+    );
+    expect(imported.code).toBe(0);
+
+    const event = postEvent(4);
+    await create(event, contextFor(event));
+    expect(emfMetrics(output[3] ?? "").values).toMatchObject({
+      RecordsRemovedPercent: 0,
+      RecordCount: 2,
+    });
   });
 });
