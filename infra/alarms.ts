@@ -38,11 +38,20 @@ export const OBJECT_SIZE_ALARM_BYTES = Math.round(OBJECT_SIZE_LIMIT_BYTES * 0.8)
 export const BUSY_ANSWERS_THRESHOLD = 10;
 /** API 5xx answers tolerated in 5 minutes (busy answers are 503s too). */
 export const API_5XX_THRESHOLD = 10;
+/**
+ * A save that removes more than this share of the records alarms, by default
+ * (context `recordDropAlarmPercent`). The functions remove records one command
+ * at a time: half the data gone in one save is a mass deletion, a bug, or a
+ * wrong file, not daily work.
+ */
+export const DEFAULT_RECORD_DROP_ALARM_PERCENT = 50;
 
 export interface RapatriementsAlarmsProps {
   functions: readonly IFunction[];
   api: HttpApi;
   deadLetterQueue: IQueue;
+  /** Percent of the records one save may remove before the RecordCountDrop alarm fires. */
+  recordDropAlarmPercent: number;
   /** Given: an SNS topic e-mails this address on every alarm and recovery. */
   alarmEmail?: string;
 }
@@ -118,6 +127,13 @@ export class RapatriementsAlarms extends Construct {
       product(METRIC.objectBytes, "Maximum"),
       OBJECT_SIZE_ALARM_BYTES,
     );
+    this.add(
+      "RecordCountDrop",
+      `One save removed more than ${props.recordDropAlarmPercent} % of the records: list the data object's versions (npx rapatriements versions) and, if it was not meant, restore the last good one (npx rapatriements restore VERSION_ID); the functions' log lines by time say who saved it.`,
+      product(METRIC.recordsRemovedPercent, "Maximum"),
+      props.recordDropAlarmPercent,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
 
     if (props.alarmEmail !== undefined) {
       // CloudWatch can publish only to a topic whose key lets it: a key of our own.
@@ -157,7 +173,10 @@ export class RapatriementsAlarms extends Construct {
         ],
         [
           graph("Data object", [product(METRIC.objectBytes, "Maximum")]),
-          graph("Records", [product(METRIC.recordCount, "Maximum")]),
+          graph("Records", [
+            product(METRIC.recordCount, "Maximum"),
+            product(METRIC.recordsRemovedPercent, "Maximum"),
+          ]),
           graph("Commands per invocation", [
             product(METRIC.batchSize, "Average"),
             product(METRIC.batchSize, "Maximum"),
@@ -167,14 +186,20 @@ export class RapatriementsAlarms extends Construct {
     });
   }
 
-  private add(id: string, description: string, metric: IMetric, threshold: number): void {
+  private add(
+    id: string,
+    description: string,
+    metric: IMetric,
+    threshold: number,
+    comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  ): void {
     this.alarms.push(
       new Alarm(this, id, {
         alarmDescription: description,
         metric,
         threshold,
         evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator,
         // No data is no trouble: a quiet API sends no metrics.
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),

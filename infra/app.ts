@@ -61,6 +61,16 @@ export function stackProps(app: App): RapatriementsStackProps {
   };
   const origins = text("allowedOrigins");
   if (origins !== undefined) props.allowedOrigins = parseAllowedOrigins(origins);
+  const dropPercent = text("recordDropAlarmPercent");
+  if (dropPercent !== undefined) {
+    const percent = Number(dropPercent);
+    if (!Number.isFinite(percent) || percent <= 0 || percent >= 100) {
+      throw new Error(
+        `context recordDropAlarmPercent must be a percentage above 0 and below 100 (got "${dropPercent}"): the RecordCountDrop alarm fires when one save removes more than that share of the records`,
+      );
+    }
+    props.recordDropAlarmPercent = percent;
+  }
   const alarmEmail = text("alarmEmail");
   if (alarmEmail !== undefined) {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {

@@ -1,9 +1,10 @@
 /**
  * Infrastructure: the stack `RapatriementsStack`. The bucket that holds the one
  * data object (encrypted, versioned, private, TLS only, conditional writes
- * required on the data key), the operator guide's IAM policy, one function
- * for every HTTP route (a router over the routes' modules) and one for
- * commands, and the HTTP API with authorization on every route.
+ * required and deletes refused on the data key), the operator guide's IAM
+ * policy, one function for every HTTP route (a router over the routes'
+ * modules) and one for commands, and the HTTP API with authorization on
+ * every route.
  */
 import {
   Annotations,
@@ -46,14 +47,18 @@ import {
   routeKey,
   type Scopes,
 } from "../lambda/handlers/routes.ts";
-import { RapatriementsAlarms } from "./alarms.ts";
+import { DEFAULT_RECORD_DROP_ALARM_PERCENT, RapatriementsAlarms } from "./alarms.ts";
 import { AuditTrail } from "./audit.ts";
 import { corsPreflight } from "./cors.ts";
 import {
   ABORT_INCOMPLETE_UPLOAD_DAYS,
   CONDITIONAL_WRITES_CONDITION,
   CONDITIONAL_WRITES_SID,
+  DELETE_PROTECTION_ACTIONS,
+  DELETE_PROTECTION_SID,
+  KEPT_NONCURRENT_VERSIONS,
   RETENTION_RULE_ID,
+  TLS_ONLY_SID,
 } from "./data-bucket-rules.ts";
 import { DataEncryption, type DataEncryptionChoice } from "./data-encryption.ts";
 import { accessLogFields, DEFAULT_LOG_RETENTION_DAYS } from "./logs.ts";
@@ -89,6 +94,8 @@ export interface RapatriementsStackProps extends StackProps {
   logRetention?: RetentionDays;
   /** A CloudTrail trail of the data object's reads and writes and the functions' invocations. */
   audit?: boolean;
+  /** One save removing more than this percent of the records alarms; default 50. */
+  recordDropAlarmPercent?: number;
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
@@ -254,6 +261,7 @@ export class RapatriementsStack extends Stack {
       functions: this.functions,
       api: this.api,
       deadLetterQueue: commands.deadLetters,
+      recordDropAlarmPercent: props.recordDropAlarmPercent ?? DEFAULT_RECORD_DROP_ALARM_PERCENT,
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
 
@@ -319,7 +327,8 @@ export class RapatriementsStack extends Stack {
 
   /**
    * The data bucket: encrypted, versioned, private, TLS only, kept when the
-   * stack is deleted; earlier versions expire after the restore window.
+   * stack is deleted; earlier versions expire after the restore window, the
+   * newest few excepted; the data object can be neither deleted nor purged.
    */
   private createBucket(
     props: RapatriementsStackProps,
@@ -341,6 +350,8 @@ export class RapatriementsStack extends Stack {
           id: RETENTION_RULE_ID,
           prefix: key,
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays),
+          // Whatever their age: there is always something to restore.
+          noncurrentVersionsToRetain: KEPT_NONCURRENT_VERSIONS,
           expiredObjectDeleteMarker: true,
           abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
         },
@@ -356,6 +367,17 @@ export class RapatriementsStack extends Stack {
         actions: ["s3:PutObject"],
         resources: [bucket.arnForObjects(key)],
         conditions: CONDITIONAL_WRITES_CONDITION,
+      }),
+    );
+    // One delete would hide the data behind a delete marker; one delete of a
+    // version would erase a restore point: refused on the data key, whoever asks.
+    bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: DELETE_PROTECTION_SID,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: DELETE_PROTECTION_ACTIONS,
+        resources: [bucket.arnForObjects(key)],
       }),
     );
     Validations.of(bucket).acknowledge({
@@ -487,8 +509,9 @@ export function adoptedBucketNote(
     `Check them (npx rapatriements doctor does, and prints the command that fixes each):`,
     `default encryption (${defaultEncryption});`,
     `versioning Enabled (restore needs it);`,
-    `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, expired delete markers removed, incomplete uploads aborted);`,
-    `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,
+    `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, the ${KEPT_NONCURRENT_VERSIONS} newest whatever their age, expired delete markers removed, incomplete uploads aborted);`,
+    `all four public access blocks on; object ownership BucketOwnerEnforced;`,
+    `the bucket policy statements ${TLS_ONLY_SID} (refuses plain HTTP on ${key}*), ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match) and ${DELETE_PROTECTION_SID} (refuses s3:DeleteObject and s3:DeleteObjectVersion on ${key}: one delete would otherwise hide the data behind a delete marker).`,
     `A data file an earlier application wrote at ${key} is refused by the functions until it is converted: npx rapatriements import s3://${bucket}/${key}.`,
   ].join(" ");
 }

@@ -187,6 +187,28 @@ export class StorageUnreadableError extends AppError {
   readonly code = "STORAGE_UNREADABLE";
 }
 
+/**
+ * The data object's current version is a delete marker: someone deleted it,
+ * and its earlier versions are still there. Not "no data yet": nothing is
+ * read or written (an empty database saved over the marker would hide the
+ * records) until an operator restores a version. A 500: an operator must act.
+ */
+export class DataObjectDeletedError extends AppError {
+  override readonly name = "DataObjectDeletedError";
+  readonly status = 500;
+  readonly code = "DATA_OBJECT_DELETED";
+  /** `s3://bucket/key (région …)`. */
+  readonly location: string;
+
+  constructor(location: string, options: AppErrorOptions = {}) {
+    super(
+      `DATA_OBJECT_DELETED : l'objet de données ${location} a été supprimé (sa version actuelle est un marqueur de suppression) ; rien n'a été lu ni écrit, et aucune base vide ne le remplacera. Trouvez la dernière version avec npx rapatriements versions, puis restaurez-la : npx rapatriements restore VERSION_ID`,
+      options,
+    );
+    this.location = location;
+  }
+}
+
 /** S3 refused or could not be reached: credentials, permissions, region, bucket. */
 export class StorageAccessError extends AppError {
   override readonly name = "StorageAccessError";

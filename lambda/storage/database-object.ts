@@ -17,6 +17,7 @@ import type { FileCodec } from "./codec.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
 import {
+  deletedObjectError,
   explainS3Error,
   httpStatusOf,
   isAmbiguous,
@@ -452,6 +453,8 @@ export class DatabaseObject {
       return head.ETag ?? null;
     } catch (error) {
       if (isNotModified(error)) return etag;
+      const deleted = deletedObjectError(error, this.deps.target);
+      if (deleted !== undefined) throw deleted;
       if (isNoSuchKey(error) || httpStatusOf(error) === 404) return null;
       throw this.failure(error, "lire");
     }
@@ -511,6 +514,14 @@ export class DatabaseObject {
       if (cached !== undefined && cached.etag !== null && isNotModified(error)) {
         round.cache ??= "hit";
         return cached;
+      }
+      // Deleted, not absent: never an empty database (a save would hide the
+      // records behind it). The copy in memory is of an object that is no
+      // longer current: forget it, so a restored one is downloaded.
+      const deleted = deletedObjectError(error, this.deps.target);
+      if (deleted !== undefined) {
+        this.invalidate();
+        throw deleted;
       }
       if (isNoSuchKey(error) || isNoSuchBucket(error)) {
         const bucketMissing = isNoSuchBucket(error);

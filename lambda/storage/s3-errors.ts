@@ -3,12 +3,14 @@
  * refuse), and the operator-facing message for the ones a person must fix.
  * The messages follow the troubleshooting section of the operator guide.
  */
-import { StorageAccessError } from "../errors.ts";
+import { DataObjectDeletedError, StorageAccessError } from "../errors.ts";
 
 interface S3ErrorShape {
   name?: string;
   Code?: string;
   $metadata?: { httpStatusCode?: number; attempts?: number };
+  /** The raw HTTP response, which the SDK keeps on the error (not enumerable). */
+  $response?: { headers?: Record<string, string | undefined> };
 }
 
 function shape(error: unknown): S3ErrorShape {
@@ -31,6 +33,23 @@ export function isNotModified(error: unknown): boolean {
 
 export function isNoSuchKey(error: unknown): boolean {
   return nameOf(error) === "NoSuchKey";
+}
+
+/**
+ * A 404 whose answer says the key's current version is a delete marker
+ * (`x-amz-delete-marker: true`): the object was deleted, its earlier
+ * versions remain. The SDK models no field for that header on GetObject's
+ * NoSuchKey (nor on HeadObject's NotFound); it is read from the raw response
+ * the SDK keeps on the error (test/lambda/storage/s3-errors.test.ts shows it
+ * with the header set on the wire). Any other 404 is a key never written, or
+ * deleted from a bucket without versioning.
+ */
+export function isDeleteMarker(error: unknown): boolean {
+  if (httpStatusOf(error) !== 404) return false;
+  const headers = shape(error).$response?.headers ?? {};
+  return Object.entries(headers).some(
+    ([name, value]) => name.toLowerCase() === "x-amz-delete-marker" && value === "true",
+  );
 }
 
 export function isNoSuchBucket(error: unknown): boolean {
@@ -103,6 +122,21 @@ const CREDENTIAL_ERRORS = new Set([
   "TokenRefreshRequired",
 ]);
 
+/** Where the data object is, as the operator's messages name it. */
+function whereIs(target: S3Target): string {
+  return `s3://${target.bucket}/${target.key} (région ${target.region})`;
+}
+
+/** The refusal for a read that found the data object deleted, or undefined for any other error. */
+export function deletedObjectError(
+  error: unknown,
+  target: S3Target,
+): DataObjectDeletedError | undefined {
+  return isDeleteMarker(error)
+    ? new DataObjectDeletedError(whereIs(target), { cause: error })
+    : undefined;
+}
+
 /**
  * The operator's error for an S3 failure a person has to fix, or undefined
  * when the error is not one of those (the caller then keeps the original).
@@ -113,7 +147,7 @@ export function explainS3Error(
   action: string,
 ): StorageAccessError | undefined {
   const name = nameOf(error);
-  const where = `s3://${target.bucket}/${target.key} (région ${target.region})`;
+  const where = whereIs(target);
   if (CREDENTIAL_ERRORS.has(name) || /Could not load credentials/i.test(String(error))) {
     return new StorageAccessError(
       "CREDENTIALS_MISSING",

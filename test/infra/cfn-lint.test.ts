@@ -74,6 +74,14 @@ describe("cfn-lint", () => {
         jwtAudience: "rapatriements-api",
       },
     ],
+    [
+      "an adopted bucket and the record-drop alarm's threshold set",
+      {
+        existingBucketName: "interflow-rappatriements",
+        dataKey: "rappatriements/rappatriements.json",
+        recordDropAlarmPercent: "80",
+      },
+    ],
   ])("with %s, still none", async (_label, context) => {
     const { outdir } = synthesize(context);
     const findings = await cfnLint(join(outdir, "RapatriementsStack.template.json"));

@@ -11,9 +11,10 @@ import { describe, expect, test } from "vitest";
 import {
   API_5XX_THRESHOLD,
   BUSY_ANSWERS_THRESHOLD,
+  DEFAULT_RECORD_DROP_ALARM_PERCENT,
   OBJECT_SIZE_ALARM_BYTES,
 } from "../../infra/alarms.ts";
-import { buildApp } from "../../infra/app.ts";
+import { buildApp, stackProps } from "../../infra/app.ts";
 import {
   COMMANDS_BATCH_SIZE,
   COMMANDS_BATCH_WINDOW_SECONDS,
@@ -198,5 +199,48 @@ describe("the commands consumer", () => {
     expect([COMMANDS_MAX_CONCURRENCY, COMMANDS_BATCH_SIZE, COMMANDS_BATCH_WINDOW_SECONDS]).toEqual([
       2, 100, 2,
     ]);
+  });
+});
+
+describe("the record count falling in one save", () => {
+  const RECORD_DROP = {
+    Namespace: METRICS_NAMESPACE,
+    MetricName: "RecordsRemovedPercent",
+    Dimensions: [{ Name: "service", Value: "rapatriements" }],
+    Statistic: "Maximum",
+    ComparisonOperator: "GreaterThanThreshold",
+    TreatMissingData: "notBreaching",
+  };
+
+  test("by default, a save that removes more than 50 % of the records alarms, pointing at versions and restore", () => {
+    expect(DEFAULT_RECORD_DROP_ALARM_PERCENT).toBe(50);
+    const alarm = alarms(plain.template).get("RecordCountDrop");
+    expect(alarm).toMatchObject({ ...RECORD_DROP, Threshold: 50 });
+    expect(alarm?.AlarmDescription).toContain("more than 50 % of the records");
+    expect(alarm?.AlarmDescription).toContain("npx rapatriements restore VERSION_ID");
+  });
+
+  test("recordDropAlarmPercent sets the threshold", () => {
+    const alarm = alarms(synthesize({ recordDropAlarmPercent: "80" }).template).get(
+      "RecordCountDrop",
+    );
+    expect(alarm).toMatchObject({ ...RECORD_DROP, Threshold: 80 });
+  });
+
+  test.each(["0", "-5", "100", "150", "half", "50%"])(
+    "recordDropAlarmPercent=%s stops the synth, naming the parameter and the range",
+    (value) => {
+      expect(() => stackProps(new App({ context: { recordDropAlarmPercent: value } }))).toThrow(
+        `context recordDropAlarmPercent must be a percentage above 0 and below 100 (got "${value}"): the RecordCountDrop alarm fires when one save removes more than that share of the records`,
+      );
+    },
+  );
+
+  test("a whole-number or decimal share within the range is taken as given", () => {
+    const props = (value: string) =>
+      stackProps(new App({ context: { recordDropAlarmPercent: value } })).recordDropAlarmPercent;
+    expect(props("25")).toBe(25);
+    expect(props("12.5")).toBe(12.5);
+    expect(stackProps(new App()).recordDropAlarmPercent).toBeUndefined();
   });
 });

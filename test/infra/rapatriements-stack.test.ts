@@ -10,7 +10,10 @@ import { stackProps } from "../../infra/app.ts";
 import {
   CONDITIONAL_WRITES_SID,
   DEFAULT_NONCURRENT_VERSION_DAYS,
+  DELETE_PROTECTION_SID,
+  KEPT_NONCURRENT_VERSIONS,
   RETENTION_RULE_ID,
+  TLS_ONLY_SID,
 } from "../../infra/data-bucket-rules.ts";
 import {
   COMMANDS_BATCH_SIZE,
@@ -124,16 +127,17 @@ describe("RapatriementsStack", () => {
     expect(synthesized.warnings).toEqual([]);
   });
 
-  test("a lifecycle rule on the data key: earlier versions expire after 30 days, lone delete markers and incomplete uploads go", () => {
+  test("a lifecycle rule on the data key: earlier versions expire after 30 days but the 10 newest stay whatever their age, lone delete markers and incomplete uploads go", () => {
     const [, bucket] = only(template, "AWS::S3::Bucket");
     expect(DEFAULT_NONCURRENT_VERSION_DAYS).toBe(30);
+    expect(KEPT_NONCURRENT_VERSIONS).toBe(10);
     expect(bucket.Properties.LifecycleConfiguration).toEqual({
       Rules: [
         {
           Id: RETENTION_RULE_ID,
           Prefix: "rapatriements/rapatriements.db",
           Status: "Enabled",
-          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 30, NewerNoncurrentVersions: 10 },
           ExpiredObjectDeleteMarker: true,
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
         },
@@ -141,7 +145,7 @@ describe("RapatriementsStack", () => {
     });
   });
 
-  test("the bucket policy refuses plain HTTP, and any PUT of the data object without a condition", () => {
+  test("the bucket policy refuses plain HTTP, any PUT of the data object without a condition, and any delete of it or of its versions", () => {
     const [, policy] = only(template, "AWS::S3::BucketPolicy");
     const statements = statementsOf(policy.Properties.PolicyDocument);
     expect(statements).toEqual(
@@ -161,8 +165,16 @@ describe("RapatriementsStack", () => {
           Principal: { AWS: "*" },
           Resource: { "Fn::Join": ["", [BUCKET_ARN, "/rapatriements/rapatriements.db"]] },
         },
+        {
+          Sid: DELETE_PROTECTION_SID,
+          Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Resource: { "Fn::Join": ["", [BUCKET_ARN, "/rapatriements/rapatriements.db"]] },
+        },
       ]),
     );
+    expect(statements).toHaveLength(3);
     expect(statements.filter((s) => s.Effect === "Allow")).toEqual([]);
   });
 
@@ -484,8 +496,12 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
       "default encryption",
       "versioning",
       `lifecycle rule ${RETENTION_RULE_ID}`,
-      "45 days",
+      "45 days, the 10 newest whatever their age",
+      "all four public access blocks",
+      "BucketOwnerEnforced",
+      TLS_ONLY_SID,
       CONDITIONAL_WRITES_SID,
+      `${DELETE_PROTECTION_SID} (refuses s3:DeleteObject and s3:DeleteObjectVersion on rappatriements/rappatriements.json`,
       "npx rapatriements doctor",
       "npx rapatriements import s3://interflow-rappatriements/rappatriements/rappatriements.json",
     ]) {

@@ -2,7 +2,9 @@
  * Operators' CLI: `rapatriements doctor` runs the operator guide's
  * troubleshooting in order — configuration, credentials, bucket and region,
  * each documented permission, the bucket's own settings (encryption,
- * versioning, lifecycle rule, bucket policy), the data object — one line per
+ * versioning, lifecycle rule, public access block, object ownership, and the
+ * bucket policy's TLS-only, conditional-write and no-delete statements), the
+ * data object — one line per
  * check with the fix to apply. Exit code 0 when nothing failed: a warning (a
  * missing protection) or a check doctor was not allowed to make is reported,
  * not failed.
@@ -28,10 +30,12 @@ import { MissingVariableError, ValueError } from "../../lambda/errors.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { plural } from "../data/plural.ts";
+import { checkBucketPolicy } from "./bucket-policy.ts";
 import {
-  checkBucketPolicy,
   checkEncryption,
   checkLifecycle,
+  checkObjectOwnership,
+  checkPublicAccessBlock,
   checkVersioning,
 } from "./bucket-settings.ts";
 import { attempt, type Check, LEVEL_LABELS } from "./check.ts";
@@ -175,7 +179,9 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   const versioning = await checkVersioning(s3, location);
   report(versioning.check);
   report(await checkLifecycle(s3, location));
-  report(await checkBucketPolicy(s3, location));
+  report(await checkPublicAccessBlock(s3, location));
+  report(await checkObjectOwnership(s3, location));
+  for (const check of await checkBucketPolicy(s3, location, config.s3Endpoint)) report(check);
   report(await checkData(s3, config, versioning.enabled));
   return done();
 }
