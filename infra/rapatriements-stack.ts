@@ -220,7 +220,9 @@ export class RapatriementsStack extends Stack {
     const http = new RapatriementsFunction(this, functionId(HTTP_FUNCTION_MODULE), {
       module: HTTP_FUNCTION_MODULE,
       description: `HTTP API: ${HTTP_ROUTES.map(routeKey).join(", ")}`,
-      environment,
+      // The function refuses any event whose requestContext.apiId is not this
+      // API's: a mistaken direct invocation writes nothing (http-router.ts).
+      environment: { ...environment, HTTP_API_ID: this.api.apiId },
       dataPolicy: this.dataPolicy,
       logRetention: RetentionDays.ONE_MONTH,
     });

@@ -172,7 +172,7 @@ describe("RapatriementsStack", () => {
       expect(fn.Properties.Runtime, id).toBe("nodejs24.x");
       expect(fn.Properties.Architectures, id).toEqual(["arm64"]);
       expect(fn.Properties.Handler, id).toBe("index.handler");
-      expect(withoutCommandsQueue(fn.Properties.Environment.Variables), id).toEqual({
+      expect(ownVariables(fn.Properties.Environment.Variables), id).toEqual({
         S3_RAPPATRIMENT_FILE_PATH: {
           "Fn::Join": ["", ["s3://", { Ref: bucketId }, "/rapatriements/rapatriements.db"]],
         },
@@ -216,6 +216,15 @@ describe("RapatriementsStack", () => {
     for (const permission of invokers) {
       expect(permission.FunctionName).toEqual({ "Fn::GetAtt": [router, "Arn"] });
     }
+  });
+
+  test("the HTTP function knows its API's id (HTTP_API_ID), to refuse any other API's event; the commands function does not", () => {
+    const [apiId] = only(template, "AWS::ApiGatewayV2::Api");
+    const variables = (module: string) =>
+      template.Resources[synthesized.functionsByModule.get(module) ?? ""].Properties.Environment
+        .Variables;
+    expect(variables(HTTP_FUNCTION_MODULE).HTTP_API_ID).toEqual({ Ref: apiId });
+    expect(variables(COMMANDS_MODULE).HTTP_API_ID).toBeUndefined();
   });
 
   test("the API's stage is throttled and writes access logs", () => {
@@ -464,7 +473,7 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
     const functions = resources(adopted.template, "AWS::Lambda::Function");
     expect(functions).toHaveLength(2);
     for (const [id, fn] of functions) {
-      expect(withoutCommandsQueue(fn.Properties.Environment.Variables), id).toEqual({
+      expect(ownVariables(fn.Properties.Environment.Variables), id).toEqual({
         S3_RAPPATRIMENT_FILE_PATH:
           "s3://interflow-rappatriements/rappatriements/rappatriements.json",
         STORAGE_STRATEGY: "json",
@@ -648,11 +657,14 @@ describe("RapatriementsStack: who may read, who may write", () => {
   });
 });
 
-/** A function's environment without the commands function's queue variables. */
-function withoutCommandsQueue(variables: Json): Json {
+/**
+ * What every function's environment shares: without the commands function's
+ * queue variables and the HTTP function's API id (each tested on its own).
+ */
+function ownVariables(variables: Json): Json {
   return Object.fromEntries(
     Object.entries(variables as Record<string, Json>).filter(
-      ([name]) => !name.startsWith("COMMANDS_"),
+      ([name]) => !name.startsWith("COMMANDS_") && name !== "HTTP_API_ID",
     ),
   );
 }
