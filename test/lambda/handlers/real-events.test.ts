@@ -94,3 +94,48 @@ describe("real-shaped HTTP API v2 events", () => {
     expect(fetched.json).toEqual(record);
   });
 });
+
+describe("behind a custom domain whose API mapping has a base path (v1)", () => {
+  const body = JSON.stringify({
+    reference: "RAP-V1",
+    origin: "LYON-01",
+    destination: "PARIS-02",
+    lines: [{ sku: "PAL-EUR", quantity: 1 }],
+  });
+
+  test("a create sent to /v1/rapatriements answers Location /v1/rapatriements/{id}, which reads the record back", async () => {
+    const api = await newHttpApi();
+    // API Gateway matches the route without the base path; rawPath keeps it.
+    const created = await api.send({
+      routeKey: "POST /rapatriements",
+      rawPath: "/v1/rapatriements",
+      headers: { "content-type": "application/json", host: "api.example.org" },
+      body,
+    });
+    expect(created.status).toBe(201);
+    const record = created.json as { id: string };
+    const location = created.result.headers?.location;
+    expect(location).toBe(`/v1/rapatriements/${encodeURIComponent(record.id)}`);
+    expect(conforms(created.recorded)).toEqual([]);
+
+    const fetched = await api.send({
+      routeKey: "GET /rapatriements/{id}",
+      rawPath: String(location),
+      pathParameters: { id: record.id },
+    });
+    expect(fetched.status).toBe(200);
+    expect(fetched.json).toEqual(record);
+  });
+
+  test("a path with doubled slashes never gives a Location that reads as another host (//host/…)", async () => {
+    const api = await newHttpApi();
+    const created = await api.send({
+      routeKey: "POST /rapatriements",
+      rawPath: "//evil.example//rapatriements/",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    const record = created.json as { id: string };
+    expect(created.result.headers?.location).toBe(`/evil.example/rapatriements/${record.id}`);
+  });
+});
