@@ -2,8 +2,8 @@
  * What the stack adds so that a team hears of trouble before its users: the
  * alarms (each on the metric it names, with a reason), the optional e-mail
  * topic, the dashboard; and the two deployment choices of issue 12 — CORS
- * only for the origins given, and a commands consumer whose batches grow
- * instead of its containers.
+ * only for the origins given (never `*`, plain http:// only for localhost),
+ * and a commands consumer whose batches grow instead of its containers.
  */
 
 import { App } from "aws-cdk-lib";
@@ -13,7 +13,7 @@ import {
   BUSY_ANSWERS_THRESHOLD,
   OBJECT_SIZE_ALARM_BYTES,
 } from "../../infra/alarms.ts";
-import { buildApp } from "../../infra/app.ts";
+import { buildApp, stackProps } from "../../infra/app.ts";
 import {
   COMMANDS_BATCH_SIZE,
   COMMANDS_BATCH_WINDOW_SECONDS,
@@ -181,6 +181,27 @@ describe("CORS", () => {
     expect(() =>
       buildApp(new App({ context: { allowedOrigins: "https://app.example.org/ui" } })),
     ).toThrow('"https://app.example.org/ui" is not an origin');
+  });
+
+  test.each([
+    ["*", '"*" is refused: any web page could call the API'],
+    ["https://app.example.org, *", '"*" is refused'],
+    [
+      "http://app.example.org",
+      '"http://app.example.org" is refused: plain http:// is allowed only for localhost and 127.0.0.1 (a front end on your own machine); use https://app.example.org',
+    ],
+    ["http://192.168.1.20:8080", "use https://192.168.1.20:8080"],
+  ])("allowedOrigins %j is refused at synth, saying why", (origins, why) => {
+    expect(() => buildApp(new App({ context: { allowedOrigins: origins } }))).toThrow(why);
+  });
+
+  test("plain http:// is accepted for a front end on the developer's own machine only", () => {
+    const origins = "http://localhost:5173, http://127.0.0.1:8080, https://app.example.org";
+    expect(stackProps(new App({ context: { allowedOrigins: origins } })).allowedOrigins).toEqual([
+      "http://localhost:5173",
+      "http://127.0.0.1:8080",
+      "https://app.example.org",
+    ]);
   });
 });
 
