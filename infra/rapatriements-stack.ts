@@ -445,13 +445,6 @@ export class RapatriementsStack extends Stack {
       reason:
         "The operator guide's documented policy: the data object's key is configuration, so the statement covers bucket/* as the guide says; no other bucket is reachable.",
     });
-    for (const fn of this.functions) {
-      Validations.of(fn).acknowledge({
-        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-        reason:
-          "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs; it grants nothing on the data.",
-      });
-    }
   }
 }
 

@@ -12,6 +12,7 @@ import {
   DEFAULT_NONCURRENT_VERSION_DAYS,
   RETENTION_RULE_ID,
 } from "../../infra/data-bucket-rules.ts";
+import { OWN_LOG_GROUP_POLICY } from "../../infra/rapatriements-function.ts";
 import {
   COMMANDS_BATCH_SIZE,
   COMMANDS_FROM_RULE_ONLY_SID,
@@ -81,20 +82,7 @@ describe("RapatriementsStack", () => {
     for (const [, fn] of functions) {
       const roleId = fn.Properties.Role["Fn::GetAtt"][0];
       const [, role] = roles.find(([id]) => id === roleId) ?? [];
-      expect(role.Properties.ManagedPolicyArns).toEqual([
-        {
-          "Fn::Join": [
-            "",
-            [
-              "arn:",
-              { Ref: "AWS::Partition" },
-              ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-            ],
-          ],
-        },
-        { Ref: policyId },
-      ]);
-      expect(role.Properties.Policies).toBeUndefined();
+      expect(role.Properties.ManagedPolicyArns).toEqual([{ Ref: policyId }]);
     }
     // No inline or attached policy anywhere else grants an S3 action.
     for (const [id, policy] of resources(template, "AWS::IAM::Policy")) {
@@ -103,6 +91,42 @@ describe("RapatriementsStack", () => {
       );
       expect(s3, id).toEqual([]);
     }
+  });
+
+  test("each function may write only its own log group: no AWSLambdaBasicExecutionRole, no logs permission on *", () => {
+    const roles = new Map(resources(template, "AWS::IAM::Role"));
+    for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
+      const ownGroup = fn.Properties.LoggingConfig.LogGroup.Ref;
+      const role = roles.get(fn.Properties.Role["Fn::GetAtt"][0]);
+      expect(role.Properties.Policies, id).toEqual([
+        {
+          PolicyName: OWN_LOG_GROUP_POLICY,
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: { "Fn::GetAtt": [ownGroup, "Arn"] },
+              },
+            ],
+          },
+        },
+      ]);
+    }
+    const everyStatement = [
+      ...resources(template, "AWS::IAM::Role").flatMap(([, role]) =>
+        (role.Properties.Policies ?? []).flatMap((p: Json) => statementsOf(p.PolicyDocument)),
+      ),
+      ...resources(template, "AWS::IAM::Policy").flatMap(([, p]) =>
+        statementsOf(p.Properties.PolicyDocument),
+      ),
+    ];
+    const onLogs = everyStatement.filter((st) =>
+      [st.Action].flat().some((a: string) => a.startsWith("logs:")),
+    );
+    expect(onLogs).toHaveLength(2);
+    expect(JSON.stringify(template)).not.toContain("AWSLambdaBasicExecutionRole");
   });
 
   test("the bucket is AES-256 encrypted, versioned, private, and kept when the stack is deleted", () => {
