@@ -5,7 +5,7 @@
  * dashboard of the product's metrics, and — when an address is given — an
  * encrypted SNS topic that e-mails every alarm and its return to OK.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import {
   Alarm,
@@ -17,7 +17,7 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Effect, PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
@@ -38,6 +38,9 @@ export const OBJECT_SIZE_ALARM_BYTES = Math.round(OBJECT_SIZE_LIMIT_BYTES * 0.8)
 export const BUSY_ANSWERS_THRESHOLD = 10;
 /** API 5xx answers tolerated in 5 minutes (busy answers are 503s too). */
 export const API_5XX_THRESHOLD = 10;
+
+/** The alarm topic key's statement that lets CloudWatch use it, for this account's alarms only. */
+export const ALARM_KEY_FOR_CLOUDWATCH_SID = "CloudWatchAlarmsOfThisAccount";
 
 export interface RapatriementsAlarmsProps {
   functions: readonly IFunction[];
@@ -125,10 +128,17 @@ export class RapatriementsAlarms extends Construct {
         description: "Encrypts the rapatriements alarm topic",
         enableKeyRotation: true,
       });
-      key.grant(
-        new ServicePrincipal("cloudwatch.amazonaws.com"),
-        "kms:Decrypt",
-        "kms:GenerateDataKey*",
+      // Only on behalf of this account's alarms: without the condition, the
+      // service principal would act for any account's (the confused deputy).
+      key.addToResourcePolicy(
+        new PolicyStatement({
+          sid: ALARM_KEY_FOR_CLOUDWATCH_SID,
+          effect: Effect.ALLOW,
+          principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+          actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          resources: ["*"],
+          conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+        }),
       );
       this.topic = new Topic(this, "AlarmTopic", {
         displayName: "Rapatriements alarms",

@@ -9,6 +9,7 @@
 import { App } from "aws-cdk-lib";
 import { describe, expect, test } from "vitest";
 import {
+  ALARM_KEY_FOR_CLOUDWATCH_SID,
   API_5XX_THRESHOLD,
   BUSY_ANSWERS_THRESHOLD,
   OBJECT_SIZE_ALARM_BYTES,
@@ -146,9 +147,25 @@ describe("alarms", () => {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
     }
-    const [, key] = resourcesOfType(custom.template, "AWS::KMS::Key")[0] ?? [];
-    expect(JSON.stringify(key.Properties.KeyPolicy)).toContain("cloudwatch.amazonaws.com");
     expect(custom.nag.success).toBe(true);
+  });
+
+  test("the topic's key lets CloudWatch use it only for this account's alarms (aws:SourceAccount)", () => {
+    const [, key] = resourcesOfType(custom.template, "AWS::KMS::Key")[0] ?? [];
+    const statements: Json[] = key.Properties.KeyPolicy.Statement;
+    const forCloudWatch = statements.filter((st) =>
+      JSON.stringify(st.Principal).includes("cloudwatch.amazonaws.com"),
+    );
+    expect(forCloudWatch).toEqual([
+      {
+        Sid: ALARM_KEY_FOR_CLOUDWATCH_SID,
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+      },
+    ]);
   });
 
   test("a malformed alarmEmail stops the synth, naming it", () => {
