@@ -34,6 +34,8 @@ export interface RapatriementsFunctionProps {
   dataPolicy: IManagedPolicy;
   logRetention: RetentionDays;
   timeout?: Duration;
+  /** Concurrent executions set aside for this function, and its ceiling; undefined: none (the account's pool). */
+  reservedConcurrency?: number | undefined;
 }
 
 /**
@@ -108,6 +110,9 @@ export class RapatriementsFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: 1024,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       logGroup,
       role,
       environment: {

@@ -82,6 +82,10 @@ export interface RapatriementsStackProps extends StackProps {
   jwtScopes?: Scopes;
   throttleRateLimit: number;
   throttleBurstLimit: number;
+  /** The HTTP function's reserved concurrency; undefined: none. See httpReservedConcurrencyFor. */
+  httpReservedConcurrency?: number | undefined;
+  /** The commands function's reserved concurrency; undefined: none. See COMMANDS_RESERVED_CONCURRENCY. */
+  commandsReservedConcurrency?: number | undefined;
   /** Origins a browser may call the API from; none (no CORS) by default. */
   allowedOrigins?: string[];
   /** Given: the alarms e-mail this address through an SNS topic. */
@@ -106,6 +110,31 @@ const COMMANDS_VISIBILITY_TIMEOUT_SECONDS = COMMANDS_DEFAULTS.visibilityTimeoutS
 export const COMMANDS_MAX_CONCURRENCY = 2;
 export { COMMANDS_BATCH_SIZE };
 export const COMMANDS_BATCH_WINDOW_SECONDS = 2;
+
+/**
+ * The commands function's reserved concurrency by default: its queue's
+ * consumers, which must always find room (Lambda throttles the queue's
+ * deliveries when the reservation is below the mapping's maximum
+ * concurrency), and 3 more for direct invocations; and the ceiling that keeps
+ * a flood of direct invocations from taking the account's pool.
+ */
+export const COMMANDS_RESERVED_CONCURRENCY = COMMANDS_MAX_CONCURRENCY + 3;
+
+/**
+ * The HTTP function's reserved concurrency by default: as many executions as
+ * the stage's throttle can keep busy at once. API Gateway lets in at most
+ * `burst` requests at one instant, then `rate` per second; a warm invocation
+ * lasts well under a second and a cold one about a second (README,
+ * "Performance"), so `burst + rate` covers a full burst of cold starts. With
+ * fewer, Lambda would refuse requests the stage accepted, and an HTTP API
+ * answers a Lambda throttle with a 500, where the stage's own refusal is a
+ * 429 a client knows to retry. The reservation also caps what reaches the
+ * function outside the stage's throttle (a direct invocation, another
+ * integration) and keeps the account's other functions from starving it.
+ */
+export function httpReservedConcurrencyFor(throttle: { rate: number; burst: number }): number {
+  return Math.ceil(throttle.burst + throttle.rate);
+}
 
 /**
  * The scopes a route accepts, any one of which lets a token in (API Gateway
@@ -225,6 +254,7 @@ export class RapatriementsStack extends Stack {
       environment: { ...environment, HTTP_API_ID: this.api.apiId },
       dataPolicy: this.dataPolicy,
       logRetention: RetentionDays.ONE_MONTH,
+      reservedConcurrency: props.httpReservedConcurrency,
     });
     this.functions.push(http);
     // CDK gives each route's path its own invoke permission on the function.
@@ -243,7 +273,7 @@ export class RapatriementsStack extends Stack {
     }
     this.callerPolicies = jwt ? undefined : this.addCallerPolicies();
 
-    const commands = this.addCommands(environment);
+    const commands = this.addCommands(environment, props.commandsReservedConcurrency);
     this.commandsQueue = commands.queue;
 
     this.alarms = new RapatriementsAlarms(this, "Alarms", {
@@ -363,7 +393,10 @@ export class RapatriementsStack extends Stack {
    * receipt handle exists only in a delivery the event source mapping made,
    * which is what the function asks SQS to confirm before it applies a record.
    */
-  private addCommands(environment: Record<string, string>): { queue: Queue; deadLetters: Queue } {
+  private addCommands(
+    environment: Record<string, string>,
+    reservedConcurrency: number | undefined,
+  ): { queue: Queue; deadLetters: Queue } {
     const deadLetters = new Queue(this, "CommandsDeadLetterQueue", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -390,6 +423,7 @@ export class RapatriementsStack extends Stack {
       dataPolicy: this.dataPolicy,
       logRetention: RetentionDays.ONE_MONTH,
       timeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS),
+      reservedConcurrency,
     });
     this.functions.push(fn);
     deadLetters.grantSendMessages(fn);

@@ -16,7 +16,9 @@ import { OWN_LOG_GROUP_POLICY } from "../../infra/rapatriements-function.ts";
 import {
   COMMANDS_BATCH_SIZE,
   COMMANDS_FROM_RULE_ONLY_SID,
+  COMMANDS_MAX_CONCURRENCY,
   COMMANDS_READ_BY_FUNCTION_ONLY_SID,
+  COMMANDS_RESERVED_CONCURRENCY,
   MAX_RECEIVE_COUNT,
   routeScopes,
 } from "../../infra/rapatriements-stack.ts";
@@ -251,6 +253,15 @@ describe("RapatriementsStack", () => {
     expect(variables(COMMANDS_MODULE).HTTP_API_ID).toBeUndefined();
   });
 
+  test("each function reserves its concurrency: the HTTP function what the stage's throttle can keep busy (burst 100 + rate 50), the commands function its 2 consumers and 3 direct invocations", () => {
+    const reserved = (module: string) =>
+      template.Resources[synthesized.functionsByModule.get(module) ?? ""].Properties
+        .ReservedConcurrentExecutions;
+    expect(reserved(HTTP_FUNCTION_MODULE)).toBe(150);
+    expect(reserved(COMMANDS_MODULE)).toBe(5);
+    expect(COMMANDS_RESERVED_CONCURRENCY).toBeGreaterThan(COMMANDS_MAX_CONCURRENCY);
+  });
+
   test("the API's stage is throttled and writes access logs", () => {
     const [, stage] = only(template, "AWS::ApiGatewayV2::Stage");
     expect(stage.Properties.StageName).toBe("$default");
@@ -419,6 +430,7 @@ const custom = synthesize({
   bucketName: "interflow-rappatriements",
   throttleRateLimit: "20",
   throttleBurstLimit: "40",
+  commandsReservedConcurrency: "none",
 });
 
 describe("RapatriementsStack with CDK context", () => {
@@ -452,6 +464,14 @@ describe("RapatriementsStack with CDK context", () => {
       ThrottlingBurstLimit: 40,
     });
     expect(custom.nag.success).toBe(true);
+  });
+
+  test("the HTTP function's reservation follows the throttle (40 + 20); commandsReservedConcurrency=none reserves nothing", () => {
+    const reserved = (module: string) =>
+      custom.template.Resources[custom.functionsByModule.get(module) ?? ""].Properties
+        .ReservedConcurrentExecutions;
+    expect(reserved(HTTP_FUNCTION_MODULE)).toBe(60);
+    expect(reserved(COMMANDS_MODULE)).toBeUndefined();
   });
 });
 
@@ -575,8 +595,30 @@ describe("RapatriementsStack context checks", () => {
     [{ jwtReadScope: "lecture" }, "applies to a JWT authorizer only"],
     [{ ...JWT, jwtWriteScope: "write all" }, "must be one OAuth scope"],
     [{ ...JWT, jwtReadScope: "rapatriements:write" }, "must differ"],
+    [
+      { httpReservedConcurrency: "0" },
+      'context httpReservedConcurrency must be a whole number of concurrent executions, at least 1 (0 would refuse every request), or none to reserve nothing (got "0")',
+    ],
+    [{ httpReservedConcurrency: "lots" }, "httpReservedConcurrency must be a whole number"],
+    [
+      { commandsReservedConcurrency: "1" },
+      "context commandsReservedConcurrency must be a whole number of concurrent executions, at least 2 (the commands queue's 2 consumers: with fewer, Lambda throttles the queue's deliveries)",
+    ],
+    [{ commandsReservedConcurrency: "2.5" }, '(got "2.5")'],
   ])("%j is refused at synth, saying why", (context, why) => {
     expect(() => props(context)).toThrow(why);
+  });
+
+  test("a reservation given in context is taken as given; none leaves the function on the account's pool", () => {
+    expect(
+      props({ httpReservedConcurrency: "30", commandsReservedConcurrency: "2" }),
+    ).toMatchObject({ httpReservedConcurrency: 30, commandsReservedConcurrency: 2 });
+    const unreserved = props({ httpReservedConcurrency: "none" });
+    expect(unreserved.httpReservedConcurrency).toBeUndefined();
+    expect(unreserved.commandsReservedConcurrency).toBe(COMMANDS_RESERVED_CONCURRENCY);
+    expect(
+      props({ throttleRateLimit: "12.5", throttleBurstLimit: "30" }).httpReservedConcurrency,
+    ).toBe(43);
   });
 });
 
