@@ -137,10 +137,32 @@ export function httpReservedConcurrencyFor(throttle: { rate: number; burst: numb
 }
 
 /**
+ * How long EventBridge keeps trying to put a command on the queue before it
+ * sends it to the rule's dead-letter queue: an hour, not its default day.
+ * Only SQS's passing failures (throttling, 5xx) are retried, and they pass in
+ * seconds or minutes; a refusal (policy, missing queue) goes to the
+ * dead-letter queue at once. Meanwhile a retried command is seen by no
+ * alarm, so a shorter wait brings a lasting failure to one sooner.
+ */
+export const RULE_MAX_EVENT_AGE_SECONDS = 3600;
+/** EventBridge's most; within the hour, the age above is what ends the retries. */
+export const RULE_RETRY_ATTEMPTS = 185;
+
+/** The commands path's parts that the alarms watch. */
+export interface CommandsPath {
+  queue: Queue;
+  /** Commands the function refused for good, or that failed their last delivery. */
+  deadLetters: Queue;
+  rule: Rule;
+  /** Commands EventBridge could not put on the queue. */
+  undelivered: Queue;
+}
+
+/**
  * The scopes a route accepts, any one of which lets a token in (API Gateway
  * needs one match): a write token may also read, a read token may not write.
  */
-/** The queue policy's statement that lets no one but the EventBridge rule send to the commands queue. */
+/** The queue policy's statement that lets no one but the EventBridge rule send to the commands queue, or to the rule's dead-letter queue. */
 export const COMMANDS_FROM_RULE_ONLY_SID = "CommandsFromTheRuleOnly";
 /** The queue policy's statement that lets no one but the commands function's role receive from it. */
 export const COMMANDS_READ_BY_FUNCTION_ONLY_SID = "CommandsReadByTheFunctionOnly";
@@ -280,8 +302,15 @@ export class RapatriementsStack extends Stack {
       functions: this.functions,
       api: this.api,
       deadLetterQueue: commands.deadLetters,
+      commands,
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
+    if (props.alarmEmail === undefined) {
+      Annotations.of(this).addWarningV2(
+        "rapatriements:no-alarm-destination",
+        noAlarmDestinationNote(this.alarms.alarms.length),
+      );
+    }
 
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
     new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
@@ -385,7 +414,8 @@ export class RapatriementsStack extends Stack {
    * batch one transaction on the data object. A command that can never pass,
    * or fails its last delivery, is sent by the function to the dead-letter
    * queue with its reason; a message the function never answered
-   * MAX_RECEIVE_COUNT times is moved there by SQS.
+   * MAX_RECEIVE_COUNT times is moved there by SQS. A command EventBridge
+   * could not put on the queue goes to the rule's own dead-letter queue.
    *
    * Only the rule may send to the queue and only the function's role may
    * receive from it, whatever IAM policies the account holds (explicit
@@ -396,11 +426,16 @@ export class RapatriementsStack extends Stack {
   private addCommands(
     environment: Record<string, string>,
     reservedConcurrency: number | undefined,
-  ): { queue: Queue; deadLetters: Queue } {
-    const deadLetters = new Queue(this, "CommandsDeadLetterQueue", {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+  ): CommandsPath {
+    const deadLetters = this.deadLetterQueue("CommandsDeadLetterQueue");
+    // What EventBridge could not put on the queue (its policy refused, the
+    // queue was gone, SQS kept failing past the retry policy) lands here with
+    // EventBridge's error, instead of being dropped.
+    const undelivered = this.deadLetterQueue("CommandsRuleDeadLetterQueue");
+    Validations.of(undelivered).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is a dead-letter queue: the EventBridge rule's target sends it what it could not deliver (the target's DeadLetterConfig, which cdk-nag does not recognise as SQS's own redrive). A dead-letter queue needs none of its own; its first message raises an alarm.",
     });
     const queue = new Queue(this, "CommandsQueue", {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -438,34 +473,40 @@ export class RapatriementsStack extends Stack {
     const rule = new Rule(this, "CommandsRule", {
       description: `Rapatriement commands: source ${COMMAND_SOURCE}, detail-type ${COMMAND_DETAIL_TYPE}`,
       eventPattern: { source: [COMMAND_SOURCE], detailType: [COMMAND_DETAIL_TYPE] },
-      targets: [new SqsQueue(queue)],
+      targets: [
+        new SqsQueue(queue, {
+          deadLetterQueue: undelivered,
+          retryAttempts: RULE_RETRY_ATTEMPTS,
+          maxEventAge: Duration.seconds(RULE_MAX_EVENT_AGE_SECONDS),
+        }),
+      ],
     });
-    queue.addToResourcePolicy(
-      new PolicyStatement({
-        sid: COMMANDS_FROM_RULE_ONLY_SID,
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ["sqs:SendMessage"],
-        resources: [queue.queueArn],
-        conditions: { ArnNotEquals: { "aws:SourceArn": rule.ruleArn } },
-      }),
-    );
+    // Whatever else IAM allows: a message there is the rule's, so an operator
+    // who puts it back on the bus lends their authority to nobody else's command.
+    for (const fromRule of [queue, undelivered]) {
+      denyAllBut(fromRule, COMMANDS_FROM_RULE_ONLY_SID, "sqs:SendMessage", {
+        "aws:SourceArn": rule.ruleArn,
+      });
+    }
     const consumer = fn.role;
     if (consumer === undefined) throw new Error("the commands function has no role");
-    queue.addToResourcePolicy(
-      new PolicyStatement({
-        sid: COMMANDS_READ_BY_FUNCTION_ONLY_SID,
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ["sqs:ReceiveMessage"],
-        resources: [queue.queueArn],
-        conditions: { ArnNotEquals: { "aws:PrincipalArn": consumer.roleArn } },
-      }),
-    );
+    denyAllBut(queue, COMMANDS_READ_BY_FUNCTION_ONLY_SID, "sqs:ReceiveMessage", {
+      "aws:PrincipalArn": consumer.roleArn,
+    });
     new CfnOutput(this, "CommandsQueueUrl", { value: queue.queueUrl });
     new CfnOutput(this, "CommandsDeadLetterQueueUrl", { value: deadLetters.queueUrl });
+    new CfnOutput(this, "CommandsRuleDeadLetterQueueUrl", { value: undelivered.queueUrl });
     new CfnOutput(this, "CommandsFunctionName", { value: fn.functionName });
-    return { queue, deadLetters };
+    return { queue, deadLetters, rule, undelivered };
+  }
+
+  /** A dead-letter queue: encrypted, TLS only, its messages kept 14 days (SQS's most). */
+  private deadLetterQueue(id: string): Queue {
+    return new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
   }
 
   /** cdk-nag's AwsSolutions findings that are choices, each acknowledged with its reason. */
@@ -482,6 +523,16 @@ export class RapatriementsStack extends Stack {
   }
 }
 
+/** What synth says when the alarms have no destination: they would fire unseen. */
+export function noAlarmDestinationNote(alarms: number): string {
+  return [
+    `No alarm destination: the ${alarms} alarms change state in CloudWatch and notify no one,`,
+    "so a command dead-lettered or never delivered, a crash or a throttle goes unseen.",
+    "Give -c alarmEmail=ops@example.org (an encrypted SNS topic e-mails every alarm and its return to OK),",
+    "or send the alarms to your own paging.",
+  ].join(" ");
+}
+
 /** What the team must check on a bucket the stack adopts but cannot configure. */
 export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: number): string {
   return [
@@ -493,6 +544,23 @@ export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: n
     `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,
     `A data file an earlier application wrote at ${key} is refused by the functions until it is converted: npx rapatriements import s3://${bucket}/${key}.`,
   ].join(" ");
+}
+
+/**
+ * An explicit deny of `action` on `queue` to everyone but the ARN `only`
+ * names: no IAM policy in the account can lift it.
+ */
+function denyAllBut(queue: Queue, sid: string, action: string, only: Record<string, string>): void {
+  queue.addToResourcePolicy(
+    new PolicyStatement({
+      sid,
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: [action],
+      resources: [queue.queueArn],
+      conditions: { ArnNotEquals: only },
+    }),
+  );
 }
 
 /** A route's path as an execute-api ARN matches it: `{id}` is `*`. */

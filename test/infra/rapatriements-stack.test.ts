@@ -20,6 +20,8 @@ import {
   COMMANDS_READ_BY_FUNCTION_ONLY_SID,
   COMMANDS_RESERVED_CONCURRENCY,
   MAX_RECEIVE_COUNT,
+  RULE_MAX_EVENT_AGE_SECONDS,
+  RULE_RETRY_ATTEMPTS,
   routeScopes,
 } from "../../infra/rapatriements-stack.ts";
 import {
@@ -147,7 +149,8 @@ describe("RapatriementsStack", () => {
     });
     expect(bucket.DeletionPolicy).toBe("Retain");
     expect(bucket.UpdateReplacePolicy).toBe("Retain");
-    expect(synthesized.warnings).toEqual([]);
+    // No adopted-bucket note: the one warning is that no alarm destination is set (below).
+    expect(synthesized.warnings).toEqual([expect.stringMatching(/^No alarm destination/)]);
   });
 
   test("a lifecycle rule on the data key: earlier versions expire after 30 days, lone delete markers and incomplete uploads go", () => {
@@ -284,19 +287,17 @@ describe("RapatriementsStack", () => {
 
 describe("RapatriementsStack commands", () => {
   const queues = () => resources(template, "AWS::SQS::Queue");
-  const commandsQueue = () => {
-    const found = queues().find(([, q]) => q.Properties.RedrivePolicy !== undefined);
-    expect(found).toBeDefined();
-    return found as [string, Json];
+  const queue = (name: string) => {
+    const found = queues().filter(([id]) => id.replace(/[0-9A-F]{8}$/, "") === name);
+    expect(found, name).toHaveLength(1);
+    return found[0] as [string, Json];
   };
-  const deadLetterQueue = () => {
-    const found = queues().find(([, q]) => q.Properties.RedrivePolicy === undefined);
-    expect(found).toBeDefined();
-    return found as [string, Json];
-  };
+  const commandsQueue = () => queue("CommandsQueue");
+  const deadLetterQueue = () => queue("CommandsDeadLetterQueue");
+  const ruleDeadLetterQueue = () => queue("CommandsRuleDeadLetterQueue");
 
   test("the queue is encrypted and sends a message to its dead-letter queue after 5 receives", () => {
-    expect(queues()).toHaveLength(2);
+    expect(queues()).toHaveLength(3);
     const [, queue] = commandsQueue();
     const [dlqId, dlq] = deadLetterQueue();
     expect(MAX_RECEIVE_COUNT).toBe(5);
@@ -311,24 +312,53 @@ describe("RapatriementsStack commands", () => {
     });
   });
 
-  test("both queues refuse plain HTTP, and only the rule may send to the commands queue", () => {
+  test("every queue refuses plain HTTP; the rule alone is allowed to send, to the commands queue and to its own dead-letter queue", () => {
     const [queueId] = commandsQueue();
+    const [ruleDlqId] = ruleDeadLetterQueue();
     const [ruleId] = only(template, "AWS::Events::Rule");
     const policies = resources(template, "AWS::SQS::QueuePolicy");
     const statements = policies.flatMap(([, p]) => statementsOf(p.Properties.PolicyDocument));
     expect(
       statements.filter((st) => st.Condition?.Bool?.["aws:SecureTransport"] === "false"),
-    ).toHaveLength(2);
+    ).toHaveLength(3);
+    const fromRule = { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } };
     const allows = statements.filter((st) => st.Effect === "Allow");
     expect(allows).toEqual([
       {
+        Action: "sqs:SendMessage",
+        Condition: fromRule,
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Resource: { "Fn::GetAtt": [ruleDlqId, "Arn"] },
+        Sid: expect.stringMatching(/^AllowEventRule/),
+      },
+      {
         Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-        Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
+        Condition: fromRule,
         Effect: "Allow",
         Principal: { Service: "events.amazonaws.com" },
         Resource: { "Fn::GetAtt": [queueId, "Arn"] },
       },
     ]);
+  });
+
+  test("what the rule cannot put on the queue goes, after an hour of retries, to its own dead-letter queue: encrypted, TLS only, kept 14 days", () => {
+    const [queueId] = commandsQueue();
+    const [ruleDlqId, ruleDlq] = ruleDeadLetterQueue();
+    const [, rule] = only(template, "AWS::Events::Rule");
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { "Fn::GetAtt": [queueId, "Arn"] },
+        DeadLetterConfig: { Arn: { "Fn::GetAtt": [ruleDlqId, "Arn"] } },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 },
+      }),
+    ]);
+    expect([RULE_MAX_EVENT_AGE_SECONDS, RULE_RETRY_ATTEMPTS]).toEqual([3600, 185]);
+    expect(ruleDlq.Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    expect(template.Outputs.CommandsRuleDeadLetterQueueUrl.Value).toEqual({ Ref: ruleDlqId });
   });
 
   test("the EventBridge rule matches the documented source and detail type and targets the queue", () => {
@@ -362,8 +392,9 @@ describe("RapatriementsStack commands", () => {
     expect(template.Outputs.CommandsDeadLetterQueueUrl.Value).toEqual({ Ref: dlqId });
   });
 
-  test("only the rule may send to the queue and only the commands function may receive from it, whatever else IAM allows", () => {
+  test("only the rule may send to the queue and its dead-letter queue, and only the commands function may receive from the queue, whatever else IAM allows", () => {
     const [queueId] = commandsQueue();
+    const [ruleDlqId] = ruleDeadLetterQueue();
     const [ruleId] = only(template, "AWS::Events::Rule");
     const commandsFunction =
       template.Resources[synthesized.functionsByModule.get(COMMANDS_MODULE) ?? ""];
@@ -372,6 +403,14 @@ describe("RapatriementsStack commands", () => {
       statementsOf(p.Properties.PolicyDocument),
     );
     expect(statements.filter((st) => st.Effect === "Deny" && st.Sid !== undefined)).toEqual([
+      {
+        Sid: COMMANDS_FROM_RULE_ONLY_SID,
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "sqs:SendMessage",
+        Resource: { "Fn::GetAtt": [ruleDlqId, "Arn"] },
+        Condition: { ArnNotEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
+      },
       {
         Sid: COMMANDS_FROM_RULE_ONLY_SID,
         Effect: "Deny",
@@ -530,8 +569,9 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
   });
 
   test("the synth note names what the team must check on the adopted bucket, and the import", () => {
-    expect(adopted.warnings).toHaveLength(1);
-    const [note] = adopted.warnings;
+    const notes = adopted.warnings.filter((warning) => warning.startsWith("Adopted bucket"));
+    expect(notes).toHaveLength(1);
+    const [note] = notes;
     for (const expected of [
       "interflow-rappatriements",
       "default encryption",
