@@ -313,6 +313,8 @@ export class RapatriementsStack extends Stack {
     }
 
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
+    // What an SCP or permission boundary names to deny direct invocation (README, "Security").
+    new CfnOutput(this, "HttpFunctionName", { value: http.functionName });
     new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
     new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
 

@@ -256,6 +256,15 @@ describe("RapatriementsStack", () => {
     expect(variables(COMMANDS_MODULE).HTTP_API_ID).toBeUndefined();
   });
 
+  test("both functions' names are outputs, for the statement that denies invoking them directly", () => {
+    expect(template.Outputs.HttpFunctionName.Value).toEqual({
+      Ref: synthesized.functionsByModule.get(HTTP_FUNCTION_MODULE),
+    });
+    expect(template.Outputs.CommandsFunctionName.Value).toEqual({
+      Ref: synthesized.functionsByModule.get(COMMANDS_MODULE),
+    });
+  });
+
   test("each function reserves its concurrency: the HTTP function what the stage's throttle can keep busy (burst 100 + rate 50), the commands function its 2 consumers and 3 direct invocations", () => {
     const reserved = (module: string) =>
       template.Resources[synthesized.functionsByModule.get(module) ?? ""].Properties
