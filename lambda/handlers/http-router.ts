@@ -81,22 +81,29 @@ export function deployedApiOnly(
   next: RouteHandler,
 ): RouteHandler {
   return async (event, context) => {
-    // A direct invocation's event may be anything, requestContext included.
-    const named: unknown = event.requestContext?.apiId;
+    // A direct invocation's payload may be anything: null, a list, an
+    // object whose requestContext is missing or null.
+    const given = isObject(event) ? event : ({} as HttpEvent);
+    const requestContext: unknown = given.requestContext;
+    const named = isObject(requestContext) ? requestContext.apiId : undefined;
     if (apiId !== undefined && named === apiId) return next(event, context);
     if (apiId === undefined) {
-      return refused(new MissingVariableError("HTTP_API_ID"), event, context, log);
+      return refused(new MissingVariableError("HTTP_API_ID"), given, context, log);
     }
     const error = new ApiIdMismatchError(
       `This function answers only requests from its own HTTP API; this event names ${typeof named === "string" ? `the API ${JSON.stringify(named)}` : "no API"}. Send the request to the API's URL (the stack's ApiUrl output) instead of invoking the function directly.`,
     );
     // Only a direct invocation can cause this: the operators must hear of it,
     // with what the event claimed (Lambda does not say who invoked; CloudTrail does).
-    return refused(error, event, context, log, {
+    return refused(error, given, context, log, {
       apiId: typeof named === "string" ? named : null,
-      claimedCaller: typeof event.requestContext === "object" ? callerOf(event) : null,
+      claimedCaller: isObject(requestContext) ? callerOf(given) : null,
     });
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The problem+json answer to an event no route module may see, and its one error log line. */
