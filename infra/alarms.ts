@@ -5,7 +5,7 @@
  * dashboard of the product's metrics, and — when an address is given — an
  * encrypted SNS topic that e-mails every alarm and its return to OK.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import {
   Alarm,
@@ -17,13 +17,15 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { IRule } from "aws-cdk-lib/aws-events";
+import { Effect, PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { COMMANDS_DEFAULTS } from "../lambda/config.ts";
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from "../lambda/handlers/metrics.ts";
 
 /**
@@ -46,12 +48,39 @@ export const API_5XX_THRESHOLD = 10;
  */
 export const DEFAULT_RECORD_DROP_ALARM_PERCENT = 50;
 
+/** The alarm topic key's statement that lets CloudWatch use it, for this account's alarms only. */
+export const ALARM_KEY_FOR_CLOUDWATCH_SID = "CloudWatchAlarmsOfThisAccount";
+
+/**
+ * The oldest command's age that says the queue is not being consumed. A burst
+ * drains in seconds (1,000 commands in about 3 s, docs/performance.md); what
+ * keeps a command waiting longer is its redelivery — handed back (not found
+ * yet, busy), it comes back after the visibility timeout, up to its last
+ * receive: 5 × 180 s = 15 minutes, after which it is dead-lettered (and
+ * alarmed) anyway. Twice that means no consumer is taking the queue (the
+ * mapping disabled, the function throttled or failing before it answers) —
+ * and SQS deletes a message unread after the queue's 4-day retention, silently.
+ */
+export const COMMANDS_OLDEST_MESSAGE_ALARM_SECONDS =
+  2 * COMMANDS_DEFAULTS.maxReceiveCount * COMMANDS_DEFAULTS.visibilityTimeoutSeconds;
+
+/** The commands path, as the alarms watch it. */
+export interface CommandsAlarmSources {
+  /** The queue the EventBridge rule feeds. */
+  queue: IQueue;
+  /** The EventBridge rule on the default bus. */
+  rule: IRule;
+  /** The rule's dead-letter queue: commands EventBridge could not put on the queue. */
+  undelivered: IQueue;
+}
+
 export interface RapatriementsAlarmsProps {
   functions: readonly IFunction[];
   api: HttpApi;
   deadLetterQueue: IQueue;
   /** Percent of the records one save may remove before the RecordCountDrop alarm fires. */
   recordDropAlarmPercent: number;
+  commands: CommandsAlarmSources;
   /** Given: an SNS topic e-mails this address on every alarm and recovery. */
   alarmEmail?: string;
 }
@@ -115,6 +144,7 @@ export class RapatriementsAlarms extends Construct {
       product(METRIC.commandsDeadLettered, "Sum"),
       1,
     );
+    this.addCommandsDelivery(props.commands);
     this.add(
       "OutcomeUnknown",
       "A write's outcome could not be known (S3 lost a response): the client must retry with the same idempotency key.",
@@ -141,10 +171,17 @@ export class RapatriementsAlarms extends Construct {
         description: "Encrypts the rapatriements alarm topic",
         enableKeyRotation: true,
       });
-      key.grant(
-        new ServicePrincipal("cloudwatch.amazonaws.com"),
-        "kms:Decrypt",
-        "kms:GenerateDataKey*",
+      // Only on behalf of this account's alarms: without the condition, the
+      // service principal would act for any account's (the confused deputy).
+      key.addToResourcePolicy(
+        new PolicyStatement({
+          sid: ALARM_KEY_FOR_CLOUDWATCH_SID,
+          effect: Effect.ALLOW,
+          principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+          actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          resources: ["*"],
+          conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+        }),
       );
       this.topic = new Topic(this, "AlarmTopic", {
         displayName: "Rapatriements alarms",
@@ -184,6 +221,49 @@ export class RapatriementsAlarms extends Construct {
         ],
       ],
     });
+  }
+
+  /**
+   * The ways a command can go missing before the function sees it: the rule
+   * failing to put it on the queue (into the rule's dead-letter queue, or —
+   * when even that fails — nowhere), or the queue not being consumed.
+   */
+  private addCommandsDelivery({ queue, rule, undelivered }: CommandsAlarmSources): void {
+    const ruleMetric = (metricName: string) =>
+      new Metric({
+        namespace: "AWS/Events",
+        metricName,
+        dimensionsMap: { RuleName: rule.ruleName },
+        statistic: "Sum",
+        period: FIVE_MINUTES,
+      });
+    this.add(
+      "CommandsRuleDeadLettersNotEmpty",
+      "EventBridge could not put a command on the commands queue (its policy, the queue, or SQS failing for an hour): it is in the rule's dead-letter queue (output CommandsRuleDeadLetterQueueUrl) with EventBridge's ERROR_CODE and ERROR_MESSAGE. Fix the cause, then put each event back on the bus (README, Commands from events).",
+      undelivered.metricApproximateNumberOfMessagesVisible({
+        statistic: "Maximum",
+        period: FIVE_MINUTES,
+      }),
+      1,
+    );
+    this.add(
+      "CommandsRuleFailedInvocations",
+      "The commands rule failed to deliver an event for good (AWS/Events FailedInvocations): look for it in the rule's dead-letter queue; if it is not there it was lost, and its producer must send it again.",
+      ruleMetric("FailedInvocations"),
+      1,
+    );
+    this.add(
+      "CommandsRuleDeadLetterFailures",
+      "EventBridge could put a command neither on the queue nor in the rule's dead-letter queue (InvocationsFailedToBeSentToDlq): the command is lost. Its producer must send it again; check the dead-letter queue's policy.",
+      ruleMetric("InvocationsFailedToBeSentToDlq"),
+      1,
+    );
+    this.add(
+      "CommandsOldestMessageAge",
+      `A command has waited ${COMMANDS_OLDEST_MESSAGE_ALARM_SECONDS / 60} minutes or more in the commands queue, twice the longest its redeliveries take: nothing is consuming the queue. Check the ApplyCommands function's event source mapping (enabled?), its throttles and errors; SQS deletes unread messages after 4 days.`,
+      queue.metricApproximateAgeOfOldestMessage({ statistic: "Maximum", period: FIVE_MINUTES }),
+      COMMANDS_OLDEST_MESSAGE_ALARM_SECONDS,
+    );
   }
 
   private add(

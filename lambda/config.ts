@@ -274,6 +274,16 @@ function checkKey(key: string): string {
   return key;
 }
 
+/**
+ * `HTTP_API_ID`: the id of the HTTP API whose events the HTTP function
+ * answers, refusing any other (the stack sets it to its API's id; `npm start`
+ * to the id its own events carry). Unset: undefined, which the function
+ * answers as a configuration error.
+ */
+export function httpApiId(env: Environment = process.env): string | undefined {
+  return nonEmpty(env.HTTP_API_ID);
+}
+
 /** The S3 bucket naming rules for general purpose buckets. */
 export function bucketNameProblem(name: string): string | undefined {
   if (name.length < 3 || name.length > 63) return "de 3 à 63 caractères";

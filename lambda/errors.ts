@@ -87,6 +87,18 @@ export class RouteNotFoundError extends AppError {
   readonly code = "ROUTE_NOT_FOUND";
 }
 
+/**
+ * An event that does not come from the HTTP API the function serves: its
+ * `requestContext.apiId` names another API, or none. API Gateway always names
+ * its own, so this is a direct invocation of the function (by mistake, or by
+ * someone copying an event from elsewhere); nothing is read or written.
+ */
+export class ApiIdMismatchError extends AppError {
+  override readonly name = "ApiIdMismatchError";
+  readonly status = 403;
+  readonly code = "API_ID_MISMATCH";
+}
+
 export class DuplicateReferenceError extends AppError {
   override readonly name = "DuplicateReferenceError";
   readonly status = 409;
