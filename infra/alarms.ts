@@ -5,7 +5,7 @@
  * dashboard of the product's metrics, and — when an address is given — an
  * encrypted SNS topic that e-mails every alarm and its return to OK.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import {
   Alarm,
@@ -17,13 +17,15 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { IRule } from "aws-cdk-lib/aws-events";
+import { Effect, PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { COMMANDS_DEFAULTS } from "../lambda/config.ts";
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from "../lambda/handlers/metrics.ts";
 
 /**
@@ -38,11 +40,47 @@ export const OBJECT_SIZE_ALARM_BYTES = Math.round(OBJECT_SIZE_LIMIT_BYTES * 0.8)
 export const BUSY_ANSWERS_THRESHOLD = 10;
 /** API 5xx answers tolerated in 5 minutes (busy answers are 503s too). */
 export const API_5XX_THRESHOLD = 10;
+/**
+ * A save that removes more than this share of the records alarms, by default
+ * (context `recordDropAlarmPercent`). The functions remove records one command
+ * at a time: half the data gone in one save is a mass deletion, a bug, or a
+ * wrong file, not daily work.
+ */
+export const DEFAULT_RECORD_DROP_ALARM_PERCENT = 50;
+
+/** The alarm topic key's statement that lets CloudWatch use it, for this account's alarms only. */
+export const ALARM_KEY_FOR_CLOUDWATCH_SID = "CloudWatchAlarmsOfThisAccount";
+
+/**
+ * The oldest command's age that says the queue is not being consumed. A burst
+ * drains in seconds (1,000 commands in about 3 s, docs/performance.md); what
+ * keeps a command waiting longer is its redelivery — handed back (not found
+ * yet, busy), it comes back after the visibility timeout, up to its last
+ * receive: 5 × 180 s = 15 minutes, after which it is dead-lettered (and
+ * alarmed) anyway. Twice that means no consumer is taking the queue (the
+ * mapping disabled, the function throttled or failing before it answers) —
+ * and SQS deletes a message unread after the queue's 4-day retention, silently.
+ */
+export const COMMANDS_OLDEST_MESSAGE_ALARM_SECONDS =
+  2 * COMMANDS_DEFAULTS.maxReceiveCount * COMMANDS_DEFAULTS.visibilityTimeoutSeconds;
+
+/** The commands path, as the alarms watch it. */
+export interface CommandsAlarmSources {
+  /** The queue the EventBridge rule feeds. */
+  queue: IQueue;
+  /** The EventBridge rule on the default bus. */
+  rule: IRule;
+  /** The rule's dead-letter queue: commands EventBridge could not put on the queue. */
+  undelivered: IQueue;
+}
 
 export interface RapatriementsAlarmsProps {
   functions: readonly IFunction[];
   api: HttpApi;
   deadLetterQueue: IQueue;
+  /** Percent of the records one save may remove before the RecordCountDrop alarm fires. */
+  recordDropAlarmPercent: number;
+  commands: CommandsAlarmSources;
   /** Given: an SNS topic e-mails this address on every alarm and recovery. */
   alarmEmail?: string;
 }
@@ -106,6 +144,7 @@ export class RapatriementsAlarms extends Construct {
       product(METRIC.commandsDeadLettered, "Sum"),
       1,
     );
+    this.addCommandsDelivery(props.commands);
     this.add(
       "OutcomeUnknown",
       "A write's outcome could not be known (S3 lost a response): the client must retry with the same idempotency key.",
@@ -118,6 +157,13 @@ export class RapatriementsAlarms extends Construct {
       product(METRIC.objectBytes, "Maximum"),
       OBJECT_SIZE_ALARM_BYTES,
     );
+    this.add(
+      "RecordCountDrop",
+      `One save removed more than ${props.recordDropAlarmPercent} % of the records: list the data object's versions (npx rapatriements versions) and, if it was not meant, restore the last good one (npx rapatriements restore VERSION_ID); the functions' log lines by time say who saved it.`,
+      product(METRIC.recordsRemovedPercent, "Maximum"),
+      props.recordDropAlarmPercent,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
 
     if (props.alarmEmail !== undefined) {
       // CloudWatch can publish only to a topic whose key lets it: a key of our own.
@@ -125,10 +171,17 @@ export class RapatriementsAlarms extends Construct {
         description: "Encrypts the rapatriements alarm topic",
         enableKeyRotation: true,
       });
-      key.grant(
-        new ServicePrincipal("cloudwatch.amazonaws.com"),
-        "kms:Decrypt",
-        "kms:GenerateDataKey*",
+      // Only on behalf of this account's alarms: without the condition, the
+      // service principal would act for any account's (the confused deputy).
+      key.addToResourcePolicy(
+        new PolicyStatement({
+          sid: ALARM_KEY_FOR_CLOUDWATCH_SID,
+          effect: Effect.ALLOW,
+          principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+          actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          resources: ["*"],
+          conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+        }),
       );
       this.topic = new Topic(this, "AlarmTopic", {
         displayName: "Rapatriements alarms",
@@ -157,7 +210,10 @@ export class RapatriementsAlarms extends Construct {
         ],
         [
           graph("Data object", [product(METRIC.objectBytes, "Maximum")]),
-          graph("Records", [product(METRIC.recordCount, "Maximum")]),
+          graph("Records", [
+            product(METRIC.recordCount, "Maximum"),
+            product(METRIC.recordsRemovedPercent, "Maximum"),
+          ]),
           graph("Commands per invocation", [
             product(METRIC.batchSize, "Average"),
             product(METRIC.batchSize, "Maximum"),
@@ -167,14 +223,63 @@ export class RapatriementsAlarms extends Construct {
     });
   }
 
-  private add(id: string, description: string, metric: IMetric, threshold: number): void {
+  /**
+   * The ways a command can go missing before the function sees it: the rule
+   * failing to put it on the queue (into the rule's dead-letter queue, or —
+   * when even that fails — nowhere), or the queue not being consumed.
+   */
+  private addCommandsDelivery({ queue, rule, undelivered }: CommandsAlarmSources): void {
+    const ruleMetric = (metricName: string) =>
+      new Metric({
+        namespace: "AWS/Events",
+        metricName,
+        dimensionsMap: { RuleName: rule.ruleName },
+        statistic: "Sum",
+        period: FIVE_MINUTES,
+      });
+    this.add(
+      "CommandsRuleDeadLettersNotEmpty",
+      "EventBridge could not put a command on the commands queue (its policy, the queue, or SQS failing for an hour): it is in the rule's dead-letter queue (output CommandsRuleDeadLetterQueueUrl) with EventBridge's ERROR_CODE and ERROR_MESSAGE. Fix the cause, then put each event back on the bus (README, Commands from events).",
+      undelivered.metricApproximateNumberOfMessagesVisible({
+        statistic: "Maximum",
+        period: FIVE_MINUTES,
+      }),
+      1,
+    );
+    this.add(
+      "CommandsRuleFailedInvocations",
+      "The commands rule failed to deliver an event for good (AWS/Events FailedInvocations): look for it in the rule's dead-letter queue; if it is not there it was lost, and its producer must send it again.",
+      ruleMetric("FailedInvocations"),
+      1,
+    );
+    this.add(
+      "CommandsRuleDeadLetterFailures",
+      "EventBridge could put a command neither on the queue nor in the rule's dead-letter queue (InvocationsFailedToBeSentToDlq): the command is lost. Its producer must send it again; check the dead-letter queue's policy.",
+      ruleMetric("InvocationsFailedToBeSentToDlq"),
+      1,
+    );
+    this.add(
+      "CommandsOldestMessageAge",
+      `A command has waited ${COMMANDS_OLDEST_MESSAGE_ALARM_SECONDS / 60} minutes or more in the commands queue, twice the longest its redeliveries take: nothing is consuming the queue. Check the ApplyCommands function's event source mapping (enabled?), its throttles and errors; SQS deletes unread messages after 4 days.`,
+      queue.metricApproximateAgeOfOldestMessage({ statistic: "Maximum", period: FIVE_MINUTES }),
+      COMMANDS_OLDEST_MESSAGE_ALARM_SECONDS,
+    );
+  }
+
+  private add(
+    id: string,
+    description: string,
+    metric: IMetric,
+    threshold: number,
+    comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  ): void {
     this.alarms.push(
       new Alarm(this, id, {
         alarmDescription: description,
         metric,
         threshold,
         evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator,
         // No data is no trouble: a quiet API sends no metrics.
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),

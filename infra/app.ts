@@ -6,10 +6,16 @@ import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { loadConfig, STORAGE_STRATEGIES, type StorageStrategy } from "../lambda/config.ts";
 import { DEFAULT_SCOPES, type Scopes } from "../lambda/handlers/routes.ts";
+import { auditChoice } from "./audit.ts";
 import { parseAllowedOrigins } from "./cors.ts";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
+import { dataEncryptionChoice } from "./data-encryption.ts";
+import { logRetention } from "./logs.ts";
 import {
+  COMMANDS_MAX_CONCURRENCY,
+  COMMANDS_RESERVED_CONCURRENCY,
   dataKey,
+  httpReservedConcurrencyFor,
   RapatriementsStack,
   type RapatriementsStackProps,
 } from "./rapatriements-stack.ts";
@@ -49,15 +55,47 @@ export function stackProps(app: App): RapatriementsStackProps {
   if ((issuer === undefined) !== (audience === undefined)) {
     throw new Error("context jwtIssuer and jwtAudience go together: give both, or neither for IAM");
   }
+  const throttle = {
+    rate: number("throttleRateLimit", 50),
+    burst: number("throttleBurstLimit", 100),
+  };
   const props: RapatriementsStackProps = {
     storageStrategy: strategy,
     dataKey: key,
     noncurrentVersionDays: days,
-    throttleRateLimit: number("throttleRateLimit", 50),
-    throttleBurstLimit: number("throttleBurstLimit", 100),
+    throttleRateLimit: throttle.rate,
+    throttleBurstLimit: throttle.burst,
+    httpReservedConcurrency: reservedConcurrency(
+      text("httpReservedConcurrency"),
+      "httpReservedConcurrency",
+      {
+        fallback: httpReservedConcurrencyFor(throttle),
+        least: 1,
+        why: "0 would refuse every request",
+      },
+    ),
+    commandsReservedConcurrency: reservedConcurrency(
+      text("commandsReservedConcurrency"),
+      "commandsReservedConcurrency",
+      {
+        fallback: COMMANDS_RESERVED_CONCURRENCY,
+        least: COMMANDS_MAX_CONCURRENCY,
+        why: `the commands queue's ${COMMANDS_MAX_CONCURRENCY} consumers: with fewer, Lambda throttles the queue's deliveries`,
+      },
+    ),
   };
   const origins = text("allowedOrigins");
   if (origins !== undefined) props.allowedOrigins = parseAllowedOrigins(origins);
+  const dropPercent = text("recordDropAlarmPercent");
+  if (dropPercent !== undefined) {
+    const percent = Number(dropPercent);
+    if (!Number.isFinite(percent) || percent <= 0 || percent >= 100) {
+      throw new Error(
+        `context recordDropAlarmPercent must be a percentage above 0 and below 100 (got "${dropPercent}"): the RecordCountDrop alarm fires when one save removes more than that share of the records`,
+      );
+    }
+    props.recordDropAlarmPercent = percent;
+  }
   const alarmEmail = text("alarmEmail");
   if (alarmEmail !== undefined) {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
@@ -67,6 +105,9 @@ export function stackProps(app: App): RapatriementsStackProps {
   }
   if (bucketName !== undefined) props.bucketName = bucketName;
   if (existingBucketName !== undefined) props.existingBucketName = existingBucketName;
+  props.dataEncryption = dataEncryptionChoice(text("encryption"), text("kmsKeyArn"));
+  props.logRetention = logRetention(text("logRetentionDays"));
+  props.audit = auditChoice(text("audit"));
   if (issuer !== undefined && audience !== undefined) {
     props.jwtIssuer = issuer;
     props.jwtAudience = audience.split(",").map((a) => a.trim());
@@ -81,6 +122,27 @@ export function stackProps(app: App): RapatriementsStackProps {
     }
   }
   return props;
+}
+
+/**
+ * A function's reserved concurrency: unset, its default; `none`, no
+ * reservation (an account whose concurrency quota cannot spare it: Lambda
+ * keeps 100 executions unreserved, so a reservation can fail at deploy);
+ * otherwise a whole number of executions, at least `least`.
+ */
+function reservedConcurrency(
+  value: string | undefined,
+  name: string,
+  rule: { fallback: number; least: number; why: string },
+): number | undefined {
+  if (value === undefined) return rule.fallback;
+  if (value === "none") return undefined;
+  if (!/^\d{1,5}$/.test(value) || Number(value) < rule.least) {
+    throw new Error(
+      `context ${name} must be a whole number of concurrent executions, at least ${rule.least} (${rule.why}), or none to reserve nothing (got "${value}")`,
+    );
+  }
+  return Number(value);
 }
 
 /**

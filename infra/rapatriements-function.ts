@@ -2,11 +2,18 @@
  * Infrastructure: the one way this product builds a Lambda function. Every
  * handler gets the same runtime (Node.js 24, arm64), the same esbuild
  * bundling (ESM, source maps, sql.js's wasm shipped beside the bundle), a log
- * group with a retention, and the documented S3 policy — nothing else on the
- * bucket.
+ * group with a retention, and a role of its own that holds the documented S3
+ * policy — nothing else on the bucket — and may write only that log group.
  */
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
-import type { IManagedPolicy } from "aws-cdk-lib/aws-iam";
+import {
+  Effect,
+  type IManagedPolicy,
+  PolicyDocument,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import {
   LogLevel,
@@ -27,6 +34,8 @@ export interface RapatriementsFunctionProps {
   dataPolicy: IManagedPolicy;
   logRetention: RetentionDays;
   timeout?: Duration;
+  /** Concurrent executions set aside for this function, and its ceiling; undefined: none (the account's pool). */
+  reservedConcurrency?: number | undefined;
 }
 
 /**
@@ -55,6 +64,9 @@ export const BUILTIN_ALIASES: Readonly<Record<string, string>> = {
   "node:https": "./infra/bundling/node-https.cjs",
 };
 
+/** The role's inline policy that lets the function write its own log group, and no other. */
+export const OWN_LOG_GROUP_POLICY = "OwnLogGroup";
+
 /** Where the bundled handler finds the wasm binary of sql.js: beside itself. */
 export const SQL_WASM_FILE = "sql-wasm.wasm";
 
@@ -63,9 +75,31 @@ export class RapatriementsFunction extends NodejsFunction {
   readonly module: string;
 
   constructor(scope: Construct, id: string, props: RapatriementsFunctionProps) {
+    // Kept when the stack is deleted: what a function did outlives the function.
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Not CDK's default role: its AWSLambdaBasicExecutionRole lets a function
+    // create and write any log group of the account, so a compromised one
+    // could forge another's log lines. The group exists (above), so the
+    // function needs only to add streams and events to it; the group's ARN
+    // ends in `:*`, which covers its streams and nothing else.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `${id}: the operator guide's data policy, and its own log group`,
+      managedPolicies: [props.dataPolicy],
+      inlinePolicies: {
+        [OWN_LOG_GROUP_POLICY]: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              effect: Effect.ALLOW,
+              actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
     });
     super(scope, id, {
       entry: `${PROJECT_ROOT}/lambda/handlers/${props.module}.ts`,
@@ -77,7 +111,11 @@ export class RapatriementsFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: 1024,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       logGroup,
+      role,
       environment: {
         ...props.environment,
         NODE_OPTIONS: "--enable-source-maps",
@@ -110,6 +148,5 @@ export class RapatriementsFunction extends NodejsFunction {
       },
     });
     this.module = props.module;
-    this.role?.addManagedPolicy(props.dataPolicy);
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Infrastructure: the stack `RapatriementsStack`. The bucket that holds the one
  * data object (encrypted, versioned, private, TLS only, conditional writes
- * required on the data key), the operator guide's IAM policy, one function
- * for every HTTP route (a router over the routes' modules) and one for
- * commands, and the HTTP API with authorization on every route.
+ * required and deletes refused on the data key), the operator guide's IAM
+ * policy, one function for every HTTP route (a router over the routes'
+ * modules) and one for commands, and the HTTP API with authorization on
+ * every route.
  */
 import {
   Annotations,
@@ -28,14 +29,8 @@ import { Rule } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  type IBucket,
-  ObjectOwnership,
-} from "aws-cdk-lib/aws-s3";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { BlockPublicAccess, Bucket, type IBucket, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { COMMANDS_DEFAULTS, type StorageStrategy } from "../lambda/config.ts";
@@ -52,14 +47,21 @@ import {
   routeKey,
   type Scopes,
 } from "../lambda/handlers/routes.ts";
-import { RapatriementsAlarms } from "./alarms.ts";
+import { DEFAULT_RECORD_DROP_ALARM_PERCENT, RapatriementsAlarms } from "./alarms.ts";
+import { AuditTrail } from "./audit.ts";
 import { corsPreflight } from "./cors.ts";
 import {
   ABORT_INCOMPLETE_UPLOAD_DAYS,
   CONDITIONAL_WRITES_CONDITION,
   CONDITIONAL_WRITES_SID,
+  DELETE_PROTECTION_ACTIONS,
+  DELETE_PROTECTION_SID,
+  KEPT_NONCURRENT_VERSIONS,
   RETENTION_RULE_ID,
+  TLS_ONLY_SID,
 } from "./data-bucket-rules.ts";
+import { DataEncryption, type DataEncryptionChoice } from "./data-encryption.ts";
+import { accessLogFields, DEFAULT_LOG_RETENTION_DAYS } from "./logs.ts";
 import { RapatriementsFunction } from "./rapatriements-function.ts";
 
 export interface RapatriementsStackProps extends StackProps {
@@ -82,10 +84,22 @@ export interface RapatriementsStackProps extends StackProps {
   jwtScopes?: Scopes;
   throttleRateLimit: number;
   throttleBurstLimit: number;
+  /** The HTTP function's reserved concurrency; undefined: none. See httpReservedConcurrencyFor. */
+  httpReservedConcurrency?: number | undefined;
+  /** The commands function's reserved concurrency; undefined: none. See COMMANDS_RESERVED_CONCURRENCY. */
+  commandsReservedConcurrency?: number | undefined;
   /** Origins a browser may call the API from; none (no CORS) by default. */
   allowedOrigins?: string[];
   /** Given: the alarms e-mail this address through an SNS topic. */
   alarmEmail?: string;
+  /** How the data object is encrypted at rest; default AES-256 (SSE-S3), the guide's promise. */
+  dataEncryption?: DataEncryptionChoice;
+  /** How long every log group keeps its lines; default a year. */
+  logRetention?: RetentionDays;
+  /** A CloudTrail trail of the data object's reads and writes and the functions' invocations. */
+  audit?: boolean;
+  /** One save removing more than this percent of the records alarms; default 50. */
+  recordDropAlarmPercent?: number;
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
@@ -108,10 +122,57 @@ export { COMMANDS_BATCH_SIZE };
 export const COMMANDS_BATCH_WINDOW_SECONDS = 2;
 
 /**
+ * The commands function's reserved concurrency by default: its queue's
+ * consumers, which must always find room (Lambda throttles the queue's
+ * deliveries when the reservation is below the mapping's maximum
+ * concurrency), and 3 more for direct invocations; and the ceiling that keeps
+ * a flood of direct invocations from taking the account's pool.
+ */
+export const COMMANDS_RESERVED_CONCURRENCY = COMMANDS_MAX_CONCURRENCY + 3;
+
+/**
+ * The HTTP function's reserved concurrency by default: as many executions as
+ * the stage's throttle can keep busy at once. API Gateway lets in at most
+ * `burst` requests at one instant, then `rate` per second; a warm invocation
+ * lasts well under a second and a cold one about a second (README,
+ * "Performance"), so `burst + rate` covers a full burst of cold starts. With
+ * fewer, Lambda would refuse requests the stage accepted, and an HTTP API
+ * answers a Lambda throttle with a 500, where the stage's own refusal is a
+ * 429 a client knows to retry. The reservation also caps what reaches the
+ * function outside the stage's throttle (a direct invocation, another
+ * integration) and keeps the account's other functions from starving it.
+ */
+export function httpReservedConcurrencyFor(throttle: { rate: number; burst: number }): number {
+  return Math.ceil(throttle.burst + throttle.rate);
+}
+
+/**
+ * How long EventBridge keeps trying to put a command on the queue before it
+ * sends it to the rule's dead-letter queue: an hour, not its default day.
+ * Only SQS's passing failures (throttling, 5xx) are retried, and they pass in
+ * seconds or minutes; a refusal (policy, missing queue) goes to the
+ * dead-letter queue at once. Meanwhile a retried command is seen by no
+ * alarm, so a shorter wait brings a lasting failure to one sooner.
+ */
+export const RULE_MAX_EVENT_AGE_SECONDS = 3600;
+/** EventBridge's most; within the hour, the age above is what ends the retries. */
+export const RULE_RETRY_ATTEMPTS = 185;
+
+/** The commands path's parts that the alarms watch. */
+export interface CommandsPath {
+  queue: Queue;
+  /** Commands the function refused for good, or that failed their last delivery. */
+  deadLetters: Queue;
+  rule: Rule;
+  /** Commands EventBridge could not put on the queue. */
+  undelivered: Queue;
+}
+
+/**
  * The scopes a route accepts, any one of which lets a token in (API Gateway
  * needs one match): a write token may also read, a read token may not write.
  */
-/** The queue policy's statement that lets no one but the EventBridge rule send to the commands queue. */
+/** The queue policy's statement that lets no one but the EventBridge rule send to the commands queue, or to the rule's dead-letter queue. */
 export const COMMANDS_FROM_RULE_ONLY_SID = "CommandsFromTheRuleOnly";
 /** The queue policy's statement that lets no one but the commands function's role receive from it. */
 export const COMMANDS_READ_BY_FUNCTION_ONLY_SID = "CommandsReadByTheFunctionOnly";
@@ -142,40 +203,54 @@ export class RapatriementsStack extends Stack {
     super(scope, id, props);
     const key = props.dataKey ?? dataKey(props.storageStrategy);
     this.dataKey = key;
+    const encryption = new DataEncryption(
+      this,
+      "DataEncryption",
+      props.dataEncryption ?? { kind: "aes256" },
+    );
 
     if (props.existingBucketName === undefined) {
-      this.ownBucket = this.createBucket(props, key);
+      this.ownBucket = this.createBucket(props, key, encryption);
       this.bucket = this.ownBucket;
     } else {
       this.ownBucket = undefined;
       this.bucket = Bucket.fromBucketName(this, "DataBucket", props.existingBucketName);
       Annotations.of(this).addWarningV2(
         "rapatriements:adopted-bucket",
-        adoptedBucketNote(props.existingBucketName, key, props.noncurrentVersionDays),
+        adoptedBucketNote(
+          props.existingBucketName,
+          key,
+          props.noncurrentVersionDays,
+          encryption.describe(),
+        ),
       );
     }
 
-    // Exactly the operator guide's statement; not grantReadWrite, which grants more.
+    // Exactly the operator guide's statement; not grantReadWrite, which grants
+    // more. With a KMS key, beside it, the key's statement: what the app needs.
     this.dataPolicy = new ManagedPolicy(this, "DataAccessPolicy", {
-      description:
-        "Rapatriements data: the four S3 actions of the operator guide, on the bucket only.",
+      description: `Rapatriements data: the four S3 actions of the operator guide, on the bucket only${encryption.key === undefined ? "" : "; the data key, through S3 only"}.`,
       statements: [
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
           resources: [this.bucket.bucketArn, this.bucket.arnForObjects("*")],
         }),
+        ...encryption.statements(),
       ],
     });
 
     const environment = {
       S3_RAPPATRIMENT_FILE_PATH: `s3://${this.bucket.bucketName}/${key}`,
       STORAGE_STRATEGY: props.storageStrategy,
+      ...encryption.environment(),
     };
 
+    const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION_DAYS;
+    // Kept when the stack is deleted: the record of who was refused outlives the API.
     const accessLogs = new LogGroup(this, "ApiAccessLogs", {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const authorizer: IHttpRouteAuthorizer =
       props.jwtIssuer !== undefined && props.jwtAudience !== undefined
@@ -198,18 +273,7 @@ export class RapatriementsStack extends Stack {
       throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: "$context.requestId",
-            routeKey: "$context.routeKey",
-            status: "$context.status",
-            latencyMs: "$context.responseLatency",
-            integrationError: "$context.integrationErrorMessage",
-            authorizerError: "$context.authorizer.error",
-            sourceIp: "$context.identity.sourceIp",
-            time: "$context.requestTime",
-          }),
-        ),
+        format: AccessLogFormat.custom(JSON.stringify(accessLogFields(jwt ? "jwt" : "iam"))),
       },
     });
 
@@ -220,9 +284,12 @@ export class RapatriementsStack extends Stack {
     const http = new RapatriementsFunction(this, functionId(HTTP_FUNCTION_MODULE), {
       module: HTTP_FUNCTION_MODULE,
       description: `HTTP API: ${HTTP_ROUTES.map(routeKey).join(", ")}`,
-      environment,
+      // The function refuses any event whose requestContext.apiId is not this
+      // API's: a mistaken direct invocation writes nothing (http-router.ts).
+      environment: { ...environment, HTTP_API_ID: this.api.apiId },
       dataPolicy: this.dataPolicy,
-      logRetention: RetentionDays.ONE_MONTH,
+      logRetention,
+      reservedConcurrency: props.httpReservedConcurrency,
     });
     this.functions.push(http);
     // CDK gives each route's path its own invoke permission on the function.
@@ -241,17 +308,36 @@ export class RapatriementsStack extends Stack {
     }
     this.callerPolicies = jwt ? undefined : this.addCallerPolicies();
 
-    const commands = this.addCommands(environment);
+    const commands = this.addCommands(environment, logRetention, props.commandsReservedConcurrency);
     this.commandsQueue = commands.queue;
 
     this.alarms = new RapatriementsAlarms(this, "Alarms", {
       functions: this.functions,
       api: this.api,
       deadLetterQueue: commands.deadLetters,
+      recordDropAlarmPercent: props.recordDropAlarmPercent ?? DEFAULT_RECORD_DROP_ALARM_PERCENT,
+      commands,
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
+    if (props.alarmEmail === undefined) {
+      Annotations.of(this).addWarningV2(
+        "rapatriements:no-alarm-destination",
+        noAlarmDestinationNote(this.alarms.alarms.length),
+      );
+    }
+
+    if (props.audit === true) {
+      new AuditTrail(this, "Audit", {
+        dataBucket: this.bucket,
+        dataKey: key,
+        functions: this.functions,
+        retention: logRetention,
+      });
+    }
 
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
+    // What an SCP or permission boundary names to deny direct invocation (README, "Security").
+    new CfnOutput(this, "HttpFunctionName", { value: http.functionName });
     new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
     new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
 
@@ -304,12 +390,17 @@ export class RapatriementsStack extends Stack {
 
   /**
    * The data bucket: encrypted, versioned, private, TLS only, kept when the
-   * stack is deleted; earlier versions expire after the restore window.
+   * stack is deleted; earlier versions expire after the restore window, the
+   * newest few excepted; the data object can be neither deleted nor purged.
    */
-  private createBucket(props: RapatriementsStackProps, key: string): Bucket {
+  private createBucket(
+    props: RapatriementsStackProps,
+    key: string,
+    encryption: DataEncryption,
+  ): Bucket {
     const bucket = new Bucket(this, "DataBucket", {
       ...(props.bucketName === undefined ? {} : { bucketName: props.bucketName }),
-      encryption: BucketEncryption.S3_MANAGED,
+      ...encryption.bucketProps(),
       versioned: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -322,6 +413,8 @@ export class RapatriementsStack extends Stack {
           id: RETENTION_RULE_ID,
           prefix: key,
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays),
+          // Whatever their age: there is always something to restore.
+          noncurrentVersionsToRetain: KEPT_NONCURRENT_VERSIONS,
           expiredObjectDeleteMarker: true,
           abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
         },
@@ -339,10 +432,21 @@ export class RapatriementsStack extends Stack {
         conditions: CONDITIONAL_WRITES_CONDITION,
       }),
     );
+    // One delete would hide the data behind a delete marker; one delete of a
+    // version would erase a restore point: refused on the data key, whoever asks.
+    bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: DELETE_PROTECTION_SID,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: DELETE_PROTECTION_ACTIONS,
+        resources: [bucket.arnForObjects(key)],
+      }),
+    );
     Validations.of(bucket).acknowledge({
       id: "AwsSolutions-S1",
       reason:
-        "One object, written only by these functions; versioning keeps every version and CloudTrail data events can be enabled per account. Server access logs would need a second bucket this product does not otherwise need.",
+        "One object, written only by these functions; versioning keeps every version, and the audit option (context audit=true) records every read and write of it as CloudTrail data events, naming the caller. Server access logs would need a second bucket, and S3 delivers them on a best-effort basis, where the trail's files are complete and signed (log file validation).",
     });
     return bucket;
   }
@@ -353,7 +457,8 @@ export class RapatriementsStack extends Stack {
    * batch one transaction on the data object. A command that can never pass,
    * or fails its last delivery, is sent by the function to the dead-letter
    * queue with its reason; a message the function never answered
-   * MAX_RECEIVE_COUNT times is moved there by SQS.
+   * MAX_RECEIVE_COUNT times is moved there by SQS. A command EventBridge
+   * could not put on the queue goes to the rule's own dead-letter queue.
    *
    * Only the rule may send to the queue and only the function's role may
    * receive from it, whatever IAM policies the account holds (explicit
@@ -361,11 +466,20 @@ export class RapatriementsStack extends Stack {
    * receipt handle exists only in a delivery the event source mapping made,
    * which is what the function asks SQS to confirm before it applies a record.
    */
-  private addCommands(environment: Record<string, string>): { queue: Queue; deadLetters: Queue } {
-    const deadLetters = new Queue(this, "CommandsDeadLetterQueue", {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+  private addCommands(
+    environment: Record<string, string>,
+    logRetention: RetentionDays,
+    reservedConcurrency: number | undefined,
+  ): CommandsPath {
+    const deadLetters = this.deadLetterQueue("CommandsDeadLetterQueue");
+    // What EventBridge could not put on the queue (its policy refused, the
+    // queue was gone, SQS kept failing past the retry policy) lands here with
+    // EventBridge's error, instead of being dropped.
+    const undelivered = this.deadLetterQueue("CommandsRuleDeadLetterQueue");
+    Validations.of(undelivered).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is a dead-letter queue: the EventBridge rule's target sends it what it could not deliver (the target's DeadLetterConfig, which cdk-nag does not recognise as SQS's own redrive). A dead-letter queue needs none of its own; its first message raises an alarm.",
     });
     const queue = new Queue(this, "CommandsQueue", {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -386,8 +500,9 @@ export class RapatriementsStack extends Stack {
         COMMANDS_VISIBILITY_TIMEOUT_SECONDS: String(COMMANDS_VISIBILITY_TIMEOUT_SECONDS),
       },
       dataPolicy: this.dataPolicy,
-      logRetention: RetentionDays.ONE_MONTH,
+      logRetention,
       timeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS),
+      reservedConcurrency,
     });
     this.functions.push(fn);
     deadLetters.grantSendMessages(fn);
@@ -402,34 +517,40 @@ export class RapatriementsStack extends Stack {
     const rule = new Rule(this, "CommandsRule", {
       description: `Rapatriement commands: source ${COMMAND_SOURCE}, detail-type ${COMMAND_DETAIL_TYPE}`,
       eventPattern: { source: [COMMAND_SOURCE], detailType: [COMMAND_DETAIL_TYPE] },
-      targets: [new SqsQueue(queue)],
+      targets: [
+        new SqsQueue(queue, {
+          deadLetterQueue: undelivered,
+          retryAttempts: RULE_RETRY_ATTEMPTS,
+          maxEventAge: Duration.seconds(RULE_MAX_EVENT_AGE_SECONDS),
+        }),
+      ],
     });
-    queue.addToResourcePolicy(
-      new PolicyStatement({
-        sid: COMMANDS_FROM_RULE_ONLY_SID,
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ["sqs:SendMessage"],
-        resources: [queue.queueArn],
-        conditions: { ArnNotEquals: { "aws:SourceArn": rule.ruleArn } },
-      }),
-    );
+    // Whatever else IAM allows: a message there is the rule's, so an operator
+    // who puts it back on the bus lends their authority to nobody else's command.
+    for (const fromRule of [queue, undelivered]) {
+      denyAllBut(fromRule, COMMANDS_FROM_RULE_ONLY_SID, "sqs:SendMessage", {
+        "aws:SourceArn": rule.ruleArn,
+      });
+    }
     const consumer = fn.role;
     if (consumer === undefined) throw new Error("the commands function has no role");
-    queue.addToResourcePolicy(
-      new PolicyStatement({
-        sid: COMMANDS_READ_BY_FUNCTION_ONLY_SID,
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ["sqs:ReceiveMessage"],
-        resources: [queue.queueArn],
-        conditions: { ArnNotEquals: { "aws:PrincipalArn": consumer.roleArn } },
-      }),
-    );
+    denyAllBut(queue, COMMANDS_READ_BY_FUNCTION_ONLY_SID, "sqs:ReceiveMessage", {
+      "aws:PrincipalArn": consumer.roleArn,
+    });
     new CfnOutput(this, "CommandsQueueUrl", { value: queue.queueUrl });
     new CfnOutput(this, "CommandsDeadLetterQueueUrl", { value: deadLetters.queueUrl });
+    new CfnOutput(this, "CommandsRuleDeadLetterQueueUrl", { value: undelivered.queueUrl });
     new CfnOutput(this, "CommandsFunctionName", { value: fn.functionName });
-    return { queue, deadLetters };
+    return { queue, deadLetters, rule, undelivered };
+  }
+
+  /** A dead-letter queue: encrypted, TLS only, its messages kept 14 days (SQS's most). */
+  private deadLetterQueue(id: string): Queue {
+    return new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
   }
 
   /** cdk-nag's AwsSolutions findings that are choices, each acknowledged with its reason. */
@@ -443,27 +564,53 @@ export class RapatriementsStack extends Stack {
       reason:
         "The operator guide's documented policy: the data object's key is configuration, so the statement covers bucket/* as the guide says; no other bucket is reachable.",
     });
-    for (const fn of this.functions) {
-      Validations.of(fn).acknowledge({
-        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-        reason:
-          "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs; it grants nothing on the data.",
-      });
-    }
   }
 }
 
+/** What synth says when the alarms have no destination: they would fire unseen. */
+export function noAlarmDestinationNote(alarms: number): string {
+  return [
+    `No alarm destination: the ${alarms} alarms change state in CloudWatch and notify no one,`,
+    "so a command dead-lettered or never delivered, a crash or a throttle goes unseen.",
+    "Give -c alarmEmail=ops@example.org (an encrypted SNS topic e-mails every alarm and its return to OK),",
+    "or send the alarms to your own paging.",
+  ].join(" ");
+}
+
 /** What the team must check on a bucket the stack adopts but cannot configure. */
-export function adoptedBucketNote(bucket: string, key: string, noncurrentDays: number): string {
+export function adoptedBucketNote(
+  bucket: string,
+  key: string,
+  noncurrentDays: number,
+  defaultEncryption = "AES256",
+): string {
   return [
     `Adopted bucket ${bucket}: the stack neither creates nor changes it, so its own settings stay as they are.`,
     `Check them (npx rapatriements doctor does, and prints the command that fixes each):`,
-    `default encryption (AES256);`,
+    `default encryption (${defaultEncryption});`,
     `versioning Enabled (restore needs it);`,
-    `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, expired delete markers removed, incomplete uploads aborted);`,
-    `the bucket policy statement ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match).`,
+    `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, the ${KEPT_NONCURRENT_VERSIONS} newest whatever their age, expired delete markers removed, incomplete uploads aborted);`,
+    `all four public access blocks on; object ownership BucketOwnerEnforced;`,
+    `the bucket policy statements ${TLS_ONLY_SID} (refuses plain HTTP on ${key}*), ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match) and ${DELETE_PROTECTION_SID} (refuses s3:DeleteObject and s3:DeleteObjectVersion on ${key}: one delete would otherwise hide the data behind a delete marker).`,
     `A data file an earlier application wrote at ${key} is refused by the functions until it is converted: npx rapatriements import s3://${bucket}/${key}.`,
   ].join(" ");
+}
+
+/**
+ * An explicit deny of `action` on `queue` to everyone but the ARN `only`
+ * names: no IAM policy in the account can lift it.
+ */
+function denyAllBut(queue: Queue, sid: string, action: string, only: Record<string, string>): void {
+  queue.addToResourcePolicy(
+    new PolicyStatement({
+      sid,
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: [action],
+      resources: [queue.queueArn],
+      conditions: { ArnNotEquals: only },
+    }),
+  );
 }
 
 /** A route's path as an execute-api ARN matches it: `{id}` is `*`. */

@@ -33,6 +33,12 @@ export interface Config {
   credentials?: StaticCredentials;
   /** The commands' queues, set in the commands function by the stack and given to the CLI by an operator. */
   commands: CommandsConfig;
+  /**
+   * `S3_SSE_KMS_KEY_ID`: the KMS key (ARN or key id) every write of the data
+   * object asks S3 to encrypt with (SSE-KMS). Unset: AES-256 (SSE-S3), the
+   * operator guide's promise.
+   */
+  sseKmsKeyId?: string;
 }
 
 /**
@@ -138,6 +144,7 @@ function evaluate(
   const endpoint =
     endpointSetting === undefined ? undefined : check(() => checkEndpoint(endpointSetting));
   const commands = check(() => commandsConfig(env));
+  const sseKmsKeyId = check(() => checkKmsKeyId(nonEmpty(env.S3_SSE_KMS_KEY_ID)));
   if (
     problems.length > 0 ||
     region === undefined ||
@@ -149,6 +156,7 @@ function evaluate(
   }
   const config: Config = { region, ...location, strategy, commands };
   if (endpoint !== undefined) config.s3Endpoint = endpoint;
+  if (sseKmsKeyId !== undefined) config.sseKmsKeyId = sseKmsKeyId;
   // Keys that came from `.env` only: the SDK's default chain cannot see them.
   if (nonEmpty(processEnv.AWS_ACCESS_KEY_ID) === undefined) {
     const credentials = explicitCredentials(env);
@@ -175,6 +183,7 @@ export const CONFIG_VARIABLES = [
   "S3_BUCKET_NAME",
   "STORAGE_STRATEGY",
   "AWS_ENDPOINT_URL_S3",
+  "S3_SSE_KMS_KEY_ID",
 ] as const;
 
 /**
@@ -265,6 +274,16 @@ function checkKey(key: string): string {
   return key;
 }
 
+/**
+ * `HTTP_API_ID`: the id of the HTTP API whose events the HTTP function
+ * answers, refusing any other (the stack sets it to its API's id; `npm start`
+ * to the id its own events carry). Unset: undefined, which the function
+ * answers as a configuration error.
+ */
+export function httpApiId(env: Environment = process.env): string | undefined {
+  return nonEmpty(env.HTTP_API_ID);
+}
+
 /** The S3 bucket naming rules for general purpose buckets. */
 export function bucketNameProblem(name: string): string | undefined {
   if (name.length < 3 || name.length > 63) return "de 3 à 63 caractères";
@@ -299,6 +318,30 @@ function resolveStrategy(value: string | undefined, key: string): StorageStrateg
     );
   }
   return strategy;
+}
+
+const KMS_KEY_ID =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+const KMS_KEY_EXAMPLE =
+  "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/**
+ * A key ARN or a key id, as S3 takes them. Not an alias: an alias can be
+ * pointed at another key later, and the functions' permission (and doctor's
+ * comparison with the bucket's default) names the key itself.
+ */
+function checkKmsKeyId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const arn = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(.+)$/.exec(value);
+  if (KMS_KEY_ID.test(arn?.[1] ?? value)) return value;
+  if (/(^|:)alias\//.test(value)) {
+    throw new ValueError(
+      `S3_SSE_KMS_KEY_ID doit nommer la clé KMS elle-même, pas un alias (reçu : "${value}", exemple : ${KMS_KEY_EXAMPLE})`,
+    );
+  }
+  throw new ValueError(
+    `S3_SSE_KMS_KEY_ID n'est ni l'ARN ni l'identifiant d'une clé KMS (reçu : "${value}", exemple : ${KMS_KEY_EXAMPLE})`,
+  );
 }
 
 function commandsConfig(env: Environment): CommandsConfig {

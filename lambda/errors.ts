@@ -87,6 +87,18 @@ export class RouteNotFoundError extends AppError {
   readonly code = "ROUTE_NOT_FOUND";
 }
 
+/**
+ * An event that does not come from the HTTP API the function serves: its
+ * `requestContext.apiId` names another API, or none. API Gateway always names
+ * its own, so this is a direct invocation of the function (by mistake, or by
+ * someone copying an event from elsewhere); nothing is read or written.
+ */
+export class ApiIdMismatchError extends AppError {
+  override readonly name = "ApiIdMismatchError";
+  readonly status = 403;
+  readonly code = "API_ID_MISMATCH";
+}
+
 export class DuplicateReferenceError extends AppError {
   override readonly name = "DuplicateReferenceError";
   readonly status = 409;
@@ -185,6 +197,28 @@ export class StorageUnreadableError extends AppError {
   override readonly name = "StorageUnreadableError";
   readonly status = 500;
   readonly code = "STORAGE_UNREADABLE";
+}
+
+/**
+ * The data object's current version is a delete marker: someone deleted it,
+ * and its earlier versions are still there. Not "no data yet": nothing is
+ * read or written (an empty database saved over the marker would hide the
+ * records) until an operator restores a version. A 500: an operator must act.
+ */
+export class DataObjectDeletedError extends AppError {
+  override readonly name = "DataObjectDeletedError";
+  readonly status = 500;
+  readonly code = "DATA_OBJECT_DELETED";
+  /** `s3://bucket/key (région …)`. */
+  readonly location: string;
+
+  constructor(location: string, options: AppErrorOptions = {}) {
+    super(
+      `DATA_OBJECT_DELETED : l'objet de données ${location} a été supprimé (sa version actuelle est un marqueur de suppression) ; rien n'a été lu ni écrit, et aucune base vide ne le remplacera. Trouvez la dernière version avec npx rapatriements versions, puis restaurez-la : npx rapatriements restore VERSION_ID`,
+      options,
+    );
+    this.location = location;
+  }
 }
 
 /** S3 refused or could not be reached: credentials, permissions, region, bucket. */

@@ -1,7 +1,7 @@
 /** Entry adapter: `POST /rapatriements`. */
 import { callerOf } from "./caller.ts";
 import type { HandlerDeps } from "./dependencies.ts";
-import { etagOf, header, httpHandler, json } from "./http-handler.ts";
+import { etagOf, type HttpEvent, header, httpHandler, json } from "./http-handler.ts";
 
 export function createRapatriementHandler(deps: HandlerDeps) {
   return httpHandler("POST /rapatriements", deps, async (event, { service, storage }) => {
@@ -14,8 +14,21 @@ export function createRapatriementHandler(deps: HandlerDeps) {
       storage,
     );
     return json(201, record, {
-      location: `/rapatriements/${encodeURIComponent(record.id)}`,
+      location: locationOf(event, record.id),
       etag: etagOf(record),
     });
   });
+}
+
+/**
+ * The new record's path, under the path the request was sent to: behind a
+ * custom domain whose API mapping has a base path (or a named stage), the
+ * client sent `/v1/rapatriements` and must be sent on to
+ * `/v1/rapatriements/{id}`, which a path written from the route alone would
+ * lose. Doubled slashes are collapsed, so the header can never read as
+ * `//host/…`, a URL on another host.
+ */
+function locationOf(event: HttpEvent, id: string): string {
+  const collection = (event.rawPath || "/rapatriements").replace(/\/{2,}/g, "/").replace(/\/$/, "");
+  return `${collection}/${encodeURIComponent(id)}`;
 }

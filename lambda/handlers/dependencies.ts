@@ -12,6 +12,7 @@ import {
   type StorageReport,
   type TransactionOptions,
 } from "../storage/database-object.ts";
+import { objectEncryption } from "../storage/encryption.ts";
 import { prefetchObject } from "../storage/object-fetch.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs } from "../storage/sql-js.ts";
@@ -64,6 +65,7 @@ export async function createDependencies(
     schema: rapatriementsSchema,
     codec: measuredCodec(codecFor(config.strategy), gauge),
     target,
+    encryption: objectEncryption(config.sseKmsKeyId),
   });
   return { store, gauge, config, service: new RapatriementService({ store }) };
 }

@@ -164,6 +164,7 @@ function decodeUtf8(base64: string): string {
 
 const TITLES: Readonly<Record<number, string>> = {
   400: "Invalid request",
+  403: "Forbidden",
   404: "Not found",
   409: "Conflict",
   412: "Precondition failed",

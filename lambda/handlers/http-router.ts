@@ -9,13 +9,19 @@
 // First: in Lambda it starts the object's GET before the modules below evaluate.
 import "./container-start.ts";
 import type { Context } from "aws-lambda";
-import { RouteNotFoundError } from "../errors.ts";
+import { httpApiId } from "../config.ts";
+import {
+  ApiIdMismatchError,
+  type AppError,
+  MissingVariableError,
+  RouteNotFoundError,
+} from "../errors.ts";
+import { callerOf } from "./caller.ts";
 import { createRapatriementHandler } from "./create-rapatriement.ts";
 import { deleteRapatriementHandler } from "./delete-rapatriement.ts";
 import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
 import { getRapatriementHandler } from "./get-rapatriement.ts";
-import type { HttpEvent, HttpResult } from "./http-handler.ts";
-import { problemResponse } from "./http-handler.ts";
+import { type HttpEvent, type HttpResult, problemResponse } from "./http-handler.ts";
 import { listRapatriementsHandler } from "./list-rapatriements.ts";
 import { codeOf, describeError } from "./log-line.ts";
 import { HTTP_ROUTES, type HttpRoute, routeKey } from "./routes.ts";
@@ -55,27 +61,83 @@ export function httpRouter(
       `No route ${JSON.stringify(event.routeKey ?? null)} in this API; the routes are: ${[...byKey.keys()].join(", ")}.`,
     );
     // The API and this function disagree on the routes: the operators must hear of it.
-    log({
-      level: "error",
-      time: new Date().toISOString(),
-      requestId: context.awsRequestId,
-      route: event.routeKey ?? null,
-      path: event.rawPath ?? null,
-      status: error.status,
-      outcome: "client_error",
-      code: codeOf(error),
-      error: describeError(error),
-    });
-    return problemResponse(error, context.awsRequestId);
+    return refused(error, event, context, log);
   };
 }
 
-/** The router over every route module, all sharing `deps` (one cache per container). */
-export function httpRouterHandler(deps: HandlerDeps): RouteHandler {
+/**
+ * Lets through only the events of the HTTP API `apiId` names (the stack's
+ * HTTP_API_ID): anyone allowed `lambda:InvokeFunction` on the function could
+ * otherwise hand it any authorizer context and write as anyone. An event
+ * naming another API, or none, is refused (403 API_ID_MISMATCH) before any
+ * route runs or the data is read. This stops a mistaken direct call, not a
+ * deliberate one — an API's id is no secret, it is in its URL — which only
+ * IAM can deny (README, "Security"). Without `apiId` every event is refused
+ * as a configuration error: a function that cannot tell its API must not guess.
+ */
+export function deployedApiOnly(
+  apiId: string | undefined,
+  log: HandlerDeps["log"],
+  next: RouteHandler,
+): RouteHandler {
+  return async (event, context) => {
+    // A direct invocation's payload may be anything: null, a list, an
+    // object whose requestContext is missing or null.
+    const given = isObject(event) ? event : ({} as HttpEvent);
+    const requestContext: unknown = given.requestContext;
+    const named = isObject(requestContext) ? requestContext.apiId : undefined;
+    if (apiId !== undefined && named === apiId) return next(event, context);
+    if (apiId === undefined) {
+      return refused(new MissingVariableError("HTTP_API_ID"), given, context, log);
+    }
+    const error = new ApiIdMismatchError(
+      `This function answers only requests from its own HTTP API; this event names ${typeof named === "string" ? `the API ${JSON.stringify(named)}` : "no API"}. Send the request to the API's URL (the stack's ApiUrl output) instead of invoking the function directly.`,
+    );
+    // Only a direct invocation can cause this: the operators must hear of it,
+    // with what the event claimed (Lambda does not say who invoked; CloudTrail does).
+    return refused(error, given, context, log, {
+      apiId: typeof named === "string" ? named : null,
+      claimedCaller: isObject(requestContext) ? callerOf(given) : null,
+    });
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The problem+json answer to an event no route module may see, and its one error log line. */
+function refused(
+  error: AppError,
+  event: HttpEvent,
+  context: Context,
+  log: HandlerDeps["log"],
+  details: Record<string, unknown> = {},
+): HttpResult {
+  log({
+    level: "error",
+    time: new Date().toISOString(),
+    requestId: context.awsRequestId,
+    route: event.routeKey ?? null,
+    path: event.rawPath ?? null,
+    status: error.status,
+    outcome: error.status >= 500 ? "server_error" : "client_error",
+    code: codeOf(error),
+    error: describeError(error),
+    ...details,
+  });
+  return problemResponse(error, context.awsRequestId);
+}
+
+/**
+ * The router over every route module, all sharing `deps` (one cache per
+ * container), for the events of the HTTP API `apiId` only.
+ */
+export function httpRouterHandler(deps: HandlerDeps, apiId: string | undefined): RouteHandler {
   const handlers = new Map(
     Object.entries(ROUTE_MODULES).map(([module, factory]) => [module, factory(deps)] as const),
   );
-  return httpRouter(handlers, deps.log);
+  return deployedApiOnly(apiId, deps.log, httpRouter(handlers, deps.log));
 }
 
-export const handler = httpRouterHandler(containerDefaults());
+export const handler = httpRouterHandler(containerDefaults(), httpApiId());

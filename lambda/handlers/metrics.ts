@@ -36,6 +36,8 @@ export const METRIC = {
   commandsDeadLettered: "CommandsDeadLettered",
   /** Commands handed back to the queue for a later delivery (not found yet, out of order, busy). */
   commandsHandedBack: "CommandsHandedBack",
+  /** Share of the records the invocation's save removed, of those in the object it replaced. */
+  recordsRemovedPercent: "RecordsRemovedPercent",
 } as const;
 
 /**
@@ -46,6 +48,12 @@ export const METRIC = {
 export interface ObjectGauge {
   objectBytes?: number;
   recordCount?: number;
+  /**
+   * The record count before and after the last save this container encoded:
+   * before is what it last loaded or saved, the object that save replaces.
+   * Taken (and cleared) by the metrics of the invocation whose save landed.
+   */
+  lastSave?: { recordsBefore: number; recordsAfter: number } | undefined;
 }
 
 /** `codec`, noting the bytes and the record count of each object it opens or writes. */
@@ -67,7 +75,14 @@ export function measuredCodec(codec: FileCodec, gauge: ObjectGauge): FileCodec {
     },
     encode(db, schema) {
       const bytes = codec.encode(db, schema);
+      // A save after a lost race is encoded again on a fresh load (decoded
+      // first), so "before" is always the object this encoding would replace.
+      const recordsBefore = gauge.recordCount;
       note(bytes, db);
+      gauge.lastSave =
+        recordsBefore === undefined
+          ? undefined
+          : { recordsBefore, recordsAfter: gauge.recordCount ?? 0 };
       return bytes;
     },
   };
@@ -105,6 +120,10 @@ export function metricFields(measures: InvocationMeasures): Record<string, unkno
   if (gauge?.recordCount !== undefined) {
     metrics.addMetric(METRIC.recordCount, MetricUnit.Count, gauge.recordCount);
   }
+  const removed = removedPercent(report, gauge);
+  if (removed !== undefined) {
+    metrics.addMetric(METRIC.recordsRemovedPercent, MetricUnit.Percent, removed);
+  }
   if (measures.batchSize !== undefined) {
     metrics.addMetric(METRIC.batchSize, MetricUnit.Count, measures.batchSize);
   }
@@ -118,4 +137,21 @@ export function metricFields(measures: InvocationMeasures): Record<string, unkno
   } finally {
     metrics.clearMetrics();
   }
+}
+
+/**
+ * The share of records this invocation's save removed (0 when it removed
+ * none), or undefined when it saved nothing, or replaced an object holding no
+ * record (or one this container had not loaded: nothing to compare with).
+ * The gauge's last save is this invocation's when the report shows a PUT that
+ * S3 accepted: a container runs one invocation at a time, and a save is
+ * encoded anew on every attempt.
+ */
+function removedPercent(report: StorageReport, gauge: ObjectGauge | undefined): number | undefined {
+  const saved = report.s3Calls.some((c) => c.command === "PutObject" && c.status === 200);
+  const last = gauge?.lastSave;
+  if (gauge !== undefined) gauge.lastSave = undefined;
+  if (!saved || last === undefined || last.recordsBefore === 0) return undefined;
+  const removed = Math.max(0, last.recordsBefore - last.recordsAfter);
+  return Math.round((removed / last.recordsBefore) * 1000) / 10;
 }

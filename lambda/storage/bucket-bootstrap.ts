@@ -1,7 +1,8 @@
 /**
  * Storage layer: creating the bucket on first write when it does not exist,
  * as the operator guide promises ("créé automatiquement lors du premier accès
- * si les permissions le permettent"), with default AES-256 encryption.
+ * si les permissions le permettent"), with default AES-256 encryption — or
+ * the configuration's KMS key, the one its writes ask for.
  */
 import {
   CreateBucketCommand,
@@ -10,6 +11,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { StorageAccessError } from "../errors.ts";
+import { defaultEncryption, type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import { explainS3Error, type S3Target } from "./s3-errors.ts";
 
 /**
@@ -28,6 +30,7 @@ export async function createBucket(
   s3: S3Client,
   target: S3Target,
   send: S3Call = direct,
+  encryption: ObjectEncryption = SSE_S3,
 ): Promise<string[]> {
   const { bucket, region } = target;
   const input: CreateBucketCommandInput = { Bucket: bucket };
@@ -68,19 +71,19 @@ export async function createBucket(
       s3.send(
         new PutBucketEncryptionCommand({
           Bucket: bucket,
-          ServerSideEncryptionConfiguration: {
-            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
-          },
+          ServerSideEncryptionConfiguration: defaultEncryption(encryption),
         }),
         { abortSignal },
       ),
     );
     return [];
   } catch (error) {
-    // Every PUT asks for AES256 itself, so the data is encrypted either way:
-    // a warning, not a reason to refuse the write that created the bucket.
+    // Every PUT asks for its encryption itself, so the data is encrypted
+    // either way: a warning, not a reason to refuse the write that created the bucket.
+    const wanted =
+      encryption.SSEKMSKeyId === undefined ? "AES-256" : `SSE-KMS (clé ${encryption.SSEKMSKeyId})`;
     return [
-      `le bucket ${bucket} a été créé mais son chiffrement par défaut AES-256 n'a pas pu être activé (${(error as Error).name}) : accordez s3:PutEncryptionConfiguration ou activez-le dans la console`,
+      `le bucket ${bucket} a été créé mais son chiffrement par défaut ${wanted} n'a pas pu être activé (${(error as Error).name}) : accordez s3:PutEncryptionConfiguration ou activez-le dans la console`,
     ];
   }
 }

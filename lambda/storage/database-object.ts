@@ -14,8 +14,10 @@ import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/cli
 import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } from "../errors.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import type { FileCodec } from "./codec.ts";
+import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
 import {
+  deletedObjectError,
   explainS3Error,
   httpStatusOf,
   isAmbiguous,
@@ -110,6 +112,8 @@ export interface DatabaseObjectDeps {
   newCommitId?: () => string;
   /** The object's GET, started ahead of time (Lambda's init phase); used by the first load. */
   prefetch?: Prefetch;
+  /** What every PUT asks S3 to encrypt with (the configuration's KMS key); default AES-256. */
+  encryption?: ObjectEncryption;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -164,6 +168,7 @@ export class DatabaseObject {
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
     this.deps = {
       now: Date.now,
+      encryption: SSE_S3,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       random: Math.random,
       // 96 random bits: unique enough, and short, since the object keeps them a while.
@@ -311,7 +316,9 @@ export class DatabaseObject {
         const bytes = this.deps.codec.encode(db, this.deps.schema);
         if (loaded.bucketMissing) {
           const timed: S3Call = (command, call) => this.timed(round, command, call);
-          round.warnings.push(...(await createBucket(this.deps.s3, this.deps.target, timed)));
+          round.warnings.push(
+            ...(await createBucket(this.deps.s3, this.deps.target, timed, this.deps.encryption)),
+          );
         }
         try {
           const etag = await this.put(bytes, loaded.etag, round);
@@ -446,6 +453,8 @@ export class DatabaseObject {
       return head.ETag ?? null;
     } catch (error) {
       if (isNotModified(error)) return etag;
+      const deleted = deletedObjectError(error, this.deps.target);
+      if (deleted !== undefined) throw deleted;
       if (isNoSuchKey(error) || httpStatusOf(error) === 404) return null;
       throw this.failure(error, "lire");
     }
@@ -506,6 +515,14 @@ export class DatabaseObject {
         round.cache ??= "hit";
         return cached;
       }
+      // Deleted, not absent: never an empty database (a save would hide the
+      // records behind it). The copy in memory is of an object that is no
+      // longer current: forget it, so a restored one is downloaded.
+      const deleted = deletedObjectError(error, this.deps.target);
+      if (deleted !== undefined) {
+        this.invalidate();
+        throw deleted;
+      }
       if (isNoSuchKey(error) || isNoSuchBucket(error)) {
         const bucketMissing = isNoSuchBucket(error);
         round.cache ??= "absent";
@@ -553,7 +570,7 @@ export class DatabaseObject {
           Key: key,
           Body: bytes,
           ContentType: this.deps.codec.contentType,
-          ServerSideEncryption: "AES256",
+          ...this.deps.encryption,
           ...writtenChecksum(bytes),
           ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }),
         }),

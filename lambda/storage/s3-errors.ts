@@ -3,12 +3,14 @@
  * refuse), and the operator-facing message for the ones a person must fix.
  * The messages follow the troubleshooting section of the operator guide.
  */
-import { StorageAccessError } from "../errors.ts";
+import { DataObjectDeletedError, StorageAccessError } from "../errors.ts";
 
 interface S3ErrorShape {
   name?: string;
   Code?: string;
   $metadata?: { httpStatusCode?: number; attempts?: number };
+  /** The raw HTTP response, which the SDK keeps on the error (not enumerable). */
+  $response?: { headers?: Record<string, string | undefined> };
 }
 
 function shape(error: unknown): S3ErrorShape {
@@ -31,6 +33,23 @@ export function isNotModified(error: unknown): boolean {
 
 export function isNoSuchKey(error: unknown): boolean {
   return nameOf(error) === "NoSuchKey";
+}
+
+/**
+ * A 404 whose answer says the key's current version is a delete marker
+ * (`x-amz-delete-marker: true`): the object was deleted, its earlier
+ * versions remain. The SDK models no field for that header on GetObject's
+ * NoSuchKey (nor on HeadObject's NotFound); it is read from the raw response
+ * the SDK keeps on the error (test/lambda/storage/s3-errors.test.ts shows it
+ * with the header set on the wire). Any other 404 is a key never written, or
+ * deleted from a bucket without versioning.
+ */
+export function isDeleteMarker(error: unknown): boolean {
+  if (httpStatusOf(error) !== 404) return false;
+  const headers = shape(error).$response?.headers ?? {};
+  return Object.entries(headers).some(
+    ([name, value]) => name.toLowerCase() === "x-amz-delete-marker" && value === "true",
+  );
 }
 
 export function isNoSuchBucket(error: unknown): boolean {
@@ -80,6 +99,20 @@ export interface S3Target {
   region: string;
 }
 
+/**
+ * A refusal that comes from the object's KMS key rather than from S3: an
+ * AccessDenied that names a kms: action (the role may read the object but
+ * not use its key — say, after the stack went back from KMS to AES-256), or
+ * S3's KMS.* errors (the key disabled or pending deletion). The guide's four
+ * S3 permissions would not fix it: the message names the key's.
+ */
+function kmsKeyTrouble(error: unknown, name: string): string | undefined {
+  // Throttling passes: it is load, not something a person fixes.
+  if (name.startsWith("KMS.")) return /throttl/i.test(name) ? undefined : name;
+  if (name !== "AccessDenied" || !(error instanceof Error)) return undefined;
+  return /\bkms:[A-Za-z]+/.exec(error.message)?.[0];
+}
+
 const CREDENTIAL_ERRORS = new Set([
   "CredentialsProviderError",
   "InvalidAccessKeyId",
@@ -88,6 +121,21 @@ const CREDENTIAL_ERRORS = new Set([
   "InvalidToken",
   "TokenRefreshRequired",
 ]);
+
+/** Where the data object is, as the operator's messages name it. */
+function whereIs(target: S3Target): string {
+  return `s3://${target.bucket}/${target.key} (région ${target.region})`;
+}
+
+/** The refusal for a read that found the data object deleted, or undefined for any other error. */
+export function deletedObjectError(
+  error: unknown,
+  target: S3Target,
+): DataObjectDeletedError | undefined {
+  return isDeleteMarker(error)
+    ? new DataObjectDeletedError(whereIs(target), { cause: error })
+    : undefined;
+}
 
 /**
  * The operator's error for an S3 failure a person has to fix, or undefined
@@ -99,11 +147,19 @@ export function explainS3Error(
   action: string,
 ): StorageAccessError | undefined {
   const name = nameOf(error);
-  const where = `s3://${target.bucket}/${target.key} (région ${target.region})`;
+  const where = whereIs(target);
   if (CREDENTIAL_ERRORS.has(name) || /Could not load credentials/i.test(String(error))) {
     return new StorageAccessError(
       "CREDENTIALS_MISSING",
       `NoCredentialsError: identifiants AWS absents ou invalides pour ${action} ${where} (${name}) : vérifiez AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY, ~/.aws/credentials ou le rôle IAM`,
+      { cause: error },
+    );
+  }
+  const key = kmsKeyTrouble(error, name);
+  if (key !== undefined) {
+    return new StorageAccessError(
+      "STORAGE_ACCESS_DENIED",
+      `${name}: clé KMS refusée pour ${action} ${where} (${key}) : vérifiez que l'utilisateur ou le rôle AWS a kms:GenerateDataKey et kms:Decrypt sur la clé (S3_SSE_KMS_KEY_ID, ou celle qui a chiffré l'objet) et qu'elle est activée`,
       { cause: error },
     );
   }

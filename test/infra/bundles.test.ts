@@ -146,6 +146,31 @@ describe("synthesized bundles", () => {
     ]);
   });
 
+  test("the HTTP bundle answers only the API its HTTP_API_ID names: a create sent as another API's event is refused, nothing written", async () => {
+    const bucket = await createBucket(localS3Client());
+    const [create] = HTTP_ROUTES;
+    if (create === undefined) throw new Error("no route");
+    const body = JSON.stringify(sampleInput(1));
+    const headers = { "content-type": "application/json" };
+    const local = toApiGatewayEvent(
+      { method: "POST", url: "/rapatriements", headers, body },
+      create,
+      {},
+    );
+    const event = { ...local, requestContext: { ...local.requestContext, apiId: "another-api" } };
+    const { result, log } = await invokeBundle(bundle(HTTP_FUNCTION_MODULE), bucket, event);
+    expect(result.statusCode).toBe(403);
+    expect(JSON.parse(result.body)).toMatchObject({ status: 403, code: "API_ID_MISMATCH" });
+    expect(log).toEqual([
+      expect.objectContaining({ level: "error", code: "API_ID_MISMATCH", apiId: "another-api" }),
+    ]);
+    const { result: listed } = await runBundle(bundle(HTTP_FUNCTION_MODULE), bucket, {
+      method: "GET",
+      url: "/rapatriements",
+    });
+    expect(JSON.parse(listed.body).items).toEqual([]);
+  });
+
   test("the commands bundle applies a direct invocation's commands", async () => {
     const bucket = await createBucket(localS3Client());
     const { result } = await invokeBundle(bundle(COMMANDS_MODULE), bucket, [

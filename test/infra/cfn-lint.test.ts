@@ -63,4 +63,28 @@ describe("cfn-lint", () => {
     const findings = await cfnLint(join(outdir, "RapatriementsStack.template.json"));
     expect(summary(findings)).toEqual([]);
   });
+
+  test.each([
+    ["a KMS key the stack creates and the audit trail", { encryption: "kms", audit: "true" }],
+    [
+      "the team's KMS key, with JWT",
+      {
+        kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        jwtIssuer: "https://login.example.org/tenant",
+        jwtAudience: "rapatriements-api",
+      },
+    ],
+    [
+      "an adopted bucket and the record-drop alarm's threshold set",
+      {
+        existingBucketName: "interflow-rappatriements",
+        dataKey: "rappatriements/rappatriements.json",
+        recordDropAlarmPercent: "80",
+      },
+    ],
+  ])("with %s, still none", async (_label, context) => {
+    const { outdir } = synthesize(context);
+    const findings = await cfnLint(join(outdir, "RapatriementsStack.template.json"));
+    expect(summary(findings)).toEqual([]);
+  });
 });

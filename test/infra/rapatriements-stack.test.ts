@@ -10,13 +10,21 @@ import { stackProps } from "../../infra/app.ts";
 import {
   CONDITIONAL_WRITES_SID,
   DEFAULT_NONCURRENT_VERSION_DAYS,
+  DELETE_PROTECTION_SID,
+  KEPT_NONCURRENT_VERSIONS,
   RETENTION_RULE_ID,
+  TLS_ONLY_SID,
 } from "../../infra/data-bucket-rules.ts";
+import { OWN_LOG_GROUP_POLICY } from "../../infra/rapatriements-function.ts";
 import {
   COMMANDS_BATCH_SIZE,
   COMMANDS_FROM_RULE_ONLY_SID,
+  COMMANDS_MAX_CONCURRENCY,
   COMMANDS_READ_BY_FUNCTION_ONLY_SID,
+  COMMANDS_RESERVED_CONCURRENCY,
   MAX_RECEIVE_COUNT,
+  RULE_MAX_EVENT_AGE_SECONDS,
+  RULE_RETRY_ATTEMPTS,
   routeScopes,
 } from "../../infra/rapatriements-stack.ts";
 import {
@@ -81,20 +89,7 @@ describe("RapatriementsStack", () => {
     for (const [, fn] of functions) {
       const roleId = fn.Properties.Role["Fn::GetAtt"][0];
       const [, role] = roles.find(([id]) => id === roleId) ?? [];
-      expect(role.Properties.ManagedPolicyArns).toEqual([
-        {
-          "Fn::Join": [
-            "",
-            [
-              "arn:",
-              { Ref: "AWS::Partition" },
-              ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-            ],
-          ],
-        },
-        { Ref: policyId },
-      ]);
-      expect(role.Properties.Policies).toBeUndefined();
+      expect(role.Properties.ManagedPolicyArns).toEqual([{ Ref: policyId }]);
     }
     // No inline or attached policy anywhere else grants an S3 action.
     for (const [id, policy] of resources(template, "AWS::IAM::Policy")) {
@@ -103,6 +98,42 @@ describe("RapatriementsStack", () => {
       );
       expect(s3, id).toEqual([]);
     }
+  });
+
+  test("each function may write only its own log group: no AWSLambdaBasicExecutionRole, no logs permission on *", () => {
+    const roles = new Map(resources(template, "AWS::IAM::Role"));
+    for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
+      const ownGroup = fn.Properties.LoggingConfig.LogGroup.Ref;
+      const role = roles.get(fn.Properties.Role["Fn::GetAtt"][0]);
+      expect(role.Properties.Policies, id).toEqual([
+        {
+          PolicyName: OWN_LOG_GROUP_POLICY,
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: { "Fn::GetAtt": [ownGroup, "Arn"] },
+              },
+            ],
+          },
+        },
+      ]);
+    }
+    const everyStatement = [
+      ...resources(template, "AWS::IAM::Role").flatMap(([, role]) =>
+        (role.Properties.Policies ?? []).flatMap((p: Json) => statementsOf(p.PolicyDocument)),
+      ),
+      ...resources(template, "AWS::IAM::Policy").flatMap(([, p]) =>
+        statementsOf(p.Properties.PolicyDocument),
+      ),
+    ];
+    const onLogs = everyStatement.filter((st) =>
+      [st.Action].flat().some((a: string) => a.startsWith("logs:")),
+    );
+    expect(onLogs).toHaveLength(2);
+    expect(JSON.stringify(template)).not.toContain("AWSLambdaBasicExecutionRole");
   });
 
   test("the bucket is AES-256 encrypted, versioned, private, and kept when the stack is deleted", () => {
@@ -121,19 +152,21 @@ describe("RapatriementsStack", () => {
     });
     expect(bucket.DeletionPolicy).toBe("Retain");
     expect(bucket.UpdateReplacePolicy).toBe("Retain");
-    expect(synthesized.warnings).toEqual([]);
+    // No adopted-bucket note: the one warning is that no alarm destination is set (below).
+    expect(synthesized.warnings).toEqual([expect.stringMatching(/^No alarm destination/)]);
   });
 
-  test("a lifecycle rule on the data key: earlier versions expire after 30 days, lone delete markers and incomplete uploads go", () => {
+  test("a lifecycle rule on the data key: earlier versions expire after 30 days but the 10 newest stay whatever their age, lone delete markers and incomplete uploads go", () => {
     const [, bucket] = only(template, "AWS::S3::Bucket");
     expect(DEFAULT_NONCURRENT_VERSION_DAYS).toBe(30);
+    expect(KEPT_NONCURRENT_VERSIONS).toBe(10);
     expect(bucket.Properties.LifecycleConfiguration).toEqual({
       Rules: [
         {
           Id: RETENTION_RULE_ID,
           Prefix: "rapatriements/rapatriements.db",
           Status: "Enabled",
-          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 30, NewerNoncurrentVersions: 10 },
           ExpiredObjectDeleteMarker: true,
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
         },
@@ -141,7 +174,7 @@ describe("RapatriementsStack", () => {
     });
   });
 
-  test("the bucket policy refuses plain HTTP, and any PUT of the data object without a condition", () => {
+  test("the bucket policy refuses plain HTTP, any PUT of the data object without a condition, and any delete of it or of its versions", () => {
     const [, policy] = only(template, "AWS::S3::BucketPolicy");
     const statements = statementsOf(policy.Properties.PolicyDocument);
     expect(statements).toEqual(
@@ -161,8 +194,16 @@ describe("RapatriementsStack", () => {
           Principal: { AWS: "*" },
           Resource: { "Fn::Join": ["", [BUCKET_ARN, "/rapatriements/rapatriements.db"]] },
         },
+        {
+          Sid: DELETE_PROTECTION_SID,
+          Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Resource: { "Fn::Join": ["", [BUCKET_ARN, "/rapatriements/rapatriements.db"]] },
+        },
       ]),
     );
+    expect(statements).toHaveLength(3);
     expect(statements.filter((s) => s.Effect === "Allow")).toEqual([]);
   });
 
@@ -172,7 +213,7 @@ describe("RapatriementsStack", () => {
       expect(fn.Properties.Runtime, id).toBe("nodejs24.x");
       expect(fn.Properties.Architectures, id).toEqual(["arm64"]);
       expect(fn.Properties.Handler, id).toBe("index.handler");
-      expect(withoutCommandsQueue(fn.Properties.Environment.Variables), id).toEqual({
+      expect(ownVariables(fn.Properties.Environment.Variables), id).toEqual({
         S3_RAPPATRIMENT_FILE_PATH: {
           "Fn::Join": ["", ["s3://", { Ref: bucketId }, "/rapatriements/rapatriements.db"]],
         },
@@ -218,6 +259,33 @@ describe("RapatriementsStack", () => {
     }
   });
 
+  test("the HTTP function knows its API's id (HTTP_API_ID), to refuse any other API's event; the commands function does not", () => {
+    const [apiId] = only(template, "AWS::ApiGatewayV2::Api");
+    const variables = (module: string) =>
+      template.Resources[synthesized.functionsByModule.get(module) ?? ""].Properties.Environment
+        .Variables;
+    expect(variables(HTTP_FUNCTION_MODULE).HTTP_API_ID).toEqual({ Ref: apiId });
+    expect(variables(COMMANDS_MODULE).HTTP_API_ID).toBeUndefined();
+  });
+
+  test("both functions' names are outputs, for the statement that denies invoking them directly", () => {
+    expect(template.Outputs.HttpFunctionName.Value).toEqual({
+      Ref: synthesized.functionsByModule.get(HTTP_FUNCTION_MODULE),
+    });
+    expect(template.Outputs.CommandsFunctionName.Value).toEqual({
+      Ref: synthesized.functionsByModule.get(COMMANDS_MODULE),
+    });
+  });
+
+  test("each function reserves its concurrency: the HTTP function what the stage's throttle can keep busy (burst 100 + rate 50), the commands function its 2 consumers and 3 direct invocations", () => {
+    const reserved = (module: string) =>
+      template.Resources[synthesized.functionsByModule.get(module) ?? ""].Properties
+        .ReservedConcurrentExecutions;
+    expect(reserved(HTTP_FUNCTION_MODULE)).toBe(150);
+    expect(reserved(COMMANDS_MODULE)).toBe(5);
+    expect(COMMANDS_RESERVED_CONCURRENCY).toBeGreaterThan(COMMANDS_MAX_CONCURRENCY);
+  });
+
   test("the API's stage is throttled and writes access logs", () => {
     const [, stage] = only(template, "AWS::ApiGatewayV2::Stage");
     expect(stage.Properties.StageName).toBe("$default");
@@ -240,19 +308,17 @@ describe("RapatriementsStack", () => {
 
 describe("RapatriementsStack commands", () => {
   const queues = () => resources(template, "AWS::SQS::Queue");
-  const commandsQueue = () => {
-    const found = queues().find(([, q]) => q.Properties.RedrivePolicy !== undefined);
-    expect(found).toBeDefined();
-    return found as [string, Json];
+  const queue = (name: string) => {
+    const found = queues().filter(([id]) => id.replace(/[0-9A-F]{8}$/, "") === name);
+    expect(found, name).toHaveLength(1);
+    return found[0] as [string, Json];
   };
-  const deadLetterQueue = () => {
-    const found = queues().find(([, q]) => q.Properties.RedrivePolicy === undefined);
-    expect(found).toBeDefined();
-    return found as [string, Json];
-  };
+  const commandsQueue = () => queue("CommandsQueue");
+  const deadLetterQueue = () => queue("CommandsDeadLetterQueue");
+  const ruleDeadLetterQueue = () => queue("CommandsRuleDeadLetterQueue");
 
   test("the queue is encrypted and sends a message to its dead-letter queue after 5 receives", () => {
-    expect(queues()).toHaveLength(2);
+    expect(queues()).toHaveLength(3);
     const [, queue] = commandsQueue();
     const [dlqId, dlq] = deadLetterQueue();
     expect(MAX_RECEIVE_COUNT).toBe(5);
@@ -267,24 +333,53 @@ describe("RapatriementsStack commands", () => {
     });
   });
 
-  test("both queues refuse plain HTTP, and only the rule may send to the commands queue", () => {
+  test("every queue refuses plain HTTP; the rule alone is allowed to send, to the commands queue and to its own dead-letter queue", () => {
     const [queueId] = commandsQueue();
+    const [ruleDlqId] = ruleDeadLetterQueue();
     const [ruleId] = only(template, "AWS::Events::Rule");
     const policies = resources(template, "AWS::SQS::QueuePolicy");
     const statements = policies.flatMap(([, p]) => statementsOf(p.Properties.PolicyDocument));
     expect(
       statements.filter((st) => st.Condition?.Bool?.["aws:SecureTransport"] === "false"),
-    ).toHaveLength(2);
+    ).toHaveLength(3);
+    const fromRule = { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } };
     const allows = statements.filter((st) => st.Effect === "Allow");
     expect(allows).toEqual([
       {
+        Action: "sqs:SendMessage",
+        Condition: fromRule,
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Resource: { "Fn::GetAtt": [ruleDlqId, "Arn"] },
+        Sid: expect.stringMatching(/^AllowEventRule/),
+      },
+      {
         Action: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-        Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
+        Condition: fromRule,
         Effect: "Allow",
         Principal: { Service: "events.amazonaws.com" },
         Resource: { "Fn::GetAtt": [queueId, "Arn"] },
       },
     ]);
+  });
+
+  test("what the rule cannot put on the queue goes, after an hour of retries, to its own dead-letter queue: encrypted, TLS only, kept 14 days", () => {
+    const [queueId] = commandsQueue();
+    const [ruleDlqId, ruleDlq] = ruleDeadLetterQueue();
+    const [, rule] = only(template, "AWS::Events::Rule");
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { "Fn::GetAtt": [queueId, "Arn"] },
+        DeadLetterConfig: { Arn: { "Fn::GetAtt": [ruleDlqId, "Arn"] } },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 },
+      }),
+    ]);
+    expect([RULE_MAX_EVENT_AGE_SECONDS, RULE_RETRY_ATTEMPTS]).toEqual([3600, 185]);
+    expect(ruleDlq.Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    expect(template.Outputs.CommandsRuleDeadLetterQueueUrl.Value).toEqual({ Ref: ruleDlqId });
   });
 
   test("the EventBridge rule matches the documented source and detail type and targets the queue", () => {
@@ -318,8 +413,9 @@ describe("RapatriementsStack commands", () => {
     expect(template.Outputs.CommandsDeadLetterQueueUrl.Value).toEqual({ Ref: dlqId });
   });
 
-  test("only the rule may send to the queue and only the commands function may receive from it, whatever else IAM allows", () => {
+  test("only the rule may send to the queue and its dead-letter queue, and only the commands function may receive from the queue, whatever else IAM allows", () => {
     const [queueId] = commandsQueue();
+    const [ruleDlqId] = ruleDeadLetterQueue();
     const [ruleId] = only(template, "AWS::Events::Rule");
     const commandsFunction =
       template.Resources[synthesized.functionsByModule.get(COMMANDS_MODULE) ?? ""];
@@ -328,6 +424,14 @@ describe("RapatriementsStack commands", () => {
       statementsOf(p.Properties.PolicyDocument),
     );
     expect(statements.filter((st) => st.Effect === "Deny" && st.Sid !== undefined)).toEqual([
+      {
+        Sid: COMMANDS_FROM_RULE_ONLY_SID,
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "sqs:SendMessage",
+        Resource: { "Fn::GetAtt": [ruleDlqId, "Arn"] },
+        Condition: { ArnNotEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
+      },
       {
         Sid: COMMANDS_FROM_RULE_ONLY_SID,
         Effect: "Deny",
@@ -386,6 +490,7 @@ const custom = synthesize({
   bucketName: "interflow-rappatriements",
   throttleRateLimit: "20",
   throttleBurstLimit: "40",
+  commandsReservedConcurrency: "none",
 });
 
 describe("RapatriementsStack with CDK context", () => {
@@ -419,6 +524,14 @@ describe("RapatriementsStack with CDK context", () => {
       ThrottlingBurstLimit: 40,
     });
     expect(custom.nag.success).toBe(true);
+  });
+
+  test("the HTTP function's reservation follows the throttle (40 + 20); commandsReservedConcurrency=none reserves nothing", () => {
+    const reserved = (module: string) =>
+      custom.template.Resources[custom.functionsByModule.get(module) ?? ""].Properties
+        .ReservedConcurrentExecutions;
+    expect(reserved(HTTP_FUNCTION_MODULE)).toBe(60);
+    expect(reserved(COMMANDS_MODULE)).toBeUndefined();
   });
 });
 
@@ -464,7 +577,7 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
     const functions = resources(adopted.template, "AWS::Lambda::Function");
     expect(functions).toHaveLength(2);
     for (const [id, fn] of functions) {
-      expect(withoutCommandsQueue(fn.Properties.Environment.Variables), id).toEqual({
+      expect(ownVariables(fn.Properties.Environment.Variables), id).toEqual({
         S3_RAPPATRIMENT_FILE_PATH:
           "s3://interflow-rappatriements/rappatriements/rappatriements.json",
         STORAGE_STRATEGY: "json",
@@ -477,15 +590,20 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
   });
 
   test("the synth note names what the team must check on the adopted bucket, and the import", () => {
-    expect(adopted.warnings).toHaveLength(1);
-    const [note] = adopted.warnings;
+    const notes = adopted.warnings.filter((warning) => warning.startsWith("Adopted bucket"));
+    expect(notes).toHaveLength(1);
+    const [note] = notes;
     for (const expected of [
       "interflow-rappatriements",
       "default encryption",
       "versioning",
       `lifecycle rule ${RETENTION_RULE_ID}`,
-      "45 days",
+      "45 days, the 10 newest whatever their age",
+      "all four public access blocks",
+      "BucketOwnerEnforced",
+      TLS_ONLY_SID,
       CONDITIONAL_WRITES_SID,
+      `${DELETE_PROTECTION_SID} (refuses s3:DeleteObject and s3:DeleteObjectVersion on rappatriements/rappatriements.json`,
       "npx rapatriements doctor",
       "npx rapatriements import s3://interflow-rappatriements/rappatriements/rappatriements.json",
     ]) {
@@ -542,8 +660,30 @@ describe("RapatriementsStack context checks", () => {
     [{ jwtReadScope: "lecture" }, "applies to a JWT authorizer only"],
     [{ ...JWT, jwtWriteScope: "write all" }, "must be one OAuth scope"],
     [{ ...JWT, jwtReadScope: "rapatriements:write" }, "must differ"],
+    [
+      { httpReservedConcurrency: "0" },
+      'context httpReservedConcurrency must be a whole number of concurrent executions, at least 1 (0 would refuse every request), or none to reserve nothing (got "0")',
+    ],
+    [{ httpReservedConcurrency: "lots" }, "httpReservedConcurrency must be a whole number"],
+    [
+      { commandsReservedConcurrency: "1" },
+      "context commandsReservedConcurrency must be a whole number of concurrent executions, at least 2 (the commands queue's 2 consumers: with fewer, Lambda throttles the queue's deliveries)",
+    ],
+    [{ commandsReservedConcurrency: "2.5" }, '(got "2.5")'],
   ])("%j is refused at synth, saying why", (context, why) => {
     expect(() => props(context)).toThrow(why);
+  });
+
+  test("a reservation given in context is taken as given; none leaves the function on the account's pool", () => {
+    expect(
+      props({ httpReservedConcurrency: "30", commandsReservedConcurrency: "2" }),
+    ).toMatchObject({ httpReservedConcurrency: 30, commandsReservedConcurrency: 2 });
+    const unreserved = props({ httpReservedConcurrency: "none" });
+    expect(unreserved.httpReservedConcurrency).toBeUndefined();
+    expect(unreserved.commandsReservedConcurrency).toBe(COMMANDS_RESERVED_CONCURRENCY);
+    expect(
+      props({ throttleRateLimit: "12.5", throttleBurstLimit: "30" }).httpReservedConcurrency,
+    ).toBe(43);
   });
 });
 
@@ -648,11 +788,14 @@ describe("RapatriementsStack: who may read, who may write", () => {
   });
 });
 
-/** A function's environment without the commands function's queue variables. */
-function withoutCommandsQueue(variables: Json): Json {
+/**
+ * What every function's environment shares: without the commands function's
+ * queue variables and the HTTP function's API id (each tested on its own).
+ */
+function ownVariables(variables: Json): Json {
   return Object.fromEntries(
     Object.entries(variables as Record<string, Json>).filter(
-      ([name]) => !name.startsWith("COMMANDS_"),
+      ([name]) => !name.startsWith("COMMANDS_") && name !== "HTTP_API_ID",
     ),
   );
 }

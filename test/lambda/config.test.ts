@@ -8,7 +8,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { type Environment, loadConfig, readEnvironment } from "../../lambda/config.ts";
+import {
+  configProblems,
+  type Environment,
+  loadConfig,
+  readEnvironment,
+} from "../../lambda/config.ts";
 import { ValueError } from "../../lambda/errors.ts";
 
 /** The minimal valid environment of the guide (full s3:// path). */
@@ -699,5 +704,61 @@ describe("the commands' queues (set by the stack in the commands function, by an
     ],
   ])("%o is refused: %s", (extra, message) => {
     expect(configError({ ...GUIDE_ENV, ...extra }).message).toBe(message);
+  });
+});
+
+describe("S3_SSE_KMS_KEY_ID (the KMS key the data object is written with)", () => {
+  const KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+  test("unset: nothing is named, and every write asks for AES-256 (the guide's promise)", () => {
+    expect(loadConfig(GUIDE_ENV, {}).sseKmsKeyId).toBeUndefined();
+    expect(loadConfig({ ...GUIDE_ENV, S3_SSE_KMS_KEY_ID: "  " }, {}).sseKmsKeyId).toBeUndefined();
+  });
+
+  test.each([
+    ["a key ARN, as the stack sets it", KEY_ARN],
+    ["a key id", "1234abcd-12ab-34cd-56ef-1234567890ab"],
+    ["a multi-Region key id", "mrk-1234abcd12ab34cd56ef1234567890ab"],
+    [
+      "a multi-Region key ARN in another partition",
+      "arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+    ],
+  ])("%s is taken as given", (_label, value) => {
+    expect(loadConfig({ ...GUIDE_ENV, S3_SSE_KMS_KEY_ID: ` ${value} ` }, {}).sseKmsKeyId).toBe(
+      value,
+    );
+  });
+
+  test.each([
+    [
+      "alias/rapatriements",
+      'S3_SSE_KMS_KEY_ID doit nommer la clé KMS elle-même, pas un alias (reçu : "alias/rapatriements", exemple : arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab)',
+    ],
+    [
+      "arn:aws:kms:eu-west-1:123456789012:alias/rapatriements",
+      'S3_SSE_KMS_KEY_ID doit nommer la clé KMS elle-même, pas un alias (reçu : "arn:aws:kms:eu-west-1:123456789012:alias/rapatriements", exemple : arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab)',
+    ],
+    [
+      "AES256",
+      "S3_SSE_KMS_KEY_ID n'est ni l'ARN ni l'identifiant d'une clé KMS (reçu : \"AES256\", exemple : arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab)",
+    ],
+    [
+      "arn:aws:kms:eu-west-1:1234:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      "S3_SSE_KMS_KEY_ID n'est ni l'ARN ni l'identifiant d'une clé KMS (reçu : \"arn:aws:kms:eu-west-1:1234:key/1234abcd-12ab-34cd-56ef-1234567890ab\", exemple : arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab)",
+    ],
+  ])("%s is refused with a ValueError naming the variable", (value, message) => {
+    const error = configError({ ...GUIDE_ENV, S3_SSE_KMS_KEY_ID: value });
+    expect(String(error)).toBe(`ValueError: ${message}`);
+  });
+
+  test("a malformed key is listed with the other problems, after the guide's", () => {
+    expect(
+      configProblems({ AWS_REGION: "eu-west-1", S3_SSE_KMS_KEY_ID: "ma-cle" }, {}).map(
+        (problem) => problem.message,
+      ),
+    ).toEqual([
+      "S3_RAPPATRIMENT_FILE_PATH est obligatoire",
+      expect.stringMatching(/^S3_SSE_KMS_KEY_ID n'est ni l'ARN ni l'identifiant d'une clé KMS/),
+    ]);
   });
 });

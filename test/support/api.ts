@@ -7,7 +7,12 @@
 import type { HandlerDeps } from "../../lambda/handlers/dependencies.ts";
 import { httpRouterHandler } from "../../lambda/handlers/http-router.ts";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
-import { lambdaContext, matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
+import {
+  LOCAL_API_ID,
+  lambdaContext,
+  matchRoute,
+  toApiGatewayEvent,
+} from "../../tools/local-api/api-gateway.ts";
 import type { newEngine } from "./local-s3.ts";
 
 export interface ApiAnswer {
@@ -26,7 +31,8 @@ export type Api = (
 
 export function apiOver({ service, store }: Awaited<ReturnType<typeof newEngine>>): Api {
   const deps: HandlerDeps = { dependencies: async () => ({ service, store }), log: () => {} };
-  const router = httpRouterHandler(deps);
+  // The events below are the local API's, as npm start builds them.
+  const router = httpRouterHandler(deps, LOCAL_API_ID);
   return async (method, url, body, headers = {}) => {
     const match = matchRoute(HTTP_ROUTES, method, url.split("?")[0] ?? url);
     if (match === undefined) throw new Error(`no route ${method} ${url}`);

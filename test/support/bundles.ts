@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
-import { matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
+import { LOCAL_API_ID, matchRoute, toApiGatewayEvent } from "../../tools/local-api/api-gateway.ts";
 import { localEndpoint } from "./local-s3.ts";
 import type { Json, Synthesized } from "./synth.ts";
 
@@ -121,6 +121,8 @@ export function bundleEnv(
     NODE_OPTIONS: "--enable-source-maps",
     // As Lambda's runtime sets it: the bundle starts its work at import (the init phase).
     AWS_LAMBDA_FUNCTION_NAME: "bundle-test",
+    // As the stack sets it, for the API whose events the tests build (the local API's).
+    HTTP_API_ID: LOCAL_API_ID,
     ...extra,
   };
 }

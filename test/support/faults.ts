@@ -7,7 +7,9 @@
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  type GetObjectCommandInput,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   PutBucketEncryptionCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
@@ -63,4 +65,46 @@ export function s3Error(name: string, status: number | undefined, message = name
 /** What a socket timeout looks like: no HTTP status at all. */
 export function lostResponse(): Error {
   return Object.assign(new Error("socket hang up"), { name: "TimeoutError", $metadata: {} });
+}
+
+/**
+ * What S3 sends and the local server does not: S3 answers a GET of a key
+ * whose current version is a delete marker with 404 NoSuchKey *and* the
+ * header `x-amz-delete-marker: true` (moto sends it on HEAD only). Adds that
+ * header to the raw response of `client`'s GetObject 404s when the key's
+ * latest version really is a delete marker (asked of the server by listing
+ * the key's versions), before the SDK reads the response: the error is then
+ * built by the SDK itself, as it builds S3's — which a stubbed `send`
+ * (aws-sdk-client-mock) would skip.
+ */
+export function withDeleteMarkerHeader(client: S3Client): S3Client {
+  const real = localS3Client();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const output = await next(args);
+      const response = output.response as { statusCode?: number; headers?: Record<string, string> };
+      const input = args.input as GetObjectCommandInput;
+      if (
+        context.commandName === "GetObjectCommand" &&
+        response.statusCode === 404 &&
+        input.VersionId === undefined &&
+        (await latestIsDeleteMarker(real, input.Bucket, input.Key))
+      ) {
+        response.headers = { ...response.headers, "x-amz-delete-marker": "true" };
+      }
+      return output;
+    },
+    // Low priority in the deserialize step: between the HTTP answer and the SDK's parsing of it.
+    { step: "deserialize", name: "deleteMarkerHeader", priority: "low" },
+  );
+  return client;
+}
+
+async function latestIsDeleteMarker(
+  s3: S3Client,
+  bucket: string | undefined,
+  key: string | undefined,
+): Promise<boolean> {
+  const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+  return (listed.DeleteMarkers ?? []).some((m) => m.Key === key && m.IsLatest === true);
 }

@@ -32,7 +32,12 @@ export interface EventParts {
    * claims are these (`sub` and the scopes API Gateway found in `scope`).
    */
   jwt?: { sub?: string; scopes?: string[] };
+  /** The API the event comes from; default GATEWAY_API_ID. */
+  apiId?: string;
 }
+
+/** The id of the API these events come from, as its URL and `requestContext.apiId` carry it. */
+export const GATEWAY_API_ID = "abcdef1234";
 
 /** `requestContext.authorizer` as API Gateway fills it for the route's authorizer. */
 function authorizerOf(parts: EventParts, timeEpoch: number): Record<string, unknown> {
@@ -67,6 +72,7 @@ function authorizerOf(parts: EventParts, timeEpoch: number): Record<string, unkn
 /** One event, field for field as API Gateway hands it to the function. */
 export function httpApiEvent(parts: EventParts): APIGatewayProxyEventV2 {
   const method = parts.routeKey.split(" ")[0] ?? "GET";
+  const apiId = parts.apiId ?? GATEWAY_API_ID;
   const requestId = randomUUID();
   const timeEpoch = Date.now();
   const query = new URLSearchParams(parts.rawQueryString ?? "");
@@ -83,7 +89,7 @@ export function httpApiEvent(parts: EventParts): APIGatewayProxyEventV2 {
     headers: {
       accept: "*/*",
       "content-length": String(Buffer.byteLength(parts.body ?? "")),
-      host: "abcdef1234.execute-api.eu-west-1.amazonaws.com",
+      host: `${apiId}.execute-api.eu-west-1.amazonaws.com`,
       "user-agent": "curl/8.5.0",
       "x-amzn-trace-id": `Root=1-${timeEpoch.toString(16)}-0123456789abcdef01234567`,
       "x-forwarded-for": "192.0.2.10",
@@ -93,10 +99,10 @@ export function httpApiEvent(parts: EventParts): APIGatewayProxyEventV2 {
     },
     requestContext: {
       accountId: "123456789012",
-      apiId: "abcdef1234",
+      apiId,
       authorizer: authorizerOf(parts, timeEpoch),
-      domainName: "abcdef1234.execute-api.eu-west-1.amazonaws.com",
-      domainPrefix: "abcdef1234",
+      domainName: `${apiId}.execute-api.eu-west-1.amazonaws.com`,
+      domainPrefix: apiId,
       http: {
         method,
         path: parts.rawPath,
@@ -155,17 +161,19 @@ export interface Sent {
 
 /**
  * The HTTP function of one warm container on a fresh data object (the router
- * over the five route modules, as deployed), and the log lines it wrote;
- * `send` delivers a real-shaped event to it.
+ * over the five route modules, as deployed for the API `apiId`, default
+ * GATEWAY_API_ID), and the log lines it wrote; `send` delivers a real-shaped
+ * event of that API to it, `deliver` any event.
  */
-export async function newHttpApi() {
+export async function newHttpApi(options: { apiId?: string } = {}) {
+  const apiId = options.apiId ?? GATEWAY_API_ID;
   const { service, store } = await newEngine(await newTarget("sqlite"));
   const lines: LogLine[] = [];
   const deps: HandlerDeps = {
     dependencies: async () => ({ service, store }),
     log: (line) => lines.push(line),
   };
-  const router = httpRouterHandler(deps);
+  const router = httpRouterHandler(deps, apiId);
   const deliver = async (event: APIGatewayProxyEventV2): Promise<Sent> => {
     const result = await router(event, contextFor(event));
     const [method = "", route = ""] = event.routeKey.split(" ");
@@ -185,7 +193,8 @@ export async function newHttpApi() {
     service,
     lines,
     deliver,
-    send: (parts: EventParts & { routeKey: RouteKey }) => deliver(httpApiEvent(parts)),
+    send: (parts: EventParts & { routeKey: RouteKey }) =>
+      deliver(httpApiEvent({ apiId, ...parts })),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
   type S3ClientConfig,
@@ -73,6 +74,18 @@ export async function newTarget(strategy: StorageStrategy): Promise<Target> {
     key: `rapatriements/rapatriements.${strategy === "json" ? "json" : "db"}`,
     strategy,
   };
+}
+
+/** A target in a versioned bucket, as the stack's: a deletion leaves a delete marker. */
+export async function newVersionedTarget(strategy: StorageStrategy): Promise<Target> {
+  const target = await newTarget(strategy);
+  await localS3Client().send(
+    new PutBucketVersioningCommand({
+      Bucket: target.bucket,
+      VersioningConfiguration: { Status: "Enabled" },
+    }),
+  );
+  return target;
 }
 
 /** A storage engine as one Lambda container would have it: its own client and cache. */

@@ -1,30 +1,64 @@
 /**
  * Test support: a bucket on the local server set up as the stack sets its
  * own — default AES-256 encryption, versioning, the retention lifecycle rule,
- * the conditional-write bucket policy — or with some of them left out, as an
- * adopted bucket may be.
+ * all public access blocked, ACLs off (BucketOwnerEnforced), and the bucket
+ * policy's statements keyed to the data key — or with some of them left out,
+ * as an adopted bucket may be.
  */
 import {
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { conditionalWritesStatement, retentionRule } from "../../infra/data-bucket-rules.ts";
+import {
+  conditionalWritesStatement,
+  deleteProtectionStatement,
+  retentionRule,
+  tlsOnlyStatement,
+} from "../../infra/data-bucket-rules.ts";
 
-export type BucketSetting = "encryption" | "versioning" | "lifecycle" | "policy";
+export type BucketSetting =
+  | "encryption"
+  | "versioning"
+  | "lifecycle"
+  | "publicAccess"
+  | "ownership"
+  | "conditionalWrites"
+  | "deleteProtection"
+  | "tls";
+
+/**
+ * Every setting but "tls": the local server is plain HTTP, and it applies a
+ * Deny whose condition it cannot evaluate (aws:SecureTransport) to every
+ * request, so a TLS-only statement would refuse every call on the data key
+ * — as S3 would refuse plain HTTP. doctor says the check does not apply to
+ * an http:// endpoint; its logic is tested with the endpoint left out.
+ */
 export const ALL_SETTINGS: readonly BucketSetting[] = [
   "encryption",
   "versioning",
   "lifecycle",
-  "policy",
+  "publicAccess",
+  "ownership",
+  "conditionalWrites",
+  "deleteProtection",
 ];
+
+const STATEMENTS = {
+  tls: tlsOnlyStatement,
+  conditionalWrites: conditionalWritesStatement,
+  deleteProtection: deleteProtectionStatement,
+} as const;
 
 /**
  * Note: the local server enforces the policy's Deny but does not know the
- * s3:if-match condition keys, so once "policy" is set it refuses every PUT of
- * the data key: write the data before.
+ * s3:if-match condition keys, so once "conditionalWrites" is set it refuses
+ * every PUT of the data key: write the data before. "deleteProtection" makes
+ * it refuse a DeleteObject of the data key, as S3 does.
  */
 export async function configureBucket(
   s3: S3Client,
@@ -58,14 +92,35 @@ export async function configureBucket(
       }),
     );
   }
-  if (settings.includes("policy")) {
+  if (settings.includes("publicAccess")) {
+    await s3.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: bucket,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          IgnorePublicAcls: true,
+          BlockPublicPolicy: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    );
+  }
+  if (settings.includes("ownership")) {
+    await s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket: bucket,
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+      }),
+    );
+  }
+  const statements = (Object.keys(STATEMENTS) as (keyof typeof STATEMENTS)[])
+    .filter((setting) => settings.includes(setting))
+    .map((setting) => STATEMENTS[setting](bucket, key));
+  if (statements.length > 0) {
     await s3.send(
       new PutBucketPolicyCommand({
         Bucket: bucket,
-        Policy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [conditionalWritesStatement(bucket, key)],
-        }),
+        Policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
       }),
     );
   }

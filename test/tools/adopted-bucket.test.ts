@@ -17,14 +17,18 @@ import {
   ListObjectsV2Command,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  PutPublicAccessBlockCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, test, vi } from "vitest";
+import { retentionRule } from "../../infra/data-bucket-rules.ts";
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
+import { checkBucketPolicy } from "../../tools/cli/bucket-policy.ts";
 import { type Api, apiOver } from "../support/api.ts";
 import {
   actAsOperator,
@@ -35,7 +39,13 @@ import {
   operatorEnv,
 } from "../support/cli-run.ts";
 import { type IamServer, startIamServer } from "../support/iam-server.ts";
-import { createBucket, localS3Client, newEngine, sampleInput } from "../support/local-s3.ts";
+import {
+  createBucket,
+  localEndpoint,
+  localS3Client,
+  newEngine,
+  sampleInput,
+} from "../support/local-s3.ts";
 import { ALL_SETTINGS, type BucketSetting, configureBucket } from "../support/stack-bucket.ts";
 
 /** The guide's second example: S3_BUCKET_NAME=interflow-rappatriements + a relative path. */
@@ -306,6 +316,16 @@ async function applyFix(s3: S3Client, fix: string | undefined): Promise<void> {
     case "put-bucket-policy":
       await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(json) }));
       return;
+    case "put-public-access-block":
+      await s3.send(
+        new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: json }),
+      );
+      return;
+    case "put-bucket-ownership-controls":
+      await s3.send(
+        new PutBucketOwnershipControlsCommand({ Bucket: bucket, OwnershipControls: json }),
+      );
+      return;
     default:
       throw new Error(`unexpected command ${command}`);
   }
@@ -315,25 +335,35 @@ const SETTING_CHECKS: Record<BucketSetting, [string, string]> = {
   encryption: ["chiffrement", "aws s3api put-bucket-encryption --bucket "],
   versioning: ["versionnement", "aws s3api put-bucket-versioning --bucket "],
   lifecycle: ["cycle de vie", "aws s3api put-bucket-lifecycle-configuration --bucket "],
-  policy: ["politique du bucket", "aws s3api put-bucket-policy --bucket "],
+  publicAccess: ["accès public", "aws s3api put-public-access-block --bucket "],
+  ownership: ["propriété des objets", "aws s3api put-bucket-ownership-controls --bucket "],
+  tls: ["TLS seulement", "aws s3api put-bucket-policy --bucket "],
+  conditionalWrites: ["écriture conditionnelle", "aws s3api put-bucket-policy --bucket "],
+  deleteProtection: ["protection suppression", "aws s3api put-bucket-policy --bucket "],
 };
 
 function notOk(checks: CheckLine[]): CheckLine[] {
   return checks.filter((c) => c.level !== "ok");
 }
 
+/** A new bucket set up as the stack sets its own, but for `missing`. */
+async function bucketWithout(...missing: BucketSetting[]) {
+  const s3 = localS3Client();
+  const bucket = await createBucket(s3);
+  await configureBucket(
+    s3,
+    bucket,
+    JSON_KEY,
+    ALL_SETTINGS.filter((s) => !missing.includes(s)),
+  );
+  return { s3, bucket };
+}
+
 describe("doctor on an adopted bucket's own settings", () => {
   test.each(ALL_SETTINGS)(
     "without %s: one warning, with the exact command; after running it, all is in order",
     async (missing) => {
-      const s3 = localS3Client();
-      const bucket = await createBucket(s3);
-      await configureBucket(
-        s3,
-        bucket,
-        JSON_KEY,
-        ALL_SETTINGS.filter((s) => s !== missing),
-      );
+      const { s3, bucket } = await bucketWithout(missing);
       const env = relativeEnv(bucket);
       const result = await cli(["doctor"], env);
       expect(result.code).toBe(0);
@@ -346,26 +376,43 @@ describe("doctor on an adopted bucket's own settings", () => {
       await applyFix(s3, warnings[0]?.fix);
       const fixed = await cli(["doctor"], env);
       expect(notOk(checksOf(fixed.outLines))).toEqual([]);
-      expect(fixed.outLines.at(-1)).toBe("Tout est en ordre (12 vérifications).");
+      expect(fixed.outLines.at(-1)).toBe("Tout est en ordre (16 vérifications).");
     },
   );
 
-  test("a bucket made by hand with none of them: four warnings, exit 0, never 'Tout est en ordre'", async () => {
+  test("a bucket made by hand with none of them: seven warnings, exit 0, never 'Tout est en ordre'", async () => {
     const bucket = await createBucket(localS3Client());
     const result = await cli(["doctor"], relativeEnv(bucket));
     expect(result.code).toBe(0);
-    expect(notOk(checksOf(result.outLines)).map((c) => [c.level, c.name])).toEqual(
-      Object.values(SETTING_CHECKS).map(([name]) => ["warn", name]),
+    const warnings = notOk(checksOf(result.outLines));
+    expect(warnings.map((c) => [c.level, c.name])).toEqual(
+      ALL_SETTINGS.map((setting) => ["warn", SETTING_CHECKS[setting][0]]),
     );
     expect(result.outLines.at(-1)).toBe(
-      "Aucun échec sur 12 vérifications, mais 4 avertissements : appliquez les corrections indiquées (voir docs/configuration-s3.md).",
+      "Aucun échec sur 16 vérifications, mais 7 avertissements : appliquez les corrections indiquées (voir docs/configuration-s3.md).",
+    );
+    // The two missing statements: one command, printed on each line, adds both.
+    const [writes = "", deletes = ""] = warnings.slice(-2).map((c) => c.fix ?? "");
+    expect(writes).toContain(
+      "(la même commande ajoute aussi DenyDeletingTheDataObject, qui manque aussi)",
+    );
+    expect(deletes).toContain(
+      "(la même commande ajoute aussi RequireConditionalWritesOnTheDataObject, qui manque aussi)",
+    );
+    expect(writes.slice(writes.indexOf("aws s3api"))).toBe(
+      deletes.slice(deletes.indexOf("aws s3api")),
     );
   });
 
   test("the team's own lifecycle rules and policy statements are kept by the printed commands", async () => {
     const s3 = localS3Client();
     const bucket = await createBucket(s3);
-    await configureBucket(s3, bucket, JSON_KEY, ["encryption", "versioning"]);
+    await configureBucket(s3, bucket, JSON_KEY, [
+      "encryption",
+      "versioning",
+      "publicAccess",
+      "ownership",
+    ]);
     const teamRule = {
       ID: "logs-90-days",
       Status: "Enabled" as const,
@@ -394,9 +441,14 @@ describe("doctor on an adopted bucket's own settings", () => {
     );
     const env = relativeEnv(bucket);
     const warnings = notOk(checksOf((await cli(["doctor"], env)).outLines));
-    expect(warnings.map((c) => c.name)).toEqual(["cycle de vie", "politique du bucket"]);
+    expect(warnings.map((c) => c.name)).toEqual([
+      "cycle de vie",
+      "écriture conditionnelle",
+      "protection suppression",
+    ]);
     expect(warnings[0]?.fix).toContain("la commande garde votre autre règle");
     expect(warnings[1]?.fix).toContain("la commande garde votre autre instruction");
+    expect(warnings[2]?.fix).toContain("la commande garde votre autre instruction");
     for (const warning of warnings) await applyFix(s3, warning.fix);
 
     expect(notOk(checksOf((await cli(["doctor"], env)).outLines))).toEqual([]);
@@ -407,9 +459,7 @@ describe("doctor on an adopted bucket's own settings", () => {
   });
 
   test("a lifecycle rule that would expire the data object itself is a failure", async () => {
-    const s3 = localS3Client();
-    const bucket = await createBucket(s3);
-    await configureBucket(s3, bucket, JSON_KEY, ["encryption", "versioning", "policy"]);
+    const { s3, bucket } = await bucketWithout("lifecycle");
     await s3.send(
       new PutBucketLifecycleConfigurationCommand({
         Bucket: bucket,
@@ -423,6 +473,220 @@ describe("doctor on an adopted bucket's own settings", () => {
     const check = checkNamed(checksOf(result.outLines), "cycle de vie");
     expect(check.level).toBe("fail");
     expect(check.detail).toContain("« purge-all » fait expirer l'objet de données lui-même");
+  });
+});
+
+describe("doctor on the protections an adopted bucket lacks (issue 26)", () => {
+  const TEAM_STATEMENT = {
+    Sid: "TeamReadOnlyExports",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:PutObject",
+    Resource: "arn:aws:s3:::team-exports/*",
+  };
+
+  test("TLS only, checked as on AWS (no http:// endpoint): missing, then the printed command adds it for the data key and keeps the team's statement", async () => {
+    const s3 = localS3Client();
+    const bucket = await createBucket(s3);
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({ Version: "2012-10-17", Statement: [TEAM_STATEMENT] }),
+      }),
+    );
+    const location = { bucket, key: JSON_KEY };
+    const [tls, writes, deletes] = await checkBucketPolicy(s3, location, undefined);
+    expect(tls).toMatchObject({
+      name: "TLS seulement",
+      level: "warn",
+      detail: `rien ne refuse une requête en HTTP simple sur ${JSON_KEY} : un client mal configuré lirait ou écrirait les données en clair sur le réseau`,
+    });
+    expect(tls?.fix).toMatch(
+      /^Ajoutez l'instruction DenyPlainHttpToTheDataObject \(la même commande ajoute aussi RequireConditionalWritesOnTheDataObject et DenyDeletingTheDataObject, qui manquent aussi\) \(la commande garde votre autre instruction : elle remplace toute la politique\) : aws s3api put-bucket-policy /,
+    );
+    expect([writes?.level, deletes?.level]).toEqual(["warn", "warn"]);
+
+    await applyFix(s3, tls?.fix);
+    const policy = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+    expect(JSON.parse(policy.Policy ?? "{}").Statement).toEqual([
+      TEAM_STATEMENT,
+      {
+        Sid: "DenyPlainHttpToTheDataObject",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: `arn:aws:s3:::${bucket}/${JSON_KEY}*`,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "RequireConditionalWritesOnTheDataObject",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/${JSON_KEY}`,
+        Condition: { Null: { "s3:if-match": "true", "s3:if-none-match": "true" } },
+      },
+      {
+        Sid: "DenyDeletingTheDataObject",
+        Effect: "Deny",
+        Principal: "*",
+        Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        Resource: `arn:aws:s3:::${bucket}/${JSON_KEY}`,
+      },
+    ]);
+    const after = await checkBucketPolicy(s3, location, undefined);
+    expect(after.map((c) => [c.level, c.detail])).toEqual([
+      ["ok", `refuse toute requête en HTTP simple sur ${JSON_KEY} (aws:SecureTransport false)`],
+      ["ok", `refuse toute écriture de ${JSON_KEY} sans If-Match ni If-None-Match`],
+      ["ok", `refuse s3:DeleteObject et s3:DeleteObjectVersion sur ${JSON_KEY}, à tous`],
+    ]);
+  });
+
+  test("the stack's own statements are recognised in their CDK form: principal {AWS: *}, TLS on the whole bucket", async () => {
+    const s3 = localS3Client();
+    const bucket = await createBucket(s3);
+    const arn = `arn:aws:s3:::${bucket}`;
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Action: "s3:*",
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+              Effect: "Deny",
+              Principal: { AWS: "*" },
+              Resource: [arn, `${arn}/*`],
+            },
+            {
+              Sid: "DenyDeletingTheDataObject",
+              Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+              Effect: "Deny",
+              Principal: { AWS: "*" },
+              Resource: `${arn}/${JSON_KEY}`,
+            },
+            {
+              Action: "s3:Delete*",
+              Effect: "Deny",
+              Principal: { AWS: "*" },
+              Resource: `${arn}/nothing-to-do-with-it`,
+            },
+          ],
+        }),
+      }),
+    );
+    const checks = await checkBucketPolicy(s3, { bucket, key: JSON_KEY }, undefined);
+    expect(checks.map((c) => c.level)).toEqual(["ok", "warn", "ok"]);
+  });
+
+  test("on an http:// endpoint, TLS does not apply; a TLS-only statement there would refuse the application, and doctor fails on it", async () => {
+    const s3 = localS3Client();
+    const bucket = await createBucket(s3);
+    await configureBucket(s3, bucket, JSON_KEY, [...ALL_SETTINGS, "tls"]);
+    const result = await cli(["doctor"], relativeEnv(bucket));
+    expect(result.code).toBe(1);
+    const tls = checkNamed(checksOf(result.outLines), "TLS seulement");
+    expect(tls).toMatchObject({
+      level: "fail",
+      detail: `la politique refuse le HTTP simple sur ${JSON_KEY}, mais AWS_ENDPOINT_URL_S3 est en HTTP (${localEndpoint()}) : chaque lecture et écriture de l'application serait refusée`,
+    });
+    // As it says: the local server refuses doctor's own object calls beside the data key.
+    expect(checkNamed(checksOf(result.outLines), "permission écriture").level).toBe("fail");
+  });
+
+  test("no delete: once the printed statement is in place, deleting the data object is refused; doctor's scratch object beside it is still deleted", async () => {
+    const s3 = localS3Client();
+    const bucket = await createBucket(s3);
+    await configureBucket(s3, bucket, JSON_KEY, ["versioning"]);
+    const api = await apiFor(bucket, JSON_KEY, "json");
+    expect((await api("POST", "/rapatriements", sampleInput(1))).status).toBe(201);
+    await configureBucket(
+      s3,
+      bucket,
+      JSON_KEY,
+      ALL_SETTINGS.filter((s) => s !== "deleteProtection"),
+    );
+    const env = relativeEnv(bucket);
+    const warnings = notOk(checksOf((await cli(["doctor"], env)).outLines));
+    expect(warnings.map((c) => [c.level, c.name])).toEqual([["warn", "protection suppression"]]);
+    expect(warnings[0]?.detail).toContain(
+      `rien n'empêche de supprimer ${JSON_KEY} : une suppression le cacherait derrière un marqueur`,
+    );
+
+    await applyFix(s3, warnings[0]?.fix);
+    const refused = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: JSON_KEY })).then(
+      () => 200,
+      (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
+    );
+    expect(refused).toBe(403);
+    const fixed = await cli(["doctor"], env);
+    const checks = checksOf(fixed.outLines);
+    expect(notOk(checks)).toEqual([]);
+    expect(checkNamed(checks, "permission suppression").detail).toBe("s3:DeleteObject");
+    expect(checkNamed(checks, "données").detail).toContain("1 rapatriement");
+  });
+
+  test("public access block and ownership partly set: the settings that are off are named", async () => {
+    const { s3, bucket } = await bucketWithout("publicAccess", "ownership");
+    await s3.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: bucket,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          IgnorePublicAcls: true,
+          BlockPublicPolicy: false,
+          RestrictPublicBuckets: false,
+        },
+      }),
+    );
+    await s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket: bucket,
+        OwnershipControls: { Rules: [{ ObjectOwnership: "ObjectWriter" }] },
+      }),
+    );
+    const checks = notOk(checksOf((await cli(["doctor"], relativeEnv(bucket))).outLines));
+    expect(checks.map((c) => [c.level, c.name, c.detail])).toEqual([
+      [
+        "warn",
+        "accès public",
+        "inactifs : BlockPublicPolicy, RestrictPublicBuckets : une ACL ou une instruction de politique publique pourrait ouvrir l'objet de données à tout Internet",
+      ],
+      [
+        "warn",
+        "propriété des objets",
+        "ObjectWriter : les ACL comptent encore ; une ACL pourrait donner l'objet de données à lire à un autre compte, et un objet écrit par un autre compte lui appartiendrait",
+      ],
+    ]);
+  });
+
+  test("a retention rule from before, which expires even the last earlier versions: a warning; the printed rule keeps the 10 newest", async () => {
+    const { s3, bucket } = await bucketWithout("lifecycle");
+    const { NoncurrentVersionExpiration, ...rest } = retentionRule(JSON_KEY);
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: bucket,
+        LifecycleConfiguration: {
+          Rules: [{ ...rest, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }],
+        },
+      }),
+    );
+    expect(NoncurrentVersionExpiration.NewerNoncurrentVersions).toBe(10);
+    const env = relativeEnv(bucket);
+    const [warning] = notOk(checksOf((await cli(["doctor"], env)).outLines));
+    expect(warning).toMatchObject({
+      level: "warn",
+      name: "cycle de vie",
+      detail: `aucune règle active sur ${JSON_KEY} ne fait : garde des dernières versions antérieures quel que soit leur âge (NewerNoncurrentVersions)`,
+    });
+    await applyFix(s3, warning?.fix);
+    const lifecycle = checkNamed(checksOf((await cli(["doctor"], env)).outLines), "cycle de vie");
+    expect(lifecycle).toMatchObject({
+      level: "ok",
+      detail:
+        "versions antérieures gardées 30 jours (fenêtre de restore), les 10 plus récentes quel que soit leur âge, marqueurs de suppression orphelins retirés, envois incomplets abandonnés",
+    });
   });
 });
 
@@ -443,7 +707,9 @@ describe("a data object deleted while earlier versions exist", () => {
     const data = checkNamed(checksOf(result.outLines), "données");
     expect(data.level).toBe("fail");
     expect(data.detail).toContain("aucun objet actuel, mais 2 versions antérieures existent");
-    expect(data.detail).toContain("la prochaine écriture repartirait d'une base vide");
+    expect(data.detail).toContain(
+      "les fonctions refusent toute lecture et écriture (DATA_OBJECT_DELETED) jusqu'à la restauration",
+    );
     expect(data.fix).toMatch(
       new RegExp(`: npx rapatriements restore ${latest.VersionId ?? "missing"}$`),
     );
@@ -498,9 +764,12 @@ describe("doctor with IAM enforced", () => {
     await Promise.all(servers.map((s) => s.server.stop()));
   });
 
-  // The local server authorizes GetBucketEncryption as s3:ListBucket (AWS asks
-  // for s3:GetEncryptionConfiguration), so here the encryption line is read;
-  // the three others ask for the same permissions as on AWS.
+  // The local server authorizes GetBucketEncryption, GetPublicAccessBlock and
+  // GetBucketOwnershipControls as s3:ListBucket (AWS asks for
+  // s3:GetEncryptionConfiguration, s3:GetBucketPublicAccessBlock and
+  // s3:GetBucketOwnershipControls), so here those lines are read; the others
+  // ask for the same permissions as on AWS. TLS does not apply to its
+  // http:// endpoint, policy readable or not.
   test("with the guide's four permissions only, the settings it may not read are 'not verifiable', not failures", async () => {
     const result = await doctorAs(guideActions);
     expect(result.code).toBe(0);
@@ -508,16 +777,18 @@ describe("doctor with IAM enforced", () => {
     expect(unknown.map((c) => [c.level, c.name])).toEqual([
       ["unknown", "versionnement"],
       ["unknown", "cycle de vie"],
-      ["unknown", "politique du bucket"],
+      ["unknown", "écriture conditionnelle"],
+      ["unknown", "protection suppression"],
       ["unknown", "données"],
     ]);
     expect(unknown.map((c) => /accordez (\S+) sur/.exec(c.fix ?? "")?.[1])).toEqual([
       "s3:GetBucketVersioning",
       "s3:GetLifecycleConfiguration",
       "s3:GetBucketPolicy",
+      "s3:GetBucketPolicy",
       "s3:ListBucketVersions",
     ]);
-    expect(result.outLines.at(-1)).toContain("mais 4 vérifications impossibles");
+    expect(result.outLines.at(-1)).toContain("mais 5 vérifications impossibles");
   }, 120_000);
 
   test("with the documented read-only extras for doctor, every check passes", async () => {
@@ -526,6 +797,8 @@ describe("doctor with IAM enforced", () => {
       "s3:GetEncryptionConfiguration",
       "s3:GetBucketVersioning",
       "s3:GetLifecycleConfiguration",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetBucketOwnershipControls",
       "s3:GetBucketPolicy",
       "s3:ListBucketVersions",
     ]);

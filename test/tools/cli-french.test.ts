@@ -210,6 +210,9 @@ describe("the French catalogue", () => {
     expect(frenchRefusal("STORAGE_BUSY", "S3 did not answer; try again")).toContain(
       "rien n'a été appliqué",
     );
+    expect(
+      frenchRefusal("DATA_OBJECT_DELETED", "An internal error occurred; see the function's log."),
+    ).toContain("restaurez-le (npx rapatriements versions, puis restore VERSION_ID)");
     expect(frenchRefusal("SOMETHING_NEW", "Something new happened.")).toBe(
       "refus sans traduction : voyez le code et le journal de la fonction des commandes",
     );

@@ -61,7 +61,11 @@ const CHECKS = [
   "chiffrement",
   "versionnement",
   "cycle de vie",
-  "politique du bucket",
+  "accès public",
+  "propriété des objets",
+  "TLS seulement",
+  "écriture conditionnelle",
+  "protection suppression",
   "données",
 ];
 

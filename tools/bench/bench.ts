@@ -28,7 +28,7 @@ import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/da
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { createDatabase } from "../../lambda/storage/schema.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
-import { toApiGatewayEvent } from "../local-api/api-gateway.ts";
+import { LOCAL_API_ID, toApiGatewayEvent } from "../local-api/api-gateway.ts";
 import { PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
 import { coldContainersBench, describeColdContainers } from "./cold-containers-bench.ts";
 import { type ColdRun, coldRun, prepareColdStart } from "./cold-start.ts";
@@ -166,6 +166,8 @@ function coldEnv(bucket: string, format: StorageStrategy): Record<string, string
     ...(cold.nodeOptions === undefined ? {} : { NODE_OPTIONS: cold.nodeOptions }),
     // Set by Lambda's runtime: the bundle starts its work at import, in the init phase.
     AWS_LAMBDA_FUNCTION_NAME: "bench-get-rapatriement",
+    // As the stack sets it: the API whose events the HTTP function answers (BENCH_EVENT's).
+    HTTP_API_ID: LOCAL_API_ID,
     BENCH_EVENT: JSON.stringify(
       toApiGatewayEvent({ method: "GET", url: "/rapatriements/seed-1" }, getRoute, {
         id: "seed-1",

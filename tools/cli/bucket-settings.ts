@@ -1,7 +1,8 @@
 /**
  * Operators' CLI: `doctor`'s checks of the bucket's own settings — default
- * encryption, versioning, the retention lifecycle rule, the conditional-write
- * bucket policy. The stack sets all four on a bucket it creates; on an
+ * encryption, versioning, the retention lifecycle rule, the public access
+ * block, object ownership (the bucket policy's statements are in
+ * bucket-policy.ts). The stack sets them all on a bucket it creates; on an
  * adopted bucket (or one made by hand) they are the team's to set, so each
  * missing one is a warning with the exact command that sets it. Reading them
  * needs permissions beyond the guide's four: a refusal makes the check "not
@@ -10,17 +11,19 @@
 import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
-  GetBucketPolicyCommand,
+  GetBucketOwnershipControlsCommand,
   GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
   type LifecycleRule,
+  type PublicAccessBlockConfiguration,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { RETENTION_RULE_ID, retentionRule } from "../../infra/data-bucket-rules.ts";
 import {
-  CONDITIONAL_WRITES_SID,
-  conditionalWritesStatement,
-  RETENTION_RULE_ID,
-  retentionRule,
-} from "../../infra/data-bucket-rules.ts";
+  defaultEncryption,
+  objectEncryption,
+  sameKmsKey,
+} from "../../lambda/storage/encryption.ts";
 import { attempt, type Check, notVerifiable, shellJson } from "./check.ts";
 
 export interface Location {
@@ -28,39 +31,84 @@ export interface Location {
   key: string;
 }
 
-/** The fix for a bucket with no default encryption, as the stack sets it. */
-export function encryptionFix(bucket: string): string {
-  return `aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration ${shellJson({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] })}`;
+/**
+ * The command that gives the bucket the default encryption the application's
+ * writes ask for, as the stack sets it: AES-256, or the configuration's KMS key.
+ */
+export function encryptionFix(bucket: string, kmsKeyId?: string): string {
+  return `aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration ${shellJson(defaultEncryption(objectEncryption(kmsKeyId)))}`;
 }
 
 export function versioningFix(bucket: string): string {
   return `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`;
 }
 
+/**
+ * The bucket's default encryption beside what the application's writes ask
+ * for (each PUT names its own, which wins over the default): in order when
+ * they agree — AES-256, or aws:kms with the very key S3_SSE_KMS_KEY_ID names.
+ * A default that differs is a warning, not a failure: the data object is
+ * encrypted either way, but not as the bucket's owner meant, or other tools'
+ * objects are not encrypted as the data is.
+ */
 export async function checkEncryption(
   s3: S3Client,
   { bucket }: Location,
   /** The encryption S3 reported on doctor's own scratch object, when it could write one. */
   scratchEncryption: string | undefined,
+  /** The configuration's S3_SSE_KMS_KEY_ID: what every write asks for (undefined: AES-256). */
+  kmsKeyId?: string,
 ): Promise<Check> {
   const name = "chiffrement";
   const rule = await attempt(() => s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })));
-  const algorithm =
-    rule.value?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
-      ?.SSEAlgorithm;
-  if (algorithm !== undefined) {
-    return { name, level: "ok", detail: `chiffrement par défaut du bucket : ${algorithm}` };
-  }
+  const byDefault =
+    rule.value?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
   const scratch =
     scratchEncryption === undefined
       ? ""
       : ` ; l'objet de test écrit par doctor est chiffré (${scratchEncryption})`;
+  const writes =
+    kmsKeyId === undefined ? "AES256" : `SSE-KMS avec la clé ${kmsKeyId} (S3_SSE_KMS_KEY_ID)`;
+  const algorithm = byDefault?.SSEAlgorithm;
+  if (algorithm !== undefined) {
+    const key = byDefault?.KMSMasterKeyID;
+    const bucketSays = `chiffrement par défaut du bucket : ${algorithm}${algorithm.startsWith("aws:kms") ? ` avec la clé ${key ?? "gérée par AWS (aws/s3)"}` : ""}`;
+    if (kmsKeyId === undefined && algorithm === "AES256") {
+      return { name, level: "ok", detail: bucketSays };
+    }
+    if (
+      kmsKeyId !== undefined &&
+      algorithm === "aws:kms" &&
+      key !== undefined &&
+      sameKmsKey(key, kmsKeyId)
+    ) {
+      return {
+        name,
+        level: "ok",
+        detail: `${bucketSays}, celle que nomme S3_SSE_KMS_KEY_ID : l'application écrit avec la même`,
+      };
+    }
+    if (kmsKeyId === undefined) {
+      return {
+        name,
+        level: "warn",
+        detail: `${bucketSays}, mais S3_SSE_KMS_KEY_ID n'est pas défini : l'application demande AES256 à chaque écriture, et l'objet de données n'est donc pas chiffré avec la clé du bucket${scratch}`,
+        fix: `Pour chiffrer les données avec cette clé, définissez S3_SSE_KMS_KEY_ID=${key ?? "<ARN de la clé>"} (et déployez la pile avec -c kmsKeyArn=${key ?? "<ARN de la clé>"}) ; pour garder AES-256 : ${encryptionFix(bucket)}`,
+      };
+    }
+    return {
+      name,
+      level: "warn",
+      detail: `${bucketSays}, mais l'application écrit en ${writes} : ce qu'un autre outil écrit dans le bucket n'est pas chiffré comme les données${scratch}`,
+      fix: `Alignez le bucket sur la configuration : ${encryptionFix(bucket, kmsKeyId)}`,
+    };
+  }
   if (rule.code === "ServerSideEncryptionConfigurationNotFoundError") {
     return {
       name,
       level: "warn",
-      detail: `pas de chiffrement par défaut sur le bucket : l'application demande AES256 à chaque écriture, mais un autre outil pourrait y écrire en clair${scratch}`,
-      fix: `Activez-le : ${encryptionFix(bucket)}`,
+      detail: `pas de chiffrement par défaut sur le bucket : l'application demande ${writes} à chaque écriture, mais un autre outil pourrait y écrire en clair${scratch}`,
+      fix: `Activez-le : ${encryptionFix(bucket, kmsKeyId)}`,
     };
   }
   const refused = notVerifiable(name, rule, "s3:GetEncryptionConfiguration", bucket);
@@ -137,11 +185,23 @@ export async function checkLifecycle(s3: S3Client, { bucket, key }: Location): P
       fix: `Restreignez le filtre de cette règle pour qu'il ne couvre plus ${key} (voir aws s3api get-bucket-lifecycle-configuration --bucket ${bucket}).`,
     };
   }
-  const days = covering
+  const expiring = covering.filter((rule) => rule.NoncurrentVersionExpiration !== undefined);
+  const days = expiring
     .map((rule) => rule.NoncurrentVersionExpiration?.NoncurrentDays)
     .filter((d): d is number => d !== undefined);
+  // Every rule that expires earlier versions must spare the newest few, or it
+  // expires them all once the object goes a while without a write (or after a
+  // deletion): nothing would be left to restore.
+  const newest = Math.min(
+    ...expiring.map((rule) => rule.NoncurrentVersionExpiration?.NewerNoncurrentVersions ?? 0),
+  );
   const missing = [
     ...(days.length === 0 ? ["expiration des versions antérieures"] : []),
+    ...(days.length > 0 && newest === 0
+      ? [
+          "garde des dernières versions antérieures quel que soit leur âge (NewerNoncurrentVersions)",
+        ]
+      : []),
     ...(covering.some((rule) => rule.Expiration?.ExpiredObjectDeleteMarker === true)
       ? []
       : ["retrait des marqueurs de suppression orphelins"]),
@@ -153,7 +213,7 @@ export async function checkLifecycle(s3: S3Client, { bucket, key }: Location): P
     return {
       name,
       level: "ok",
-      detail: `versions antérieures gardées ${Math.min(...days)} jours (fenêtre de restore), marqueurs de suppression orphelins retirés, envois incomplets abandonnés`,
+      detail: `versions antérieures gardées ${Math.min(...days)} jours (fenêtre de restore), les ${newest} plus récentes quel que soit leur âge, marqueurs de suppression orphelins retirés, envois incomplets abandonnés`,
     };
   }
   // put-bucket-lifecycle-configuration replaces the whole configuration: keep the team's rules.
@@ -167,81 +227,72 @@ export async function checkLifecycle(s3: S3Client, { bucket, key }: Location): P
 }
 
 /** Says that the printed command keeps what the team already has, since it replaces the whole. */
-function keeping(count: number, one: string, many: string, whole: string): string {
+export function keeping(count: number, one: string, many: string, whole: string): string {
   if (count === 0) return "";
   const yours = count === 1 ? `votre autre ${one}` : `vos ${count} autres ${many}`;
   return ` (la commande garde ${yours} : elle remplace ${whole})`;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a bucket policy is free-form JSON, read field by field
-type PolicyStatement = Record<string, any>;
+/** The public access block as the stack sets it: all four on. */
+const BLOCK_ALL: Required<
+  Pick<
+    PublicAccessBlockConfiguration,
+    "BlockPublicAcls" | "IgnorePublicAcls" | "BlockPublicPolicy" | "RestrictPublicBuckets"
+  >
+> = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
 
-const list = (value: unknown): string[] =>
-  [value].flat().filter((v): v is string => typeof v === "string");
-
-/** Whether an ARN pattern (wildcards allowed, any partition) covers the object's ARN. */
-function arnCovers(pattern: string, arn: string): boolean {
-  const normalise = (text: string) => text.replace(/^arn:[^:]*:/, "arn:aws:");
-  const regex = normalise(pattern)
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${regex}$`).test(normalise(arn));
+export function publicAccessFix(bucket: string): string {
+  return `aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration ${shellJson(BLOCK_ALL)}`;
 }
 
-function requiresConditionalWrites(statement: PolicyStatement, bucket: string, key: string) {
-  const principal = statement.Principal;
-  const everyone = principal === "*" || list(principal?.AWS).includes("*");
-  const put = list(statement.Action).some((a) =>
-    ["s3:putobject", "s3:*", "*"].includes(a.toLowerCase()),
-  );
-  const resource = list(statement.Resource).some((r) =>
-    arnCovers(r, `arn:aws:s3:::${bucket}/${key}`),
-  );
-  const nulls = Object.fromEntries(
-    Object.entries(statement.Condition?.Null ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
-  );
-  return (
-    statement.Effect === "Deny" &&
-    everyone &&
-    put &&
-    resource &&
-    nulls["s3:if-match"] === "true" &&
-    nulls["s3:if-none-match"] === "true"
-  );
-}
-
-export async function checkBucketPolicy(s3: S3Client, { bucket, key }: Location): Promise<Check> {
-  const name = "politique du bucket";
-  const got = await attempt(() => s3.send(new GetBucketPolicyCommand({ Bucket: bucket })));
-  if (!got.ok && got.code !== "NoSuchBucketPolicy") {
-    return notVerifiable(name, got, "s3:GetBucketPolicy", bucket);
+export async function checkPublicAccessBlock(s3: S3Client, { bucket }: Location): Promise<Check> {
+  const name = "accès public";
+  const got = await attempt(() => s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })));
+  if (!got.ok && got.code !== "NoSuchPublicAccessBlockConfiguration") {
+    return notVerifiable(name, got, "s3:GetBucketPublicAccessBlock", bucket);
   }
-  let policy: { Version?: string; Id?: string; Statement?: unknown } = {};
-  try {
-    policy = got.value?.Policy === undefined ? {} : JSON.parse(got.value.Policy);
-  } catch {
-    // S3 only stores valid JSON; an unparsable answer is treated as no policy.
+  const set = got.value?.PublicAccessBlockConfiguration ?? {};
+  const off = (Object.keys(BLOCK_ALL) as (keyof typeof BLOCK_ALL)[]).filter((k) => set[k] !== true);
+  if (off.length === 0) {
+    return { name, level: "ok", detail: "les quatre blocages de l'accès public sont actifs" };
   }
-  const statements = [policy.Statement ?? []].flat() as PolicyStatement[];
-  if (statements.some((s) => requiresConditionalWrites(s, bucket, key))) {
-    return {
-      name,
-      level: "ok",
-      detail: `refuse toute écriture de ${key} sans If-Match ni If-None-Match`,
-    };
-  }
-  // put-bucket-policy replaces the whole policy: keep the team's statements.
-  const kept = statements.filter((s) => s.Sid !== CONDITIONAL_WRITES_SID);
-  const merged = {
-    Version: policy.Version ?? "2012-10-17",
-    ...(policy.Id === undefined ? {} : { Id: policy.Id }),
-    Statement: [...kept, conditionalWritesStatement(bucket, key)],
-  };
   return {
     name,
     level: "warn",
-    detail: `${statements.length === 0 ? "aucune politique" : "aucune instruction de la politique ne refuse"} : une écriture de ${key} sans condition (par un autre outil) pourrait écraser une modification qu'elle n'a pas lue`,
-    fix: `Ajoutez l'instruction ${CONDITIONAL_WRITES_SID}${keeping(kept.length, "instruction", "instructions", "toute la politique")} : aws s3api put-bucket-policy --bucket ${bucket} --policy ${shellJson(merged)}`,
+    detail: `${off.length === 4 ? "aucun blocage de l'accès public" : `inactifs : ${off.join(", ")}`} : une ACL ou une instruction de politique publique pourrait ouvrir l'objet de données à tout Internet`,
+    fix: `Activez les quatre (vérifiez avant qu'aucun autre objet du bucket ne doit rester public) : ${publicAccessFix(bucket)}`,
+  };
+}
+
+export function ownershipFix(bucket: string): string {
+  return `aws s3api put-bucket-ownership-controls --bucket ${bucket} --ownership-controls ${shellJson({ Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] })}`;
+}
+
+export async function checkObjectOwnership(s3: S3Client, { bucket }: Location): Promise<Check> {
+  const name = "propriété des objets";
+  const got = await attempt(() =>
+    s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })),
+  );
+  if (!got.ok && got.code !== "OwnershipControlsNotFoundError") {
+    return notVerifiable(name, got, "s3:GetBucketOwnershipControls", bucket);
+  }
+  const ownership = got.value?.OwnershipControls?.Rules?.[0]?.ObjectOwnership;
+  if (ownership === "BucketOwnerEnforced") {
+    return {
+      name,
+      level: "ok",
+      detail: "BucketOwnerEnforced : ACL désactivées, le compte du bucket possède chaque objet",
+    };
+  }
+  return {
+    name,
+    level: "warn",
+    detail: `${ownership ?? "aucun réglage"} : les ACL comptent encore ; une ACL pourrait donner l'objet de données à lire à un autre compte, et un objet écrit par un autre compte lui appartiendrait`,
+    fix: `Désactivez les ACL (vérifiez avant qu'aucun outil ne dépend d'une ACL sur ce bucket) : ${ownershipFix(bucket)}`,
   };
 }

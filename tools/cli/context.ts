@@ -9,6 +9,7 @@ import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
+import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 
@@ -58,6 +59,7 @@ export async function openContext(env: CliEnvironment): Promise<Context> {
     schema: rapatriementsSchema,
     codec: codecFor(config.strategy),
     target: { bucket: config.bucket, key: config.key, region: config.region },
+    encryption: objectEncryption(config.sseKmsKeyId),
   });
   return { config, s3, sql, store, service: new RapatriementService({ store }) };
 }

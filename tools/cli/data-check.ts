@@ -3,9 +3,9 @@
  * readable in the configured format", it names the two states in which the
  * functions would not do what the operator expects: a file an earlier
  * application wrote at the key (refused until imported), and an object that
- * was deleted while earlier versions exist (the next write would start an
- * empty database: the functions cannot see versions with the guide's four
- * permissions, so doctor is where this is caught).
+ * was deleted while earlier versions exist (the functions refuse everything,
+ * DATA_OBJECT_DELETED, but cannot list versions with the guide's four
+ * permissions: doctor names the version to restore).
  */
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../../lambda/config.ts";
@@ -120,7 +120,7 @@ async function checkVanished(s3: S3Client, config: Config): Promise<Check> {
   return {
     name: NAME,
     level: "fail",
-    detail: `aucun objet actuel, mais ${plural(versions.filter((v) => v.size !== undefined).length, "version antérieure existe", "versions antérieures existent")}${marker?.date === undefined ? "" : ` (supprimé le ${marker.date.toISOString()})`} : la prochaine écriture repartirait d'une base vide`,
+    detail: `aucun objet actuel, mais ${plural(versions.filter((v) => v.size !== undefined).length, "version antérieure existe", "versions antérieures existent")}${marker?.date === undefined ? "" : ` (supprimé le ${marker.date.toISOString()})`} : les fonctions refusent toute lecture et écriture (DATA_OBJECT_DELETED) jusqu'à la restauration`,
     fix: `Restaurez la dernière version (${latest.date?.toISOString() ?? "?"}, ${formatBytes(latest.size ?? 0)}) : npx rapatriements restore ${latest.id}`,
   };
 }

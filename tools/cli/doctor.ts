@@ -2,7 +2,9 @@
  * Operators' CLI: `rapatriements doctor` runs the operator guide's
  * troubleshooting in order — configuration, credentials, bucket and region,
  * each documented permission, the bucket's own settings (encryption,
- * versioning, lifecycle rule, bucket policy), the data object — one line per
+ * versioning, lifecycle rule, public access block, object ownership, and the
+ * bucket policy's TLS-only, conditional-write and no-delete statements), the
+ * data object — one line per
  * check with the fix to apply. Exit code 0 when nothing failed: a warning (a
  * missing protection) or a check doctor was not allowed to make is reported,
  * not failed.
@@ -25,12 +27,15 @@ import {
   readEnvironment,
 } from "../../lambda/config.ts";
 import { MissingVariableError, ValueError } from "../../lambda/errors.ts";
+import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { plural } from "../data/plural.ts";
+import { checkBucketPolicy } from "./bucket-policy.ts";
 import {
-  checkBucketPolicy,
   checkEncryption,
   checkLifecycle,
+  checkObjectOwnership,
+  checkPublicAccessBlock,
   checkVersioning,
 } from "./bucket-settings.ts";
 import { attempt, type Check, LEVEL_LABELS } from "./check.ts";
@@ -75,7 +80,7 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   report({
     name: "configuration",
     level: "ok",
-    detail: `AWS_REGION=${region}, s3://${bucket}/${key}, STORAGE_STRATEGY=${config.strategy}${config.s3Endpoint === undefined ? "" : `, AWS_ENDPOINT_URL_S3=${config.s3Endpoint}`}`,
+    detail: `AWS_REGION=${region}, s3://${bucket}/${key}, STORAGE_STRATEGY=${config.strategy}${config.s3Endpoint === undefined ? "" : `, AWS_ENDPOINT_URL_S3=${config.s3Endpoint}`}${config.sseKmsKeyId === undefined ? "" : `, S3_SSE_KMS_KEY_ID=${config.sseKmsKeyId}`}`,
   });
 
   const s3 = createS3Client(config, { maxAttempts: 2 });
@@ -104,8 +109,13 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   // also expires the version and delete marker each run leaves behind.
   const scratch = `${key}.doctor-${randomUUID()}`;
   const arn = `arn:aws:s3:::${bucket}`;
-  const permission = (action: string, resource: string) =>
-    `Accordez ${action} sur ${resource} à l'utilisateur ou au rôle (politique du guide : s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket sur ${arn} et ${arn}/*).`;
+  // With a KMS key, a write also needs kms:GenerateDataKey and a read kms:Decrypt on it.
+  const keyToo =
+    config.sseKmsKeyId === undefined
+      ? ""
+      : ` Avec S3_SSE_KMS_KEY_ID, il faut aussi kms:GenerateDataKey et kms:Decrypt sur ${config.sseKmsKeyId}.`;
+  const permission = (action: string, resource: string, key = "") =>
+    `Accordez ${action} sur ${resource} à l'utilisateur ou au rôle (politique du guide : s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket sur ${arn} et ${arn}/*).${key}`;
 
   const wrote = await attempt(() =>
     s3.send(
@@ -114,7 +124,8 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
         Key: scratch,
         Body: "rapatriements doctor",
         IfNoneMatch: "*",
-        ServerSideEncryption: "AES256",
+        // As the application writes: this also proves the key's permissions.
+        ...objectEncryption(config.sseKmsKeyId),
       }),
     ),
   );
@@ -122,7 +133,7 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
     name: "permission écriture",
     level: wrote.ok ? "ok" : "fail",
     detail: wrote.ok ? `s3:PutObject sur ${scratch}` : `${wrote.error} (s3:PutObject)`,
-    fix: permission("s3:PutObject", `${arn}/*`),
+    fix: permission("s3:PutObject", `${arn}/*`, keyToo),
   });
 
   const read = await attempt(() =>
@@ -133,7 +144,7 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
     name: "permission lecture",
     level: readOk ? "ok" : "fail",
     detail: readOk ? "s3:GetObject" : `${read.error} (s3:GetObject)`,
-    fix: permission("s3:GetObject", `${arn}/*`),
+    fix: permission("s3:GetObject", `${arn}/*`, keyToo),
   });
 
   const listed = await attempt(() =>
@@ -158,12 +169,19 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
 
   const location = { bucket, key };
   report(
-    await checkEncryption(s3, location, wrote.ok ? read.value?.ServerSideEncryption : undefined),
+    await checkEncryption(
+      s3,
+      location,
+      wrote.ok ? read.value?.ServerSideEncryption : undefined,
+      config.sseKmsKeyId,
+    ),
   );
   const versioning = await checkVersioning(s3, location);
   report(versioning.check);
   report(await checkLifecycle(s3, location));
-  report(await checkBucketPolicy(s3, location));
+  report(await checkPublicAccessBlock(s3, location));
+  report(await checkObjectOwnership(s3, location));
+  for (const check of await checkBucketPolicy(s3, location, config.s3Endpoint)) report(check);
   report(await checkData(s3, config, versioning.enabled));
   return done();
 }

@@ -173,6 +173,8 @@ export function frenchRefusal(code: string, message: string): string {
       return "S3 était occupé ou n'a pas répondu à temps : rien n'a été appliqué";
     case "STORAGE_OUTCOME_UNKNOWN":
       return "S3 n'a pas pu confirmer l'écriture à temps : elle a peut-être été appliquée";
+    case "DATA_OBJECT_DELETED":
+      return "l'objet de données avait été supprimé : rien n'a été appliqué ; restaurez-le (npx rapatriements versions, puis restore VERSION_ID), puis renvoyez la commande";
   }
   return (
     translated(REFUSAL_MESSAGES, message) ??

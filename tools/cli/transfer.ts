@@ -24,6 +24,7 @@ import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { emptyReport } from "../../lambda/storage/database-object.ts";
+import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { createDatabase, recordCommit } from "../../lambda/storage/schema.ts";
 import { SEPARATORS, toCsv } from "../data/csv-export.ts";
@@ -240,7 +241,7 @@ async function importInPlace(
         Key: copy,
         Body: bytes,
         ContentType: object.ContentType,
-        ServerSideEncryption: "AES256",
+        ...objectEncryption(config.sseKmsKeyId),
         IfNoneMatch: "*",
       }),
     );
@@ -254,7 +255,7 @@ async function importInPlace(
         ...location,
         Body: converted,
         ContentType: codec.contentType,
-        ServerSideEncryption: "AES256",
+        ...objectEncryption(config.sseKmsKeyId),
         ...(object.ETag === undefined ? { IfNoneMatch: "*" } : { IfMatch: object.ETag }),
       }),
     );

@@ -15,6 +15,7 @@ import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
+import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { recordCommit } from "../../lambda/storage/schema.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
@@ -198,7 +199,7 @@ export async function restoreVersion(
           ...location,
           Body: bytes,
           ContentType: codec.contentType,
-          ServerSideEncryption: "AES256",
+          ...objectEncryption(config.sseKmsKeyId),
           ...(currentEtag === null ? { IfNoneMatch: "*" } : { IfMatch: currentEtag }),
         }),
       );

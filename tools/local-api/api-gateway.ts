@@ -53,6 +53,13 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
 }
 
 /**
+ * The `requestContext.apiId` of every event the local API builds. The HTTP
+ * function answers only the API its HTTP_API_ID names, so whatever runs it
+ * locally sets HTTP_API_ID to this (npm start does, for its functions).
+ */
+export const LOCAL_API_ID = "local";
+
+/**
  * Locally, and only locally, who the caller is: the deployed API takes the
  * identity from its authorizer and no handler reads this header, so sending
  * it to the deployed API changes nothing.
@@ -122,7 +129,7 @@ export function toApiGatewayEvent(
     headers,
     requestContext: {
       accountId: "000000000000",
-      apiId: "local",
+      apiId: LOCAL_API_ID,
       domainName: headers.host ?? "localhost",
       domainPrefix: "local",
       http: {

@@ -31,6 +31,7 @@ import {
 import { type ReadOptions, readRecordsFile } from "../data/records-file.ts";
 import { isTimeZone } from "../data/time-zone.ts";
 import { type LocalS3, PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
+import { LOCAL_API_ID } from "./api-gateway.ts";
 import { DEFAULT_FUNCTION_TIMEOUT_MS, LocalFunctions } from "./lambda-runtime.ts";
 import { LocalSnapshot } from "./local-snapshot.ts";
 import { localApiListener } from "./server.ts";
@@ -177,6 +178,10 @@ try {
     }
   }
   process.env.AWS_ENDPOINT_URL_S3 = s3Server.endpoint;
+  // The HTTP function answers only its own API's events; here, the local API's
+  // (set before the functions' containers start: each takes the environment then).
+  process.env.HTTP_API_ID = LOCAL_API_ID;
+  notes.push(`HTTP_API_ID=${LOCAL_API_ID} (the id the local API's events carry)`);
   process.env.AWS_ACCESS_KEY_ID = "local";
   process.env.AWS_SECRET_ACCESS_KEY = "local";
   delete process.env.AWS_SESSION_TOKEN;

@@ -45,8 +45,49 @@ def read_retention_directly() -> None:
     )
 
 
+def keep_newer_noncurrent_versions() -> None:
+    """moto (5.2) accepts a lifecycle rule's
+    NoncurrentVersionExpiration.NewerNoncurrentVersions but drops it: the
+    configuration then reads back without it, and doctor would find the
+    stack's own rule incomplete. Kept on the rule and given back, as S3 does;
+    moto expires nothing either way."""
+    from moto.s3.models import FakeBucket
+    from moto.s3.responses import S3Response
+
+    set_lifecycle = FakeBucket.set_lifecycle
+
+    def set_lifecycle_keeping(self, rules):
+        set_lifecycle(self, rules)
+        for stored, given in zip(self.rules, rules):
+            expiration = given.get("NoncurrentVersionExpiration") or {}
+            stored.nve_newer_versions = expiration.get("NewerNoncurrentVersions")
+
+    get_bucket_lifecycle = S3Response.get_bucket_lifecycle
+
+    def get_bucket_lifecycle_keeping(self):
+        serialized = self.serialized
+
+        def with_newer_versions(result):
+            rules = self.backend.get_bucket_lifecycle(self.bucket_name)
+            for stored, shown in zip(rules, result.result["Rules"]):
+                newer = getattr(stored, "nve_newer_versions", None)
+                if newer is not None and "NoncurrentVersionExpiration" in shown:
+                    shown["NoncurrentVersionExpiration"]["NewerNoncurrentVersions"] = newer
+            return serialized(result)
+
+        self.serialized = with_newer_versions
+        try:
+            return get_bucket_lifecycle(self)
+        finally:
+            del self.serialized
+
+    FakeBucket.set_lifecycle = set_lifecycle_keeping
+    S3Response.get_bucket_lifecycle = get_bucket_lifecycle_keeping
+
+
 def main() -> None:
     read_retention_directly()
+    keep_newer_noncurrent_versions()
     host = os.environ.get("LOCAL_S3_HOST", "127.0.0.1")
     port = int(os.environ.get("LOCAL_S3_PORT", "0"))
     app = DomainDispatcherApplication(create_backend_app)

@@ -4,6 +4,7 @@
  * metrics), and what every storage call of an invocation carries: the
  * Lambda's deadline and when API Gateway received the request.
  */
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import {
   containerDefaults,
@@ -14,6 +15,7 @@ import { emptyReport } from "../../../lambda/storage/database-object.ts";
 import {
   getBytes,
   localEndpoint,
+  localS3Client,
   newEngine,
   newTarget,
   REGION,
@@ -46,6 +48,28 @@ describe("a container's dependencies, from its configuration", () => {
       expect(gauge).toEqual({ objectBytes: (await getBytes(target)).byteLength, recordCount: 2 });
     },
   );
+});
+
+describe("the encryption a container's writes ask for", () => {
+  test.each([
+    ["S3_SSE_KMS_KEY_ID unset: AES-256, the guide's promise", undefined, ["AES256", undefined]],
+    [
+      "S3_SSE_KMS_KEY_ID set (as the stack sets it with a KMS key): SSE-KMS with that key",
+      "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      ["aws:kms", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+    ],
+  ])("%s", async (_label, key, expected) => {
+    const target = await newTarget("sqlite");
+    const env =
+      key === undefined ? environment(target) : { ...environment(target), S3_SSE_KMS_KEY_ID: key };
+    const { service } = await createDependencies(env);
+    await service.create(sampleInput(1));
+
+    const head = await localS3Client().send(
+      new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }),
+    );
+    expect([head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual(expected);
+  });
 });
 
 describe("the container's own dependencies", () => {

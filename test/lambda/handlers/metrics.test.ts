@@ -3,12 +3,16 @@
  * the log output: each invocation's one JSON line carries an EMF block whose
  * metrics are in the Rapatriements namespace, and whose values tell the story
  * of the invocation (a cache hit, conflicts and retries, a busy answer, the
- * object's size and record count, a batch's size).
+ * object's size and record count, a batch's size, the share of the records a
+ * save removed).
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
+import { deleteRapatriementHandler } from "../../../lambda/handlers/delete-rapatriement.ts";
 import type { HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
 import { getRapatriementHandler } from "../../../lambda/handlers/get-rapatriement.ts";
 import {
@@ -19,6 +23,7 @@ import {
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
+import { actAsOperator, cli, freshDir, operatorEnv } from "../../support/cli-run.ts";
 import {
   commandsQueues,
   receive,
@@ -29,6 +34,8 @@ import {
 import { faultyClient, lostResponse, s3Error } from "../../support/faults.ts";
 import { contextFor, httpApiEvent } from "../../support/http-api-events.ts";
 import { getBytes, newEngine, newTarget, sampleInput } from "../../support/local-s3.ts";
+
+actAsOperator();
 
 /**
  * Reads one log line as CloudWatch does: the line must be JSON with an `_aws`
@@ -231,3 +238,98 @@ async function sqsBatch(queues: TestQueues, numbers: number[]) {
   );
   return sqsEvent(queues.arn, await receive(queues, numbers.length));
 }
+
+describe("RecordsRemovedPercent: the share of the records one save removed", () => {
+  const eventFor = (routeKey: string, id: string) =>
+    httpApiEvent({ routeKey, rawPath: `/rapatriements/${id}`, pathParameters: { id } });
+
+  test("a save that adds records removes 0 %; deleting one of two, 50 %; a read saves nothing and says nothing", async () => {
+    const { output, deps } = await container();
+    const create = createRapatriementHandler(deps);
+    const ids: string[] = [];
+    for (const n of [1, 2]) {
+      const event = postEvent(n);
+      ids.push(JSON.parse((await create(event, contextFor(event))).body ?? "").id as string);
+    }
+    const [first = ""] = ids;
+    const get = eventFor("GET /rapatriements/{id}", first);
+    await getRapatriementHandler(deps)(get, contextFor(get));
+    const del = eventFor("DELETE /rapatriements/{id}", first);
+    expect((await deleteRapatriementHandler(deps)(del, contextFor(del))).statusCode).toBe(204);
+
+    const [firstSave, secondSave, read, deletion] = output.map((line) => emfMetrics(line).values);
+    // The container's first save replaced nothing it had loaded: nothing to compare.
+    expect(firstSave).not.toHaveProperty("RecordsRemovedPercent");
+    expect(secondSave).toMatchObject({ RecordsRemovedPercent: 0, RecordCount: 2 });
+    expect(read).not.toHaveProperty("RecordsRemovedPercent");
+    expect(deletion).toMatchObject({ RecordsRemovedPercent: 50, RecordCount: 1 });
+    expect(JSON.parse(output[3] ?? "")._aws.CloudWatchMetrics[0].Metrics).toContainEqual({
+      Name: "RecordsRemovedPercent",
+      Unit: "Percent",
+    });
+  });
+
+  test("a batch of commands that deletes 3 of 4 records in one save: 75 %", async () => {
+    const { output, deps } = await container();
+    const queues = await commandsQueues();
+    const handler = createCommandsHandler({ ...deps, commandsQueue: queues.queue });
+    await handler(await sqsBatch(queues, [1, 2, 3, 4]), lambdaContext("creates"));
+    const created = await deps.dependencies().then(({ service }) => service.listAll());
+    await sendMessages(
+      queues,
+      created.slice(0, 3).map((r) => JSON.stringify({ action: "delete", id: r.id })),
+    );
+    const deletes = sqsEvent(queues.arn, await receive(queues, 3));
+    expect(await handler(deletes, lambdaContext("deletes"))).toEqual({ batchItemFailures: [] });
+    expect(emfMetrics(output[1] ?? "").values).toMatchObject({
+      BatchSize: 3,
+      RecordsRemovedPercent: 75,
+      RecordCount: 1,
+    });
+  });
+
+  test("a save that does not land says nothing, even after a container counted a drop it never saved", async () => {
+    const faulty = faultyClient();
+    const { output, deps } = await container({
+      s3: faulty.client,
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const create = createRapatriementHandler(deps);
+    for (const n of [1, 2]) {
+      const event = postEvent(n);
+      await create(event, contextFor(event));
+    }
+    const { service } = await deps.dependencies();
+    const [doomed] = await service.listAll();
+    faulty.mock.on(PutObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    const del = eventFor("DELETE /rapatriements/{id}", doomed?.id ?? "");
+    expect((await deleteRapatriementHandler(deps)(del, contextFor(del))).statusCode).toBe(503);
+    expect(emfMetrics(output[2] ?? "").values).not.toHaveProperty("RecordsRemovedPercent");
+  });
+
+  test("an import --force from the operators' CLI replaces 3 records with 1 on purpose: no function reports it; they measure from the imported object", async () => {
+    const { target, output, deps } = await container();
+    const create = createRapatriementHandler(deps);
+    for (const n of [1, 2, 3]) {
+      const event = postEvent(n);
+      await create(event, contextFor(event));
+    }
+    const file = join(freshDir(), "one.json");
+    writeFileSync(
+      file,
+      JSON.stringify([{ ...sampleInput("IMPORTED"), id: "imported-1", status: "draft" }]),
+    );
+    const imported = await cli(
+      ["import", file, "--force", "--yes"],
+      operatorEnv(target.bucket, target.key),
+    );
+    expect(imported.code).toBe(0);
+
+    const event = postEvent(4);
+    await create(event, contextFor(event));
+    expect(emfMetrics(output[3] ?? "").values).toMatchObject({
+      RecordsRemovedPercent: 0,
+      RecordCount: 2,
+    });
+  });
+});

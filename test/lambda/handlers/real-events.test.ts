@@ -2,8 +2,8 @@
  * Events in the shapes real event sources deliver (test/fixtures/http-api-v2):
  * `"body": null` as serverless-offline sends it, null path and query maps,
  * IAM and JWT authorizer blocks, base64 bodies, a stray body on a route that
- * takes none. Each gets the answer its route promises, documented in
- * docs/openapi.yaml, and never a 500.
+ * takes none, a custom domain's base path in `rawPath`. Each gets the answer
+ * its route promises, documented in docs/openapi.yaml, and never a 500.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -50,6 +50,15 @@ function fixture(name: string, id: string): APIGatewayProxyEventV2 {
   return JSON.parse(text) as APIGatewayProxyEventV2;
 }
 
+/**
+ * The HTTP function as deployed for the API a fixture comes from (its
+ * `apiId`; serverless-offline's is `offlineContext_apiId`, so a team running
+ * the function there sets HTTP_API_ID to it).
+ */
+function apiFor(name: string) {
+  return newHttpApi({ apiId: fixture(name, "").requestContext.apiId });
+}
+
 describe("real-shaped HTTP API v2 events", () => {
   test("every fixture has its expected answer and caller here", () => {
     const files = readdirSync(FIXTURES).filter((file) => file.endsWith(".json"));
@@ -60,7 +69,7 @@ describe("real-shaped HTTP API v2 events", () => {
   test.each(Object.entries(EXPECTED))(
     "%s answers %i, as documented, with one log line",
     async (name, status) => {
-      const api = await newHttpApi();
+      const api = await apiFor(name);
       const created = await createOne(api);
       const id = (created.json as { id: string }).id;
       const before = api.lines.length;
@@ -78,10 +87,55 @@ describe("real-shaped HTTP API v2 events", () => {
   );
 
   test("a body on a route that takes none changes nothing: the record is still there, unchanged", async () => {
-    const api = await newHttpApi();
+    const api = await apiFor("gateway-get-stray-text-body.json");
     const created = await createOne(api);
     const record = created.json as { id: string };
     const fetched = await api.deliver(fixture("gateway-get-stray-text-body.json", record.id));
     expect(fetched.json).toEqual(record);
+  });
+});
+
+describe("behind a custom domain whose API mapping has a base path (v1)", () => {
+  const body = JSON.stringify({
+    reference: "RAP-V1",
+    origin: "LYON-01",
+    destination: "PARIS-02",
+    lines: [{ sku: "PAL-EUR", quantity: 1 }],
+  });
+
+  test("a create sent to /v1/rapatriements answers Location /v1/rapatriements/{id}, which reads the record back", async () => {
+    const api = await newHttpApi();
+    // API Gateway matches the route without the base path; rawPath keeps it.
+    const created = await api.send({
+      routeKey: "POST /rapatriements",
+      rawPath: "/v1/rapatriements",
+      headers: { "content-type": "application/json", host: "api.example.org" },
+      body,
+    });
+    expect(created.status).toBe(201);
+    const record = created.json as { id: string };
+    const location = created.result.headers?.location;
+    expect(location).toBe(`/v1/rapatriements/${encodeURIComponent(record.id)}`);
+    expect(conforms(created.recorded)).toEqual([]);
+
+    const fetched = await api.send({
+      routeKey: "GET /rapatriements/{id}",
+      rawPath: String(location),
+      pathParameters: { id: record.id },
+    });
+    expect(fetched.status).toBe(200);
+    expect(fetched.json).toEqual(record);
+  });
+
+  test("a path with doubled slashes never gives a Location that reads as another host (//host/…)", async () => {
+    const api = await newHttpApi();
+    const created = await api.send({
+      routeKey: "POST /rapatriements",
+      rawPath: "//evil.example//rapatriements/",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    const record = created.json as { id: string };
+    expect(created.result.headers?.location).toBe(`/evil.example/rapatriements/${record.id}`);
   });
 });

@@ -15,6 +15,7 @@ import { describe, expect, test } from "vitest";
 import { StorageAccessError, StorageBusyError } from "../../../lambda/errors.ts";
 import { createBucket } from "../../../lambda/storage/bucket-bootstrap.ts";
 import { emptyReport } from "../../../lambda/storage/database-object.ts";
+import { objectEncryption } from "../../../lambda/storage/encryption.ts";
 import { faultyClient, s3Error } from "../../support/faults.ts";
 import {
   callsOf,
@@ -62,6 +63,25 @@ describe("bucket bootstrap", () => {
         ?.SSEAlgorithm,
     ).toBe("AES256");
     expect((await service.get(created.id)).reference).toBe("RAP-1");
+  });
+
+  test("with a KMS key configured, the bucket it creates encrypts with that key by default (Bucket Key on), as the write does", async () => {
+    const target = missingBucketTarget();
+    const key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const { service } = await newEngine(target, { encryption: objectEncryption(key) });
+
+    await service.create(sampleInput(1));
+
+    const s3 = localS3Client();
+    const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: target.bucket }));
+    expect(encryption.ServerSideEncryptionConfiguration?.Rules).toEqual([
+      {
+        ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: key },
+        BucketKeyEnabled: true,
+      },
+    ]);
+    const object = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: target.key }));
+    expect([object.ServerSideEncryption, object.SSEKMSKeyId]).toEqual(["aws:kms", key]);
   });
 
   test("a refused CreateBucket names the bucket, the region and the fix, and creates nothing", async () => {

@@ -11,7 +11,7 @@ import {
   type PutObjectCommandInput,
 } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
-import type { StorageStrategy } from "../../../lambda/config.ts";
+import { loadConfig, type StorageStrategy } from "../../../lambda/config.ts";
 import {
   StorageBusyError,
   StorageOutcomeUnknownError,
@@ -21,6 +21,7 @@ import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
+import { objectEncryption } from "../../../lambda/storage/encryption.ts";
 import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   COMMIT_RETENTION_MS,
@@ -63,6 +64,9 @@ async function allRecords(target: Target): Promise<Rapatriement[]> {
 }
 
 const STRATEGIES: StorageStrategy[] = ["sqlite", "json"];
+
+/** A customer-managed key, as the stack names it; the local server records it, as S3 would. */
+const DATA_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
   test("8 independent engines creating 25 records each at once lose no write", async () => {
@@ -186,9 +190,48 @@ describe.each(STRATEGIES)("storage with STORAGE_STRATEGY=%s", (strategy) => {
       new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }),
     );
     expect(head.ServerSideEncryption).toBe("AES256");
+    expect(head.SSEKMSKeyId).toBeUndefined();
     expect(head.ContentType).toBe(
       strategy === "json" ? "application/json" : "application/vnd.sqlite3",
     );
+  });
+
+  test("with S3_SSE_KMS_KEY_ID, every PUT asks for SSE-KMS with that key, and S3 says so", async () => {
+    const target = await newTarget(strategy);
+    const config = loadConfig(
+      {
+        AWS_REGION: "eu-west-1",
+        S3_RAPPATRIMENT_FILE_PATH: `s3://${target.bucket}/${target.key}`,
+        S3_SSE_KMS_KEY_ID: DATA_KEY_ARN,
+      },
+      {},
+    );
+    const { service, s3 } = await newEngine(target, {
+      encryption: objectEncryption(config.sseKmsKeyId),
+    });
+    const puts: PutObjectCommandInput[] = [];
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "PutObjectCommand") {
+          puts.push(args.input as PutObjectCommandInput);
+        }
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const created = await service.create(sampleInput(1));
+    await service.update(created.id, { status: "requested" }, { expectedVersion: 1 });
+
+    expect(
+      puts.map(({ ServerSideEncryption, SSEKMSKeyId }) => ({ ServerSideEncryption, SSEKMSKeyId })),
+    ).toEqual([
+      { ServerSideEncryption: "aws:kms", SSEKMSKeyId: DATA_KEY_ARN },
+      { ServerSideEncryption: "aws:kms", SSEKMSKeyId: DATA_KEY_ARN },
+    ]);
+    const head = await localS3Client().send(
+      new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }),
+    );
+    expect([head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual(["aws:kms", DATA_KEY_ARN]);
   });
 
   test("an object that cannot be read is refused with STORAGE_UNREADABLE and never overwritten", async () => {

@@ -3,12 +3,34 @@
  * busy when S3 certainly stored nothing, outcome unknown when it may have,
  * and the operator's message for the failures a person must fix. Each answer
  * is one a real S3 gives and the local server cannot be made to give, so it
- * is injected at the client; the reads go to the local server.
+ * is injected at the client; the reads go to the local server. Last, how a
+ * delete marker reaches the engine: the header S3 sends, and where the SDK
+ * keeps it.
  */
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
-import { faultyClient, lostResponse, s3Error } from "../../support/faults.ts";
-import { etagOf, newEngine, newTarget, sampleInput } from "../../support/local-s3.ts";
+import { emptyReport } from "../../../lambda/storage/database-object.ts";
+import { isDeleteMarker } from "../../../lambda/storage/s3-errors.ts";
+import {
+  faultyClient,
+  lostResponse,
+  s3Error,
+  withDeleteMarkerHeader,
+} from "../../support/faults.ts";
+import {
+  callsOf,
+  etagOf,
+  localS3Client,
+  newEngine,
+  newTarget,
+  newVersionedTarget,
+  sampleInput,
+} from "../../support/local-s3.ts";
 
 /** A PUT that keeps failing with `error`: what does a create answer, and is the object untouched? */
 async function createAgainst(error: Error) {
@@ -109,6 +131,33 @@ describe("a PUT refused for a reason a person must fix", () => {
     expect(cause).toBe(error);
   });
 
+  test.each([
+    [
+      "AccessDenied naming kms:GenerateDataKey (the role may not use the key)",
+      s3Error(
+        "AccessDenied",
+        403,
+        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab because no identity-based policy allows the kms:GenerateDataKey action",
+      ),
+      "kms:GenerateDataKey",
+    ],
+    [
+      "KMS.DisabledException (the key is disabled)",
+      s3Error("KMS.DisabledException", 400),
+      "KMS.DisabledException",
+    ],
+  ])(
+    "%s: the key's permissions and state, not the guide's four S3 actions",
+    async (_label, error, named) => {
+      const { answer, target, cause } = await createAgainst(error);
+      expect(cause).toBe(error);
+      expect(answer).toEqual({
+        code: "STORAGE_ACCESS_DENIED",
+        message: `${error.name}: clé KMS refusée pour écrire s3://${target.bucket}/${target.key} (région eu-west-1) (${named}) : vérifiez que l'utilisateur ou le rôle AWS a kms:GenerateDataKey et kms:Decrypt sur la clé (S3_SSE_KMS_KEY_ID, ou celle qui a chiffré l'objet) et qu'elle est activée`,
+      });
+    },
+  );
+
   test("any other refusal is passed on as it is, not dressed as one of those", async () => {
     const { answer } = await createAgainst(s3Error("InvalidArgument", 400, "bad header"));
     expect(answer).toEqual({ code: undefined, message: "bad header" });
@@ -120,6 +169,15 @@ describe("a read that S3 refuses while the engine holds a copy in memory", () =>
     [
       "403 AccessDenied (the policy changed)",
       s3Error("AccessDenied", 403),
+      "STORAGE_ACCESS_DENIED",
+    ],
+    [
+      "403 AccessDenied naming kms:Decrypt (the object's key is not the role's)",
+      s3Error(
+        "AccessDenied",
+        403,
+        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      ),
       "STORAGE_ACCESS_DENIED",
     ],
     ["500 InternalError", s3Error("InternalError", 500), "STORAGE_BUSY"],
@@ -138,4 +196,79 @@ describe("a read that S3 refuses while the engine holds a copy in memory", () =>
       await expect(service.list({})).rejects.toMatchObject({ code });
     },
   );
+});
+
+describe("a delete marker, as S3 answers it and the SDK shows it", () => {
+  async function deletedKey() {
+    const target = await newVersionedTarget("sqlite");
+    const s3 = localS3Client();
+    await (await newEngine(target)).service.create(sampleInput(0));
+    await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key }));
+    return { target, s3 };
+  }
+
+  const failureOf = (call: Promise<unknown>) =>
+    call.then(
+      () => {
+        throw new Error("expected a refusal");
+      },
+      (error: unknown) => error as Error & { $response?: { headers: Record<string, string> } },
+    );
+
+  test("HEAD: the local server sends x-amz-delete-marker itself; the SDK keeps it on the hidden raw response only", async () => {
+    const { target, s3 } = await deletedKey();
+    const error = await failureOf(
+      s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key })),
+    );
+    expect(error.name).toBe("NotFound");
+    // No field of the error says it: the header is on the raw response, not enumerable.
+    expect(Object.keys(error)).not.toContain("DeleteMarker");
+    expect(Object.keys(error)).not.toContain("$response");
+    expect(error.$response?.headers["x-amz-delete-marker"]).toBe("true");
+    expect(isDeleteMarker(error)).toBe(true);
+  });
+
+  test("GET: NoSuchKey with the header S3 sends (set on the wire here) is a delete marker; without it, a key never written", async () => {
+    const { target } = await deletedKey();
+    const get = (key: string) =>
+      withDeleteMarkerHeader(localS3Client()).send(
+        new GetObjectCommand({ Bucket: target.bucket, Key: key }),
+      );
+    const deleted = await failureOf(get(target.key));
+    expect(deleted.name).toBe("NoSuchKey");
+    expect(isDeleteMarker(deleted)).toBe(true);
+    const never = await failureOf(get(`${target.key}.never-written`));
+    expect(never.name).toBe("NoSuchKey");
+    expect(isDeleteMarker(never)).toBe(false);
+    expect(isDeleteMarker(s3Error("NoSuchKey", 404))).toBe(false);
+  });
+
+  test("a write that loses a race to the deletion is refused by the look that follows, and not retried", async () => {
+    const target = await newVersionedTarget("sqlite");
+    await (await newEngine(target)).service.create(sampleInput(0));
+    const faulty = faultyClient();
+    faulty.mock
+      .on(PutObjectCommand)
+      .rejectsOnce(s3Error("PreconditionFailed", 412))
+      .callsFake((input) => faulty.real.send(new PutObjectCommand(input)));
+    faulty.mock.on(HeadObjectCommand).callsFake(async (input) => {
+      // Deleted while the engine pauses after its lost race.
+      await faulty.real.send(new DeleteObjectCommand({ Bucket: input.Bucket, Key: input.Key }));
+      return faulty.real.send(new HeadObjectCommand(input));
+    });
+    const report = emptyReport();
+    const { service } = await newEngine(target, {
+      s3: faulty.client,
+      retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    await expect(service.create(sampleInput(1), {}, { report })).rejects.toMatchObject({
+      code: "DATA_OBJECT_DELETED",
+    });
+    expect(callsOf(report)).toEqual([
+      "GetObject 200",
+      "PutObject 412",
+      "GetObject 200",
+      "HeadObject 404",
+    ]);
+  });
 });
