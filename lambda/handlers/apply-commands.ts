@@ -1,5 +1,5 @@
 /**
- * Entry adapter: the commands of DESIGN.md (create, update, delete) from
+ * Entry adapter: the commands of docs/architecture.md (create, update, delete) from
  * events. Three callers, one handler:
  *
  * - SQS (fed by the EventBridge rule): SQS first confirms that every record

@@ -1,6 +1,6 @@
 /**
  * Storage layer: the one S3 object that holds the database, and the protocol
- * that keeps it safe under concurrency (see "Storage" in DESIGN.md).
+ * that keeps it safe under concurrency (see "Storage" in docs/architecture.md).
  *
  * Every operation is a transaction on the object: load (conditional GET, a 304
  * reuses the parsed database of this container), apply in a SAVEPOINT, and for

@@ -227,7 +227,7 @@ describe("RapatriementsStack", () => {
     }
   });
 
-  test("every route of DESIGN.md exists, each with IAM authorization by default", () => {
+  test("every route of docs/architecture.md exists, each with IAM authorization by default", () => {
     const routes = resources(template, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
       HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),

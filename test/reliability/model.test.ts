@@ -2,7 +2,7 @@
  * Property: random sequences of create, update, delete and list, sent in
  * rounds by several independent engines at once (as several Lambda
  * containers would), agree with a simple in-memory model. The model is
- * written out here, the status machine of DESIGN.md included, so that a bug
+ * written out here, the status machine of docs/architecture.md included, so that a bug
  * in the product's own status machine cannot pass for the expected outcome.
  */
 import fc from "fast-check";
@@ -10,7 +10,7 @@ import { expect, test } from "vitest";
 import type { Rapatriement, Status } from "../../lambda/rapatriements/model.ts";
 import { newEngine, newTarget, sampleInput } from "../support/local-s3.ts";
 
-/** DESIGN.md: draft → requested | cancelled; requested → in_transit | cancelled; in_transit → received. */
+/** docs/architecture.md: draft → requested | cancelled; requested → in_transit | cancelled; in_transit → received. */
 const NEXT: Record<Status, readonly Status[]> = {
   draft: ["requested", "cancelled"],
   requested: ["in_transit", "cancelled"],

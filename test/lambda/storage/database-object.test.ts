@@ -1,5 +1,5 @@
 /**
- * The storage protocol of DESIGN.md against the real S3 API of the local
+ * The storage protocol of docs/architecture.md against the real S3 API of the local
  * server, once per format: no lost update, reads that never write and hit the
  * 304 path, refusal of unreadable objects, lost responses applied once.
  */
