@@ -15,6 +15,7 @@ import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } 
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import type { FileCodec } from "./codec.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
+import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
 import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
 import {
   deletedObjectError,
@@ -28,7 +29,6 @@ import {
   mayHaveLanded,
   type S3Target,
 } from "./s3-errors.ts";
-import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./schema.ts";
 import type { Database, SqlJsStatic } from "./sql-js.ts";
 
 export interface RetryPolicy {

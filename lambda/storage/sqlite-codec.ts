@@ -4,7 +4,7 @@
  */
 import { StorageUnreadableError } from "../errors.ts";
 import { type FileCodec, looksLikeJson, looksLikeSqlite, upgradeOpened } from "./codec.ts";
-import { readPragma } from "./schema.ts";
+import { readPragma } from "./migrations.ts";
 import type { Database } from "./sql-js.ts";
 
 export const sqliteCodec: FileCodec = {

@@ -12,7 +12,7 @@ import type { Config } from "../../lambda/config.ts";
 import { count, countWithoutAuthor } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
-import { readPragma } from "../../lambda/storage/schema.ts";
+import { readPragma } from "../../lambda/storage/migrations.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { plural } from "../data/plural.ts";
 import { isOwnFormat, type RecordsFile, readRecordsBytes } from "../data/records-file.ts";

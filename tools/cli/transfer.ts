@@ -25,8 +25,8 @@ import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { emptyReport } from "../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
+import { createDatabase, recordCommit } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
-import { createDatabase, recordCommit } from "../../lambda/storage/schema.ts";
 import { SEPARATORS, toCsv } from "../data/csv-export.ts";
 import { plural } from "../data/plural.ts";
 import {

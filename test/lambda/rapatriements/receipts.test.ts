@@ -21,7 +21,7 @@ import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../../lambda/rapatriements/service.ts";
 import { parseCreate } from "../../../lambda/rapatriements/validation.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
-import { createDatabase } from "../../../lambda/storage/schema.ts";
+import { createDatabase } from "../../../lambda/storage/migrations.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
   getBytes,

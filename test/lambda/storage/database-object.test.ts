@@ -22,13 +22,13 @@ import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../../lambda/storage/encryption.ts";
-import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   COMMIT_RETENTION_MS,
   createDatabase,
   currentVersion,
   readPragma,
-} from "../../../lambda/storage/schema.ts";
+} from "../../../lambda/storage/migrations.ts";
+import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import { type Database, loadSqlJs, type SqlJsStatic } from "../../../lambda/storage/sql-js.ts";
 import { faultInjectingClient } from "../../support/fault-injecting-handler.ts";
 import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";

@@ -6,7 +6,7 @@
  */
 import { describe, test } from "vitest";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
-import { currentVersion } from "../../../lambda/storage/schema.ts";
+import { currentVersion } from "../../../lambda/storage/migrations.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
   expectStoredAndRefused as expectRefused,

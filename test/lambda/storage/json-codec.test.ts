@@ -7,7 +7,7 @@
 import { describe, expect, test } from "vitest";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { JSON_FORMAT } from "../../../lambda/storage/json-codec.ts";
-import { currentVersion, type DatabaseSchema } from "../../../lambda/storage/schema.ts";
+import { currentVersion, type DatabaseSchema } from "../../../lambda/storage/migrations.ts";
 import {
   etagOf,
   expectStoredAndRefused,
