@@ -4,8 +4,8 @@
  * handler factories. Tests build their own and pass them in instead.
  */
 import { type Config, loadConfig, readEnvironment } from "../config.ts";
-import { rapatriementsSchema } from "../rapatriements/schema.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
+import { rapatriementsSchema } from "../rapatriements/tables.ts";
 import { codecFor } from "../storage/codecs.ts";
 import {
   DatabaseObject,

@@ -60,7 +60,7 @@ export const sqliteCodec: FileCodec = {
     // half-empty pages that updates leave in the records' tables.
     if (readPragma(db, "freelist_count") * 8 > readPragma(db, "page_count")) db.run("VACUUM");
     // sql.js 1.16 exports through SQLite's backup API: the connection, and its
-    // settings (openConnection in schema.ts), stay as they were.
+    // settings (openConnection in migrations.ts), stay as they were.
     return db.export();
   },
 };

@@ -13,8 +13,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { expect, inject } from "vitest";
 import type { StorageStrategy } from "../../lambda/config.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import {
   DatabaseObject,

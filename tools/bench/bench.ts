@@ -21,8 +21,8 @@ import {
 } from "@aws-sdk/client-s3";
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
 import { createDatabase } from "../../lambda/storage/migrations.ts";

@@ -25,8 +25,8 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/c
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { COMMANDS_DEFAULTS } from "../../lambda/config.ts";
 import { createSqsClient } from "../../lambda/handlers/commands-queue.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
 import { createDatabase } from "../../lambda/storage/migrations.ts";

@@ -3,8 +3,9 @@
  * client, sql.js instance and cached database — warmed by a first read, as a
  * container that has served before. Each worker thread builds one.
  */
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
+
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";

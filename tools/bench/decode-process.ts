@@ -5,7 +5,7 @@
  * `{ decodeMs, peakRssMb, baseRssMb }`.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
 

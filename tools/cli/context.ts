@@ -5,8 +5,8 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { type Config, type Environment, loadConfig, readEnvironment } from "../../lambda/config.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";

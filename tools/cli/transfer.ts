@@ -21,7 +21,7 @@ import {
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { ImportRefusedError } from "../../lambda/errors.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { emptyReport } from "../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";

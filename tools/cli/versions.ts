@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codecs.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { recordCommit } from "../../lambda/storage/migrations.ts";

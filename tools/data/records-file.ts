@@ -8,7 +8,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { listAll } from "../../lambda/rapatriements/repository.ts";
-import { APPLICATION_ID, rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
+import { APPLICATION_ID, rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { looksLikeSqlite } from "../../lambda/storage/codec.ts";
 import { JSON_FORMAT, jsonCodec } from "../../lambda/storage/json-codec.ts";
 import { readPragma } from "../../lambda/storage/migrations.ts";

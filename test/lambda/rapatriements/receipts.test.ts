@@ -17,8 +17,8 @@ import {
   receiptKey,
   scopeOf,
 } from "../../../lambda/rapatriements/receipts.ts";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../../lambda/rapatriements/service.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
 import { parseCreate } from "../../../lambda/rapatriements/validation.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { createDatabase } from "../../../lambda/storage/migrations.ts";

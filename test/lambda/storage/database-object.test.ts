@@ -18,7 +18,7 @@ import {
   StorageUnreadableError,
 } from "../../../lambda/errors.ts";
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../../lambda/storage/codecs.ts";
 import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../../lambda/storage/encryption.ts";

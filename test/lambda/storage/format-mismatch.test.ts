@@ -5,7 +5,7 @@
  * the real S3 API of the local server.
  */
 import { describe, test } from "vitest";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
 import { currentVersion } from "../../../lambda/storage/migrations.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
