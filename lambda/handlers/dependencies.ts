@@ -6,7 +6,7 @@
 import { type Config, loadConfig, readEnvironment } from "../config.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { rapatriementsSchema } from "../rapatriements/tables.ts";
-import { codecFor } from "../storage/codecs.ts";
+import { codecFor } from "../storage/codec-for-strategy.ts";
 import {
   DatabaseObject,
   type StorageReport,

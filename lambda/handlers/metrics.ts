@@ -6,8 +6,8 @@
  * PutMetricData call (no extra permission, no latency).
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { FileCodec } from "../storage/codec.ts";
 import type { StorageReport } from "../storage/database-object.ts";
+import type { FileCodec } from "../storage/file-codec.ts";
 import type { Database } from "../storage/sql-js.ts";
 
 export const METRICS_NAMESPACE = "Rapatriements";

@@ -13,8 +13,8 @@
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } from "../errors.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
-import type { FileCodec } from "./codec.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
+import type { FileCodec } from "./file-codec.ts";
 import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
 import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
 import {

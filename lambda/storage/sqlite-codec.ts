@@ -3,7 +3,7 @@
  * itself, so an operator can download it and open it with `sqlite3`.
  */
 import { StorageUnreadableError } from "../errors.ts";
-import { type FileCodec, looksLikeJson, looksLikeSqlite, upgradeOpened } from "./codec.ts";
+import { type FileCodec, looksLikeJson, looksLikeSqlite, upgradeOpened } from "./file-codec.ts";
 import { readPragma } from "./migrations.ts";
 import type { Database } from "./sql-js.ts";
 

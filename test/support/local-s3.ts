@@ -15,7 +15,7 @@ import { expect, inject } from "vitest";
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import {
   DatabaseObject,
   type DatabaseObjectDeps,

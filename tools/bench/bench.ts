@@ -23,7 +23,7 @@ import type { StorageStrategy } from "../../lambda/config.ts";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
 import { createDatabase } from "../../lambda/storage/migrations.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";

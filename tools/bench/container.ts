@@ -6,7 +6,7 @@
 
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";

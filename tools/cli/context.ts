@@ -7,7 +7,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { type Config, type Environment, loadConfig, readEnvironment } from "../../lambda/config.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";

@@ -22,7 +22,7 @@ import type { StorageStrategy } from "../../lambda/config.ts";
 import { ImportRefusedError } from "../../lambda/errors.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { emptyReport } from "../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { createDatabase, recordCommit } from "../../lambda/storage/migrations.ts";

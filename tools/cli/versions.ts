@@ -14,7 +14,7 @@ import {
 import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { recordCommit } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";

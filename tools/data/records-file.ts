@@ -9,7 +9,7 @@
 import { readFile } from "node:fs/promises";
 import { listAll } from "../../lambda/rapatriements/repository.ts";
 import { APPLICATION_ID, rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
-import { looksLikeSqlite } from "../../lambda/storage/codec.ts";
+import { looksLikeSqlite } from "../../lambda/storage/file-codec.ts";
 import { JSON_FORMAT, jsonCodec } from "../../lambda/storage/json-codec.ts";
 import { readPragma } from "../../lambda/storage/migrations.ts";
 import type { Database, SqlJsStatic } from "../../lambda/storage/sql-js.ts";

@@ -20,7 +20,7 @@ import {
   measuredCodec,
   type ObjectGauge,
 } from "../../../lambda/handlers/metrics.ts";
-import { codecFor } from "../../../lambda/storage/codecs.ts";
+import { codecFor } from "../../../lambda/storage/codec-for-strategy.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
 import { actAsOperator, cli, freshDir, operatorEnv } from "../../support/cli-run.ts";

@@ -19,7 +19,7 @@ import {
 } from "../../../lambda/errors.ts";
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
 import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
-import { codecFor } from "../../../lambda/storage/codecs.ts";
+import { codecFor } from "../../../lambda/storage/codec-for-strategy.ts";
 import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../../lambda/storage/encryption.ts";
 import {
