@@ -40,8 +40,9 @@ import { CommandProcessor, type CommandResult } from "../rapatriements/commands.
 import type { Actor } from "../rapatriements/model.ts";
 import { MAX_PAGE_BYTES } from "../rapatriements/page-budget.ts";
 import { receiptKey } from "../rapatriements/receipts.ts";
-import { emptyReport, monotonicMs, type TransactionOptions } from "../storage/database-object.ts";
+import { monotonicMs } from "../storage/monotonic-clock.ts";
 import type { Database } from "../storage/sql-js.ts";
+import { emptyReport, type TransactionOptions } from "../storage/transaction-options.ts";
 import {
   type CommandsQueue,
   type EventBridgeEnvelope,

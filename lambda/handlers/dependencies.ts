@@ -7,15 +7,12 @@ import { type Config, loadConfig, readEnvironment } from "../config.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { rapatriementsSchema } from "../rapatriements/tables.ts";
 import { codecFor } from "../storage/codec-for-strategy.ts";
-import {
-  DatabaseObject,
-  type StorageReport,
-  type TransactionOptions,
-} from "../storage/database-object.ts";
+import { DatabaseObject } from "../storage/database-object.ts";
 import { objectEncryption } from "../storage/encryption.ts";
 import { prefetchObject } from "../storage/object-fetch.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs } from "../storage/sql-js.ts";
+import type { StorageReport, TransactionOptions } from "../storage/transaction-options.ts";
 import { type ContainerStart, takeContainerStart } from "./container-start.ts";
 import { measuredCodec, type ObjectGauge } from "./metrics.ts";
 

@@ -19,12 +19,12 @@ import {
   ValidationError,
 } from "../errors.ts";
 import type { VersionOptions } from "../rapatriements/service.ts";
+import { monotonicMs } from "../storage/monotonic-clock.ts";
 import {
   emptyReport,
-  monotonicMs,
   type StorageReport,
   type TransactionOptions,
-} from "../storage/database-object.ts";
+} from "../storage/transaction-options.ts";
 import { callerOf } from "./caller.ts";
 import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";

@@ -3,7 +3,7 @@
  * handler shares — what the storage cost, and what went wrong.
  */
 import { AppError } from "../errors.ts";
-import type { StorageReport } from "../storage/database-object.ts";
+import type { StorageReport } from "../storage/transaction-options.ts";
 
 /** S3 calls with their status and time, retries, and whether the cached database was reused. */
 export function storageFields(report: StorageReport): Record<string, unknown> {

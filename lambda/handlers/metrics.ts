@@ -6,9 +6,9 @@
  * PutMetricData call (no extra permission, no latency).
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { StorageReport } from "../storage/database-object.ts";
 import type { FileCodec } from "../storage/file-codec.ts";
 import type { Database } from "../storage/sql-js.ts";
+import type { StorageReport } from "../storage/transaction-options.ts";
 
 export const METRICS_NAMESPACE = "Rapatriements";
 /** The one dimension every metric carries; alarms name it. */

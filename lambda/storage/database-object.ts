@@ -16,6 +16,7 @@ import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import type { FileCodec } from "./file-codec.ts";
 import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
+import { monotonicMs } from "./monotonic-clock.ts";
 import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
 import {
   deletedObjectError,
@@ -30,6 +31,7 @@ import {
   type S3Target,
 } from "./s3-errors.ts";
 import type { Database, SqlJsStatic } from "./sql-js.ts";
+import type { S3CallRecord, StorageReport, TransactionOptions } from "./transaction-options.ts";
 
 export interface RetryPolicy {
   /** PUT attempts per round, the first included. */
@@ -53,51 +55,6 @@ export const DEFAULT_RETRY: RetryPolicy = {
   answerMs: 250,
   budgetMs: 20_000,
 };
-
-export interface S3CallRecord {
-  command: string;
-  /** HTTP status, or undefined when no response arrived. */
-  status: number | undefined;
-  ms: number;
-}
-
-/** What one operation cost: filled in when the operation settles. */
-export interface StorageReport {
-  s3Calls: S3CallRecord[];
-  /** "hit": served from the 304 path; "miss": object downloaded; "absent": no object yet. */
-  cache: "hit" | "miss" | "absent" | undefined;
-  /** PUT attempts (0 for a read or a write that changed nothing). */
-  attempts: number;
-  /** Operations that shared this round's load and PUT, this one included. */
-  roundSize: number;
-  warnings: string[];
-}
-
-export function emptyReport(): StorageReport {
-  return { s3Calls: [], cache: undefined, attempts: 0, roundSize: 0, warnings: [] };
-}
-
-export interface TransactionOptions {
-  /**
-   * Epoch milliseconds by which the operation must have settled (the Lambda's
-   * remaining time): S3 calls are aborted before it, and no attempt starts
-   * that could not finish before it.
-   */
-  deadline?: number;
-  report?: StorageReport;
-  /**
-   * Epoch ms when the caller sent its request (API Gateway's `timeEpoch`, an
-   * SQS message's `SentTimestamp`). An operation may be answered from a copy
-   * of the object fetched before it began (the container's prefetch, taken in
-   * Lambda's init phase, maybe long before) only when that fetch started
-   * after this; otherwise the copy is confirmed with a conditional GET first.
-   * Writes as much as reads: a stale copy's conditional PUT would fail, but a
-   * write that changes nothing sends no PUT, and a refusal (404, 409, 412)
-   * sends none either, so either would be answered from the stale copy as if
-   * it were current. Absent: the copy is always confirmed.
-   */
-  notBefore?: number;
-}
 
 export interface DatabaseObjectDeps {
   s3: S3Client;
@@ -648,16 +605,6 @@ function applyInSavepoint(db: Database, fn: (db: Database) => unknown, keep: boo
     db.run("RELEASE operation");
     return { ok: false, error };
   }
-}
-
-/**
- * Milliseconds on a monotonic clock, for durations (S3 calls, requests).
- * Not `performance.now()`: Node loads its perf_hooks modules on the first use
- * of the `performance` global, 3–15 ms measured, paid by a cold container's
- * first answer; `process.hrtime` is there from the start.
- */
-export function monotonicMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /** The outcomes of the attempt whose commit id the database holds, if one landed. */

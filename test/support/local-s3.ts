@@ -16,14 +16,13 @@ import type { StorageStrategy } from "../../lambda/config.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
-import {
-  DatabaseObject,
-  type DatabaseObjectDeps,
-  type StorageReport,
-  type TransactionOptions,
-} from "../../lambda/storage/database-object.ts";
+import { DatabaseObject, type DatabaseObjectDeps } from "../../lambda/storage/database-object.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { type Database, loadSqlJs } from "../../lambda/storage/sql-js.ts";
+import type {
+  StorageReport,
+  TransactionOptions,
+} from "../../lambda/storage/transaction-options.ts";
 
 export const REGION = "eu-west-1";
 

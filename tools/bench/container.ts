@@ -7,9 +7,10 @@
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
-import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
+import { DatabaseObject } from "../../lambda/storage/database-object.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
+import type { TransactionOptions } from "../../lambda/storage/transaction-options.ts";
 
 export interface ContainerTarget {
   endpoint: string;

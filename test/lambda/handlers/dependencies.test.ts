@@ -11,7 +11,7 @@ import {
   createDependencies,
   transactionOptions,
 } from "../../../lambda/handlers/dependencies.ts";
-import { emptyReport } from "../../../lambda/storage/database-object.ts";
+import { emptyReport } from "../../../lambda/storage/transaction-options.ts";
 import {
   getBytes,
   localEndpoint,
