@@ -18,6 +18,7 @@ import type { FileCodec } from "./file-codec.ts";
 import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
 import { monotonicMs } from "./monotonic-clock.ts";
 import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
+import { applyInSavepoint, type Outcome, type Pending, Round, RoundQueue } from "./round.ts";
 import {
   deletedObjectError,
   explainS3Error,
@@ -31,7 +32,7 @@ import {
   type S3Target,
 } from "./s3-errors.ts";
 import type { Database, SqlJsStatic } from "./sql-js.ts";
-import type { S3CallRecord, StorageReport, TransactionOptions } from "./transaction-options.ts";
+import type { TransactionOptions } from "./transaction-options.ts";
 
 export interface RetryPolicy {
   /** PUT attempts per round, the first included. */
@@ -73,36 +74,11 @@ export interface DatabaseObjectDeps {
   encryption?: ObjectEncryption;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-interface Pending {
-  kind: "read" | "write";
-  fn: (db: Database) => unknown;
-  options: TransactionOptions;
-  settle: (outcome: Outcome) => void;
-}
-
 interface Loaded {
   db: Database;
   /** ETag of the object this copy came from; null when there is no object yet. */
   etag: string | null;
   bucketMissing: boolean;
-}
-
-class Round {
-  readonly calls: S3CallRecord[] = [];
-  readonly warnings: string[] = [];
-  cache: StorageReport["cache"];
-  attempts = 0;
-  /** Epoch ms by which the round must settle: the earliest deadline of its operations. */
-  readonly deadline: number;
-  /** The latest `notBefore` of the round's operations (+Infinity: one gave none). */
-  readonly notBefore: number;
-
-  constructor(deadline: number, notBefore: number) {
-    this.deadline = deadline;
-    this.notBefore = notBefore;
-  }
 }
 
 /** A PUT whose answer never came: it may have landed, or may still land. */
@@ -118,8 +94,7 @@ export class DatabaseObject {
   private prefetch: Prefetch | undefined;
   private readonly retry: RetryPolicy;
   private cached: Loaded | undefined;
-  private queue: Pending[] = [];
-  private draining = false;
+  private readonly rounds = new RoundQueue((batch) => this.runRound(batch));
 
   constructor(deps: DatabaseObjectDeps) {
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
@@ -138,12 +113,12 @@ export class DatabaseObject {
 
   /** Runs `fn` on the current data; never writes, and any change `fn` makes is rolled back. */
   read<T>(fn: (db: Database) => T, options: TransactionOptions = {}): Promise<T> {
-    return this.submit("read", fn, options);
+    return this.rounds.submit("read", fn, options);
   }
 
   /** Runs `fn` in its own savepoint and saves the result with one conditional PUT. */
   write<T>(fn: (db: Database) => T, options: TransactionOptions = {}): Promise<T> {
-    return this.submit("write", fn, options);
+    return this.rounds.submit("write", fn, options);
   }
 
   /**
@@ -166,38 +141,6 @@ export class DatabaseObject {
   invalidate(): void {
     this.cached?.db.close();
     this.cached = undefined;
-  }
-
-  private submit<T>(
-    kind: Pending["kind"],
-    fn: (db: Database) => T,
-    options: TransactionOptions,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({
-        kind,
-        fn,
-        options,
-        settle: (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error)),
-      });
-      // Deferred so that everything submitted in the same tick joins one round.
-      if (!this.draining) {
-        this.draining = true;
-        queueMicrotask(() => void this.drain());
-      }
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        await this.runRound(batch);
-      }
-    } finally {
-      this.draining = false;
-    }
   }
 
   private async runRound(batch: Pending[]): Promise<void> {
@@ -590,20 +533,6 @@ export class DatabaseObject {
       return new StorageBusyError("S3 did not answer; try again", 1, { cause: error });
     }
     return error;
-  }
-}
-
-function applyInSavepoint(db: Database, fn: (db: Database) => unknown, keep: boolean): Outcome {
-  db.run("SAVEPOINT operation");
-  try {
-    const value = fn(db);
-    if (!keep) db.run("ROLLBACK TO operation");
-    db.run("RELEASE operation");
-    return { ok: true, value };
-  } catch (error) {
-    db.run("ROLLBACK TO operation");
-    db.run("RELEASE operation");
-    return { ok: false, error };
   }
 }
 
