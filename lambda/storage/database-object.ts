@@ -10,14 +10,14 @@
  * round; a commit id written with each save tells whether a PUT whose response
  * was lost did land, so nothing is applied twice.
  */
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } from "../errors.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import type { FileCodec } from "./file-codec.ts";
 import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
-import { monotonicMs } from "./monotonic-clock.ts";
-import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
+import { ObjectCalls } from "./object-calls.ts";
+import type { FetchedObject, Prefetch } from "./object-fetch.ts";
 import { applyInSavepoint, type Outcome, type Pending, Round, RoundQueue } from "./round.ts";
 import {
   deletedObjectError,
@@ -93,6 +93,7 @@ export class DatabaseObject {
   /** Taken by the first load, once. */
   private prefetch: Prefetch | undefined;
   private readonly retry: RetryPolicy;
+  private readonly calls: ObjectCalls;
   private cached: Loaded | undefined;
   private readonly rounds = new RoundQueue((batch) => this.runRound(batch));
 
@@ -108,6 +109,14 @@ export class DatabaseObject {
         Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"),
       ...deps,
     };
+    this.calls = new ObjectCalls({
+      s3: this.deps.s3,
+      target: this.deps.target,
+      contentType: this.deps.codec.contentType,
+      encryption: this.deps.encryption,
+      now: this.deps.now,
+      answerMs: this.retry.answerMs,
+    });
     this.prefetch = deps.prefetch;
   }
 
@@ -215,13 +224,13 @@ export class DatabaseObject {
         recordCommit(db, commitId, now);
         const bytes = this.deps.codec.encode(db, this.deps.schema);
         if (loaded.bucketMissing) {
-          const timed: S3Call = (command, call) => this.timed(round, command, call);
+          const timed: S3Call = (command, call) => this.calls.timed(round, command, call);
           round.warnings.push(
             ...(await createBucket(this.deps.s3, this.deps.target, timed, this.deps.encryption)),
           );
         }
         try {
-          const etag = await this.put(bytes, loaded.etag, round);
+          const etag = await this.calls.put(bytes, loaded.etag, round);
           this.cached = { db, etag, bucketMissing: false };
           saved = true;
           return outcomes;
@@ -266,7 +275,7 @@ export class DatabaseObject {
           );
         }
         await this.deps.sleep(delay);
-        const now = await this.peek(seen, round).catch((error: unknown) => {
+        const now = await this.calls.peek(seen, round).catch((error: unknown) => {
           throw error instanceof StorageBusyError
             ? this.giveUp(unsettled, "S3 did not answer a look at the data object", error)
             : error;
@@ -335,31 +344,6 @@ export class DatabaseObject {
     return new StorageBusyError(`${why}; nothing was applied: try again`, retryAfter, { cause });
   }
 
-  /** The object's current ETag (null when absent), by a conditional HEAD: no body is sent. */
-  private async peek(etag: string | null, round: Round): Promise<string | null> {
-    const { bucket, key } = this.deps.target;
-    try {
-      const head = await this.timed(round, "HeadObject", (abortSignal) =>
-        this.deps.s3.send(
-          new HeadObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            // Stryker disable next-line ConditionalExpression: the SDK sends no header for a null field
-            ...(etag === null ? {} : { IfNoneMatch: etag }),
-          }),
-          { abortSignal },
-        ),
-      );
-      return head.ETag ?? null;
-    } catch (error) {
-      if (isNotModified(error)) return etag;
-      const deleted = deletedObjectError(error, this.deps.target);
-      if (deleted !== undefined) throw deleted;
-      if (isNoSuchKey(error) || httpStatusOf(error) === 404) return null;
-      throw this.failure(error, "lire");
-    }
-  }
-
   /**
    * Full jitter over a window that doubles with each lost race. The window
    * starts at one attempt's own duration (load, apply, PUT), not a constant:
@@ -381,15 +365,17 @@ export class DatabaseObject {
    * as for any other GET.
    */
   private async loadPrefetched(round: Round, prefetch: Prefetch): Promise<Loaded | undefined> {
-    const outcome = await this.timed(round, "GetObject", async () => {
-      const settled = await prefetch.outcome;
-      // A failed one is reported with the status it got (none when S3 did not answer).
-      return settled.ok
-        ? settled.object
-        : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
-    }).catch((error: unknown) => {
-      throw this.failure(error, "lire");
-    });
+    const outcome = await this.calls
+      .timed(round, "GetObject", async () => {
+        const settled = await prefetch.outcome;
+        // A failed one is reported with the status it got (none when S3 did not answer).
+        return settled.ok
+          ? settled.object
+          : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
+      })
+      .catch((error: unknown) => {
+        throw this.calls.failure(error, "lire");
+      });
     if (!("body" in outcome)) return undefined;
     round.cache ??= "miss";
     const loaded = this.decoded(outcome);
@@ -407,9 +393,7 @@ export class DatabaseObject {
     const cached = this.cached;
     let got: FetchedObject;
     try {
-      got = await this.timed(round, "GetObject", (abortSignal) =>
-        getObject(this.deps.s3, this.deps.target, cached?.etag ?? undefined, abortSignal),
-      );
+      got = await this.calls.get(cached?.etag ?? undefined, round);
     } catch (error) {
       if (cached !== undefined && cached.etag !== null && isNotModified(error)) {
         round.cache ??= "hit";
@@ -439,7 +423,7 @@ export class DatabaseObject {
           bucketMissing,
         });
       }
-      throw this.failure(error, "lire");
+      throw this.calls.failure(error, "lire");
     }
     round.cache ??= "miss";
     return this.decoded(got);
@@ -460,80 +444,6 @@ export class DatabaseObject {
     this.cached = next;
     return next;
   }
-
-  private async put(bytes: Uint8Array, etag: string | null, round: Round): Promise<string | null> {
-    const { bucket, key } = this.deps.target;
-    const response = await this.timed(round, "PutObject", (abortSignal) =>
-      this.deps.s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: bytes,
-          ContentType: this.deps.codec.contentType,
-          ...this.deps.encryption,
-          ...writtenChecksum(bytes),
-          ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }),
-        }),
-        { abortSignal },
-      ),
-    );
-    return response.ETag ?? null;
-  }
-
-  /**
-   * Makes an S3 call and records it (command, status, time) for the round's
-   * report. The call is aborted where it would run into the time kept to
-   * answer: an aborted call is one with no answer (a PUT may have landed).
-   */
-  private async timed<Output>(
-    round: Round,
-    command: string,
-    call: (abortSignal: AbortSignal) => Promise<Output>,
-  ) {
-    const allowedMs = round.deadline - this.retry.answerMs - this.deps.now();
-    if (allowedMs <= 0) {
-      // Not sent at all, so certainly not applied.
-      throw new StorageBusyError(`no time was left to call S3 (${command})`, 1);
-    }
-    const started = monotonicMs();
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = deadlineReached(command, allowedMs);
-        controller.abort(error);
-        reject(error);
-      }, allowedMs);
-    });
-    try {
-      // Raced as well as aborted: the answer is due at the deadline even if a
-      // request handler is slow to honour the abort.
-      const output = await Promise.race([call(controller.signal), expired]);
-      round.calls.push({
-        command,
-        // Stryker disable next-line OptionalChaining: every SDK output, and the prefetch's stand-in, has $metadata
-        status: (output as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
-        ms: monotonicMs() - started,
-      });
-      return output;
-    } catch (error) {
-      round.calls.push({ command, status: httpStatusOf(error), ms: monotonicMs() - started });
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** The error to show for a failed read of the object. */
-  private failure(error: unknown, action: string): unknown {
-    if (error instanceof StorageBusyError) return error;
-    const explained = explainS3Error(error, this.deps.target, action);
-    if (explained !== undefined) return explained;
-    if (isAmbiguous(error)) {
-      return new StorageBusyError("S3 did not answer; try again", 1, { cause: error });
-    }
-    return error;
-  }
 }
 
 /** The outcomes of the attempt whose commit id the database holds, if one landed. */
@@ -551,14 +461,6 @@ function totalChanges(db: Database): number {
   const value = db.exec("SELECT total_changes()")[0]?.values[0]?.[0];
   // Stryker disable next-line ConditionalExpression: see above; the guard is for the type checker
   return typeof value === "number" ? value : 0;
-}
-
-/** What a call cut at the deadline looks like: like a timeout, no HTTP status. */
-function deadlineReached(command: string, allowedMs: number): Error {
-  return Object.assign(
-    new Error(`${command} did not answer within the ${Math.round(allowedMs)} ms left`),
-    { name: "TimeoutError", $metadata: {} },
-  );
 }
 
 // Stryker disable next-line BlockStatement: unreachable, see runRound's fallback
