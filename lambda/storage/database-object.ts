@@ -3,30 +3,27 @@
  * that keeps it safe under concurrency (see "Storage" in docs/architecture.md).
  *
  * Every operation is a transaction on the object: load (conditional GET, a 304
- * reuses the parsed database of this container), apply in a SAVEPOINT, and for
- * writes one conditional PUT. Operations submitted while another is running are
- * grouped into the next round: one load, each operation in its own savepoint,
- * one PUT for all of them. A lost race (412/409) reloads and re-applies the
- * round; a commit id written with each save tells whether a PUT whose response
- * was lost did land, so nothing is applied twice.
+ * reuses the parsed database of this container: object-cache.ts), apply in a
+ * SAVEPOINT, and for writes one conditional PUT. Operations submitted while
+ * another is running are grouped into the next round (round.ts): one load,
+ * each operation in its own savepoint, one PUT for all of them. A lost race
+ * (412/409) reloads and re-applies the round; a commit id written with each
+ * save tells whether a PUT whose response was lost did land, so nothing is
+ * applied twice. Every S3 call fits the round's deadline (object-calls.ts).
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } from "../errors.ts";
+import { StorageBusyError, StorageOutcomeUnknownError } from "../errors.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import type { FileCodec } from "./file-codec.ts";
-import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
+import { type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
+import { type Loaded, ObjectCache } from "./object-cache.ts";
 import { ObjectCalls } from "./object-calls.ts";
-import type { FetchedObject, Prefetch } from "./object-fetch.ts";
+import type { Prefetch } from "./object-fetch.ts";
 import { applyInSavepoint, type Outcome, type Pending, Round, RoundQueue } from "./round.ts";
 import {
-  deletedObjectError,
   explainS3Error,
-  httpStatusOf,
   isAmbiguous,
-  isNoSuchBucket,
-  isNoSuchKey,
-  isNotModified,
   isWriteConflict,
   mayHaveLanded,
   type S3Target,
@@ -74,13 +71,6 @@ export interface DatabaseObjectDeps {
   encryption?: ObjectEncryption;
 }
 
-interface Loaded {
-  db: Database;
-  /** ETag of the object this copy came from; null when there is no object yet. */
-  etag: string | null;
-  bucketMissing: boolean;
-}
-
 /** A PUT whose answer never came: it may have landed, or may still land. */
 interface Unsettled {
   commitId: string;
@@ -90,11 +80,9 @@ interface Unsettled {
 
 export class DatabaseObject {
   private readonly deps: Required<Omit<DatabaseObjectDeps, "retry" | "prefetch">>;
-  /** Taken by the first load, once. */
-  private prefetch: Prefetch | undefined;
   private readonly retry: RetryPolicy;
   private readonly calls: ObjectCalls;
-  private cached: Loaded | undefined;
+  private readonly cache: ObjectCache;
   private readonly rounds = new RoundQueue((batch) => this.runRound(batch));
 
   constructor(deps: DatabaseObjectDeps) {
@@ -117,7 +105,14 @@ export class DatabaseObject {
       now: this.deps.now,
       answerMs: this.retry.answerMs,
     });
-    this.prefetch = deps.prefetch;
+    this.cache = new ObjectCache({
+      sql: this.deps.sql,
+      schema: this.deps.schema,
+      codec: this.deps.codec,
+      target: this.deps.target,
+      calls: this.calls,
+      prefetch: deps.prefetch,
+    });
   }
 
   /** Runs `fn` on the current data; never writes, and any change `fn` makes is rolled back. */
@@ -148,8 +143,7 @@ export class DatabaseObject {
 
   /** Forgets the cached copy (the next operation downloads the object). */
   invalidate(): void {
-    this.cached?.db.close();
-    this.cached = undefined;
+    this.cache.invalidate();
   }
 
   private async runRound(batch: Pending[]): Promise<void> {
@@ -174,7 +168,7 @@ export class DatabaseObject {
     };
     try {
       const started = this.deps.now();
-      const loaded = await this.load(round);
+      const loaded = await this.cache.load(round);
       const writes: Pending[] = [];
       for (const op of batch) {
         if (op.kind === "read") settle(op, applyInSavepoint(loaded.db, op.fn, false));
@@ -231,7 +225,7 @@ export class DatabaseObject {
         }
         try {
           const etag = await this.calls.put(bytes, loaded.etag, round);
-          this.cached = { db, etag, bucketMissing: false };
+          this.cache.saved(db, etag);
           saved = true;
           return outcomes;
         } catch (error) {
@@ -315,7 +309,7 @@ export class DatabaseObject {
         throw this.giveUp(unsettled, "no time was left to read the data object again", cause);
       }
       try {
-        return await this.load(round);
+        return await this.cache.load(round);
       } catch (error) {
         if (!(error instanceof StorageBusyError)) throw error;
         const delay = this.backoff(tries, 0);
@@ -354,95 +348,6 @@ export class DatabaseObject {
     const unit = Math.max(this.retry.baseDelayMs, attemptMs);
     const ceiling = Math.min(this.retry.maxDelayMs, unit * 2 ** (attempt - 1));
     return Math.round(this.deps.random() * ceiling);
-  }
-
-  /**
-   * The object fetched ahead of time, decoded and cached, when it arrived:
-   * returned as is when every operation of the round was sent before that
-   * fetch started, else left in the cache for the conditional GET to confirm
-   * (a 304). A prefetch that failed is forgotten: the normal load tries
-   * again. One still on its way at the deadline is S3 not answering: busy,
-   * as for any other GET.
-   */
-  private async loadPrefetched(round: Round, prefetch: Prefetch): Promise<Loaded | undefined> {
-    const outcome = await this.calls
-      .timed(round, "GetObject", async () => {
-        const settled = await prefetch.outcome;
-        // A failed one is reported with the status it got (none when S3 did not answer).
-        return settled.ok
-          ? settled.object
-          : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
-      })
-      .catch((error: unknown) => {
-        throw this.calls.failure(error, "lire");
-      });
-    if (!("body" in outcome)) return undefined;
-    round.cache ??= "miss";
-    const loaded = this.decoded(outcome);
-    return prefetch.startedAt >= round.notBefore ? loaded : undefined;
-  }
-
-  private async load(round: Round): Promise<Loaded> {
-    const prefetch = this.prefetch;
-    this.prefetch = undefined;
-    // Stryker disable next-line ConditionalExpression: the prefetch is there only for the first load, when nothing is cached
-    if (prefetch !== undefined && this.cached === undefined) {
-      const loaded = await this.loadPrefetched(round, prefetch);
-      if (loaded !== undefined) return loaded;
-    }
-    const cached = this.cached;
-    let got: FetchedObject;
-    try {
-      got = await this.calls.get(cached?.etag ?? undefined, round);
-    } catch (error) {
-      if (cached !== undefined && cached.etag !== null && isNotModified(error)) {
-        round.cache ??= "hit";
-        return cached;
-      }
-      // Deleted, not absent: never an empty database (a save would hide the
-      // records behind it). The copy in memory is of an object that is no
-      // longer current: forget it, so a restored one is downloaded.
-      const deleted = deletedObjectError(error, this.deps.target);
-      if (deleted !== undefined) {
-        this.invalidate();
-        throw deleted;
-      }
-      if (isNoSuchKey(error) || isNoSuchBucket(error)) {
-        const bucketMissing = isNoSuchBucket(error);
-        round.cache ??= "absent";
-        if (
-          cached !== undefined &&
-          cached.etag === null &&
-          cached.bucketMissing === bucketMissing
-        ) {
-          return cached;
-        }
-        return this.replaceCache({
-          db: createDatabase(this.deps.sql, this.deps.schema),
-          etag: null,
-          bucketMissing,
-        });
-      }
-      throw this.calls.failure(error, "lire");
-    }
-    round.cache ??= "miss";
-    return this.decoded(got);
-  }
-
-  private decoded(got: FetchedObject): Loaded {
-    if (got.body.length === 0) {
-      throw new StorageUnreadableError("l'objet est vide ; il n'a pas été modifié");
-    }
-    const db = this.deps.codec.decode(got.body, this.deps.sql, this.deps.schema, {
-      verified: got.verified,
-    });
-    return this.replaceCache({ db, etag: got.etag, bucketMissing: false });
-  }
-
-  private replaceCache(next: Loaded): Loaded {
-    if (this.cached !== undefined && this.cached.db !== next.db) this.cached.db.close();
-    this.cached = next;
-    return next;
   }
 }
 
