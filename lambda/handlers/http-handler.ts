@@ -6,42 +6,16 @@
  * structured JSON line logged per invocation.
  */
 import middy, { type MiddlewareObj, type Request } from "@middy/core";
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from "aws-lambda";
-import {
-  AppError,
-  PayloadTooLargeError,
-  RetryLaterError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from "../errors.ts";
-import type { VersionOptions } from "../rapatriements/service.ts";
+import type { Context } from "aws-lambda";
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../errors.ts";
 import { monotonicMs } from "../storage/monotonic-clock.ts";
-import {
-  emptyReport,
-  type StorageReport,
-  type TransactionOptions,
-} from "../storage/transaction-options.ts";
+import { emptyReport, type TransactionOptions } from "../storage/transaction-options.ts";
 import { callerOf } from "./caller.ts";
 import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
+import { type HttpEvent, header } from "./http-request.ts";
+import { type HttpResult, problemResponse } from "./http-response.ts";
 import { codeOf, describeError, round, storageFields } from "./log-line.ts";
-import { metricFields, type ObjectGauge } from "./metrics.ts";
-
-/**
- * The API Gateway v2 event as the middlewares leave it: header names
- * lower-cased, the parsed JSON body beside the raw one, and the report that
- * the storage fills for the log line.
- */
-export type HttpEvent = APIGatewayProxyEventV2 & {
-  jsonBody?: unknown;
-  storageReport?: StorageReport;
-  /** The container's data-object gauge, for the metrics, once the dependencies are built. */
-  objectGauge?: ObjectGauge | undefined;
-};
-export type HttpResult = APIGatewayProxyStructuredResultV2;
+import { metricFields } from "./metrics.ts";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -81,11 +55,6 @@ export function httpHandler(
       );
       return fn(event, { service, storage });
     });
-}
-
-/** A header of the normalised event. */
-export function header(event: HttpEvent, name: string): string | undefined {
-  return event.headers[name.toLowerCase()];
 }
 
 function normaliseHeaders(): Middleware {
@@ -162,19 +131,6 @@ function decodeUtf8(base64: string): string {
   }
 }
 
-const TITLES: Readonly<Record<number, string>> = {
-  400: "Invalid request",
-  403: "Forbidden",
-  404: "Not found",
-  409: "Conflict",
-  412: "Precondition failed",
-  413: "Payload too large",
-  415: "Unsupported media type",
-  422: "Unprocessable request",
-  500: "Internal error",
-  503: "Service busy",
-};
-
 function problemErrors(): Middleware {
   return {
     // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
@@ -183,29 +139,6 @@ function problemErrors(): Middleware {
       request.response = problemResponse(request.error, request.context.awsRequestId);
     },
   };
-}
-
-/** The problem+json answer for an error; only errors meant for the caller show their detail. */
-export function problemResponse(error: unknown, requestId: string): HttpResult {
-  const known = error instanceof AppError ? error : undefined;
-  const shown = known?.expose === true ? known : undefined;
-  const status = shown?.status ?? 500;
-  const code = codeOf(error);
-  const body: Record<string, unknown> = {
-    type: `urn:rapatriements:problem:${code.toLowerCase().replaceAll("_", "-")}`,
-    // Stryker disable next-line StringLiteral: every status an error of ours has is in TITLES; the fallback is for the type only
-    title: TITLES[status] ?? "Error",
-    status,
-    detail:
-      shown?.message ??
-      `An internal error occurred (${code}); quote request id ${requestId} to the operators.`,
-    code,
-    requestId,
-  };
-  if (shown?.errors !== undefined) body.errors = shown.errors;
-  const headers: Record<string, string> = { "content-type": "application/problem+json" };
-  if (known instanceof RetryLaterError) headers["retry-after"] = String(known.retryAfterSeconds);
-  return { statusCode: status, headers, body: JSON.stringify(body) };
 }
 
 function accessLog(route: string, deps: HandlerDeps): Middleware {
@@ -245,65 +178,4 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
     after: write,
     onError: write,
   };
-}
-
-/** A JSON answer. */
-export function json(
-  statusCode: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): HttpResult {
-  return {
-    statusCode,
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  };
-}
-
-/** The ETag of a record: its version in quotes, e.g. `"3"`. */
-export function etagOf(record: { version: number }): string {
-  return `"${record.version}"`;
-}
-
-/** The `{id}` of the route; API Gateway always sets it, a hand-made event may not. */
-export function pathId(event: HttpEvent): string {
-  const id = event.pathParameters?.id;
-  if (id === undefined || id === "") {
-    throw new ValidationError([{ path: "id", message: "is required in the path" }]);
-  }
-  return id;
-}
-
-/**
- * What a write asks: `Idempotency-Key`, the version `If-Match` names, and who
- * asks (from the authorizer's context, never from a header).
- */
-export function writeOptions(event: HttpEvent): VersionOptions {
-  const options: VersionOptions = { actor: callerOf(event) };
-  const idempotencyKey = header(event, "idempotency-key");
-  // Stryker disable next-line ConditionalExpression: an idempotencyKey set to undefined is no key, as an absent one
-  if (idempotencyKey !== undefined) options.idempotencyKey = idempotencyKey;
-  const version = expectedVersion(event);
-  // Stryker disable next-line ConditionalExpression: an expectedVersion set to undefined is no condition, as an absent one
-  if (version !== undefined) options.expectedVersion = version;
-  return options;
-}
-
-/**
- * The version an `If-Match` header names: `"3"` → 3, absent or `*` → no
- * condition. Anything else is refused rather than silently ignored.
- */
-export function expectedVersion(event: HttpEvent): number | undefined {
-  const value = header(event, "if-match")?.trim();
-  if (value === undefined || value === "" || value === "*") return undefined;
-  const match = /^"([1-9]\d{0,15})"$/.exec(value);
-  if (match?.[1] === undefined) {
-    throw new ValidationError([
-      {
-        path: "If-Match",
-        message: 'must be the ETag of the record as returned, e.g. "3", or *',
-      },
-    ]);
-  }
-  return Number(match[1]);
 }

@@ -9,7 +9,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
-import type { HttpEvent, HttpResult } from "../../../lambda/handlers/http-handler.ts";
+import type { HttpEvent } from "../../../lambda/handlers/http-request.ts";
+import type { HttpResult } from "../../../lambda/handlers/http-response.ts";
 import {
   httpRouter,
   httpRouterHandler,
