@@ -51,7 +51,7 @@ import {
   sqsCommandsQueue,
 } from "./commands-queue.ts";
 import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
-import { codeOf, describeError, round, storageFields } from "./log-line.ts";
+import { codeOf, invocationLine, round } from "./log-line.ts";
 import { metricFields } from "./metrics.ts";
 import { COMMANDS_BATCH_SIZE } from "./routes.ts";
 
@@ -142,17 +142,15 @@ export function createCommandsHandler(deps: CommandsDeps) {
       const error = new TooManyCommandsError(
         `A direct invocation takes at most ${COMMANDS_BATCH_SIZE} commands (got ${event.length}); none was applied: send them in several invocations.`,
       );
-      deps.log({
-        level: "error",
-        time: new Date().toISOString(),
-        requestId: context.awsRequestId,
-        route: "commands",
-        source: channel,
-        commands: event.length,
-        succeeded: 0,
-        code: error.code,
-        error: describeError(error),
-      });
+      deps.log(
+        invocationLine({
+          level: "error",
+          requestId: context.awsRequestId,
+          route: "commands",
+          fields: { source: channel, commands: event.length, succeeded: 0 },
+          error,
+        }),
+      );
       return { ok: false, error: summarise(error) } satisfies CommandOutcome;
     }
     let items: Item[] = [];
@@ -212,16 +210,7 @@ export function createCommandsHandler(deps: CommandsDeps) {
       return [entry];
     });
 
-    const line: Record<string, unknown> = {
-      level:
-        failure !== undefined || failed.some((f) => !f.retry)
-          ? "error"
-          : failed.length > 0
-            ? "warn"
-            : "info",
-      time: new Date().toISOString(),
-      requestId: context.awsRequestId,
-      route: "commands",
+    const fields = {
       source: channel,
       commands: items.length,
       succeeded: items.length - failed.length,
@@ -229,27 +218,34 @@ export function createCommandsHandler(deps: CommandsDeps) {
       // Who sent the batch's commands, each once (a batch holds at most 100).
       callers: [...new Set(items.map((item) => item.actor))],
       durationMs: round(monotonicMs() - started),
-      ...storageFields(report),
     };
-    if (failure !== undefined) {
-      line.code = codeOf(failure);
-      line.error = describeError(failure);
-    }
     const gauge =
       failure === undefined ? (await deps.dependencies().catch(() => undefined))?.gauge : undefined;
-    deps.log({
-      ...line,
-      ...metricFields({
+    deps.log(
+      invocationLine({
+        level:
+          failure !== undefined || failed.some((f) => !f.retry)
+            ? "error"
+            : failed.length > 0
+              ? "warn"
+              : "info",
+        requestId: context.awsRequestId,
+        route: "commands",
+        fields,
         report,
-        codes: failed.map((f) => f.code),
-        gauge,
-        batchSize: items.length,
-        commands: {
-          deadLettered: failed.filter((f) => f.deadLettered).length,
-          handedBack: failed.filter((f) => f.retry).length,
-        },
+        error: failure,
+        closing: metricFields({
+          report,
+          codes: failed.map((f) => f.code),
+          gauge,
+          batchSize: items.length,
+          commands: {
+            deadLettered: failed.filter((f) => f.deadLettered).length,
+            handedBack: failed.filter((f) => f.retry).length,
+          },
+        }),
       }),
-    });
+    );
 
     if (channel === "sqs") {
       const response: SQSBatchResponse = {

@@ -14,6 +14,7 @@ import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs } from "../storage/sql-js.ts";
 import type { StorageReport, TransactionOptions } from "../storage/transaction-options.ts";
 import { type ContainerStart, takeContainerStart } from "./container-start.ts";
+import type { LogLine } from "./log-line.ts";
 import { measuredCodec, type ObjectGauge } from "./metrics.ts";
 
 export type Service = RapatriementService<TransactionOptions>;
@@ -26,8 +27,6 @@ export interface Dependencies {
   /** The data object's size and record count, for the metrics; absent in tests that skip them. */
   gauge?: ObjectGauge;
 }
-
-export type LogLine = Record<string, unknown>;
 
 export interface HandlerDeps {
   /** Resolved on first use, so that a configuration error is answered (and logged) like any other. */

@@ -14,7 +14,7 @@ import { callerOf } from "./caller.ts";
 import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
 import { type HttpEvent, header } from "./http-request.ts";
 import { type HttpResult, problemResponse } from "./http-response.ts";
-import { codeOf, describeError, round, storageFields } from "./log-line.ts";
+import { codeOf, invocationLine, levelOf, outcomeOf, round } from "./log-line.ts";
 import { metricFields } from "./metrics.ts";
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -147,26 +147,26 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
     const status = request.response?.statusCode ?? 500;
     const report = request.event.storageReport ?? emptyReport();
     const error = request.error;
-    const line: Record<string, unknown> = {
-      level: status >= 500 ? "error" : status >= 400 ? "warn" : "info",
-      time: new Date().toISOString(),
-      requestId: request.context.awsRequestId,
-      route,
-      path: request.event.rawPath,
-      status,
-      outcome: status >= 500 ? "server_error" : status >= 400 ? "client_error" : "success",
-      durationMs: round(monotonicMs() - request.internal.started),
-      // Who asked, as the authorizer says: a delete leaves no record, only this line.
-      caller: callerOf(request.event),
-      ...storageFields(report),
-    };
-    if (error) {
-      line.code = codeOf(error);
-      line.error = describeError(error);
-    }
     // Stryker disable next-line ArrayDeclaration: only the STORAGE_BUSY and STORAGE_OUTCOME_UNKNOWN codes are counted; any other, or none, counts nothing
     const codes = error ? [codeOf(error)] : [];
-    deps.log({ ...line, ...metricFields({ report, codes, gauge: request.event.objectGauge }) });
+    deps.log(
+      invocationLine({
+        level: levelOf(status),
+        requestId: request.context.awsRequestId,
+        route,
+        fields: {
+          path: request.event.rawPath,
+          status,
+          outcome: outcomeOf(status),
+          durationMs: round(monotonicMs() - request.internal.started),
+          // Who asked, as the authorizer says: a delete leaves no record, only this line.
+          caller: callerOf(request.event),
+        },
+        report,
+        error: error || undefined,
+        closing: metricFields({ report, codes, gauge: request.event.objectGauge }),
+      }),
+    );
   };
   return {
     // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets

@@ -24,7 +24,7 @@ import { getRapatriementHandler } from "./get-rapatriement.ts";
 import type { HttpEvent } from "./http-request.ts";
 import { type HttpResult, problemResponse } from "./http-response.ts";
 import { listRapatriementsHandler } from "./list-rapatriements.ts";
-import { codeOf, describeError } from "./log-line.ts";
+import { invocationLine, outcomeOf } from "./log-line.ts";
 import { HTTP_ROUTES, type HttpRoute, routeKey } from "./routes.ts";
 import { updateRapatriementHandler } from "./update-rapatriement.ts";
 
@@ -115,18 +115,20 @@ function refused(
   log: HandlerDeps["log"],
   details: Record<string, unknown> = {},
 ): HttpResult {
-  log({
-    level: "error",
-    time: new Date().toISOString(),
-    requestId: context.awsRequestId,
-    route: event.routeKey ?? null,
-    path: event.rawPath ?? null,
-    status: error.status,
-    outcome: error.status >= 500 ? "server_error" : "client_error",
-    code: codeOf(error),
-    error: describeError(error),
-    ...details,
-  });
+  log(
+    invocationLine({
+      level: "error",
+      requestId: context.awsRequestId,
+      route: event.routeKey ?? null,
+      fields: {
+        path: event.rawPath ?? null,
+        status: error.status,
+        outcome: outcomeOf(error.status),
+      },
+      error,
+      closing: details,
+    }),
+  );
   return problemResponse(error, context.awsRequestId);
 }
 

@@ -18,7 +18,7 @@ import {
   createCommandsHandler,
 } from "../../../lambda/handlers/apply-commands.ts";
 import { sqsCommandsQueue } from "../../../lambda/handlers/commands-queue.ts";
-import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../../lambda/handlers/routes.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";

@@ -15,7 +15,7 @@ import {
   type CommandOutcome,
   createCommandsHandler,
 } from "../../../lambda/handlers/apply-commands.ts";
-import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import { COMMAND_DETAIL_TYPE } from "../../../lambda/handlers/routes.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
 import {

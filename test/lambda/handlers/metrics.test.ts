@@ -13,8 +13,9 @@ import { describe, expect, test } from "vitest";
 import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
 import { deleteRapatriementHandler } from "../../../lambda/handlers/delete-rapatriement.ts";
-import type { HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
+import type { HandlerDeps } from "../../../lambda/handlers/dependencies.ts";
 import { getRapatriementHandler } from "../../../lambda/handlers/get-rapatriement.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import {
   METRICS_NAMESPACE,
   measuredCodec,
