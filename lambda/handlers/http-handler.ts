@@ -9,13 +9,17 @@ import middy, { type MiddlewareObj, type Request } from "@middy/core";
 import type { Context } from "aws-lambda";
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../errors.ts";
 import { monotonicMs } from "../storage/monotonic-clock.ts";
-import { emptyReport, type TransactionOptions } from "../storage/transaction-options.ts";
+import {
+  emptyReport,
+  type StorageReport,
+  type TransactionOptions,
+} from "../storage/transaction-options.ts";
 import { callerOf } from "./caller.ts";
 import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
 import { type HttpEvent, header } from "./http-request.ts";
 import { type HttpResult, problemResponse } from "./http-response.ts";
 import { codeOf, invocationLine, levelOf, outcomeOf, round } from "./log-line.ts";
-import { metricFields } from "./metrics.ts";
+import { metricFields, type ObjectGauge } from "./metrics.ts";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -26,35 +30,63 @@ export interface HttpCall {
   storage: TransactionOptions;
 }
 
+/** What the middlewares share (middy's `request.internal`): the log line's measures. */
 interface Internal extends Record<string, unknown> {
   started: number;
+  /** What the storage cost, filled by the route's service calls. */
+  report: StorageReport;
+  /** The container's data-object gauge, for the metrics, once the dependencies are built. */
+  gauge?: ObjectGauge | undefined;
 }
 
-type Middleware = MiddlewareObj<HttpEvent, HttpResult, Error, Context, Internal>;
-type HttpRequest = Request<HttpEvent, HttpResult, Error, Context, Internal>;
+/** The Lambda context as `routeCall` leaves it for the handler, as middy's middlewares do. */
+interface HttpContext extends Context {
+  call?: HttpCall;
+}
+
+type Middleware = MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext, Internal>;
+type HttpRequest = Request<HttpEvent, HttpResult, Error, HttpContext, Internal>;
 
 export function httpHandler(
   route: string,
   deps: HandlerDeps,
   fn: (event: HttpEvent, call: HttpCall) => Promise<HttpResult>,
 ) {
-  return middy<HttpEvent, HttpResult, Error, Context, Internal>()
+  return middy<HttpEvent, HttpResult, Error, HttpContext, Internal>()
     .use(accessLog(route, deps))
     .use(problemErrors())
     .use(normaliseHeaders())
     .use(jsonBody(takesBody(route)))
-    .handler(async (event, context) => {
+    .use(routeCall(deps))
+    .handler(async (event, { call }) => {
+      // Stryker disable next-line ConditionalExpression,StringLiteral: routeCall, the last middleware before the handler, always sets it; the guard is for the type checker
+      if (call === undefined) throw new Error("internal: the route's call was not set");
+      return fn(event, call);
+    });
+}
+
+/**
+ * What the route's function needs, last before it runs: the container's
+ * dependencies (built on first use, so that a configuration error is
+ * answered like any other) and the storage options of this invocation.
+ */
+function routeCall(deps: HandlerDeps): Middleware {
+  return {
+    // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
+    name: "routeCall",
+    before: async (request: HttpRequest) => {
       const { service, gauge } = await deps.dependencies();
-      event.objectGauge = gauge;
+      request.internal.gauge = gauge;
       // API Gateway's own clock says when the request arrived (timeEpoch).
       const storage = transactionOptions(
-        context,
-        event.storageReport,
+        request.context,
+        request.internal.report,
         // Stryker disable next-line OptionalChaining: without requestContext the invocation fails anyway: every log line reads the caller from it (callerOf)
-        event.requestContext?.timeEpoch,
+        request.event.requestContext?.timeEpoch,
       );
-      return fn(event, { service, storage });
-    });
+      request.context.call = { service, storage };
+    },
+  };
 }
 
 function normaliseHeaders(): Middleware {
@@ -145,7 +177,7 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
   const write = (request: HttpRequest) => {
     // Stryker disable next-line OptionalChaining: accessLog's after and onError run last, when the handler or problemErrors has set the response
     const status = request.response?.statusCode ?? 500;
-    const report = request.event.storageReport ?? emptyReport();
+    const { report, gauge } = request.internal;
     const error = request.error;
     // Stryker disable next-line ArrayDeclaration: only the STORAGE_BUSY and STORAGE_OUTCOME_UNKNOWN codes are counted; any other, or none, counts nothing
     const codes = error ? [codeOf(error)] : [];
@@ -164,7 +196,7 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
         },
         report,
         error: error || undefined,
-        closing: metricFields({ report, codes, gauge: request.event.objectGauge }),
+        closing: metricFields({ report, codes, gauge }),
       }),
     );
   };
@@ -173,7 +205,7 @@ function accessLog(route: string, deps: HandlerDeps): Middleware {
     name: "accessLog",
     before: (request: HttpRequest) => {
       request.internal.started = monotonicMs();
-      request.event.storageReport = emptyReport();
+      request.internal.report = emptyReport();
     },
     after: write,
     onError: write,

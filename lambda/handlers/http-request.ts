@@ -7,21 +7,13 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { ValidationError } from "../errors.ts";
 import type { VersionOptions } from "../rapatriements/service.ts";
-import type { StorageReport } from "../storage/transaction-options.ts";
 import { callerOf } from "./caller.ts";
-import type { ObjectGauge } from "./metrics.ts";
 
 /**
  * The API Gateway v2 event as the middlewares leave it: header names
- * lower-cased, the parsed JSON body beside the raw one, and the report that
- * the storage fills for the log line.
+ * lower-cased, the parsed JSON body beside the raw one.
  */
-export type HttpEvent = APIGatewayProxyEventV2 & {
-  jsonBody?: unknown;
-  storageReport?: StorageReport;
-  /** The container's data-object gauge, for the metrics, once the dependencies are built. */
-  objectGauge?: ObjectGauge | undefined;
-};
+export type HttpEvent = APIGatewayProxyEventV2 & { jsonBody?: unknown };
 
 /** A header of the normalised event. */
 export function header(event: HttpEvent, name: string): string | undefined {
