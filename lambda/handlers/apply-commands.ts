@@ -38,26 +38,27 @@ import {
 } from "../errors.ts";
 import { CommandProcessor, type CommandResult } from "../rapatriements/commands.ts";
 import type { Actor } from "../rapatriements/model.ts";
-import { MAX_PAGE_BYTES } from "../rapatriements/page-budget.ts";
 import { receiptKey } from "../rapatriements/receipts.ts";
 import { monotonicMs } from "../storage/monotonic-clock.ts";
 import type { Database } from "../storage/sql-js.ts";
 import { emptyReport, type TransactionOptions } from "../storage/transaction-options.ts";
 import {
+  type CommandOutcome,
+  type Settled,
+  summarise,
+  toOutcome,
+  withinAnswerBudget,
+} from "./command-answers.ts";
+import {
   type CommandsQueue,
   type EventBridgeEnvelope,
   isEventBridgeEnvelope,
-  type Refusal,
   sqsCommandsQueue,
 } from "./commands-queue.ts";
 import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
-import { codeOf, invocationLine, round } from "./log-line.ts";
+import { invocationLine, round } from "./log-line.ts";
 import { metricFields } from "./metrics.ts";
 import { COMMANDS_BATCH_SIZE } from "./routes.ts";
-
-export type CommandOutcome =
-  | ({ ok: true; recordOmitted?: true } & CommandResult)
-  | { ok: false; error: Refusal & { errorsOmitted?: number } };
 
 /** What the commands function needs besides the HTTP handlers' dependencies. */
 export interface CommandsDeps extends HandlerDeps {
@@ -114,8 +115,6 @@ interface Failed {
   message: string;
   errors?: unknown;
 }
-
-type Settled = { ok: true; value: CommandResult } | { ok: false; error: unknown };
 
 export function createCommandsHandler(deps: CommandsDeps) {
   let queue: CommandsQueue | undefined = deps.commandsQueue;
@@ -478,73 +477,12 @@ async function deadLetter(
   return queue.deadLetter(letters, AbortSignal.timeout(Math.max(1, remaining - 250)));
 }
 
-function toOutcome(settled: Settled): CommandOutcome {
-  return settled.ok
-    ? { ok: true, ...settled.value }
-    : { ok: false, error: summarise(settled.error) };
-}
-
-/**
- * The answer of a direct invocation within Lambda's 6 MB: each outcome whole
- * while they fit in MAX_PAGE_BYTES, then without its record (id, version
- * and outcome stay; `recordOmitted` says so) and with at most a few field
- * errors (`errorsOmitted` counts the rest). A command's record can always be
- * read with GET.
- */
-function withinAnswerBudget(outcomes: readonly CommandOutcome[]): CommandOutcome[] {
-  let bytes = 2;
-  return outcomes.map((outcome) => {
-    const whole = Buffer.byteLength(JSON.stringify(outcome), "utf8") + 1;
-    if (bytes + whole <= MAX_PAGE_BYTES) {
-      bytes += whole;
-      return outcome;
-    }
-    const short = shortened(outcome);
-    bytes += Buffer.byteLength(JSON.stringify(short), "utf8") + 1;
-    return short;
-  });
-}
-
-const ERRORS_KEPT_WHEN_SHORT = 5;
-
-function shortened(outcome: CommandOutcome): CommandOutcome {
-  if (outcome.ok) {
-    const { record: _record, ...rest } = outcome;
-    return { ...rest, recordOmitted: true };
-  }
-  const { errors, ...error } = outcome.error;
-  if (!Array.isArray(errors) || errors.length <= ERRORS_KEPT_WHEN_SHORT) return outcome;
-  return {
-    ok: false,
-    error: {
-      ...error,
-      errors: errors.slice(0, ERRORS_KEPT_WHEN_SHORT),
-      errorsOmitted: errors.length - ERRORS_KEPT_WHEN_SHORT,
-    },
-  };
-}
-
 function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
   return (
     Array.isArray(records) &&
     records.every((r) => (r as { eventSource?: unknown })?.eventSource === "aws:sqs")
   );
-}
-
-/** An error as a caller of the commands may see it: detail only for errors meant for them. */
-function summarise(error: unknown): Refusal {
-  if (error instanceof AppError && error.expose) {
-    const summary: Refusal = { status: error.status, code: error.code, message: error.message };
-    // Stryker disable next-line ConditionalExpression: Lambda answers in JSON, where a field set to undefined is absent, as an unset one
-    if (error.errors !== undefined) summary.errors = error.errors;
-    return summary;
-  }
-  return {
-    status: 500,
-    code: codeOf(error),
-    message: "An internal error occurred; see the function's log.",
-  };
 }
 
 export const handler = createCommandsHandler(containerDefaults());
