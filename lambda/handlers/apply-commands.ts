@@ -27,14 +27,7 @@
 import "./container-start.ts";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import {
-  AppError,
-  ForbiddenTransitionError,
-  IdempotencyKeyReuseError,
-  TooManyCommandsError,
-  ValidationError,
-  VersionMismatchError,
-} from "../errors.ts";
+import { TooManyCommandsError } from "../errors.ts";
 import { CommandProcessor, type CommandResult } from "../rapatriements/commands.ts";
 import { monotonicMs } from "../storage/monotonic-clock.ts";
 import type { Database } from "../storage/sql-js.ts";
@@ -46,6 +39,7 @@ import {
   toOutcome,
   withinAnswerBudget,
 } from "./command-answers.ts";
+import { deadLetter, dispose } from "./command-dispositions.ts";
 import {
   type Channel,
   fromDirect,
@@ -74,9 +68,6 @@ export interface CommandsDeps extends HandlerDeps {
    */
   commandsQueue?: CommandsQueue;
 }
-
-/** What became of a command that did not pass. */
-type Disposition = "retry" | "dead-letter" | "refused";
 
 /** A command that failed, as the log line lists it. */
 interface Failed {
@@ -283,75 +274,6 @@ async function applyBatch(
   }
   // Stryker disable next-line ObjectLiteral,BooleanLiteral,StringLiteral: every item has its outcome by now; the fallback is for the type only
   return outcomes.map((o) => o ?? { ok: false, error: new Error("not applied") });
-}
-
-/**
- * What becomes of a failed command. From the queue: a command that can
- * never pass goes to the dead-letter queue at once, and so does any failure
- * on the message's last delivery (SQS would move it there without a reason);
- * the rest is handed back, since a later delivery may find the record
- * created, the status moved on or the version reached. A record SQS did not
- * confirm is handed back untouched. Elsewhere: refused, or (a fault) retried.
- */
-function dispose(
-  channel: Channel,
-  item: Item,
-  error: unknown,
-  queue: CommandsQueue | undefined,
-): Disposition {
-  const permanent = cannotPassLater(error);
-  if (channel === "direct") return "refused";
-  if (channel === "eventbridge") return permanent || !mayPassOnRetry(error) ? "refused" : "retry";
-  // Nothing SQS did not confirm is applied, or copied to the dead-letter queue.
-  if (item.confirmed !== true) return "retry";
-  const receives = Number(item.record?.attributes.ApproximateReceiveCount);
-  const last = queue !== undefined && receives >= queue.maxReceiveCount;
-  return permanent || last ? "dead-letter" : "retry";
-}
-
-/**
- * A refusal that no delivery order can change: an invalid command, a key
- * already used for another command, a version the record has already passed
- * (versions only grow), a change to a received or cancelled rapatriement.
- */
-function cannotPassLater(error: unknown): boolean {
-  return (
-    error instanceof ValidationError ||
-    error instanceof IdempotencyKeyReuseError ||
-    (error instanceof VersionMismatchError && error.stale) ||
-    (error instanceof ForbiddenTransitionError && error.final)
-  );
-}
-
-/**
- * Whether another attempt could end otherwise: a fault of the storage or of
- * the function (5xx), or a refusal that another command arriving first would
- * lift (404 not found yet, 409 transition or reference, 412 version not yet
- * reached).
- */
-function mayPassOnRetry(error: unknown): boolean {
-  const status = error instanceof AppError ? error.status : 500;
-  return status >= 500 || status === 404 || status === 409 || status === 412;
-}
-
-/** Sends what must be dead-lettered; returns the ids now kept there (the rest is handed back). */
-async function deadLetter(
-  queue: CommandsQueue | undefined,
-  items: readonly Item[],
-  settled: readonly Settled[],
-  dispositions: readonly (Disposition | undefined)[],
-  context: Context,
-): Promise<Set<string>> {
-  const letters = items.flatMap((item, i) => {
-    const outcome = settled[i];
-    if (dispositions[i] !== "dead-letter" || outcome?.ok !== false || item.record === undefined) {
-      return [];
-    }
-    return [{ record: item.record, author: item.actor ?? "", reason: summarise(outcome.error) }];
-  });
-  if (queue === undefined || letters.length === 0) return new Set();
-  const remaining = context.getRemainingTimeInMillis?.() ?? 10_000;
-  return queue.deadLetter(letters, AbortSignal.timeout(Math.max(1, remaining - 250)));
 }
 
 export const handler = createCommandsHandler(containerDefaults());
