@@ -12,7 +12,8 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { type Config, loadConfig, readEnvironment } from "../config.ts";
+import { type Config, loadConfig } from "../config.ts";
+import { readEnvironment } from "../environment.ts";
 import { type Prefetch, prefetchObject } from "../storage/object-fetch.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs, type SqlJsStatic } from "../storage/sql-js.ts";

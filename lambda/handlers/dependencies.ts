@@ -3,7 +3,8 @@
  * client, the compiled sql.js module, the cached database) and passed to the
  * handler factories. Tests build their own and pass them in instead.
  */
-import { type Config, loadConfig, readEnvironment } from "../config.ts";
+import { type Config, loadConfig } from "../config.ts";
+import { readEnvironment } from "../environment.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { rapatriementsSchema } from "../rapatriements/tables.ts";
 import { codecFor } from "../storage/codec-for-strategy.ts";

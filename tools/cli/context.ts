@@ -4,7 +4,8 @@
  * it talks to the person at the terminal.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import { type Config, type Environment, loadConfig, readEnvironment } from "../../lambda/config.ts";
+import { type Config, loadConfig } from "../../lambda/config.ts";
+import { type Environment, readEnvironment } from "../../lambda/environment.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";

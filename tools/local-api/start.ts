@@ -18,7 +18,8 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig, nearMisses, readEnvironment } from "../../lambda/config.ts";
+import { loadConfig } from "../../lambda/config.ts";
+import { nearMisses, readEnvironment } from "../../lambda/environment.ts";
 import { createDependencies } from "../../lambda/handlers/dependencies.ts";
 import { createBucket } from "../../lambda/storage/bucket-bootstrap.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
