@@ -6,7 +6,7 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { ValidationError } from "../errors.ts";
-import type { VersionOptions } from "../rapatriements/service.ts";
+import type { VersionOptions } from "../rapatriements/operation.ts";
 import { callerOf } from "./caller.ts";
 
 /**
