@@ -8,10 +8,8 @@ import { randomUUID } from "node:crypto";
 import type { Database } from "sql.js";
 import {
   DuplicateReferenceError,
-  type FieldError,
   ForbiddenTransitionError,
   IdempotencyKeyReuseError,
-  ImportRefusedError,
   NotFoundError,
   ValidationError,
   VersionMismatchError,
@@ -43,14 +41,13 @@ import {
   receiptHash,
   scopeOf,
 } from "./receipts.ts";
+import { prepareRecordImport } from "./record-import.ts";
 import * as repository from "./repository.ts";
 import {
   type CreateInput,
   crossFieldErrors,
-  type ImportedRecord,
   type PatchInput,
   parseCreate,
-  parseImportedRecord,
   parseListQuery,
 } from "./validation.ts";
 
@@ -185,55 +182,7 @@ export class RapatriementService<Options = unknown> {
     raws: readonly unknown[],
     options: { replace?: boolean } = {},
   ): (db: Database) => { imported: number; replaced: number } {
-    const errors: FieldError[] = [];
-    const records: ImportedRecord[] = [];
-    const seen = { id: new Map<string, number>(), reference: new Map<string, number>() };
-    raws.forEach((raw, index) => {
-      let record: ImportedRecord;
-      try {
-        record = parseImportedRecord(raw, index);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        errors.push(...(error.errors ?? []));
-        return;
-      }
-      records.push(record);
-      // A repeat is named by the records' places in the file, invalid ones counted.
-      for (const [kind, value] of [
-        ["id", record.id],
-        ["reference", record.fields.reference],
-      ] as const) {
-        if (value === undefined) continue;
-        const first = seen[kind].get(value);
-        if (first !== undefined) {
-          errors.push({ path: `[${index}].${kind}`, message: `repeats [${first}].${kind}` });
-        } else {
-          seen[kind].set(value, index);
-        }
-      }
-    });
-    if (errors.length > 0) throw new ValidationError(errors, "The file holds invalid records.");
-    return (db) => {
-      const existing = repository.count(db);
-      if (existing > 0 && options.replace !== true) {
-        throw new ImportRefusedError(existing);
-      }
-      repository.removeAll(db);
-      for (const record of records) {
-        const at = this.now().toISOString();
-        repository.insert(db, {
-          id: record.id ?? this.newId(),
-          ...record.fields,
-          createdAt: record.createdAt ?? at,
-          updatedAt: record.updatedAt ?? record.createdAt ?? at,
-          version: record.version ?? 1,
-          // An import keeps who wrote the records; a file that does not say is unknown.
-          createdBy: record.createdBy ?? null,
-          updatedBy: record.updatedBy ?? null,
-        });
-      }
-      return { imported: records.length, replaced: existing };
-    };
+    return prepareRecordImport(raws, options, { now: this.now, newId: this.newId });
   }
 
   // async: a bad input rejects the returned promise rather than throwing.
