@@ -55,10 +55,11 @@ import {
   isEventBridgeEnvelope,
   sqsCommandsQueue,
 } from "./commands-queue.ts";
-import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
+import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
 import { invocationLine, round } from "./log-line.ts";
 import { metricFields } from "./metrics.ts";
 import { COMMANDS_BATCH_SIZE } from "./routes.ts";
+import { transactionOptions } from "./storage-options.ts";
 
 /** What the commands function needs besides the HTTP handlers' dependencies. */
 export interface CommandsDeps extends HandlerDeps {

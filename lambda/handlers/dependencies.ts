@@ -13,7 +13,7 @@ import { objectEncryption } from "../storage/encryption.ts";
 import { prefetchObject } from "../storage/object-fetch.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs } from "../storage/sql-js.ts";
-import type { StorageReport, TransactionOptions } from "../storage/transaction-options.ts";
+import type { TransactionOptions } from "../storage/transaction-options.ts";
 import { type ContainerStart, takeContainerStart } from "./container-start.ts";
 import type { LogLine } from "./log-line.ts";
 import { measuredCodec, type ObjectGauge } from "./metrics.ts";
@@ -101,23 +101,4 @@ function containerDependenciesOnce(prefetch: boolean): Promise<Dependencies> {
     containerDependencies = building;
   }
   return containerDependencies;
-}
-
-/**
- * What every storage call of an invocation carries: its report, the Lambda's
- * deadline, and when the request arrived (how recent a copy a read needs).
- */
-export function transactionOptions(
-  context: { getRemainingTimeInMillis?: () => number },
-  report: StorageReport | undefined,
-  requestArrived?: number,
-): TransactionOptions {
-  const options: TransactionOptions = {};
-  if (report !== undefined) options.report = report;
-  if (typeof requestArrived === "number" && Number.isFinite(requestArrived)) {
-    options.notBefore = requestArrived;
-  }
-  const remaining = context.getRemainingTimeInMillis?.();
-  if (typeof remaining === "number" && remaining > 0) options.deadline = Date.now() + remaining;
-  return options;
 }

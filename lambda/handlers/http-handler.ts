@@ -15,11 +15,12 @@ import {
   type TransactionOptions,
 } from "../storage/transaction-options.ts";
 import { callerOf } from "./caller.ts";
-import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
+import type { HandlerDeps, Service } from "./dependencies.ts";
 import { type HttpEvent, header } from "./http-request.ts";
 import { type HttpResult, problemResponse } from "./http-response.ts";
 import { codeOf, invocationLine, levelOf, outcomeOf, round } from "./log-line.ts";
 import { metricFields, type ObjectGauge } from "./metrics.ts";
+import { transactionOptions } from "./storage-options.ts";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 

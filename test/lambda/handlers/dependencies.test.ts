@@ -6,11 +6,8 @@
  */
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import {
-  containerDefaults,
-  createDependencies,
-  transactionOptions,
-} from "../../../lambda/handlers/dependencies.ts";
+import { containerDefaults, createDependencies } from "../../../lambda/handlers/dependencies.ts";
+import { transactionOptions } from "../../../lambda/handlers/storage-options.ts";
 import { emptyReport } from "../../../lambda/storage/transaction-options.ts";
 import {
   getBytes,
