@@ -55,7 +55,7 @@ import {
   isEventBridgeEnvelope,
   sqsCommandsQueue,
 } from "./commands-queue.ts";
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
+import { containerDefaults, type HandlerDeps } from "./composition-root.ts";
 import { invocationLine, round } from "./log-line.ts";
 import { metricFields } from "./metrics.ts";
 import { COMMANDS_BATCH_SIZE } from "./routes.ts";

@@ -1,6 +1,6 @@
 /** Entry adapter: `POST /rapatriements`. */
 import { callerOf } from "./caller.ts";
-import type { HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./composition-root.ts";
 import { httpHandler } from "./http-handler.ts";
 import { type HttpEvent, header } from "./http-request.ts";
 import { etagOf, json } from "./http-response.ts";

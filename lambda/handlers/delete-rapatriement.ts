@@ -1,5 +1,5 @@
 /** Entry adapter: `DELETE /rapatriements/{id}`. */
-import type { HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./composition-root.ts";
 import { httpHandler } from "./http-handler.ts";
 import { pathId, writeOptions } from "./http-request.ts";
 

@@ -15,7 +15,7 @@ import {
   type TransactionOptions,
 } from "../storage/transaction-options.ts";
 import { callerOf } from "./caller.ts";
-import type { HandlerDeps, Service } from "./dependencies.ts";
+import type { HandlerDeps, Service } from "./composition-root.ts";
 import { type HttpEvent, header } from "./http-request.ts";
 import { type HttpResult, problemResponse } from "./http-response.ts";
 import { codeOf, invocationLine, levelOf, outcomeOf, round } from "./log-line.ts";

@@ -17,9 +17,9 @@ import {
   RouteNotFoundError,
 } from "../errors.ts";
 import { callerOf } from "./caller.ts";
+import { containerDefaults, type HandlerDeps } from "./composition-root.ts";
 import { createRapatriementHandler } from "./create-rapatriement.ts";
 import { deleteRapatriementHandler } from "./delete-rapatriement.ts";
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
 import { getRapatriementHandler } from "./get-rapatriement.ts";
 import type { HttpEvent } from "./http-request.ts";
 import { type HttpResult, problemResponse } from "./http-response.ts";

@@ -1,5 +1,5 @@
 /** Entry adapter: `GET /rapatriements`. */
-import type { HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./composition-root.ts";
 import { httpHandler } from "./http-handler.ts";
 import { json } from "./http-response.ts";
 

@@ -1,5 +1,5 @@
 /** Entry adapter: `PATCH /rapatriements/{id}`. */
-import type { HandlerDeps } from "./dependencies.ts";
+import type { HandlerDeps } from "./composition-root.ts";
 import { httpHandler } from "./http-handler.ts";
 import { pathId, writeOptions } from "./http-request.ts";
 import { etagOf, json } from "./http-response.ts";

@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { configProblems, loadConfig } from "../../lambda/config.ts";
 import { nearMisses } from "../../lambda/environment.ts";
 import { MissingVariableError } from "../../lambda/errors.ts";
-import { createDependencies } from "../../lambda/handlers/dependencies.ts";
+import { createDependencies } from "../../lambda/handlers/composition-root.ts";
 
 const PATH = "s3://interflow-rappatriements/rappatriements/rappatriements.json";
 

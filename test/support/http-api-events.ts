@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import type { HandlerDeps } from "../../lambda/handlers/dependencies.ts";
+import type { HandlerDeps } from "../../lambda/handlers/composition-root.ts";
 import type { HttpResult } from "../../lambda/handlers/http-response.ts";
 import { httpRouterHandler } from "../../lambda/handlers/http-router.ts";
 import type { LogLine } from "../../lambda/handlers/log-line.ts";

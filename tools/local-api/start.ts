@@ -20,7 +20,7 @@ import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../lambda/config.ts";
 import { nearMisses, readEnvironment } from "../../lambda/environment.ts";
-import { createDependencies } from "../../lambda/handlers/dependencies.ts";
+import { createDependencies } from "../../lambda/handlers/composition-root.ts";
 import { createBucket } from "../../lambda/storage/bucket-bootstrap.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";

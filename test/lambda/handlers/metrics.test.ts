@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
+import type { HandlerDeps } from "../../../lambda/handlers/composition-root.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
 import { deleteRapatriementHandler } from "../../../lambda/handlers/delete-rapatriement.ts";
-import type { HandlerDeps } from "../../../lambda/handlers/dependencies.ts";
 import { getRapatriementHandler } from "../../../lambda/handlers/get-rapatriement.ts";
 import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import {

@@ -6,7 +6,10 @@
  */
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { containerDefaults, createDependencies } from "../../../lambda/handlers/dependencies.ts";
+import {
+  containerDefaults,
+  createDependencies,
+} from "../../../lambda/handlers/composition-root.ts";
 import { transactionOptions } from "../../../lambda/handlers/storage-options.ts";
 import { emptyReport } from "../../../lambda/storage/transaction-options.ts";
 import {

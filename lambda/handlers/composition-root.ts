@@ -51,12 +51,12 @@ export async function createDependencies(
   const s3 = started?.s3 ?? createS3Client(config);
   const target = { bucket: config.bucket, key: config.key, region: config.region };
   const prefetch =
-    // Stryker disable next-line ConditionalExpression,EqualityOperator,BooleanLiteral,ObjectLiteral: with or without prefetch the same object is read (test/lambda/handlers/dependencies.test.ts); prefetch only starts the download sooner, which `npm run bench` measures
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BooleanLiteral,ObjectLiteral: with or without prefetch the same object is read (test/lambda/handlers/composition-root.test.ts); prefetch only starts the download sooner, which `npm run bench` measures
     started?.prefetch ?? (options.prefetch === true ? prefetchObject(s3, target) : undefined);
   const gauge: ObjectGauge = {};
   const store = new DatabaseObject({
     s3,
-    // Stryker disable next-line ConditionalExpression,EqualityOperator,BooleanLiteral,ObjectLiteral: with or without prefetch the same object is read (test/lambda/handlers/dependencies.test.ts); prefetch only starts the download sooner, which `npm run bench` measures
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BooleanLiteral,ObjectLiteral: with or without prefetch the same object is read (test/lambda/handlers/composition-root.test.ts); prefetch only starts the download sooner, which `npm run bench` measures
     ...(prefetch === undefined ? {} : { prefetch }),
     sql: await sql,
     schema: rapatriementsSchema,
