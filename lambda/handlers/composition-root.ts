@@ -1,25 +1,36 @@
 /**
- * Entry adapters: what every handler needs, built once per container (the S3
- * client, the compiled sql.js module, the cached database) and passed to the
- * handler factories. Tests build their own and pass them in instead.
+ * Entry adapters: the composition root — the one place that builds a
+ * container: its clients (opened by container-start.ts, the root's first
+ * half, which Lambda evaluates first) and what is built on them, the storage
+ * engine over the data object, its gauge for the metrics, and the domain's
+ * service. Every entry calls it: the Lambda functions (`containerDefaults`,
+ * once per container), the operators' CLI, the local API and the bench
+ * (`createDependencies`). Tests build their own dependencies and pass them
+ * to the handler factories instead.
  */
-import { type Config, loadConfig } from "../config.ts";
-import { readEnvironment } from "../environment.ts";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Config } from "../config.ts";
+import { type Environment, readEnvironment } from "../environment.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { rapatriementsSchema } from "../rapatriements/tables.ts";
 import { codecFor } from "../storage/codec-for-strategy.ts";
-import { DatabaseObject } from "../storage/database-object.ts";
+import { DatabaseObject, type RetryPolicy } from "../storage/database-object.ts";
 import { objectEncryption } from "../storage/encryption.ts";
-import { prefetchObject } from "../storage/object-fetch.ts";
-import { createS3Client } from "../storage/s3-client.ts";
-import { loadSqlJs } from "../storage/sql-js.ts";
+import type { SqlJsStatic } from "../storage/sql-js.ts";
 import type { TransactionOptions } from "../storage/transaction-options.ts";
-import { type ContainerStart, takeContainerStart } from "./container-start.ts";
+import {
+  type ClientOptions,
+  type ContainerStart,
+  inLambda,
+  openClients,
+  takeContainerStart,
+} from "./container-start.ts";
 import type { LogLine } from "./log-line.ts";
 import { measuredCodec, type ObjectGauge } from "./metrics.ts";
 
 export type Service = RapatriementService<TransactionOptions>;
 
+/** What the handlers need of a container. */
 export interface Dependencies {
   service: Service;
   store: DatabaseObject;
@@ -29,6 +40,21 @@ export interface Dependencies {
   gauge?: ObjectGauge;
 }
 
+/** What the composition root builds: a container, its clients included (the tools use them). */
+export interface Container extends Dependencies {
+  config: Config;
+  s3: S3Client;
+  sql: SqlJsStatic;
+  gauge: ObjectGauge;
+}
+
+export interface ContainerOptions extends ClientOptions {
+  /** What the init phase opened (container-start.ts): taken over, not opened again. */
+  started?: ContainerStart | undefined;
+  /** The storage engine's retry policy, where a tool needs its own (the bench times; it answers no caller). */
+  retry?: Partial<RetryPolicy>;
+}
+
 export interface HandlerDeps {
   /** Resolved on first use, so that a configuration error is answered (and logged) like any other. */
   dependencies: () => Promise<Dependencies>;
@@ -36,55 +62,50 @@ export interface HandlerDeps {
 }
 
 /**
- * Builds the dependencies from the configuration (environment, then `.env`).
- * With `prefetch`, the object's download starts as soon as the configuration
- * names it, and runs while sql.js compiles. With `started`, they take over
- * what the init phase started instead (container-start.ts).
+ * Builds a container from the configuration `env` holds (by default the
+ * environment, then `.env`), or on the clients the init phase opened
+ * (`started`). With `prefetch`, the object's download starts as soon as the
+ * configuration names it, and runs while sql.js compiles.
  */
 export async function createDependencies(
-  env: Readonly<Record<string, string | undefined>> = readEnvironment(),
-  options: { prefetch?: boolean; started?: ContainerStart } = {},
-): Promise<Dependencies> {
-  const { started } = options;
-  const config = started?.config ?? loadConfig(env);
-  const sql = started?.sql ?? loadSqlJs();
-  const s3 = started?.s3 ?? createS3Client(config);
-  const target = { bucket: config.bucket, key: config.key, region: config.region };
-  const prefetch =
-    // Stryker disable next-line ConditionalExpression,EqualityOperator,BooleanLiteral,ObjectLiteral: with or without prefetch the same object is read (test/lambda/handlers/composition-root.test.ts); prefetch only starts the download sooner, which `npm run bench` measures
-    started?.prefetch ?? (options.prefetch === true ? prefetchObject(s3, target) : undefined);
+  env: Environment = readEnvironment(),
+  options: ContainerOptions = {},
+): Promise<Container> {
+  const { config, s3, sql, prefetch } = options.started ?? openClients(env, options);
+  const SQL = await sql;
   const gauge: ObjectGauge = {};
   const store = new DatabaseObject({
     s3,
     // Stryker disable next-line ConditionalExpression,EqualityOperator,BooleanLiteral,ObjectLiteral: with or without prefetch the same object is read (test/lambda/handlers/composition-root.test.ts); prefetch only starts the download sooner, which `npm run bench` measures
     ...(prefetch === undefined ? {} : { prefetch }),
-    sql: await sql,
+    sql: SQL,
     schema: rapatriementsSchema,
     codec: measuredCodec(codecFor(config.strategy), gauge),
-    target,
+    target: { bucket: config.bucket, key: config.key, region: config.region },
     encryption: objectEncryption(config.sseKmsKeyId),
+    retry: options.retry,
   });
-  return { store, gauge, config, service: new RapatriementService({ store }) };
+  return { config, s3, sql: SQL, store, gauge, service: new RapatriementService({ store }) };
 }
 
 let containerDependencies: Promise<Dependencies> | undefined;
 
 /**
  * The container's dependencies: created once, then shared by every
- * invocation. In Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME) they are
- * started at import, in the init phase, object download included (begun by
- * container-start.ts before the rest of the bundle evaluates); anywhere
- * else (tests, the local API) on first use. A failure — a configuration
- * error, a missing wasm file — is not kept: the next invocation builds again
- * and answers the error (and a configuration error stops before any read).
+ * invocation. In Lambda they are built at import, in the init phase, on the
+ * clients container-start.ts opened before the rest of the bundle evaluated;
+ * anywhere else (tests, the local API's containers) on first use. A failure
+ * — a configuration error, a missing wasm file — is not kept: the next
+ * invocation builds again and answers the error (and a configuration error
+ * stops before any read).
  */
 export function containerDefaults(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): HandlerDeps {
-  const inLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
-  if (inLambda) void containerDependenciesOnce(true).catch(() => undefined);
+  const atInit = inLambda(env);
+  if (atInit) void containerDependenciesOnce(true).catch(() => undefined);
   return {
-    dependencies: () => containerDependenciesOnce(inLambda),
+    dependencies: () => containerDependenciesOnce(atInit),
     log: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
   };
 }
