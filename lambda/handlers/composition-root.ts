@@ -4,9 +4,10 @@
  * half, which Lambda evaluates first) and what is built on them, the storage
  * engine over the data object, its gauge for the metrics, and the domain's
  * service. Every entry calls it: the Lambda functions (`containerDefaults`,
- * once per container), the operators' CLI, the local API and the bench
+ * once per container), the operators' CLI and the local API
  * (`createDependencies`). Tests build their own dependencies and pass them
- * to the handler factories instead.
+ * to the handler factories instead; the bench builds bare storage engines,
+ * to time the engine alone.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../config.ts";
@@ -14,7 +15,7 @@ import { type Environment, readEnvironment } from "../environment.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { rapatriementsSchema } from "../rapatriements/tables.ts";
 import { codecFor } from "../storage/codec-for-strategy.ts";
-import { DatabaseObject, type RetryPolicy } from "../storage/database-object.ts";
+import { DatabaseObject } from "../storage/database-object.ts";
 import { objectEncryption } from "../storage/encryption.ts";
 import type { SqlJsStatic } from "../storage/sql-js.ts";
 import type { TransactionOptions } from "../storage/transaction-options.ts";
@@ -51,8 +52,6 @@ export interface Container extends Dependencies {
 export interface ContainerOptions extends ClientOptions {
   /** What the init phase opened (container-start.ts): taken over, not opened again. */
   started?: ContainerStart | undefined;
-  /** The storage engine's retry policy, where a tool needs its own (the bench times; it answers no caller). */
-  retry?: Partial<RetryPolicy>;
 }
 
 export interface HandlerDeps {
@@ -83,7 +82,6 @@ export async function createDependencies(
     codec: measuredCodec(codecFor(config.strategy), gauge),
     target: { bucket: config.bucket, key: config.key, region: config.region },
     encryption: objectEncryption(config.sseKmsKeyId),
-    retry: options.retry,
   });
   return { config, s3, sql: SQL, store, gauge, service: new RapatriementService({ store }) };
 }
