@@ -3,8 +3,8 @@
  * names the route it matched in the event's `routeKey`; the router hands the
  * event, unchanged, to that route's own handler module. One function keeps
  * one pool of warm containers and one cached copy of the data object for the
- * whole API, where five functions would each keep their own (README,
- * "Which containers are cold").
+ * whole API, where five functions would each keep their own
+ * (docs/architecture.md, "Why one HTTP function").
  */
 // First: in Lambda it starts the object's GET before the modules below evaluate.
 import "./container-start.ts";
@@ -73,7 +73,7 @@ export function httpRouter(
  * naming another API, or none, is refused (403 API_ID_MISMATCH) before any
  * route runs or the data is read. This stops a mistaken direct call, not a
  * deliberate one — an API's id is no secret, it is in its URL — which only
- * IAM can deny (README, "Security"). Without `apiId` every event is refused
+ * IAM can deny (docs/deploy.md, "Security"). Without `apiId` every event is refused
  * as a configuration error: a function that cannot tell its API must not guess.
  */
 export function deployedApiOnly(

@@ -14,7 +14,7 @@ export const METRICS_NAMESPACE = "Rapatriements";
 /** The one dimension every metric carries; alarms name it. */
 export const METRICS_SERVICE = "rapatriements";
 
-/** Metric names, as the alarms and the README's table name them. */
+/** Metric names, as the alarms and docs/deploy.md's table ("Metrics and alarms") name them. */
 export const METRIC = {
   /** PUTs refused because the object changed meanwhile (412 or 409). */
   conflicts: "Conflicts",
