@@ -27,8 +27,8 @@ await ensureVenv({ venv: process.env.LOCAL_S3_VENV, log: (line) => console.log(l
 
 // MUTATE_FOLDER=storage (or rapatriements, handlers) mutates one folder and
 // keeps its results apart, in reports/mutation/<folder>/; MUTATE_FILES=
-// lambda/storage/s3-errors.ts,lambda/storage/codec.ts some files of one
-// folder, in reports/mutation/storage/s3-errors+codec/. A run that is stopped
+// lambda/storage/s3-errors.ts,lambda/storage/file-codec.ts some files of one
+// folder, in reports/mutation/storage/s3-errors+file-codec/. A run that is stopped
 // loses only its own results (Stryker writes its incremental file at the end
 // of a run), so on a busy machine work in pieces that finish.
 // `node tools/mutation/score.ts` adds up every piece's mutation.json into each

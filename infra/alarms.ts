@@ -1,6 +1,6 @@
 /**
  * Infrastructure: what tells a team that something is wrong before its users
- * do. One alarm per failure an operator must act on (see the README's
+ * do. One alarm per failure an operator must act on (see docs/deploy.md's
  * "Metrics and alarms" table for what each means and what to do), a
  * dashboard of the product's metrics, and — when an address is given — an
  * encrypted SNS topic that e-mails every alarm and its return to OK.
@@ -30,7 +30,7 @@ import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from "../lambda/handlers/m
 
 /**
  * The documented ceiling of the data object: 100,000 records, about 31 MB
- * with `sqlite` (README, "Performance"). Past it a write costs over 200 ms and
+ * with `sqlite` (docs/performance.md, "json at size"). Past it a write costs over 200 ms and
  * the commands path does about 5 writes/s; the alarm fires at 80 % of it so
  * that there is time to archive or split the data.
  */
@@ -239,7 +239,7 @@ export class RapatriementsAlarms extends Construct {
       });
     this.add(
       "CommandsRuleDeadLettersNotEmpty",
-      "EventBridge could not put a command on the commands queue (its policy, the queue, or SQS failing for an hour): it is in the rule's dead-letter queue (output CommandsRuleDeadLetterQueueUrl) with EventBridge's ERROR_CODE and ERROR_MESSAGE. Fix the cause, then put each event back on the bus (README, Commands from events).",
+      "EventBridge could not put a command on the commands queue (its policy, the queue, or SQS failing for an hour): it is in the rule's dead-letter queue (output CommandsRuleDeadLetterQueueUrl) with EventBridge's ERROR_CODE and ERROR_MESSAGE. Fix the cause, then put each event back on the bus (docs/configuration-s3.md, « Commandes jamais arrivées dans la file »).",
       undelivered.metricApproximateNumberOfMessagesVisible({
         statistic: "Maximum",
         period: FIVE_MINUTES,

@@ -1,6 +1,6 @@
 /**
  * Infrastructure: the CDK app. Parameters come from CDK context (cdk.json, or
- * `-c name=value` on the command line); see the README's "Deploy" section.
+ * `-c name=value` on the command line); see docs/deploy.md, "Context parameters".
  */
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";

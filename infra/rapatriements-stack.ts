@@ -115,7 +115,7 @@ const COMMANDS_VISIBILITY_TIMEOUT_SECONDS = COMMANDS_DEFAULTS.visibilityTimeoutS
  * a burst makes the batches grow instead — up to COMMANDS_BATCH_SIZE commands
  * gathered for up to COMMANDS_BATCH_WINDOW_SECONDS, applied as one load and
  * one PUT. A batch of 100 applies in well under a second at 10,000 records,
- * far inside the 30 s timeout (see the README's "Performance").
+ * far inside the 30 s timeout (see docs/performance.md, "The commands burst").
  */
 export const COMMANDS_MAX_CONCURRENCY = 2;
 export { COMMANDS_BATCH_SIZE };
@@ -134,8 +134,8 @@ export const COMMANDS_RESERVED_CONCURRENCY = COMMANDS_MAX_CONCURRENCY + 3;
  * The HTTP function's reserved concurrency by default: as many executions as
  * the stage's throttle can keep busy at once. API Gateway lets in at most
  * `burst` requests at one instant, then `rate` per second; a warm invocation
- * lasts well under a second and a cold one about a second (README,
- * "Performance"), so `burst + rate` covers a full burst of cold starts. With
+ * lasts well under a second and a cold one about a second
+ * (docs/performance.md, "Cold start"), so `burst + rate` covers a full burst of cold starts. With
  * fewer, Lambda would refuse requests the stage accepted, and an HTTP API
  * answers a Lambda throttle with a 500, where the stage's own refusal is a
  * 429 a client knows to retry. The reservation also caps what reaches the
@@ -279,8 +279,8 @@ export class RapatriementsStack extends Stack {
 
     // One function for every route: one warm pool and one cached copy of the
     // data object, where five functions would each go cold and download the
-    // object after the others' writes far more often (README, "Which
-    // containers are cold").
+    // object after the others' writes far more often (docs/architecture.md,
+    // "Why one HTTP function").
     const http = new RapatriementsFunction(this, functionId(HTTP_FUNCTION_MODULE), {
       module: HTTP_FUNCTION_MODULE,
       description: `HTTP API: ${HTTP_ROUTES.map(routeKey).join(", ")}`,
@@ -336,7 +336,8 @@ export class RapatriementsStack extends Stack {
     }
 
     new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
-    // What an SCP or permission boundary names to deny direct invocation (README, "Security").
+    // What an SCP or permission boundary names to deny direct invocation
+    // (docs/deploy.md, "Security").
     new CfnOutput(this, "HttpFunctionName", { value: http.functionName });
     new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
     new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });

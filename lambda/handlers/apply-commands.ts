@@ -26,37 +26,40 @@
 // First: in Lambda it starts the object's GET before the modules below evaluate.
 import "./container-start.ts";
 import middy from "@middy/core";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import {
-  AppError,
-  ForbiddenTransitionError,
-  IdempotencyKeyReuseError,
-  TooManyCommandsError,
-  UnconfirmedMessageError,
-  ValidationError,
-  VersionMismatchError,
-} from "../errors.ts";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { TooManyCommandsError } from "../errors.ts";
 import { CommandProcessor, type CommandResult } from "../rapatriements/commands.ts";
-import type { Actor } from "../rapatriements/model.ts";
-import { MAX_PAGE_BYTES } from "../rapatriements/page-budget.ts";
-import { receiptKey } from "../rapatriements/receipts.ts";
-import { emptyReport, monotonicMs, type TransactionOptions } from "../storage/database-object.ts";
+import { monotonicMs } from "../storage/monotonic-clock.ts";
 import type { Database } from "../storage/sql-js.ts";
+import { emptyReport, type TransactionOptions } from "../storage/transaction-options.ts";
+import {
+  type CommandOutcome,
+  type Settled,
+  summarise,
+  toOutcome,
+  withinAnswerBudget,
+} from "./command-answers.ts";
+import { deadLetter, dispose } from "./command-dispositions.ts";
+import {
+  type Channel,
+  fromDirect,
+  fromEnvelope,
+  fromSqs,
+  type Item,
+  isSqsEvent,
+  unconfirmedItems,
+} from "./command-items.ts";
 import {
   type CommandsQueue,
   type EventBridgeEnvelope,
   isEventBridgeEnvelope,
-  type Refusal,
   sqsCommandsQueue,
 } from "./commands-queue.ts";
-import { containerDefaults, type HandlerDeps, transactionOptions } from "./dependencies.ts";
-import { codeOf, describeError, round, storageFields } from "./log-line.ts";
+import { containerDefaults, type HandlerDeps } from "./composition-root.ts";
+import { invocationLine, round } from "./log-line.ts";
 import { metricFields } from "./metrics.ts";
 import { COMMANDS_BATCH_SIZE } from "./routes.ts";
-
-export type CommandOutcome =
-  | ({ ok: true; recordOmitted?: true } & CommandResult)
-  | { ok: false; error: Refusal & { errorsOmitted?: number } };
+import { transactionOptions } from "./storage-options.ts";
 
 /** What the commands function needs besides the HTTP handlers' dependencies. */
 export interface CommandsDeps extends HandlerDeps {
@@ -66,41 +69,6 @@ export interface CommandsDeps extends HandlerDeps {
    */
   commandsQueue?: CommandsQueue;
 }
-
-type Channel = "sqs" | "eventbridge" | "direct";
-
-interface Item {
-  /** The SQS message id, the EventBridge event id, or the position in a direct call. */
-  id: string;
-  command?: unknown;
-  /** Why the message is not applied at all: not JSON, or not confirmed by SQS. */
-  unusable?: Error;
-  receiptKey?: string;
-  /** Who sent it, as AWS vouches: see `COMMAND_ACTORS`. */
-  actor: Actor;
-  /** The SQS record it came in, when it did. */
-  record?: SQSRecord;
-  /** SQS confirmed the record as a message in flight on the queue. */
-  confirmed?: true;
-}
-
-/**
- * Who a command is recorded as coming from (`createdBy`/`updatedBy`), read
- * from what carried it, never from the command: the EventBridge event's
- * `source` for the rule's messages (the bus's permissions say who may put
- * which source), the SQS message's `SenderId` (the sending principal, set by
- * SQS), or, for a direct invocation, which Lambda does not attribute to a
- * caller, `lambda:direct-invocation` (CloudTrail's Invoke events name the caller).
- */
-export const COMMAND_ACTORS = {
-  eventBridge: (source: string): Actor => `eventbridge:${source}`,
-  sqs: (senderId: string | undefined): Actor =>
-    senderId === undefined || senderId === "" ? null : `sqs:${senderId}`,
-  direct: "lambda:direct-invocation" as Actor,
-};
-
-/** What became of a command that did not pass. */
-type Disposition = "retry" | "dead-letter" | "refused";
 
 /** A command that failed, as the log line lists it. */
 interface Failed {
@@ -113,8 +81,6 @@ interface Failed {
   message: string;
   errors?: unknown;
 }
-
-type Settled = { ok: true; value: CommandResult } | { ok: false; error: unknown };
 
 export function createCommandsHandler(deps: CommandsDeps) {
   let queue: CommandsQueue | undefined = deps.commandsQueue;
@@ -141,17 +107,15 @@ export function createCommandsHandler(deps: CommandsDeps) {
       const error = new TooManyCommandsError(
         `A direct invocation takes at most ${COMMANDS_BATCH_SIZE} commands (got ${event.length}); none was applied: send them in several invocations.`,
       );
-      deps.log({
-        level: "error",
-        time: new Date().toISOString(),
-        requestId: context.awsRequestId,
-        route: "commands",
-        source: channel,
-        commands: event.length,
-        succeeded: 0,
-        code: error.code,
-        error: describeError(error),
-      });
+      deps.log(
+        invocationLine({
+          level: "error",
+          requestId: context.awsRequestId,
+          route: "commands",
+          fields: { source: channel, commands: event.length, succeeded: 0 },
+          error,
+        }),
+      );
       return { ok: false, error: summarise(error) } satisfies CommandOutcome;
     }
     let items: Item[] = [];
@@ -211,16 +175,7 @@ export function createCommandsHandler(deps: CommandsDeps) {
       return [entry];
     });
 
-    const line: Record<string, unknown> = {
-      level:
-        failure !== undefined || failed.some((f) => !f.retry)
-          ? "error"
-          : failed.length > 0
-            ? "warn"
-            : "info",
-      time: new Date().toISOString(),
-      requestId: context.awsRequestId,
-      route: "commands",
+    const fields = {
       source: channel,
       commands: items.length,
       succeeded: items.length - failed.length,
@@ -228,27 +183,34 @@ export function createCommandsHandler(deps: CommandsDeps) {
       // Who sent the batch's commands, each once (a batch holds at most 100).
       callers: [...new Set(items.map((item) => item.actor))],
       durationMs: round(monotonicMs() - started),
-      ...storageFields(report),
     };
-    if (failure !== undefined) {
-      line.code = codeOf(failure);
-      line.error = describeError(failure);
-    }
     const gauge =
       failure === undefined ? (await deps.dependencies().catch(() => undefined))?.gauge : undefined;
-    deps.log({
-      ...line,
-      ...metricFields({
+    deps.log(
+      invocationLine({
+        level:
+          failure !== undefined || failed.some((f) => !f.retry)
+            ? "error"
+            : failed.length > 0
+              ? "warn"
+              : "info",
+        requestId: context.awsRequestId,
+        route: "commands",
+        fields,
         report,
-        codes: failed.map((f) => f.code),
-        gauge,
-        batchSize: items.length,
-        commands: {
-          deadLettered: failed.filter((f) => f.deadLettered).length,
-          handedBack: failed.filter((f) => f.retry).length,
-        },
+        error: failure,
+        closing: metricFields({
+          report,
+          codes: failed.map((f) => f.code),
+          gauge,
+          batchSize: items.length,
+          commands: {
+            deadLettered: failed.filter((f) => f.deadLettered).length,
+            handedBack: failed.filter((f) => f.retry).length,
+          },
+        }),
       }),
-    });
+    );
 
     if (channel === "sqs") {
       const response: SQSBatchResponse = {
@@ -268,103 +230,6 @@ export function createCommandsHandler(deps: CommandsDeps) {
     }
     return Array.isArray(event) ? withinAnswerBudget(outcomes) : outcomes[0];
   });
-}
-
-/**
- * The records of an SQS batch as commands, those SQS confirms only; in the
- * order their messages were sent (SentTimestamp, then their place in the
- * batch), which a standard queue does not keep.
- */
-async function fromSqs(
-  records: readonly SQSRecord[],
-  queue: CommandsQueue | undefined,
-  context: Context,
-): Promise<Item[]> {
-  const remaining = context.getRemainingTimeInMillis?.() ?? 10_000;
-  const confirmed =
-    queue === undefined
-      ? new Set<string>()
-      : await queue.confirm(records, AbortSignal.timeout(Math.max(1, remaining - 500)));
-  const sentAt = (record: SQSRecord) => Number(record.attributes?.SentTimestamp) || 0;
-  return [...records]
-    .sort((a, b) => sentAt(a) - sentAt(b))
-    .map((record) => fromSqsRecord(record, confirmed.has(record.messageId), queue));
-}
-
-function fromSqsRecord(
-  record: SQSRecord,
-  confirmed: boolean,
-  queue: CommandsQueue | undefined,
-): Item {
-  if (!confirmed) {
-    return {
-      id: record.messageId,
-      record,
-      actor: COMMAND_ACTORS.direct,
-      unusable: new UnconfirmedMessageError(
-        queue === undefined
-          ? "The function has no commands queue (COMMANDS_QUEUE_URL): an SQS event cannot be confirmed, so it is not applied; invoke the function with the commands themselves."
-          : `SQS does not confirm this record as a message in flight on ${queue.arn}: it is not applied.`,
-      ),
-    };
-  }
-  const item: Item = {
-    id: record.messageId,
-    record,
-    confirmed: true,
-    receiptKey: receiptKey.sqsMessage(record.messageId),
-    // Stryker disable next-line OptionalChaining: SQS always sends the attributes; `?.` guards a hand-made event
-    actor: COMMAND_ACTORS.sqs(record.attributes?.SenderId),
-  };
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch (error) {
-    item.unusable = new ValidationError([
-      { path: "body", message: `the message is not JSON (${(error as Error).message})` },
-    ]);
-    return item;
-  }
-  if (isEventBridgeEnvelope(body)) {
-    // Sent by the EventBridge rule, the only sender the queue's policy lets
-    // in: the event id survives a duplicate delivery, the source says who.
-    item.command = body.detail;
-    item.receiptKey = receiptKey.event(body.id);
-    item.actor = COMMAND_ACTORS.eventBridge(body.source);
-  } else {
-    item.command = body;
-  }
-  return item;
-}
-
-/** When SQS itself could not be asked: every record stays on the queue. */
-function unconfirmedItems(event: SQSEvent): Item[] {
-  return event.Records.map((record) => ({
-    id: record.messageId,
-    record,
-    actor: COMMAND_ACTORS.direct,
-  }));
-}
-
-/**
- * An EventBridge event invoking the function directly. The stack gives the
- * function no EventBridge trigger, and its shape proves nothing (anyone who
- * may invoke the function can write it): a direct invocation. Its id still
- * keys its receipt (scoped to that author), so that Lambda's own retries of
- * an asynchronous event apply it once.
- */
-function fromEnvelope(event: EventBridgeEnvelope): Item {
-  return {
-    id: event.id,
-    command: event.detail,
-    receiptKey: receiptKey.event(event.id),
-    actor: COMMAND_ACTORS.direct,
-  };
-}
-
-function fromDirect(event: unknown): Item[] {
-  const commands = Array.isArray(event) ? event : [event];
-  return commands.map((command, i) => ({ id: String(i), command, actor: COMMAND_ACTORS.direct }));
 }
 
 /** Prepares every usable command and applies them all in one round: one load, one PUT. */
@@ -410,144 +275,6 @@ async function applyBatch(
   }
   // Stryker disable next-line ObjectLiteral,BooleanLiteral,StringLiteral: every item has its outcome by now; the fallback is for the type only
   return outcomes.map((o) => o ?? { ok: false, error: new Error("not applied") });
-}
-
-/**
- * What becomes of a failed command. From the queue: a command that can
- * never pass goes to the dead-letter queue at once, and so does any failure
- * on the message's last delivery (SQS would move it there without a reason);
- * the rest is handed back, since a later delivery may find the record
- * created, the status moved on or the version reached. A record SQS did not
- * confirm is handed back untouched. Elsewhere: refused, or (a fault) retried.
- */
-function dispose(
-  channel: Channel,
-  item: Item,
-  error: unknown,
-  queue: CommandsQueue | undefined,
-): Disposition {
-  const permanent = cannotPassLater(error);
-  if (channel === "direct") return "refused";
-  if (channel === "eventbridge") return permanent || !mayPassOnRetry(error) ? "refused" : "retry";
-  // Nothing SQS did not confirm is applied, or copied to the dead-letter queue.
-  if (item.confirmed !== true) return "retry";
-  const receives = Number(item.record?.attributes.ApproximateReceiveCount);
-  const last = queue !== undefined && receives >= queue.maxReceiveCount;
-  return permanent || last ? "dead-letter" : "retry";
-}
-
-/**
- * A refusal that no delivery order can change: an invalid command, a key
- * already used for another command, a version the record has already passed
- * (versions only grow), a change to a received or cancelled rapatriement.
- */
-function cannotPassLater(error: unknown): boolean {
-  return (
-    error instanceof ValidationError ||
-    error instanceof IdempotencyKeyReuseError ||
-    (error instanceof VersionMismatchError && error.stale) ||
-    (error instanceof ForbiddenTransitionError && error.final)
-  );
-}
-
-/**
- * Whether another attempt could end otherwise: a fault of the storage or of
- * the function (5xx), or a refusal that another command arriving first would
- * lift (404 not found yet, 409 transition or reference, 412 version not yet
- * reached).
- */
-function mayPassOnRetry(error: unknown): boolean {
-  const status = error instanceof AppError ? error.status : 500;
-  return status >= 500 || status === 404 || status === 409 || status === 412;
-}
-
-/** Sends what must be dead-lettered; returns the ids now kept there (the rest is handed back). */
-async function deadLetter(
-  queue: CommandsQueue | undefined,
-  items: readonly Item[],
-  settled: readonly Settled[],
-  dispositions: readonly (Disposition | undefined)[],
-  context: Context,
-): Promise<Set<string>> {
-  const letters = items.flatMap((item, i) => {
-    const outcome = settled[i];
-    if (dispositions[i] !== "dead-letter" || outcome?.ok !== false || item.record === undefined) {
-      return [];
-    }
-    return [{ record: item.record, author: item.actor ?? "", reason: summarise(outcome.error) }];
-  });
-  if (queue === undefined || letters.length === 0) return new Set();
-  const remaining = context.getRemainingTimeInMillis?.() ?? 10_000;
-  return queue.deadLetter(letters, AbortSignal.timeout(Math.max(1, remaining - 250)));
-}
-
-function toOutcome(settled: Settled): CommandOutcome {
-  return settled.ok
-    ? { ok: true, ...settled.value }
-    : { ok: false, error: summarise(settled.error) };
-}
-
-/**
- * The answer of a direct invocation within Lambda's 6 MB: each outcome whole
- * while they fit in MAX_PAGE_BYTES, then without its record (id, version
- * and outcome stay; `recordOmitted` says so) and with at most a few field
- * errors (`errorsOmitted` counts the rest). A command's record can always be
- * read with GET.
- */
-function withinAnswerBudget(outcomes: readonly CommandOutcome[]): CommandOutcome[] {
-  let bytes = 2;
-  return outcomes.map((outcome) => {
-    const whole = Buffer.byteLength(JSON.stringify(outcome), "utf8") + 1;
-    if (bytes + whole <= MAX_PAGE_BYTES) {
-      bytes += whole;
-      return outcome;
-    }
-    const short = shortened(outcome);
-    bytes += Buffer.byteLength(JSON.stringify(short), "utf8") + 1;
-    return short;
-  });
-}
-
-const ERRORS_KEPT_WHEN_SHORT = 5;
-
-function shortened(outcome: CommandOutcome): CommandOutcome {
-  if (outcome.ok) {
-    const { record: _record, ...rest } = outcome;
-    return { ...rest, recordOmitted: true };
-  }
-  const { errors, ...error } = outcome.error;
-  if (!Array.isArray(errors) || errors.length <= ERRORS_KEPT_WHEN_SHORT) return outcome;
-  return {
-    ok: false,
-    error: {
-      ...error,
-      errors: errors.slice(0, ERRORS_KEPT_WHEN_SHORT),
-      errorsOmitted: errors.length - ERRORS_KEPT_WHEN_SHORT,
-    },
-  };
-}
-
-function isSqsEvent(event: unknown): event is SQSEvent {
-  const records = (event as { Records?: unknown } | null)?.Records;
-  return (
-    Array.isArray(records) &&
-    records.every((r) => (r as { eventSource?: unknown })?.eventSource === "aws:sqs")
-  );
-}
-
-/** An error as a caller of the commands may see it: detail only for errors meant for them. */
-function summarise(error: unknown): Refusal {
-  if (error instanceof AppError && error.expose) {
-    const summary: Refusal = { status: error.status, code: error.code, message: error.message };
-    // Stryker disable next-line ConditionalExpression: Lambda answers in JSON, where a field set to undefined is absent, as an unset one
-    if (error.errors !== undefined) summary.errors = error.errors;
-    return summary;
-  }
-  return {
-    status: 500,
-    code: codeOf(error),
-    message: "An internal error occurred; see the function's log.",
-  };
 }
 
 export const handler = createCommandsHandler(containerDefaults());

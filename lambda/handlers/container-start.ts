@@ -1,28 +1,46 @@
 /**
- * Entry adapters: the first module a Lambda container evaluates (each
- * function's entry imports it before anything else, and an ES module's
- * imports evaluate in order). In Lambda (the runtime sets
- * AWS_LAMBDA_FUNCTION_NAME) it starts the container's slow work — the data
- * object's GET and sql.js's compile — before the rest of the bundle (the
- * validation, the domain, the handlers, middy) is evaluated, and waits until
- * the GET is on the wire: the rest then evaluates while S3 answers, where it
- * used to be evaluated first and the GET sent after it. Anywhere else (tests,
- * the local API) it does nothing.
+ * Entry adapters: the first half of the composition root — the one place
+ * that opens a container's clients — and the first module a Lambda container
+ * evaluates (each function's entry imports it before anything else, and an
+ * ES module's imports evaluate in order). In Lambda it opens them at import,
+ * the data object's GET and sql.js's compile included, before the rest of
+ * the bundle (the validation, the domain, the handlers, middy) is evaluated,
+ * and waits until the GET is on the wire: the rest then evaluates while S3
+ * answers. Anywhere else (tests, the CLI, the local API) it opens nothing at
+ * import. What is built on the clients is composition-root.ts's part; it is
+ * kept out of this file so that this one stays light to evaluate.
  */
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { type Config, loadConfig, readEnvironment } from "../config.ts";
+import { type Config, loadConfig } from "../config.ts";
+import { type Environment, readEnvironment } from "../environment.ts";
 import { type Prefetch, prefetchObject } from "../storage/object-fetch.ts";
 import { createS3Client } from "../storage/s3-client.ts";
 import { loadSqlJs, type SqlJsStatic } from "../storage/sql-js.ts";
 
-/** What the init phase started, for the container's dependencies to take over. */
-export interface ContainerStart {
+/** A container's clients: its configuration, its S3 client, sql.js's module, the object's GET. */
+export interface Clients {
   config: Config;
   s3: S3Client;
   sql: Promise<SqlJsStatic>;
+  /** The object's GET, started with the clients when asked for. */
+  prefetch?: Prefetch | undefined;
+}
+
+/** What the init phase started, for the container's dependencies to take over. */
+export interface ContainerStart extends Clients {
   prefetch: Prefetch;
+}
+
+export interface ClientOptions {
+  /** Starts the object's GET now, so that it travels while sql.js compiles. */
+  prefetch?: boolean;
+  /**
+   * The process environment, which says which credentials the SDK's default
+   * chain already sees (see `loadConfig`); default `process.env`.
+   */
+  processEnv?: Environment;
 }
 
 /**
@@ -40,25 +58,47 @@ const REQUEST_START = "http.client.request.start";
 
 let started: ContainerStart | undefined;
 
+/** Lambda's runtime sets this variable in every function: the one sign of a Lambda container. */
+export function inLambda(env: Environment): boolean {
+  return env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+}
+
 /**
- * Starts the work, when in Lambda and the configuration is valid; an invalid
- * one is left for the first invocation to answer, as any configuration error is.
+ * Opens a container's clients from the configuration `env` holds. With
+ * `prefetch`, the object's GET is sent first and sql.js's wasm compiles
+ * while it travels. Throws the configuration's `ValueError`, before anything
+ * is opened.
+ */
+export function openClients(
+  env: Environment,
+  options: ClientOptions & { prefetch: true },
+): ContainerStart;
+export function openClients(env: Environment, options?: ClientOptions): Clients;
+export function openClients(env: Environment, options: ClientOptions = {}): Clients {
+  const config = loadConfig(env, options.processEnv);
+  const s3 = createS3Client(config);
+  const prefetch =
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BooleanLiteral: with or without prefetch the same object is read (test/lambda/handlers/composition-root.test.ts); prefetch only starts the download sooner, which `npm run bench` measures
+    options.prefetch === true ? prefetchObject(s3, config) : undefined;
+  const sql = loadSqlJs();
+  sql.catch(() => undefined); // answered by whoever awaits it
+  return { config, s3, sql, prefetch };
+}
+
+/**
+ * Opens the clients, when in Lambda and the configuration is valid; an
+ * invalid one is left for the first invocation to answer, as any
+ * configuration error is.
  */
 export function startContainer(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ContainerStart | undefined {
-  if (env.AWS_LAMBDA_FUNCTION_NAME === undefined) return undefined;
-  let config: Config;
+  if (!inLambda(env)) return undefined;
   try {
-    config = loadConfig(readEnvironment(env));
+    return openClients(readEnvironment(env), { prefetch: true });
   } catch {
     return undefined;
   }
-  const s3 = createS3Client(config);
-  const prefetch = prefetchObject(s3, config);
-  const sql = loadSqlJs();
-  sql.catch(() => undefined); // answered by the invocation that awaits it
-  return { config, s3, sql, prefetch };
 }
 
 /**

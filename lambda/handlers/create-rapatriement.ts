@@ -1,7 +1,9 @@
 /** Entry adapter: `POST /rapatriements`. */
 import { callerOf } from "./caller.ts";
-import type { HandlerDeps } from "./dependencies.ts";
-import { etagOf, type HttpEvent, header, httpHandler, json } from "./http-handler.ts";
+import type { HandlerDeps } from "./composition-root.ts";
+import { httpHandler } from "./http-handler.ts";
+import { type HttpEvent, header } from "./http-request.ts";
+import { etagOf, json } from "./http-response.ts";
 
 export function createRapatriementHandler(deps: HandlerDeps) {
   return httpHandler("POST /rapatriements", deps, async (event, { service, storage }) => {

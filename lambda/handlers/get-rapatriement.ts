@@ -1,6 +1,8 @@
 /** Entry adapter: `GET /rapatriements/{id}`. */
-import type { HandlerDeps } from "./dependencies.ts";
-import { etagOf, header, httpHandler, json, pathId } from "./http-handler.ts";
+import type { HandlerDeps } from "./composition-root.ts";
+import { httpHandler } from "./http-handler.ts";
+import { header, pathId } from "./http-request.ts";
+import { etagOf, json } from "./http-response.ts";
 
 export function getRapatriementHandler(deps: HandlerDeps) {
   return httpHandler("GET /rapatriements/{id}", deps, async (event, { service, storage }) => {

@@ -6,42 +6,21 @@
  * structured JSON line logged per invocation.
  */
 import middy, { type MiddlewareObj, type Request } from "@middy/core";
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from "aws-lambda";
-import {
-  AppError,
-  PayloadTooLargeError,
-  RetryLaterError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from "../errors.ts";
-import type { VersionOptions } from "../rapatriements/service.ts";
+import type { Context } from "aws-lambda";
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../errors.ts";
+import { monotonicMs } from "../storage/monotonic-clock.ts";
 import {
   emptyReport,
-  monotonicMs,
   type StorageReport,
   type TransactionOptions,
-} from "../storage/database-object.ts";
+} from "../storage/transaction-options.ts";
 import { callerOf } from "./caller.ts";
-import { type HandlerDeps, type Service, transactionOptions } from "./dependencies.ts";
-import { codeOf, describeError, round, storageFields } from "./log-line.ts";
+import type { HandlerDeps, Service } from "./composition-root.ts";
+import { type HttpEvent, header } from "./http-request.ts";
+import { type HttpResult, problemResponse } from "./http-response.ts";
+import { codeOf, invocationLine, levelOf, outcomeOf, round } from "./log-line.ts";
 import { metricFields, type ObjectGauge } from "./metrics.ts";
-
-/**
- * The API Gateway v2 event as the middlewares leave it: header names
- * lower-cased, the parsed JSON body beside the raw one, and the report that
- * the storage fills for the log line.
- */
-export type HttpEvent = APIGatewayProxyEventV2 & {
-  jsonBody?: unknown;
-  storageReport?: StorageReport;
-  /** The container's data-object gauge, for the metrics, once the dependencies are built. */
-  objectGauge?: ObjectGauge | undefined;
-};
-export type HttpResult = APIGatewayProxyStructuredResultV2;
+import { transactionOptions } from "./storage-options.ts";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -52,40 +31,63 @@ export interface HttpCall {
   storage: TransactionOptions;
 }
 
+/** What the middlewares share (middy's `request.internal`): the log line's measures. */
 interface Internal extends Record<string, unknown> {
   started: number;
+  /** What the storage cost, filled by the route's service calls. */
+  report: StorageReport;
+  /** The container's data-object gauge, for the metrics, once the dependencies are built. */
+  gauge?: ObjectGauge | undefined;
 }
 
-type Middleware = MiddlewareObj<HttpEvent, HttpResult, Error, Context, Internal>;
-type HttpRequest = Request<HttpEvent, HttpResult, Error, Context, Internal>;
+/** The Lambda context as `routeCall` leaves it for the handler, as middy's middlewares do. */
+interface HttpContext extends Context {
+  call?: HttpCall;
+}
+
+type Middleware = MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext, Internal>;
+type HttpRequest = Request<HttpEvent, HttpResult, Error, HttpContext, Internal>;
 
 export function httpHandler(
   route: string,
   deps: HandlerDeps,
   fn: (event: HttpEvent, call: HttpCall) => Promise<HttpResult>,
 ) {
-  return middy<HttpEvent, HttpResult, Error, Context, Internal>()
+  return middy<HttpEvent, HttpResult, Error, HttpContext, Internal>()
     .use(accessLog(route, deps))
     .use(problemErrors())
     .use(normaliseHeaders())
     .use(jsonBody(takesBody(route)))
-    .handler(async (event, context) => {
-      const { service, gauge } = await deps.dependencies();
-      event.objectGauge = gauge;
-      // API Gateway's own clock says when the request arrived (timeEpoch).
-      const storage = transactionOptions(
-        context,
-        event.storageReport,
-        // Stryker disable next-line OptionalChaining: without requestContext the invocation fails anyway: every log line reads the caller from it (callerOf)
-        event.requestContext?.timeEpoch,
-      );
-      return fn(event, { service, storage });
+    .use(routeCall(deps))
+    .handler(async (event, { call }) => {
+      // Stryker disable next-line ConditionalExpression,StringLiteral: routeCall, the last middleware before the handler, always sets it; the guard is for the type checker
+      if (call === undefined) throw new Error("internal: the route's call was not set");
+      return fn(event, call);
     });
 }
 
-/** A header of the normalised event. */
-export function header(event: HttpEvent, name: string): string | undefined {
-  return event.headers[name.toLowerCase()];
+/**
+ * What the route's function needs, last before it runs: the container's
+ * dependencies (built on first use, so that a configuration error is
+ * answered like any other) and the storage options of this invocation.
+ */
+function routeCall(deps: HandlerDeps): Middleware {
+  return {
+    // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
+    name: "routeCall",
+    before: async (request: HttpRequest) => {
+      const { service, gauge } = await deps.dependencies();
+      request.internal.gauge = gauge;
+      // API Gateway's own clock says when the request arrived (timeEpoch).
+      const storage = transactionOptions(
+        request.context,
+        request.internal.report,
+        // Stryker disable next-line OptionalChaining: without requestContext the invocation fails anyway: every log line reads the caller from it (callerOf)
+        request.event.requestContext?.timeEpoch,
+      );
+      request.context.call = { service, storage };
+    },
+  };
 }
 
 function normaliseHeaders(): Middleware {
@@ -162,19 +164,6 @@ function decodeUtf8(base64: string): string {
   }
 }
 
-const TITLES: Readonly<Record<number, string>> = {
-  400: "Invalid request",
-  403: "Forbidden",
-  404: "Not found",
-  409: "Conflict",
-  412: "Precondition failed",
-  413: "Payload too large",
-  415: "Unsupported media type",
-  422: "Unprocessable request",
-  500: "Internal error",
-  503: "Service busy",
-};
-
 function problemErrors(): Middleware {
   return {
     // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
@@ -185,125 +174,41 @@ function problemErrors(): Middleware {
   };
 }
 
-/** The problem+json answer for an error; only errors meant for the caller show their detail. */
-export function problemResponse(error: unknown, requestId: string): HttpResult {
-  const known = error instanceof AppError ? error : undefined;
-  const shown = known?.expose === true ? known : undefined;
-  const status = shown?.status ?? 500;
-  const code = codeOf(error);
-  const body: Record<string, unknown> = {
-    type: `urn:rapatriements:problem:${code.toLowerCase().replaceAll("_", "-")}`,
-    // Stryker disable next-line StringLiteral: every status an error of ours has is in TITLES; the fallback is for the type only
-    title: TITLES[status] ?? "Error",
-    status,
-    detail:
-      shown?.message ??
-      `An internal error occurred (${code}); quote request id ${requestId} to the operators.`,
-    code,
-    requestId,
-  };
-  if (shown?.errors !== undefined) body.errors = shown.errors;
-  const headers: Record<string, string> = { "content-type": "application/problem+json" };
-  if (known instanceof RetryLaterError) headers["retry-after"] = String(known.retryAfterSeconds);
-  return { statusCode: status, headers, body: JSON.stringify(body) };
-}
-
 function accessLog(route: string, deps: HandlerDeps): Middleware {
   const write = (request: HttpRequest) => {
     // Stryker disable next-line OptionalChaining: accessLog's after and onError run last, when the handler or problemErrors has set the response
     const status = request.response?.statusCode ?? 500;
-    const report = request.event.storageReport ?? emptyReport();
+    const { report, gauge } = request.internal;
     const error = request.error;
-    const line: Record<string, unknown> = {
-      level: status >= 500 ? "error" : status >= 400 ? "warn" : "info",
-      time: new Date().toISOString(),
-      requestId: request.context.awsRequestId,
-      route,
-      path: request.event.rawPath,
-      status,
-      outcome: status >= 500 ? "server_error" : status >= 400 ? "client_error" : "success",
-      durationMs: round(monotonicMs() - request.internal.started),
-      // Who asked, as the authorizer says: a delete leaves no record, only this line.
-      caller: callerOf(request.event),
-      ...storageFields(report),
-    };
-    if (error) {
-      line.code = codeOf(error);
-      line.error = describeError(error);
-    }
     // Stryker disable next-line ArrayDeclaration: only the STORAGE_BUSY and STORAGE_OUTCOME_UNKNOWN codes are counted; any other, or none, counts nothing
     const codes = error ? [codeOf(error)] : [];
-    deps.log({ ...line, ...metricFields({ report, codes, gauge: request.event.objectGauge }) });
+    deps.log(
+      invocationLine({
+        level: levelOf(status),
+        requestId: request.context.awsRequestId,
+        route,
+        fields: {
+          path: request.event.rawPath,
+          status,
+          outcome: outcomeOf(status),
+          durationMs: round(monotonicMs() - request.internal.started),
+          // Who asked, as the authorizer says: a delete leaves no record, only this line.
+          caller: callerOf(request.event),
+        },
+        report,
+        error: error || undefined,
+        closing: metricFields({ report, codes, gauge }),
+      }),
+    );
   };
   return {
     // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
     name: "accessLog",
     before: (request: HttpRequest) => {
       request.internal.started = monotonicMs();
-      request.event.storageReport = emptyReport();
+      request.internal.report = emptyReport();
     },
     after: write,
     onError: write,
   };
-}
-
-/** A JSON answer. */
-export function json(
-  statusCode: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): HttpResult {
-  return {
-    statusCode,
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  };
-}
-
-/** The ETag of a record: its version in quotes, e.g. `"3"`. */
-export function etagOf(record: { version: number }): string {
-  return `"${record.version}"`;
-}
-
-/** The `{id}` of the route; API Gateway always sets it, a hand-made event may not. */
-export function pathId(event: HttpEvent): string {
-  const id = event.pathParameters?.id;
-  if (id === undefined || id === "") {
-    throw new ValidationError([{ path: "id", message: "is required in the path" }]);
-  }
-  return id;
-}
-
-/**
- * What a write asks: `Idempotency-Key`, the version `If-Match` names, and who
- * asks (from the authorizer's context, never from a header).
- */
-export function writeOptions(event: HttpEvent): VersionOptions {
-  const options: VersionOptions = { actor: callerOf(event) };
-  const idempotencyKey = header(event, "idempotency-key");
-  // Stryker disable next-line ConditionalExpression: an idempotencyKey set to undefined is no key, as an absent one
-  if (idempotencyKey !== undefined) options.idempotencyKey = idempotencyKey;
-  const version = expectedVersion(event);
-  // Stryker disable next-line ConditionalExpression: an expectedVersion set to undefined is no condition, as an absent one
-  if (version !== undefined) options.expectedVersion = version;
-  return options;
-}
-
-/**
- * The version an `If-Match` header names: `"3"` → 3, absent or `*` → no
- * condition. Anything else is refused rather than silently ignored.
- */
-export function expectedVersion(event: HttpEvent): number | undefined {
-  const value = header(event, "if-match")?.trim();
-  if (value === undefined || value === "" || value === "*") return undefined;
-  const match = /^"([1-9]\d{0,15})"$/.exec(value);
-  if (match?.[1] === undefined) {
-    throw new ValidationError([
-      {
-        path: "If-Match",
-        message: 'must be the ETag of the record as returned, e.g. "3", or *',
-      },
-    ]);
-  }
-  return Number(match[1]);
 }

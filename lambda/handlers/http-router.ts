@@ -3,8 +3,8 @@
  * names the route it matched in the event's `routeKey`; the router hands the
  * event, unchanged, to that route's own handler module. One function keeps
  * one pool of warm containers and one cached copy of the data object for the
- * whole API, where five functions would each keep their own (README,
- * "Which containers are cold").
+ * whole API, where five functions would each keep their own
+ * (docs/architecture.md, "Why one HTTP function").
  */
 // First: in Lambda it starts the object's GET before the modules below evaluate.
 import "./container-start.ts";
@@ -17,13 +17,14 @@ import {
   RouteNotFoundError,
 } from "../errors.ts";
 import { callerOf } from "./caller.ts";
+import { containerDefaults, type HandlerDeps } from "./composition-root.ts";
 import { createRapatriementHandler } from "./create-rapatriement.ts";
 import { deleteRapatriementHandler } from "./delete-rapatriement.ts";
-import { containerDefaults, type HandlerDeps } from "./dependencies.ts";
 import { getRapatriementHandler } from "./get-rapatriement.ts";
-import { type HttpEvent, type HttpResult, problemResponse } from "./http-handler.ts";
+import type { HttpEvent } from "./http-request.ts";
+import { type HttpResult, problemResponse } from "./http-response.ts";
 import { listRapatriementsHandler } from "./list-rapatriements.ts";
-import { codeOf, describeError } from "./log-line.ts";
+import { invocationLine, outcomeOf } from "./log-line.ts";
 import { HTTP_ROUTES, type HttpRoute, routeKey } from "./routes.ts";
 import { updateRapatriementHandler } from "./update-rapatriement.ts";
 
@@ -72,7 +73,7 @@ export function httpRouter(
  * naming another API, or none, is refused (403 API_ID_MISMATCH) before any
  * route runs or the data is read. This stops a mistaken direct call, not a
  * deliberate one — an API's id is no secret, it is in its URL — which only
- * IAM can deny (README, "Security"). Without `apiId` every event is refused
+ * IAM can deny (docs/deploy.md, "Security"). Without `apiId` every event is refused
  * as a configuration error: a function that cannot tell its API must not guess.
  */
 export function deployedApiOnly(
@@ -114,18 +115,20 @@ function refused(
   log: HandlerDeps["log"],
   details: Record<string, unknown> = {},
 ): HttpResult {
-  log({
-    level: "error",
-    time: new Date().toISOString(),
-    requestId: context.awsRequestId,
-    route: event.routeKey ?? null,
-    path: event.rawPath ?? null,
-    status: error.status,
-    outcome: error.status >= 500 ? "server_error" : "client_error",
-    code: codeOf(error),
-    error: describeError(error),
-    ...details,
-  });
+  log(
+    invocationLine({
+      level: "error",
+      requestId: context.awsRequestId,
+      route: event.routeKey ?? null,
+      fields: {
+        path: event.rawPath ?? null,
+        status: error.status,
+        outcome: outcomeOf(error.status),
+      },
+      error,
+      closing: details,
+    }),
+  );
   return problemResponse(error, context.awsRequestId);
 }
 

@@ -1,6 +1,7 @@
 /** Entry adapter: `GET /rapatriements`. */
-import type { HandlerDeps } from "./dependencies.ts";
-import { httpHandler, json } from "./http-handler.ts";
+import type { HandlerDeps } from "./composition-root.ts";
+import { httpHandler } from "./http-handler.ts";
+import { json } from "./http-response.ts";
 
 export function listRapatriementsHandler(deps: HandlerDeps) {
   return httpHandler("GET /rapatriements", deps, async (event, { service, storage }) =>

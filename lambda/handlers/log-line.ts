@@ -1,9 +1,51 @@
 /**
- * Entry adapters: the parts of a handler's one JSON log line that every
- * handler shares — what the storage cost, and what went wrong.
+ * Entry adapters: the one JSON log line of an invocation, built here for
+ * every function — the HTTP routes, the router's refusals, the commands —
+ * from the fields they all share (level, time, request id, route), their
+ * own, what the storage cost, and what went wrong.
  */
 import { AppError } from "../errors.ts";
-import type { StorageReport } from "../storage/database-object.ts";
+import type { StorageReport } from "../storage/transaction-options.ts";
+
+export type LogLine = Record<string, unknown>;
+
+export type LogLevel = "info" | "warn" | "error";
+
+/** What one invocation's line says, in the order the line says it. */
+export interface Invocation {
+  level: LogLevel;
+  requestId: string;
+  route: string | null;
+  /** The function's own fields, after the route. */
+  fields: LogLine;
+  /** What the storage cost, when the invocation used it. */
+  report?: StorageReport;
+  /** What went wrong, if anything: logged as its stable code and its description. */
+  error?: unknown;
+  /** Fields that close the line (the metrics, a refusal's details). */
+  closing?: LogLine;
+}
+
+export function invocationLine(invocation: Invocation): LogLine {
+  const { level, requestId, route, fields, report, error, closing } = invocation;
+  const line: LogLine = { level, time: new Date().toISOString(), requestId, route, ...fields };
+  if (report !== undefined) Object.assign(line, storageFields(report));
+  if (error !== undefined) {
+    line.code = codeOf(error);
+    line.error = describeError(error);
+  }
+  return { ...line, ...closing };
+}
+
+/** The level of an HTTP answer's line: an error for a 5xx, a warning for a 4xx. */
+export function levelOf(status: number): LogLevel {
+  return status >= 500 ? "error" : status >= 400 ? "warn" : "info";
+}
+
+/** Whose failure an HTTP answer is, if anyone's. */
+export function outcomeOf(status: number): "server_error" | "client_error" | "success" {
+  return status >= 500 ? "server_error" : status >= 400 ? "client_error" : "success";
+}
 
 /** S3 calls with their status and time, retries, and whether the cached database was reused. */
 export function storageFields(report: StorageReport): Record<string, unknown> {

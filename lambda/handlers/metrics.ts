@@ -6,15 +6,15 @@
  * PutMetricData call (no extra permission, no latency).
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { FileCodec } from "../storage/codec.ts";
-import type { StorageReport } from "../storage/database-object.ts";
+import type { FileCodec } from "../storage/file-codec.ts";
 import type { Database } from "../storage/sql-js.ts";
+import type { StorageReport } from "../storage/transaction-options.ts";
 
 export const METRICS_NAMESPACE = "Rapatriements";
 /** The one dimension every metric carries; alarms name it. */
 export const METRICS_SERVICE = "rapatriements";
 
-/** Metric names, as the alarms and the README's table name them. */
+/** Metric names, as the alarms and docs/deploy.md's table ("Metrics and alarms") name them. */
 export const METRIC = {
   /** PUTs refused because the object changed meanwhile (412 or 409). */
   conflicts: "Conflicts",

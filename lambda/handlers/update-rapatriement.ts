@@ -1,6 +1,8 @@
 /** Entry adapter: `PATCH /rapatriements/{id}`. */
-import type { HandlerDeps } from "./dependencies.ts";
-import { etagOf, httpHandler, json, pathId, writeOptions } from "./http-handler.ts";
+import type { HandlerDeps } from "./composition-root.ts";
+import { httpHandler } from "./http-handler.ts";
+import { pathId, writeOptions } from "./http-request.ts";
+import { etagOf, json } from "./http-response.ts";
 
 export function updateRapatriementHandler(deps: HandlerDeps) {
   return httpHandler("PATCH /rapatriements/{id}", deps, async (event, { service, storage }) => {

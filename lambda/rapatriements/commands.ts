@@ -11,8 +11,9 @@ import type { Database } from "sql.js";
 import * as z from "zod";
 import { type FieldError, ValidationError } from "../errors.ts";
 import type { Actor, Rapatriement } from "./model.ts";
+import { parseOperation } from "./operation.ts";
 import { fingerprint, receiptKey, receiptWindowMs } from "./receipts.ts";
-import { parseOperation, type RapatriementService } from "./service.ts";
+import type { RapatriementService } from "./service.ts";
 
 const key = z.string().min(1).max(255);
 const id = z.string().min(1).max(128);

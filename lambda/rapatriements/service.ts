@@ -1,16 +1,15 @@
 /**
  * Domain: the operations on rapatriements that the API and the commands use.
- * Input is validated before the store is touched, so bad input costs no S3
- * call and changes nothing. Each operation is one transaction of the store.
+ * Input is validated before the store is touched (operation.ts), so bad
+ * input costs no S3 call and changes nothing. Each operation is one
+ * transaction of the store.
  */
 import { randomUUID } from "node:crypto";
 import type { Database } from "sql.js";
 import {
   DuplicateReferenceError,
-  type FieldError,
   ForbiddenTransitionError,
   IdempotencyKeyReuseError,
-  ImportRefusedError,
   NotFoundError,
   ValidationError,
   VersionMismatchError,
@@ -24,30 +23,32 @@ import {
   type Rapatriement,
 } from "./model.ts";
 import {
-  type Action,
+  type Applied,
+  apiReceipt,
+  type CreateOptions,
+  checkId,
+  type Operation,
+  parseOperation,
+  type VersionOptions,
+} from "./operation.ts";
+import {
   ANY_REQUEST,
-  API_KEY_WINDOW_MS,
   expiryMinute,
-  fingerprint,
   fingerprintBits,
   LEGACY_SCOPE,
   minuteOf,
   type ReceiptRequest,
   receiptHash,
-  receiptKey,
   scopeOf,
 } from "./receipts.ts";
+import { prepareRecordImport } from "./record-import.ts";
 import * as repository from "./repository.ts";
 import {
   type CreateInput,
   crossFieldErrors,
-  type ImportedRecord,
   type PatchInput,
   parseCreate,
-  parseId,
-  parseImportedRecord,
   parseListQuery,
-  parsePatch,
 } from "./validation.ts";
 
 /** A database kept somewhere, changed only through transactions (see lambda/storage). */
@@ -60,77 +61,6 @@ export interface ServiceDeps<Options> {
   store: TransactionalStore<Options>;
   now?: () => Date;
   newId?: () => string;
-}
-
-export interface CreateOptions {
-  /**
-   * The API's `Idempotency-Key`: the same caller's same key and request are
-   * applied once. Another caller's same key is another key.
-   */
-  idempotencyKey?: string;
-  /**
-   * Who asks, from the authorizer's context (see `Actor`); recorded as
-   * `createdBy`/`updatedBy`, and the scope of its idempotency keys. Not part
-   * of the request a receipt compares.
-   */
-  actor?: Actor;
-}
-
-export interface VersionOptions extends CreateOptions {
-  /** The version the caller last saw; a mismatch is refused (412). */
-  expectedVersion?: number;
-}
-
-/** A write, its input checked. */
-export type Operation =
-  | { action: "create"; fields: CreateInput }
-  | { action: "update"; id: string; changes: PatchInput; expectedVersion: number | undefined }
-  | { action: "delete"; id: string; expectedVersion: number | undefined };
-
-/** What a write did, or did the first time when it is a replay. */
-export interface Applied {
-  action: Action;
-  /**
-   * The record's id. Absent only from the replay of a create whose record has
-   * since been deleted: a receipt keeps the record's list position, not its
-   * id, and the position names no record any more.
-   */
-  id?: string;
-  /** The record's version the write produced (for a delete: the version deleted). */
-  version: number;
-  /** The record as it is now; absent once deleted. */
-  record: Rapatriement | undefined;
-  /** True when the write had been applied before and was not applied again. */
-  replayed: boolean;
-}
-
-/** The part of a command or request that says which write it is. */
-export interface OperationInput {
-  action: Action;
-  id?: unknown;
-  data?: unknown;
-  expectedVersion?: number | undefined;
-}
-
-/** Checks a write's input before any storage is touched; throws `ValidationError`. */
-export function parseOperation(input: OperationInput): Operation {
-  switch (input.action) {
-    case "create":
-      return { action: "create", fields: parseCreate(input.data) };
-    case "update":
-      return {
-        action: "update",
-        id: checkId(input.id),
-        changes: parsePatch(input.data),
-        expectedVersion: checkExpectedVersion(input.expectedVersion),
-      };
-    case "delete":
-      return {
-        action: "delete",
-        id: checkId(input.id),
-        expectedVersion: checkExpectedVersion(input.expectedVersion),
-      };
-  }
 }
 
 export interface Page {
@@ -252,55 +182,7 @@ export class RapatriementService<Options = unknown> {
     raws: readonly unknown[],
     options: { replace?: boolean } = {},
   ): (db: Database) => { imported: number; replaced: number } {
-    const errors: FieldError[] = [];
-    const records: ImportedRecord[] = [];
-    const seen = { id: new Map<string, number>(), reference: new Map<string, number>() };
-    raws.forEach((raw, index) => {
-      let record: ImportedRecord;
-      try {
-        record = parseImportedRecord(raw, index);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        errors.push(...(error.errors ?? []));
-        return;
-      }
-      records.push(record);
-      // A repeat is named by the records' places in the file, invalid ones counted.
-      for (const [kind, value] of [
-        ["id", record.id],
-        ["reference", record.fields.reference],
-      ] as const) {
-        if (value === undefined) continue;
-        const first = seen[kind].get(value);
-        if (first !== undefined) {
-          errors.push({ path: `[${index}].${kind}`, message: `repeats [${first}].${kind}` });
-        } else {
-          seen[kind].set(value, index);
-        }
-      }
-    });
-    if (errors.length > 0) throw new ValidationError(errors, "The file holds invalid records.");
-    return (db) => {
-      const existing = repository.count(db);
-      if (existing > 0 && options.replace !== true) {
-        throw new ImportRefusedError(existing);
-      }
-      repository.removeAll(db);
-      for (const record of records) {
-        const at = this.now().toISOString();
-        repository.insert(db, {
-          id: record.id ?? this.newId(),
-          ...record.fields,
-          createdAt: record.createdAt ?? at,
-          updatedAt: record.updatedAt ?? record.createdAt ?? at,
-          version: record.version ?? 1,
-          // An import keeps who wrote the records; a file that does not say is unknown.
-          createdBy: record.createdBy ?? null,
-          updatedBy: record.updatedBy ?? null,
-        });
-      }
-      return { imported: records.length, replaced: existing };
-    };
+    return prepareRecordImport(raws, options, { now: this.now, newId: this.newId });
   }
 
   // async: a bad input rejects the returned promise rather than throwing.
@@ -492,39 +374,6 @@ function replay(db: Database, operation: Operation, seen: repository.StoredRecei
   const found = seen.recordSeq > 0 ? repository.findBySeq(db, seen.recordSeq) : undefined;
   const id = found?.record.id ?? (operation.action === "update" ? operation.id : undefined);
   return { ...answer, id, record: found?.record };
-}
-
-function checkId(id: unknown): string {
-  return parseId(id);
-}
-
-function checkExpectedVersion(version: number | undefined): number | undefined {
-  if (version === undefined) return undefined;
-  if (!Number.isSafeInteger(version) || version < 1) {
-    throw new ValidationError([{ path: "expectedVersion", message: "must be an integer >= 1" }]);
-  }
-  return version;
-}
-
-function checkIdempotencyKey(key: string | undefined): string | undefined {
-  if (key === undefined) return undefined;
-  if (key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
-    throw new ValidationError([
-      { path: "Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
-    ]);
-  }
-  return key;
-}
-
-/** The receipt of an HTTP write sent with an `Idempotency-Key`, if it was. */
-function apiReceipt(key: string | undefined, request: unknown): ReceiptRequest | undefined {
-  const checked = checkIdempotencyKey(key);
-  if (checked === undefined) return undefined;
-  return {
-    key: receiptKey.api(checked),
-    fingerprint: fingerprint(request),
-    windowMs: API_KEY_WINDOW_MS,
-  };
 }
 
 /** The record a create or an update answers with; a replay finds it gone once deleted. */

@@ -1,6 +1,6 @@
 /**
- * Domain: validation of what clients send. Every bad field is reported, with
- * its path; unknown fields are rejected, not ignored.
+ * Domain: validation of what clients send, by zod rules. Every bad field is
+ * reported, with its path; unknown fields are rejected, not ignored.
  */
 import * as z from "zod";
 import { type FieldError, ValidationError } from "../errors.ts";
@@ -47,12 +47,12 @@ function text(max: number, min = 1) {
 // Stryker restore BooleanLiteral
 
 /**
- * The schemas, built on first use rather than at import: building them costs
+ * The zod rules, built on first use rather than at import: building them costs
  * tens of milliseconds in a fresh process (measured in a bundle of this
  * module: 30–40 ms beyond zod's own import), which a cold start serving a
  * read — a GET or a list, that never parses a body — need not pay.
  */
-function buildSchemas() {
+function buildRules() {
   const siteCode = text(64).refine((value) => value.trim() === value, {
     error: "must not start or end with spaces",
   });
@@ -91,7 +91,7 @@ function buildSchemas() {
     comment: text(2000, 0),
   };
 
-  const createSchema = z.strictObject(
+  const createRules = z.strictObject(
     {
       reference: fields.reference,
       origin: fields.origin,
@@ -105,7 +105,7 @@ function buildSchemas() {
     { error: "the body must be a JSON object" },
   );
 
-  const patchSchema = z.strictObject(
+  const patchRules = z.strictObject(
     {
       reference: fields.reference.optional(),
       origin: fields.origin.optional(),
@@ -133,20 +133,20 @@ function buildSchemas() {
     updatedBy: text(MAX_ACTOR_CHARACTERS).nullable().optional(),
   });
 
-  return { createSchema, patchSchema, storedFields };
+  return { createRules, patchRules, storedFields };
 }
 
-let built: ReturnType<typeof buildSchemas> | undefined;
-function schemas(): ReturnType<typeof buildSchemas> {
-  built ??= buildSchemas();
+let built: ReturnType<typeof buildRules> | undefined;
+function rules(): ReturnType<typeof buildRules> {
+  built ??= buildRules();
   return built;
 }
 
 export type CreateInput = RapatriementFields;
-export type PatchInput = z.infer<ReturnType<typeof buildSchemas>["patchSchema"]>;
+export type PatchInput = z.infer<ReturnType<typeof buildRules>["patchRules"]>;
 
 export function parseCreate(input: unknown): CreateInput {
-  const result = schemas().createSchema.safeParse(input);
+  const result = rules().createRules.safeParse(input);
   const errors = result.success ? [] : toFieldErrors(result.error);
   if (typeof input === "object" && input !== null) errors.push(...crossFieldErrors(input));
   if (!result.success || errors.length > 0) throw new ValidationError(dedupe(errors));
@@ -155,7 +155,7 @@ export function parseCreate(input: unknown): CreateInput {
 }
 
 export function parsePatch(input: unknown): PatchInput {
-  const result = schemas().patchSchema.safeParse(input);
+  const result = rules().patchRules.safeParse(input);
   if (!result.success) throw new ValidationError(dedupe(toFieldErrors(result.error)));
   if (Object.keys(result.data).length === 0) {
     throw new ValidationError([{ path: "", message: "the patch changes no field" }]);
@@ -346,7 +346,7 @@ export function parseImportedRecord(raw: unknown, index: number): ImportedRecord
     if (!(error instanceof ValidationError)) throw error;
     errors.push(...(error.errors ?? []));
   }
-  const stored = schemas().storedFields.safeParse({
+  const stored = rules().storedFields.safeParse({
     id,
     createdAt,
     updatedAt,

@@ -3,33 +3,33 @@
  * that keeps it safe under concurrency (see "Storage" in docs/architecture.md).
  *
  * Every operation is a transaction on the object: load (conditional GET, a 304
- * reuses the parsed database of this container), apply in a SAVEPOINT, and for
- * writes one conditional PUT. Operations submitted while another is running are
- * grouped into the next round: one load, each operation in its own savepoint,
- * one PUT for all of them. A lost race (412/409) reloads and re-applies the
- * round; a commit id written with each save tells whether a PUT whose response
- * was lost did land, so nothing is applied twice.
+ * reuses the parsed database of this container: object-cache.ts), apply in a
+ * SAVEPOINT, and for writes one conditional PUT. Operations submitted while
+ * another is running are grouped into the next round (round.ts): one load,
+ * each operation in its own savepoint, one PUT for all of them. A lost race
+ * (412/409) reloads and re-applies the round; a commit id written with each
+ * save tells whether a PUT whose response was lost did land, so nothing is
+ * applied twice. Every S3 call fits the round's deadline (object-calls.ts).
  */
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { StorageBusyError, StorageOutcomeUnknownError, StorageUnreadableError } from "../errors.ts";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { StorageBusyError, StorageOutcomeUnknownError } from "../errors.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
-import type { FileCodec } from "./codec.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
-import { type FetchedObject, getObject, type Prefetch, writtenChecksum } from "./object-fetch.ts";
+import type { FileCodec } from "./file-codec.ts";
+import { type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
+import { type Loaded, ObjectCache } from "./object-cache.ts";
+import { ObjectCalls } from "./object-calls.ts";
+import type { Prefetch } from "./object-fetch.ts";
+import { applyInSavepoint, type Outcome, type Pending, Round, RoundQueue } from "./round.ts";
 import {
-  deletedObjectError,
   explainS3Error,
-  httpStatusOf,
   isAmbiguous,
-  isNoSuchBucket,
-  isNoSuchKey,
-  isNotModified,
   isWriteConflict,
   mayHaveLanded,
   type S3Target,
 } from "./s3-errors.ts";
-import { createDatabase, type DatabaseSchema, findCommit, recordCommit } from "./schema.ts";
 import type { Database, SqlJsStatic } from "./sql-js.ts";
+import type { TransactionOptions } from "./transaction-options.ts";
 
 export interface RetryPolicy {
   /** PUT attempts per round, the first included. */
@@ -54,51 +54,6 @@ export const DEFAULT_RETRY: RetryPolicy = {
   budgetMs: 20_000,
 };
 
-export interface S3CallRecord {
-  command: string;
-  /** HTTP status, or undefined when no response arrived. */
-  status: number | undefined;
-  ms: number;
-}
-
-/** What one operation cost: filled in when the operation settles. */
-export interface StorageReport {
-  s3Calls: S3CallRecord[];
-  /** "hit": served from the 304 path; "miss": object downloaded; "absent": no object yet. */
-  cache: "hit" | "miss" | "absent" | undefined;
-  /** PUT attempts (0 for a read or a write that changed nothing). */
-  attempts: number;
-  /** Operations that shared this round's load and PUT, this one included. */
-  roundSize: number;
-  warnings: string[];
-}
-
-export function emptyReport(): StorageReport {
-  return { s3Calls: [], cache: undefined, attempts: 0, roundSize: 0, warnings: [] };
-}
-
-export interface TransactionOptions {
-  /**
-   * Epoch milliseconds by which the operation must have settled (the Lambda's
-   * remaining time): S3 calls are aborted before it, and no attempt starts
-   * that could not finish before it.
-   */
-  deadline?: number;
-  report?: StorageReport;
-  /**
-   * Epoch ms when the caller sent its request (API Gateway's `timeEpoch`, an
-   * SQS message's `SentTimestamp`). An operation may be answered from a copy
-   * of the object fetched before it began (the container's prefetch, taken in
-   * Lambda's init phase, maybe long before) only when that fetch started
-   * after this; otherwise the copy is confirmed with a conditional GET first.
-   * Writes as much as reads: a stale copy's conditional PUT would fail, but a
-   * write that changes nothing sends no PUT, and a refusal (404, 409, 412)
-   * sends none either, so either would be answered from the stale copy as if
-   * it were current. Absent: the copy is always confirmed.
-   */
-  notBefore?: number;
-}
-
 export interface DatabaseObjectDeps {
   s3: S3Client;
   sql: SqlJsStatic;
@@ -116,38 +71,6 @@ export interface DatabaseObjectDeps {
   encryption?: ObjectEncryption;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-interface Pending {
-  kind: "read" | "write";
-  fn: (db: Database) => unknown;
-  options: TransactionOptions;
-  settle: (outcome: Outcome) => void;
-}
-
-interface Loaded {
-  db: Database;
-  /** ETag of the object this copy came from; null when there is no object yet. */
-  etag: string | null;
-  bucketMissing: boolean;
-}
-
-class Round {
-  readonly calls: S3CallRecord[] = [];
-  readonly warnings: string[] = [];
-  cache: StorageReport["cache"];
-  attempts = 0;
-  /** Epoch ms by which the round must settle: the earliest deadline of its operations. */
-  readonly deadline: number;
-  /** The latest `notBefore` of the round's operations (+Infinity: one gave none). */
-  readonly notBefore: number;
-
-  constructor(deadline: number, notBefore: number) {
-    this.deadline = deadline;
-    this.notBefore = notBefore;
-  }
-}
-
 /** A PUT whose answer never came: it may have landed, or may still land. */
 interface Unsettled {
   commitId: string;
@@ -157,12 +80,10 @@ interface Unsettled {
 
 export class DatabaseObject {
   private readonly deps: Required<Omit<DatabaseObjectDeps, "retry" | "prefetch">>;
-  /** Taken by the first load, once. */
-  private prefetch: Prefetch | undefined;
   private readonly retry: RetryPolicy;
-  private cached: Loaded | undefined;
-  private queue: Pending[] = [];
-  private draining = false;
+  private readonly calls: ObjectCalls;
+  private readonly cache: ObjectCache;
+  private readonly rounds = new RoundQueue((batch) => this.runRound(batch));
 
   constructor(deps: DatabaseObjectDeps) {
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
@@ -176,17 +97,32 @@ export class DatabaseObject {
         Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"),
       ...deps,
     };
-    this.prefetch = deps.prefetch;
+    this.calls = new ObjectCalls({
+      s3: this.deps.s3,
+      target: this.deps.target,
+      contentType: this.deps.codec.contentType,
+      encryption: this.deps.encryption,
+      now: this.deps.now,
+      answerMs: this.retry.answerMs,
+    });
+    this.cache = new ObjectCache({
+      sql: this.deps.sql,
+      schema: this.deps.schema,
+      codec: this.deps.codec,
+      target: this.deps.target,
+      calls: this.calls,
+      prefetch: deps.prefetch,
+    });
   }
 
   /** Runs `fn` on the current data; never writes, and any change `fn` makes is rolled back. */
   read<T>(fn: (db: Database) => T, options: TransactionOptions = {}): Promise<T> {
-    return this.submit("read", fn, options);
+    return this.rounds.submit("read", fn, options);
   }
 
   /** Runs `fn` in its own savepoint and saves the result with one conditional PUT. */
   write<T>(fn: (db: Database) => T, options: TransactionOptions = {}): Promise<T> {
-    return this.submit("write", fn, options);
+    return this.rounds.submit("write", fn, options);
   }
 
   /**
@@ -207,40 +143,7 @@ export class DatabaseObject {
 
   /** Forgets the cached copy (the next operation downloads the object). */
   invalidate(): void {
-    this.cached?.db.close();
-    this.cached = undefined;
-  }
-
-  private submit<T>(
-    kind: Pending["kind"],
-    fn: (db: Database) => T,
-    options: TransactionOptions,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({
-        kind,
-        fn,
-        options,
-        settle: (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error)),
-      });
-      // Deferred so that everything submitted in the same tick joins one round.
-      if (!this.draining) {
-        this.draining = true;
-        queueMicrotask(() => void this.drain());
-      }
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        await this.runRound(batch);
-      }
-    } finally {
-      this.draining = false;
-    }
+    this.cache.invalidate();
   }
 
   private async runRound(batch: Pending[]): Promise<void> {
@@ -265,7 +168,7 @@ export class DatabaseObject {
     };
     try {
       const started = this.deps.now();
-      const loaded = await this.load(round);
+      const loaded = await this.cache.load(round);
       const writes: Pending[] = [];
       for (const op of batch) {
         if (op.kind === "read") settle(op, applyInSavepoint(loaded.db, op.fn, false));
@@ -315,14 +218,14 @@ export class DatabaseObject {
         recordCommit(db, commitId, now);
         const bytes = this.deps.codec.encode(db, this.deps.schema);
         if (loaded.bucketMissing) {
-          const timed: S3Call = (command, call) => this.timed(round, command, call);
+          const timed: S3Call = (command, call) => this.calls.timed(round, command, call);
           round.warnings.push(
             ...(await createBucket(this.deps.s3, this.deps.target, timed, this.deps.encryption)),
           );
         }
         try {
-          const etag = await this.put(bytes, loaded.etag, round);
-          this.cached = { db, etag, bucketMissing: false };
+          const etag = await this.calls.put(bytes, loaded.etag, round);
+          this.cache.saved(db, etag);
           saved = true;
           return outcomes;
         } catch (error) {
@@ -366,7 +269,7 @@ export class DatabaseObject {
           );
         }
         await this.deps.sleep(delay);
-        const now = await this.peek(seen, round).catch((error: unknown) => {
+        const now = await this.calls.peek(seen, round).catch((error: unknown) => {
           throw error instanceof StorageBusyError
             ? this.giveUp(unsettled, "S3 did not answer a look at the data object", error)
             : error;
@@ -406,7 +309,7 @@ export class DatabaseObject {
         throw this.giveUp(unsettled, "no time was left to read the data object again", cause);
       }
       try {
-        return await this.load(round);
+        return await this.cache.load(round);
       } catch (error) {
         if (!(error instanceof StorageBusyError)) throw error;
         const delay = this.backoff(tries, 0);
@@ -435,31 +338,6 @@ export class DatabaseObject {
     return new StorageBusyError(`${why}; nothing was applied: try again`, retryAfter, { cause });
   }
 
-  /** The object's current ETag (null when absent), by a conditional HEAD: no body is sent. */
-  private async peek(etag: string | null, round: Round): Promise<string | null> {
-    const { bucket, key } = this.deps.target;
-    try {
-      const head = await this.timed(round, "HeadObject", (abortSignal) =>
-        this.deps.s3.send(
-          new HeadObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            // Stryker disable next-line ConditionalExpression: the SDK sends no header for a null field
-            ...(etag === null ? {} : { IfNoneMatch: etag }),
-          }),
-          { abortSignal },
-        ),
-      );
-      return head.ETag ?? null;
-    } catch (error) {
-      if (isNotModified(error)) return etag;
-      const deleted = deletedObjectError(error, this.deps.target);
-      if (deleted !== undefined) throw deleted;
-      if (isNoSuchKey(error) || httpStatusOf(error) === 404) return null;
-      throw this.failure(error, "lire");
-    }
-  }
-
   /**
    * Full jitter over a window that doubles with each lost race. The window
    * starts at one attempt's own duration (load, apply, PUT), not a constant:
@@ -471,193 +349,6 @@ export class DatabaseObject {
     const ceiling = Math.min(this.retry.maxDelayMs, unit * 2 ** (attempt - 1));
     return Math.round(this.deps.random() * ceiling);
   }
-
-  /**
-   * The object fetched ahead of time, decoded and cached, when it arrived:
-   * returned as is when every operation of the round was sent before that
-   * fetch started, else left in the cache for the conditional GET to confirm
-   * (a 304). A prefetch that failed is forgotten: the normal load tries
-   * again. One still on its way at the deadline is S3 not answering: busy,
-   * as for any other GET.
-   */
-  private async loadPrefetched(round: Round, prefetch: Prefetch): Promise<Loaded | undefined> {
-    const outcome = await this.timed(round, "GetObject", async () => {
-      const settled = await prefetch.outcome;
-      // A failed one is reported with the status it got (none when S3 did not answer).
-      return settled.ok
-        ? settled.object
-        : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
-    }).catch((error: unknown) => {
-      throw this.failure(error, "lire");
-    });
-    if (!("body" in outcome)) return undefined;
-    round.cache ??= "miss";
-    const loaded = this.decoded(outcome);
-    return prefetch.startedAt >= round.notBefore ? loaded : undefined;
-  }
-
-  private async load(round: Round): Promise<Loaded> {
-    const prefetch = this.prefetch;
-    this.prefetch = undefined;
-    // Stryker disable next-line ConditionalExpression: the prefetch is there only for the first load, when nothing is cached
-    if (prefetch !== undefined && this.cached === undefined) {
-      const loaded = await this.loadPrefetched(round, prefetch);
-      if (loaded !== undefined) return loaded;
-    }
-    const cached = this.cached;
-    let got: FetchedObject;
-    try {
-      got = await this.timed(round, "GetObject", (abortSignal) =>
-        getObject(this.deps.s3, this.deps.target, cached?.etag ?? undefined, abortSignal),
-      );
-    } catch (error) {
-      if (cached !== undefined && cached.etag !== null && isNotModified(error)) {
-        round.cache ??= "hit";
-        return cached;
-      }
-      // Deleted, not absent: never an empty database (a save would hide the
-      // records behind it). The copy in memory is of an object that is no
-      // longer current: forget it, so a restored one is downloaded.
-      const deleted = deletedObjectError(error, this.deps.target);
-      if (deleted !== undefined) {
-        this.invalidate();
-        throw deleted;
-      }
-      if (isNoSuchKey(error) || isNoSuchBucket(error)) {
-        const bucketMissing = isNoSuchBucket(error);
-        round.cache ??= "absent";
-        if (
-          cached !== undefined &&
-          cached.etag === null &&
-          cached.bucketMissing === bucketMissing
-        ) {
-          return cached;
-        }
-        return this.replaceCache({
-          db: createDatabase(this.deps.sql, this.deps.schema),
-          etag: null,
-          bucketMissing,
-        });
-      }
-      throw this.failure(error, "lire");
-    }
-    round.cache ??= "miss";
-    return this.decoded(got);
-  }
-
-  private decoded(got: FetchedObject): Loaded {
-    if (got.body.length === 0) {
-      throw new StorageUnreadableError("l'objet est vide ; il n'a pas été modifié");
-    }
-    const db = this.deps.codec.decode(got.body, this.deps.sql, this.deps.schema, {
-      verified: got.verified,
-    });
-    return this.replaceCache({ db, etag: got.etag, bucketMissing: false });
-  }
-
-  private replaceCache(next: Loaded): Loaded {
-    if (this.cached !== undefined && this.cached.db !== next.db) this.cached.db.close();
-    this.cached = next;
-    return next;
-  }
-
-  private async put(bytes: Uint8Array, etag: string | null, round: Round): Promise<string | null> {
-    const { bucket, key } = this.deps.target;
-    const response = await this.timed(round, "PutObject", (abortSignal) =>
-      this.deps.s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: bytes,
-          ContentType: this.deps.codec.contentType,
-          ...this.deps.encryption,
-          ...writtenChecksum(bytes),
-          ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }),
-        }),
-        { abortSignal },
-      ),
-    );
-    return response.ETag ?? null;
-  }
-
-  /**
-   * Makes an S3 call and records it (command, status, time) for the round's
-   * report. The call is aborted where it would run into the time kept to
-   * answer: an aborted call is one with no answer (a PUT may have landed).
-   */
-  private async timed<Output>(
-    round: Round,
-    command: string,
-    call: (abortSignal: AbortSignal) => Promise<Output>,
-  ) {
-    const allowedMs = round.deadline - this.retry.answerMs - this.deps.now();
-    if (allowedMs <= 0) {
-      // Not sent at all, so certainly not applied.
-      throw new StorageBusyError(`no time was left to call S3 (${command})`, 1);
-    }
-    const started = monotonicMs();
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = deadlineReached(command, allowedMs);
-        controller.abort(error);
-        reject(error);
-      }, allowedMs);
-    });
-    try {
-      // Raced as well as aborted: the answer is due at the deadline even if a
-      // request handler is slow to honour the abort.
-      const output = await Promise.race([call(controller.signal), expired]);
-      round.calls.push({
-        command,
-        // Stryker disable next-line OptionalChaining: every SDK output, and the prefetch's stand-in, has $metadata
-        status: (output as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
-        ms: monotonicMs() - started,
-      });
-      return output;
-    } catch (error) {
-      round.calls.push({ command, status: httpStatusOf(error), ms: monotonicMs() - started });
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** The error to show for a failed read of the object. */
-  private failure(error: unknown, action: string): unknown {
-    if (error instanceof StorageBusyError) return error;
-    const explained = explainS3Error(error, this.deps.target, action);
-    if (explained !== undefined) return explained;
-    if (isAmbiguous(error)) {
-      return new StorageBusyError("S3 did not answer; try again", 1, { cause: error });
-    }
-    return error;
-  }
-}
-
-function applyInSavepoint(db: Database, fn: (db: Database) => unknown, keep: boolean): Outcome {
-  db.run("SAVEPOINT operation");
-  try {
-    const value = fn(db);
-    if (!keep) db.run("ROLLBACK TO operation");
-    db.run("RELEASE operation");
-    return { ok: true, value };
-  } catch (error) {
-    db.run("ROLLBACK TO operation");
-    db.run("RELEASE operation");
-    return { ok: false, error };
-  }
-}
-
-/**
- * Milliseconds on a monotonic clock, for durations (S3 calls, requests).
- * Not `performance.now()`: Node loads its perf_hooks modules on the first use
- * of the `performance` global, 3–15 ms measured, paid by a cold container's
- * first answer; `process.hrtime` is there from the start.
- */
-export function monotonicMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /** The outcomes of the attempt whose commit id the database holds, if one landed. */
@@ -675,14 +366,6 @@ function totalChanges(db: Database): number {
   const value = db.exec("SELECT total_changes()")[0]?.values[0]?.[0];
   // Stryker disable next-line ConditionalExpression: see above; the guard is for the type checker
   return typeof value === "number" ? value : 0;
-}
-
-/** What a call cut at the deadline looks like: like a timeout, no HTTP status. */
-function deadlineReached(command: string, allowedMs: number): Error {
-  return Object.assign(
-    new Error(`${command} did not answer within the ${Math.round(allowedMs)} ms left`),
-    { name: "TimeoutError", $metadata: {} },
-  );
 }
 
 // Stryker disable next-line BlockStatement: unreachable, see runRound's fallback

@@ -7,8 +7,8 @@
  * form is read for any table.
  */
 import { StorageUnreadableError } from "../errors.ts";
-import { type FileCodec, looksLikeSqlite, upgradeOpened } from "./codec.ts";
-import { createDatabase, currentVersion, readPragma } from "./schema.ts";
+import { type FileCodec, looksLikeSqlite, upgradeOpened } from "./file-codec.ts";
+import { createDatabase, currentVersion, readPragma } from "./migrations.ts";
 import type { Database } from "./sql-js.ts";
 
 export const JSON_FORMAT = "rapatriements-s3/tables";

@@ -3,8 +3,8 @@
  * itself, so an operator can download it and open it with `sqlite3`.
  */
 import { StorageUnreadableError } from "../errors.ts";
-import { type FileCodec, looksLikeJson, looksLikeSqlite, upgradeOpened } from "./codec.ts";
-import { readPragma } from "./schema.ts";
+import { type FileCodec, looksLikeJson, looksLikeSqlite, upgradeOpened } from "./file-codec.ts";
+import { readPragma } from "./migrations.ts";
 import type { Database } from "./sql-js.ts";
 
 export const sqliteCodec: FileCodec = {
@@ -60,7 +60,7 @@ export const sqliteCodec: FileCodec = {
     // half-empty pages that updates leave in the records' tables.
     if (readPragma(db, "freelist_count") * 8 > readPragma(db, "page_count")) db.run("VACUUM");
     // sql.js 1.16 exports through SQLite's backup API: the connection, and its
-    // settings (openConnection in schema.ts), stay as they were.
+    // settings (openConnection in migrations.ts), stay as they were.
     return db.export();
   },
 };

@@ -7,7 +7,7 @@
  * Lambda's init runs it), against the local server's S3 and SQS.
  */
 import { describe, expect, test } from "vitest";
-import type { CommandOutcome } from "../../lambda/handlers/apply-commands.ts";
+import type { CommandOutcome } from "../../lambda/handlers/command-answers.ts";
 import { COMMANDS_MODULE, HTTP_FUNCTION_MODULE } from "../../lambda/handlers/routes.ts";
 import { DATA_KEY, initialisedBundle, invokeBundle, isolatedCopy } from "../support/bundles.ts";
 import {

@@ -5,9 +5,10 @@
  * listed at once for doctor.
  */
 import { describe, expect, test } from "vitest";
-import { configProblems, loadConfig, nearMisses } from "../../lambda/config.ts";
+import { configProblems, loadConfig } from "../../lambda/config.ts";
+import { nearMisses } from "../../lambda/environment.ts";
 import { MissingVariableError } from "../../lambda/errors.ts";
-import { createDependencies } from "../../lambda/handlers/dependencies.ts";
+import { createDependencies } from "../../lambda/handlers/composition-root.ts";
 
 const PATH = "s3://interflow-rappatriements/rappatriements/rappatriements.json";
 

@@ -8,12 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import {
-  configProblems,
-  type Environment,
-  loadConfig,
-  readEnvironment,
-} from "../../lambda/config.ts";
+import { configProblems, loadConfig } from "../../lambda/config.ts";
+import { type Environment, readEnvironment } from "../../lambda/environment.ts";
 import { ValueError } from "../../lambda/errors.ts";
 
 /** The minimal valid environment of the guide (full s3:// path). */

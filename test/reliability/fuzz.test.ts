@@ -6,9 +6,9 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
+import type { HandlerDeps } from "../../lambda/handlers/composition-root.ts";
 import { createRapatriementHandler } from "../../lambda/handlers/create-rapatriement.ts";
 import { deleteRapatriementHandler } from "../../lambda/handlers/delete-rapatriement.ts";
-import type { HandlerDeps } from "../../lambda/handlers/dependencies.ts";
 import { getRapatriementHandler } from "../../lambda/handlers/get-rapatriement.ts";
 import { listRapatriementsHandler } from "../../lambda/handlers/list-rapatriements.ts";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";

@@ -4,7 +4,7 @@
  * (the router over the route modules) — over a storage engine the test
  * built (own client, own cache, as one container).
  */
-import type { HandlerDeps } from "../../lambda/handlers/dependencies.ts";
+import type { HandlerDeps } from "../../lambda/handlers/composition-root.ts";
 import { httpRouterHandler } from "../../lambda/handlers/http-router.ts";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
 import {

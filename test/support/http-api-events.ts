@@ -7,9 +7,10 @@
  */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import type { HandlerDeps, LogLine } from "../../lambda/handlers/dependencies.ts";
-import type { HttpResult } from "../../lambda/handlers/http-handler.ts";
+import type { HandlerDeps } from "../../lambda/handlers/composition-root.ts";
+import type { HttpResult } from "../../lambda/handlers/http-response.ts";
 import { httpRouterHandler } from "../../lambda/handlers/http-router.ts";
+import type { LogLine } from "../../lambda/handlers/log-line.ts";
 import { lambdaContext } from "../../tools/local-api/api-gateway.ts";
 import { newEngine, newTarget } from "./local-s3.ts";
 import type { RecordedResponse } from "./openapi.ts";

@@ -13,17 +13,16 @@ import {
 } from "@aws-sdk/client-s3";
 import { expect, inject } from "vitest";
 import type { StorageStrategy } from "../../lambda/config.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
-import {
-  DatabaseObject,
-  type DatabaseObjectDeps,
-  type StorageReport,
-  type TransactionOptions,
-} from "../../lambda/storage/database-object.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
+import { DatabaseObject, type DatabaseObjectDeps } from "../../lambda/storage/database-object.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { type Database, loadSqlJs } from "../../lambda/storage/sql-js.ts";
+import type {
+  StorageReport,
+  TransactionOptions,
+} from "../../lambda/storage/transaction-options.ts";
 
 export const REGION = "eu-west-1";
 

@@ -13,10 +13,8 @@ import {
   StorageBusyError,
   StorageOutcomeUnknownError,
 } from "../../lambda/errors.ts";
-import {
-  type CommandOutcome,
-  createCommandsHandler,
-} from "../../lambda/handlers/apply-commands.ts";
+import { createCommandsHandler } from "../../lambda/handlers/apply-commands.ts";
+import type { CommandOutcome } from "../../lambda/handlers/command-answers.ts";
 import { parseImportedRecord } from "../../lambda/rapatriements/validation.ts";
 import {
   frenchError,

@@ -19,8 +19,8 @@ import {
   PutBucketVersioningCommand,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { currentVersion } from "../../lambda/storage/schema.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { currentVersion } from "../../lambda/storage/migrations.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import type { CliEnvironment } from "../../tools/cli/context.ts";
 import { readRecordsFile } from "../../tools/data/records-file.ts";

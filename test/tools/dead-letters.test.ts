@@ -28,7 +28,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { createCommandsHandler } from "../../lambda/handlers/apply-commands.ts";
-import type { LogLine } from "../../lambda/handlers/dependencies.ts";
+import type { LogLine } from "../../lambda/handlers/log-line.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../lambda/handlers/routes.ts";
 import type { Io } from "../../tools/cli/context.ts";
 import { redrive } from "../../tools/cli/dead-letters.ts";

@@ -21,13 +21,14 @@ import {
 } from "@aws-sdk/client-s3";
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
-import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
+import { DatabaseObject } from "../../lambda/storage/database-object.ts";
+import { createDatabase } from "../../lambda/storage/migrations.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
-import { createDatabase } from "../../lambda/storage/schema.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
+import type { TransactionOptions } from "../../lambda/storage/transaction-options.ts";
 import { LOCAL_API_ID, toApiGatewayEvent } from "../local-api/api-gateway.ts";
 import { PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
 import { coldContainersBench, describeColdContainers } from "./cold-containers-bench.ts";

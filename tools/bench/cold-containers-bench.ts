@@ -8,7 +8,7 @@
  * add to the mean request.
  */
 import type { RapatriementService } from "../../lambda/rapatriements/service.ts";
-import { emptyReport, type TransactionOptions } from "../../lambda/storage/database-object.ts";
+import { emptyReport, type TransactionOptions } from "../../lambda/storage/transaction-options.ts";
 import {
   coldContainerModel,
   DEFAULT_COSTS,

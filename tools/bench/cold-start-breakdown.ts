@@ -39,8 +39,8 @@ const PROFILE_ENTRY = `
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { loadConfig } from "${PROJECT_ROOT}/lambda/config.ts";
 import { findById } from "${PROJECT_ROOT}/lambda/rapatriements/repository.ts";
-import { rapatriementsSchema } from "${PROJECT_ROOT}/lambda/rapatriements/schema.ts";
-import { codecFor } from "${PROJECT_ROOT}/lambda/storage/codecs.ts";
+import { rapatriementsSchema } from "${PROJECT_ROOT}/lambda/rapatriements/tables.ts";
+import { codecFor } from "${PROJECT_ROOT}/lambda/storage/codec-for-strategy.ts";
 import { createS3Client } from "${PROJECT_ROOT}/lambda/storage/s3-client.ts";
 import { loadSqlJs } from "${PROJECT_ROOT}/lambda/storage/sql-js.ts";
 

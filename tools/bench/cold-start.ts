@@ -125,7 +125,7 @@ async function bundledRunner(name: string, source: string): Promise<string> {
  * Bundles a bench script as the deployed functions are bundled: ESM for
  * Node 24, minified, the SDK's ES modules first, with their banner and their
  * built-in aliases — the raw GET baseline too, so that it loads the SDK as
- * fast as the product does (the fastest way measured; README, Performance).
+ * fast as the product does (the fastest way measured; docs/performance.md, "Cold start").
  */
 export async function bundleScript(entry: string, outfile: string): Promise<void> {
   await build({

@@ -25,13 +25,14 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/c
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { COMMANDS_DEFAULTS } from "../../lambda/config.ts";
 import { createSqsClient } from "../../lambda/handlers/commands-queue.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
-import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
+import { DatabaseObject } from "../../lambda/storage/database-object.ts";
+import { createDatabase } from "../../lambda/storage/migrations.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
-import { createDatabase } from "../../lambda/storage/schema.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
+import type { TransactionOptions } from "../../lambda/storage/transaction-options.ts";
 import { startLocalS3 } from "../local-s3/local-s3.ts";
 import { createQueuePair, sendMessages } from "../local-sqs/event-source-mapping.ts";
 import type { BatchFigures, ConsumerInput, FromConsumer, ToConsumer } from "./commands-consumer.ts";

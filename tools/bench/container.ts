@@ -3,12 +3,14 @@
  * client, sql.js instance and cached database — warmed by a first read, as a
  * container that has served before. Each worker thread builds one.
  */
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
+
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
-import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
+import { DatabaseObject } from "../../lambda/storage/database-object.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
+import type { TransactionOptions } from "../../lambda/storage/transaction-options.ts";
 
 export interface ContainerTarget {
   endpoint: string;

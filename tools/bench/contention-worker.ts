@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { RetryLaterError } from "../../lambda/errors.ts";
-import { emptyReport } from "../../lambda/storage/database-object.ts";
+import { emptyReport } from "../../lambda/storage/transaction-options.ts";
 import { warmContainer } from "./container.ts";
 
 export interface WriterInput {

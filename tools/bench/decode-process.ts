@@ -5,8 +5,8 @@
  * `{ decodeMs, peakRssMb, baseRssMb }`.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
 
 const [file, format] = process.argv.slice(2);

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { StorageStrategy } from "../../lambda/config.ts";
 import type { RapatriementService } from "../../lambda/rapatriements/service.ts";
-import type { TransactionOptions } from "../../lambda/storage/database-object.ts";
+import type { TransactionOptions } from "../../lambda/storage/transaction-options.ts";
 import { timeIt } from "./stats.ts";
 
 const run = promisify(execFile);

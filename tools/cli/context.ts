@@ -1,17 +1,12 @@
 /**
- * Operators' CLI: what every command needs — the configuration read as the
- * Lambda functions read it, an S3 client, and the storage engine — and how
- * it talks to the person at the terminal.
+ * Operators' CLI: what every command needs — a container as the Lambda
+ * functions build it (the configuration read as they read it, an S3 client,
+ * the storage engine), from the product's composition root — and how it
+ * talks to the person at the terminal.
  */
-import type { S3Client } from "@aws-sdk/client-s3";
-import { type Config, type Environment, loadConfig, readEnvironment } from "../../lambda/config.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { RapatriementService } from "../../lambda/rapatriements/service.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
-import { DatabaseObject, type TransactionOptions } from "../../lambda/storage/database-object.ts";
-import { objectEncryption } from "../../lambda/storage/encryption.ts";
-import { createS3Client } from "../../lambda/storage/s3-client.ts";
-import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
+import { type Config, loadConfig } from "../../lambda/config.ts";
+import { type Environment, readEnvironment } from "../../lambda/environment.ts";
+import { type Container, createDependencies } from "../../lambda/handlers/composition-root.ts";
 
 export interface Io {
   out(line: string): void;
@@ -32,13 +27,7 @@ export interface CliEnvironment {
   cwd: string;
 }
 
-export interface Context {
-  config: Config;
-  s3: S3Client;
-  sql: SqlJsStatic;
-  store: DatabaseObject;
-  service: RapatriementService<TransactionOptions>;
-}
+export type Context = Container;
 
 /** A usage error: bad arguments. Exit code 2. */
 export class UsageError extends Error {
@@ -50,18 +39,9 @@ export function readConfig(env: CliEnvironment): Config {
 }
 
 export async function openContext(env: CliEnvironment): Promise<Context> {
-  const config = readConfig(env);
-  const s3 = createS3Client(config);
-  const sql = await loadSqlJs();
-  const store = new DatabaseObject({
-    s3,
-    sql,
-    schema: rapatriementsSchema,
-    codec: codecFor(config.strategy),
-    target: { bucket: config.bucket, key: config.key, region: config.region },
-    encryption: objectEncryption(config.sseKmsKeyId),
+  return createDependencies(readEnvironment(env.processEnv, env.cwd), {
+    processEnv: env.processEnv,
   });
-  return { config, s3, sql, store, service: new RapatriementService({ store }) };
 }
 
 export function formatBytes(bytes: number): string {

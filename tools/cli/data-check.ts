@@ -10,9 +10,9 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../../lambda/config.ts";
 import { count, countWithoutAuthor } from "../../lambda/rapatriements/repository.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
-import { readPragma } from "../../lambda/storage/schema.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
+import { readPragma } from "../../lambda/storage/migrations.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { plural } from "../data/plural.ts";
 import { isOwnFormat, type RecordsFile, readRecordsBytes } from "../data/records-file.ts";

@@ -29,7 +29,7 @@ import {
 } from "../../lambda/handlers/commands-queue.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../lambda/handlers/routes.ts";
 import { type Command, parseCommand } from "../../lambda/rapatriements/commands.ts";
-import { parseOperation } from "../../lambda/rapatriements/service.ts";
+import { parseOperation } from "../../lambda/rapatriements/operation.ts";
 import { plural } from "../data/plural.ts";
 import type { Io } from "./context.ts";
 import { frenchFieldMessage, frenchRefusal } from "./french.ts";

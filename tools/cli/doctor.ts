@@ -18,14 +18,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import {
-  type Config,
-  configProblems,
-  type Environment,
-  loadConfig,
-  nearMisses,
-  readEnvironment,
-} from "../../lambda/config.ts";
+import { type Config, configProblems, loadConfig } from "../../lambda/config.ts";
+import { type Environment, nearMisses, readEnvironment } from "../../lambda/environment.ts";
 import { MissingVariableError, ValueError } from "../../lambda/errors.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { createS3Client } from "../../lambda/storage/s3-client.ts";

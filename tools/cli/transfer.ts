@@ -21,12 +21,12 @@ import {
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { ImportRefusedError } from "../../lambda/errors.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
-import { emptyReport } from "../../lambda/storage/database-object.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
+import { createDatabase, recordCommit } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
-import { createDatabase, recordCommit } from "../../lambda/storage/schema.ts";
+import { emptyReport } from "../../lambda/storage/transaction-options.ts";
 import { SEPARATORS, toCsv } from "../data/csv-export.ts";
 import { plural } from "../data/plural.ts";
 import {

@@ -13,11 +13,11 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
-import { rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { codecFor } from "../../lambda/storage/codecs.ts";
+import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
+import { recordCommit } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
-import { recordCommit } from "../../lambda/storage/schema.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
 import { plural } from "../data/plural.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";

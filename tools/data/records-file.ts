@@ -8,10 +8,10 @@
  */
 import { readFile } from "node:fs/promises";
 import { listAll } from "../../lambda/rapatriements/repository.ts";
-import { APPLICATION_ID, rapatriementsSchema } from "../../lambda/rapatriements/schema.ts";
-import { looksLikeSqlite } from "../../lambda/storage/codec.ts";
+import { APPLICATION_ID, rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
+import { looksLikeSqlite } from "../../lambda/storage/file-codec.ts";
 import { JSON_FORMAT, jsonCodec } from "../../lambda/storage/json-codec.ts";
-import { readPragma } from "../../lambda/storage/schema.ts";
+import { readPragma } from "../../lambda/storage/migrations.ts";
 import type { Database, SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { sqliteCodec } from "../../lambda/storage/sqlite-codec.ts";
 import { jsonElementLines } from "./json-lines.ts";

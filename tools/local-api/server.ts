@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
 import { PayloadTooLargeError } from "../../lambda/errors.ts";
-import { problemResponse } from "../../lambda/handlers/http-handler.ts";
+import { problemResponse } from "../../lambda/handlers/http-response.ts";
 import { HTTP_FUNCTION_MODULE, HTTP_ROUTES, type HttpRoute } from "../../lambda/handlers/routes.ts";
 import { matchRoute, toApiGatewayEvent } from "./api-gateway.ts";
 import { apiReference } from "./api-reference.ts";

@@ -18,11 +18,9 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig, nearMisses, readEnvironment } from "../../lambda/config.ts";
-import { createDependencies } from "../../lambda/handlers/dependencies.ts";
+import { nearMisses, readEnvironment } from "../../lambda/environment.ts";
+import { createDependencies } from "../../lambda/handlers/composition-root.ts";
 import { createBucket } from "../../lambda/storage/bucket-bootstrap.ts";
-import { createS3Client } from "../../lambda/storage/s3-client.ts";
-import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
 import {
   InvalidRecordsError,
   invalidRecordsReport,
@@ -188,11 +186,11 @@ try {
   delete process.env.AWS_PROFILE;
   notes.push(`AWS_ENDPOINT_URL_S3=${s3Server.endpoint} (the local S3 server, local credentials)`);
 
-  const settings = readEnvironment();
-  const config = loadConfig(settings, {});
+  // One container for npm start's own work (import, snapshot, restore): the
+  // composition root's, with its one S3 client. The credentials above are in
+  // the process environment, which the SDK's default chain reads.
+  const { config, s3, sql, service } = await createDependencies(readEnvironment());
   const snapshotDir = process.env.RAPATRIEMENTS_LOCAL_DIR ?? join(PROJECT_ROOT, ".local");
-  const s3 = createS3Client(config);
-  const { service } = await createDependencies(settings);
   const local = new LocalSnapshot(
     s3,
     { bucket: config.bucket, key: config.key },
@@ -202,7 +200,7 @@ try {
   if (args.from !== undefined) {
     const options: ReadOptions = {};
     if (args.timezone !== undefined) options.timeZone = args.timezone;
-    const file = await readRecordsFile(args.from, await loadSqlJs(), options);
+    const file = await readRecordsFile(args.from, sql, options);
     // Validated here first, to name each bad record as the CLI does.
     prepareFileImport(service, args.from, file, { replace: true });
     const result = await service.import(file.records, { replace: true });

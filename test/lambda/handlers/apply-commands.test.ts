@@ -13,12 +13,10 @@ import type { Context, SQSEvent } from "aws-lambda";
 import { describe, expect, test } from "vitest";
 import type { Config } from "../../../lambda/config.ts";
 import { ValueError } from "../../../lambda/errors.ts";
-import {
-  type CommandOutcome,
-  createCommandsHandler,
-} from "../../../lambda/handlers/apply-commands.ts";
+import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
+import type { CommandOutcome } from "../../../lambda/handlers/command-answers.ts";
 import { sqsCommandsQueue } from "../../../lambda/handlers/commands-queue.ts";
-import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../../lambda/handlers/routes.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";

@@ -12,12 +12,13 @@ import {
 } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { ValueError } from "../../../lambda/errors.ts";
+import type { Dependencies, HandlerDeps } from "../../../lambda/handlers/composition-root.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
 import { deleteRapatriementHandler } from "../../../lambda/handlers/delete-rapatriement.ts";
-import type { Dependencies, HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
 import { getRapatriementHandler } from "../../../lambda/handlers/get-rapatriement.ts";
 import { MAX_BODY_BYTES } from "../../../lambda/handlers/http-handler.ts";
 import { listRapatriementsHandler } from "../../../lambda/handlers/list-rapatriements.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import { HTTP_ROUTES } from "../../../lambda/handlers/routes.ts";
 import { updateRapatriementHandler } from "../../../lambda/handlers/update-rapatriement.ts";
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";

@@ -8,14 +8,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
-import type { HttpEvent, HttpResult } from "../../../lambda/handlers/http-handler.ts";
+import type { HttpEvent } from "../../../lambda/handlers/http-request.ts";
+import type { HttpResult } from "../../../lambda/handlers/http-response.ts";
 import {
   httpRouter,
   httpRouterHandler,
   ROUTE_MODULES,
   type RouteHandler,
 } from "../../../lambda/handlers/http-router.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import { HTTP_ROUTES, routeKey } from "../../../lambda/handlers/routes.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
 import { PROJECT_ROOT } from "../../../tools/local-s3/local-s3.ts";

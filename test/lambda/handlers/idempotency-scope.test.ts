@@ -11,11 +11,9 @@
  */
 import type { Context, SQSBatchResponse } from "aws-lambda";
 import { describe, expect, test } from "vitest";
-import {
-  type CommandOutcome,
-  createCommandsHandler,
-} from "../../../lambda/handlers/apply-commands.ts";
-import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
+import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
+import type { CommandOutcome } from "../../../lambda/handlers/command-answers.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import { COMMAND_DETAIL_TYPE } from "../../../lambda/handlers/routes.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
 import {

@@ -11,16 +11,17 @@ import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
+import type { HandlerDeps } from "../../../lambda/handlers/composition-root.ts";
 import { createRapatriementHandler } from "../../../lambda/handlers/create-rapatriement.ts";
 import { deleteRapatriementHandler } from "../../../lambda/handlers/delete-rapatriement.ts";
-import type { HandlerDeps, LogLine } from "../../../lambda/handlers/dependencies.ts";
 import { getRapatriementHandler } from "../../../lambda/handlers/get-rapatriement.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import {
   METRICS_NAMESPACE,
   measuredCodec,
   type ObjectGauge,
 } from "../../../lambda/handlers/metrics.ts";
-import { codecFor } from "../../../lambda/storage/codecs.ts";
+import { codecFor } from "../../../lambda/storage/codec-for-strategy.ts";
 import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
 import { actAsOperator, cli, freshDir, operatorEnv } from "../../support/cli-run.ts";

@@ -17,11 +17,11 @@ import {
   minuteOf,
   receiptHash,
 } from "../../../lambda/rapatriements/receipts.ts";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../../lambda/rapatriements/service.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
 import { parseCreate } from "../../../lambda/rapatriements/validation.ts";
-import { codecFor } from "../../../lambda/storage/codecs.ts";
-import { createDatabase, currentVersion } from "../../../lambda/storage/schema.ts";
+import { codecFor } from "../../../lambda/storage/codec-for-strategy.ts";
+import { createDatabase, currentVersion } from "../../../lambda/storage/migrations.ts";
 import { type Database, loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
   getBytes,

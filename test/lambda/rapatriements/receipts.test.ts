@@ -17,11 +17,11 @@ import {
   receiptKey,
   scopeOf,
 } from "../../../lambda/rapatriements/receipts.ts";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
 import { RapatriementService } from "../../../lambda/rapatriements/service.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
 import { parseCreate } from "../../../lambda/rapatriements/validation.ts";
-import { codecFor } from "../../../lambda/storage/codecs.ts";
-import { createDatabase } from "../../../lambda/storage/schema.ts";
+import { codecFor } from "../../../lambda/storage/codec-for-strategy.ts";
+import { createDatabase } from "../../../lambda/storage/migrations.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
   getBytes,

@@ -8,9 +8,9 @@
  */
 import { describe, expect, test } from "vitest";
 import type { StorageStrategy } from "../../../lambda/config.ts";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
-import { codecFor } from "../../../lambda/storage/codecs.ts";
-import { createDatabase, currentVersion, readPragma } from "../../../lambda/storage/schema.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../../lambda/storage/codec-for-strategy.ts";
+import { createDatabase, currentVersion, readPragma } from "../../../lambda/storage/migrations.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
   getBytes,

@@ -14,8 +14,8 @@ import {
 import { describe, expect, test } from "vitest";
 import { StorageAccessError, StorageBusyError } from "../../../lambda/errors.ts";
 import { createBucket } from "../../../lambda/storage/bucket-bootstrap.ts";
-import { emptyReport } from "../../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../../lambda/storage/encryption.ts";
+import { emptyReport } from "../../../lambda/storage/transaction-options.ts";
 import { faultyClient, s3Error } from "../../support/faults.ts";
 import {
   callsOf,

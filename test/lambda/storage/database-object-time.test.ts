@@ -14,12 +14,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { StorageBusyError, StorageOutcomeUnknownError } from "../../../lambda/errors.ts";
-import {
-  type DatabaseObjectDeps,
-  emptyReport,
-  monotonicMs,
-} from "../../../lambda/storage/database-object.ts";
+import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
+import { monotonicMs } from "../../../lambda/storage/monotonic-clock.ts";
 import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
+import { emptyReport } from "../../../lambda/storage/transaction-options.ts";
 import {
   type FaultyClient,
   faultyClient,

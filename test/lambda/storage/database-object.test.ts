@@ -18,18 +18,19 @@ import {
   StorageUnreadableError,
 } from "../../../lambda/errors.ts";
 import type { Rapatriement } from "../../../lambda/rapatriements/model.ts";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
-import { codecFor } from "../../../lambda/storage/codecs.ts";
-import { type DatabaseObjectDeps, emptyReport } from "../../../lambda/storage/database-object.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
+import { codecFor } from "../../../lambda/storage/codec-for-strategy.ts";
+import type { DatabaseObjectDeps } from "../../../lambda/storage/database-object.ts";
 import { objectEncryption } from "../../../lambda/storage/encryption.ts";
-import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import {
   COMMIT_RETENTION_MS,
   createDatabase,
   currentVersion,
   readPragma,
-} from "../../../lambda/storage/schema.ts";
+} from "../../../lambda/storage/migrations.ts";
+import { prefetchObject } from "../../../lambda/storage/object-fetch.ts";
 import { type Database, loadSqlJs, type SqlJsStatic } from "../../../lambda/storage/sql-js.ts";
+import { emptyReport } from "../../../lambda/storage/transaction-options.ts";
 import { faultInjectingClient } from "../../support/fault-injecting-handler.ts";
 import { faultyClient, lostResponse, onNextPut, s3Error } from "../../support/faults.ts";
 import {

@@ -20,7 +20,7 @@ import { describe, expect, test } from "vitest";
 import type { StorageStrategy } from "../../../lambda/config.ts";
 import { DataObjectDeletedError } from "../../../lambda/errors.ts";
 import { createCommandsHandler } from "../../../lambda/handlers/apply-commands.ts";
-import type { LogLine } from "../../../lambda/handlers/dependencies.ts";
+import type { LogLine } from "../../../lambda/handlers/log-line.ts";
 import { lambdaContext } from "../../../tools/local-api/api-gateway.ts";
 import { apiOver } from "../../support/api.ts";
 import { actAsOperator, cli, operatorEnv } from "../../support/cli-run.ts";

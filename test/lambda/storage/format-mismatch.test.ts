@@ -5,8 +5,8 @@
  * the real S3 API of the local server.
  */
 import { describe, test } from "vitest";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
-import { currentVersion } from "../../../lambda/storage/schema.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
+import { currentVersion } from "../../../lambda/storage/migrations.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
   expectStoredAndRefused as expectRefused,

@@ -5,9 +5,9 @@
  * and where, and the object is left exactly as it is.
  */
 import { describe, expect, test } from "vitest";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
 import { JSON_FORMAT } from "../../../lambda/storage/json-codec.ts";
-import { currentVersion, type DatabaseSchema } from "../../../lambda/storage/schema.ts";
+import { currentVersion, type DatabaseSchema } from "../../../lambda/storage/migrations.ts";
 import {
   etagOf,
   expectStoredAndRefused,

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { rapatriementsSchema } from "../../../lambda/rapatriements/schema.ts";
-import { currentVersion } from "../../../lambda/storage/schema.ts";
+import { rapatriementsSchema } from "../../../lambda/rapatriements/tables.ts";
+import { currentVersion } from "../../../lambda/storage/migrations.ts";
 import { getBytes, newEngine, newTarget, putBytes } from "../../support/local-s3.ts";
 
 const FIXTURE = new URL("../../fixtures/json/written-before-sql-codec.json", import.meta.url);

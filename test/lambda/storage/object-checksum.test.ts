@@ -10,8 +10,8 @@
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
 import { StorageBusyError, StorageUnreadableError } from "../../../lambda/errors.ts";
-import type { DecodeOptions, FileCodec } from "../../../lambda/storage/codec.ts";
-import { codecFor } from "../../../lambda/storage/codecs.ts";
+import { codecFor } from "../../../lambda/storage/codec-for-strategy.ts";
+import type { DecodeOptions, FileCodec } from "../../../lambda/storage/file-codec.ts";
 import {
   crc32Base64,
   getObject,

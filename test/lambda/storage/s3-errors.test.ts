@@ -14,8 +14,8 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { describe, expect, test } from "vitest";
-import { emptyReport } from "../../../lambda/storage/database-object.ts";
 import { isDeleteMarker } from "../../../lambda/storage/s3-errors.ts";
+import { emptyReport } from "../../../lambda/storage/transaction-options.ts";
 import {
   faultyClient,
   lostResponse,

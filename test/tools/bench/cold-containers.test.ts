@@ -121,7 +121,7 @@ describe("the cold-container model", () => {
   test("on any trace, one function never has more cold starts than five (a request costs the same in both)", () => {
     // Where a cold start takes much longer than a warm request and requests
     // overlap densely, a rare trace has one function start a container or two
-    // more than five (README, "Which containers are cold"); with equal costs
+    // more than five (docs/performance.md, "Which containers are cold"); with equal costs
     // and a fixed idle lifetime, merging the pools never costs a cold start.
     const arrival = fc.record({
       gap: fc.oneof(

@@ -9,9 +9,9 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import {
   containerDefaults,
   createDependencies,
-  transactionOptions,
-} from "../../../lambda/handlers/dependencies.ts";
-import { emptyReport } from "../../../lambda/storage/database-object.ts";
+} from "../../../lambda/handlers/composition-root.ts";
+import { transactionOptions } from "../../../lambda/handlers/storage-options.ts";
+import { emptyReport } from "../../../lambda/storage/transaction-options.ts";
 import {
   getBytes,
   localEndpoint,

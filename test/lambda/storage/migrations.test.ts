@@ -10,7 +10,7 @@ import {
   type Migration,
   migrate,
   readPragma,
-} from "../../../lambda/storage/schema.ts";
+} from "../../../lambda/storage/migrations.ts";
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import { etagOf, getBytes, newEngine, newTarget, recordRequests } from "../../support/local-s3.ts";
 

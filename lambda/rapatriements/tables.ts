@@ -3,7 +3,7 @@
  * new version appends a migration; a shipped migration is never edited.
  */
 import type { Database } from "sql.js";
-import type { DatabaseSchema } from "../storage/schema.ts";
+import type { DatabaseSchema } from "../storage/migrations.ts";
 import {
   type Action,
   ANY_REQUEST,

@@ -11,7 +11,7 @@ import {
   ensureCommitsTable,
   migrate,
   openConnection,
-} from "./schema.ts";
+} from "./migrations.ts";
 import type { Database, SqlJsStatic } from "./sql-js.ts";
 
 export interface DecodeOptions {

@@ -1,0 +1,73 @@
+/**
+ * Domain: the import of whole records (an export, the old local storage).
+ * Every record is checked first and the file is refused whole on any error,
+ * a repeated id or reference named by the records' places in the file;
+ * existing data is kept unless the import replaces it.
+ */
+import type { Database } from "sql.js";
+import { type FieldError, ImportRefusedError, ValidationError } from "../errors.ts";
+import * as repository from "./repository.ts";
+import { type ImportedRecord, parseImportedRecord } from "./validation.ts";
+
+/** What an import stamps on a record that does not say: the time, and a new id. */
+export interface ImportClock {
+  now: () => Date;
+  newId: () => string;
+}
+
+/** Checks every record now; the returned function writes them inside a transaction. */
+export function prepareRecordImport(
+  raws: readonly unknown[],
+  options: { replace?: boolean },
+  clock: ImportClock,
+): (db: Database) => { imported: number; replaced: number } {
+  const errors: FieldError[] = [];
+  const records: ImportedRecord[] = [];
+  const seen = { id: new Map<string, number>(), reference: new Map<string, number>() };
+  raws.forEach((raw, index) => {
+    let record: ImportedRecord;
+    try {
+      record = parseImportedRecord(raw, index);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      errors.push(...(error.errors ?? []));
+      return;
+    }
+    records.push(record);
+    // A repeat is named by the records' places in the file, invalid ones counted.
+    for (const [kind, value] of [
+      ["id", record.id],
+      ["reference", record.fields.reference],
+    ] as const) {
+      if (value === undefined) continue;
+      const first = seen[kind].get(value);
+      if (first !== undefined) {
+        errors.push({ path: `[${index}].${kind}`, message: `repeats [${first}].${kind}` });
+      } else {
+        seen[kind].set(value, index);
+      }
+    }
+  });
+  if (errors.length > 0) throw new ValidationError(errors, "The file holds invalid records.");
+  return (db) => {
+    const existing = repository.count(db);
+    if (existing > 0 && options.replace !== true) {
+      throw new ImportRefusedError(existing);
+    }
+    repository.removeAll(db);
+    for (const record of records) {
+      const at = clock.now().toISOString();
+      repository.insert(db, {
+        id: record.id ?? clock.newId(),
+        ...record.fields,
+        createdAt: record.createdAt ?? at,
+        updatedAt: record.updatedAt ?? record.createdAt ?? at,
+        version: record.version ?? 1,
+        // An import keeps who wrote the records; a file that does not say is unknown.
+        createdBy: record.createdBy ?? null,
+        updatedBy: record.updatedBy ?? null,
+      });
+    }
+    return { imported: records.length, replaced: existing };
+  };
+}
