@@ -1,0 +1,30 @@
+/**
+ * The CDK CLI as a user runs it, in a child process: the project keeps the
+ * CLI's telemetry off.
+ */
+import { execFile } from "node:child_process";
+import { expect, test } from "vitest";
+import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
+
+interface Run {
+  code: number;
+  output: string;
+}
+
+/** A command in the project folder, with what it printed on both streams. */
+function run(command: string, args: string[]): Promise<Run> {
+  // Without the variable that would switch telemetry off whatever cdk.json says.
+  const { CDK_DISABLE_CLI_TELEMETRY: _, ...env } = process.env;
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: PROJECT_ROOT, env }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+test("the CDK CLI's telemetry is off in this project (cdk.json)", async () => {
+  const status = await run("npx", ["cdk", "cli-telemetry", "--status"]);
+  expect(status.code).toBe(0);
+  expect(status.output).toContain("CLI Telemetry is disabled.");
+}, 60_000);
