@@ -1,9 +1,13 @@
 /**
- * The CDK CLI as a user runs it, in a child process: the project keeps the
- * CLI's telemetry off.
+ * `npm run synth` and the CDK CLI as a user runs them, in a child process:
+ * what the terminal shows for a synth, and that the project keeps the CLI's
+ * telemetry off.
  */
 import { execFile } from "node:child_process";
-import { expect, test } from "vitest";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
 
 interface Run {
@@ -22,6 +26,19 @@ function run(command: string, args: string[]): Promise<Run> {
     });
   });
 }
+
+const outdir = () => mkdtempSync(join(tmpdir(), "rapatriements-synth-"));
+
+describe("npm run synth, as typed", { timeout: 180_000 }, () => {
+  test("synthesizes the stack with no notice of unconfigured feature flags", async () => {
+    const out = outdir();
+    const synth = await run("npm", ["run", "synth", "--", "--output", out]);
+    expect(synth.output).not.toContain("feature flag");
+    expect(synth.output).not.toMatch(/error/i);
+    expect(synth.code).toBe(0);
+    expect(existsSync(join(out, "RapatriementsStack.template.json"))).toBe(true);
+  });
+});
 
 test("the CDK CLI's telemetry is off in this project (cdk.json)", async () => {
   const status = await run("npx", ["cdk", "cli-telemetry", "--status"]);
