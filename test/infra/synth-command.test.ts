@@ -1,7 +1,7 @@
 /**
  * `npm run synth` and the CDK CLI as a user runs them, in a child process:
- * what the terminal shows for a synth, and that the project keeps the CLI's
- * telemetry off.
+ * what the terminal shows for a good synth and for a refused context value,
+ * and that the project keeps the CLI's telemetry off.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
@@ -38,6 +38,25 @@ describe("npm run synth, as typed", { timeout: 180_000 }, () => {
     expect(synth.code).toBe(0);
     expect(existsSync(join(out, "RapatriementsStack.template.json"))).toBe(true);
   });
+
+  test.each([
+    ["throttleRateLimit=abc", 'context throttleRateLimit must be a positive number (got "abc")'],
+    [
+      "audit=yes",
+      `context audit must be true (a CloudTrail trail of the data object's reads and writes and of the functions' invocations) or false, the default (got "yes")`,
+    ],
+  ])(
+    "a refused context value (-c %s): its message, no Node stack, a failed exit",
+    async (value, message) => {
+      const out = outdir();
+      const synth = await run("npm", ["run", "synth", "--", "-c", value, "--output", out]);
+      expect(synth.code).not.toBe(0);
+      expect(synth.output.split("\n")).toContain(message);
+      expect(synth.output).not.toMatch(/^\s+at /m);
+      expect(synth.output).not.toMatch(/\.ts:\d+/); // no source location either
+      expect(existsSync(join(out, "RapatriementsStack.template.json"))).toBe(false);
+    },
+  );
 });
 
 test("the CDK CLI's telemetry is off in this project (cdk.json)", async () => {
