@@ -15,6 +15,7 @@ import { matchRoute } from "../../tools/local-api/api-gateway.ts";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
 import { launchChromium } from "../support/browser.ts";
 import { openApiChecker, type RecordedResponse } from "../support/openapi.ts";
+import { requireProgram } from "../support/programs.ts";
 
 interface Answer {
   status: number;
@@ -328,6 +329,7 @@ describe("npm start", () => {
   });
 
   test("the README's curl walk-through runs twice as written and leaves its record behind", async () => {
+    requireProgram("curl", "this test runs the README's curl walk-through as written");
     const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
     const section = readme.slice(readme.indexOf("## A walk through the API"));
     const script = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
