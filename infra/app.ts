@@ -1,6 +1,7 @@
 /**
  * Infrastructure: the CDK app. Parameters come from CDK context (cdk.json, or
- * `-c name=value` on the command line); see docs/deploy.md, "Context parameters".
+ * `-c name=value` on the command line); see docs/deploy.md, "Context parameters". cdk.json also
+ * holds the CDK's feature flags and switches the CLI's telemetry off.
  */
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -20,7 +21,29 @@ import {
   type RapatriementsStackProps,
 } from "./rapatriements-stack.ts";
 
+/**
+ * A context value the app refuses. Its message names the value and says what
+ * it must be: all a user needs to see, so `npm run synth` prints it alone.
+ */
+export class ContextError extends Error {
+  override name = "ContextError";
+}
+
+/** The stack's properties, from the context; a {@link ContextError} for a value refused. */
 export function stackProps(app: App): RapatriementsStackProps {
+  try {
+    return readContext(app);
+  } catch (error) {
+    // Each refusal, here or in the helpers, is an Error whose message starts
+    // "context <name>"; anything else (a TypeError, say) is a bug and keeps its stack.
+    if (error instanceof Error && error.name === "Error" && error.message.startsWith("context ")) {
+      throw new ContextError(error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function readContext(app: App): RapatriementsStackProps {
   const text = (name: string): string | undefined => {
     const value: unknown = app.node.tryGetContext(name);
     if (value === undefined || value === null || value === "") return undefined;
@@ -225,5 +248,12 @@ export function buildApp(app: App = new App()): { app: App; stack: Rapatriements
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  buildApp().app.synth();
+  try {
+    buildApp().app.synth();
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error;
+    // The CDK CLI shows what the app prints: the one line to act on, no Node stack under it.
+    console.error(error.message);
+    process.exit(1);
+  }
 }

@@ -2,12 +2,13 @@
  * Test support: the stack synthesized as `npm run synth` does (bundles
  * included), into a temporary folder, with cdk-nag's AwsSolutions checks run.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, type CfnElement } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { buildApp } from "../../infra/app.ts";
+import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are read field by field
 export type Json = any;
@@ -25,9 +26,20 @@ export interface Synthesized {
   assetDir(logicalId: string): string;
 }
 
+/**
+ * cdk.json's context, which the CDK CLI hands to the app under what `-c`
+ * gives: its defaults and the feature flags, so the tests see the template
+ * that `npm run synth` and `cdk deploy` make.
+ */
+const PROJECT_CONTEXT = (
+  JSON.parse(readFileSync(join(PROJECT_ROOT, "cdk.json"), "utf8")) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
 export function synthesize(context: Record<string, string> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), "rapatriements-cdk-"));
-  const { app, stack } = buildApp(new App({ outdir, context }));
+  const { app, stack } = buildApp(new App({ outdir, context: { ...PROJECT_CONTEXT, ...context } }));
   const assembly = app.synth();
   const artifact = assembly.getStackByName(stack.stackName);
   const template = artifact.template;

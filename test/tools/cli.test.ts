@@ -9,10 +9,8 @@
  * chain, which reads the real process environment; in a real run both are the
  * same object, so each test also puts the keys it uses into process.env.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   CreateBucketCommand,
   HeadObjectCommand,
@@ -34,6 +32,7 @@ import {
   type Variables,
 } from "../support/cli-run.ts";
 import { type IamServer, startIamServer } from "../support/iam-server.ts";
+import { readSqliteRows, writeSqliteFile } from "../support/legacy-sqlite.ts";
 import {
   createBucket,
   etagOf,
@@ -46,8 +45,6 @@ import {
 } from "../support/local-s3.ts";
 import { configureBucket } from "../support/stack-bucket.ts";
 
-const run = promisify(execFile);
-const SQLITE3 = "/usr/bin/sqlite3";
 const KEY = "rapatriements/rapatriements.db";
 const STATUSES = ["draft", "requested", "in_transit", "received", "cancelled"];
 const CHECKS = [
@@ -420,10 +417,10 @@ describe("doctor", () => {
 // ---------------------------------------------------------------------------
 
 describe("import and export", () => {
-  /** A file of the old local storage, made by the sqlite3 tool, with `count` rows. */
-  async function legacySqliteFile(count: number): Promise<string> {
+  /** A file of the old local storage, written by SQLite, with `count` rows. */
+  function legacySqliteFile(count: number): string {
     const file = join(freshDir(), "rappatriements.db");
-    await run(SQLITE3, [
+    writeSqliteFile(
       file,
       `CREATE TABLE rappatriements (
          id TEXT PRIMARY KEY, reference TEXT NOT NULL, origin TEXT NOT NULL,
@@ -438,17 +435,16 @@ describe("import and export", () => {
                          json_object('sku', 'SKU-X', 'quantity', 1)),
               strftime('%Y-%m-%dT%H:%M:%SZ', '2025-06-01', '+' || i || ' minutes')
        FROM n;`,
-    ]);
+    );
     return file;
   }
 
-  async function legacyRows(file: string): Promise<Summary[]> {
-    const { stdout } = await run(SQLITE3, [
-      "-json",
+  /** The rows as SQLite itself reads them, not as the import does. */
+  function legacyRows(file: string): Summary[] {
+    const rows = readSqliteRows(
       file,
       "SELECT id, reference, origin, destination, status, lines, created_at FROM rappatriements",
-    ]);
-    const rows = JSON.parse(stdout) as Record<string, string>[];
+    ) as Record<string, string>[];
     return summarise(
       rows.map((row) => ({
         ...row,
@@ -458,9 +454,9 @@ describe("import and export", () => {
     );
   }
 
-  test("a 1,000-row SQLite file from the sqlite3 tool comes back out identical, as .db and .json", async () => {
-    const source = await legacySqliteFile(1000);
-    const expected = await legacyRows(source);
+  test("a 1,000-row SQLite file of the old storage comes back out identical, as .db and .json", async () => {
+    const source = legacySqliteFile(1000);
+    const expected = legacyRows(source);
     expect(expected).toHaveLength(1000);
     expect(new Set(expected.map((r) => r.status))).toEqual(new Set(STATUSES));
 

@@ -1,15 +1,14 @@
 /**
  * The operators' real legacy files, as `npx rapatriements import` and
- * `export` meet them: old SQLite tables built by the sqlite3 tool (integer
+ * `export` meet them: old SQLite tables written by SQLite itself (integer
  * ids, SQLite's CURRENT_TIMESTAMP dates without a zone, extra columns), a
  * dry run that sends nothing (requests counted at a proxy in front of the
  * local S3 server), bad records named by id and row, progress on a terminal
  * only, and the CSV export a spreadsheet opens.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import type { CliEnvironment, Io } from "../../tools/cli/context.ts";
@@ -18,10 +17,9 @@ import { readRecordsFile } from "../../tools/data/records-file.ts";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
 import { actAsOperator, freshDir } from "../support/cli-run.ts";
 import { type CountingProxy, startCountingProxy } from "../support/counting-proxy.ts";
+import { writeSqliteFile } from "../support/legacy-sqlite.ts";
 import { createBucket, localEndpoint, localS3Client, REGION } from "../support/local-s3.ts";
 
-const run = promisify(execFile);
-const SQLITE3 = "/usr/bin/sqlite3";
 const NODE = join(PROJECT_ROOT, "node_modules", ".bin", "node");
 const CLI = join(PROJECT_ROOT, "tools", "cli", "rapatriements.ts");
 const KEY = "rapatriements/rapatriements.db";
@@ -72,10 +70,10 @@ async function cli(argv: string[], env: CliEnvironment, terminal = false): Promi
   return { code, out: out.join("\n"), err: err.join("\n"), progress };
 }
 
-/** A file of the old local storage as its users have it, built by the sqlite3 tool. */
-async function legacyFile(sql: string, name = "ancien.db"): Promise<string> {
+/** A file of the old local storage as its users have it, written by SQLite. */
+function legacyFile(sql: string, name = "ancien.db"): string {
   const file = join(freshDir(), name);
-  await run(SQLITE3, [file, sql]);
+  writeSqliteFile(file, sql);
   return file;
 }
 
@@ -113,7 +111,7 @@ async function exportedJson(bucket: string): Promise<Record<string, unknown>[]> 
 
 describe("import of an old SQLite table as it is", () => {
   test("integer ids kept as text, CURRENT_TIMESTAMP dates read in --timezone Europe/Paris, extra columns reported", async () => {
-    const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(300)}`);
+    const file = legacyFile(`${LEGACY_TABLE}\n${legacyRows(300)}`);
     const bucket = await createBucket(localS3Client());
     const result = await cli(["import", file, "--timezone", "Europe/Paris"], envFor(bucket));
     expect(result.err).toBe("");
@@ -141,7 +139,7 @@ describe("import of an old SQLite table as it is", () => {
   });
 
   test("without --timezone the dates are UTC, as SQLite's CURRENT_TIMESTAMP writes them, and the default is said", async () => {
-    const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(2)}`);
+    const file = legacyFile(`${LEGACY_TABLE}\n${legacyRows(2)}`);
     const bucket = await createBucket(localS3Client());
     const result = await cli(["import", file], envFor(bucket));
     expect(result.code).toBe(0);
@@ -151,7 +149,7 @@ describe("import of an old SQLite table as it is", () => {
   });
 
   test("an old created_by / updated_by column is kept as who wrote the record: a number as text, empty as unknown", async () => {
-    const file = await legacyFile(`CREATE TABLE rapatriements (
+    const file = legacyFile(`CREATE TABLE rapatriements (
         id INTEGER PRIMARY KEY, reference TEXT, origin TEXT, destination TEXT, lines TEXT,
         created_by INTEGER, updated_by TEXT);
       INSERT INTO rapatriements VALUES
@@ -170,7 +168,7 @@ describe("import of an old SQLite table as it is", () => {
   });
 
   test("one legacy row: singular French messages", async () => {
-    const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(1)}`);
+    const file = legacyFile(`${LEGACY_TABLE}\n${legacyRows(1)}`);
     const bucket = await createBucket(localS3Client());
     const result = await cli(["import", file], envFor(bucket));
     expect(result.code).toBe(0);
@@ -181,7 +179,7 @@ describe("import of an old SQLite table as it is", () => {
   });
 
   test("an unknown --timezone: exit 2, the option's expected form named, nothing read or sent", async () => {
-    const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(1)}`);
+    const file = legacyFile(`${LEGACY_TABLE}\n${legacyRows(1)}`);
     const before = proxy.requests.length;
     const result = await cli(
       ["import", file, "--timezone", "Paris"],
@@ -196,7 +194,7 @@ describe("import of an old SQLite table as it is", () => {
 
 describe("--dry-run", () => {
   test("shows what would be imported with the counts and sends no request at all; the real run then sends", async () => {
-    const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(40)}`);
+    const file = legacyFile(`${LEGACY_TABLE}\n${legacyRows(40)}`);
     const bucket = await createBucket(localS3Client());
     const env = envFor(bucket, proxy.endpoint);
     const before = proxy.requests.length;
@@ -224,7 +222,7 @@ describe("--dry-run", () => {
   });
 
   test("a dry run of a bad file refuses it the same way, still without a request", async () => {
-    const file = await legacyFile(
+    const file = legacyFile(
       `${LEGACY_TABLE}\n${legacyRows(3)}\nUPDATE rappatriements SET destination = origin WHERE id = 2;`,
     );
     const before = proxy.requests.length;
@@ -237,7 +235,7 @@ describe("--dry-run", () => {
 
 describe("bad records named by id or reference and their row or line", () => {
   test("an old table: each bad row by its id and row number, repeats named by the first one", async () => {
-    const file = await legacyFile(
+    const file = legacyFile(
       `${LEGACY_TABLE}\n${legacyRows(10)}
        UPDATE rappatriements SET lines = '[{"sku":"A","quantity":0}]' WHERE id = 3;
        UPDATE rappatriements SET created_at = '2024-13-45 10:00:00' WHERE id = 7;
@@ -280,7 +278,7 @@ describe("bad records named by id or reference and their row or line", () => {
 
 describe("npm start -- --from a bad file", () => {
   test("prints the same list of bad records as the CLI, and starts nothing", async () => {
-    const file = await legacyFile(
+    const file = legacyFile(
       `${LEGACY_TABLE}\n${legacyRows(4)}
        UPDATE rappatriements SET status = 'lost' WHERE id = 4;`,
     );
@@ -305,7 +303,7 @@ describe("npm start -- --from a bad file", () => {
 
 describe("progress", () => {
   test("on a terminal: records read, validated and bytes sent; then bytes received by export", async () => {
-    const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(300)}`);
+    const file = legacyFile(`${LEGACY_TABLE}\n${legacyRows(300)}`);
     const bucket = await createBucket(localS3Client());
     const imported = await cli(["import", file], envFor(bucket), true);
     expect(imported.code).toBe(0);
@@ -323,7 +321,7 @@ describe("progress", () => {
   });
 
   test("in a real pseudo-terminal the line is rewritten in place; through a pipe nothing but the summary", async () => {
-    const file = await legacyFile(`${LEGACY_TABLE}\n${legacyRows(200)}`);
+    const file = legacyFile(`${LEGACY_TABLE}\n${legacyRows(200)}`);
     const piped = await runProcess(
       NODE,
       [CLI, "import", file, "--dry-run"],

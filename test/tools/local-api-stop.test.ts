@@ -5,12 +5,13 @@
  * to the npm process. Every time, the records written before the stop are
  * there at the next start, and the local S3 server is gone.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
+import { writeSqliteFile } from "../support/legacy-sqlite.ts";
 
 const PTY_RUN = join(PROJECT_ROOT, "test", "support", "pty-run.py");
 const temporary = mkdtempSync(join(tmpdir(), "rapatriements-stop-"));
@@ -155,13 +156,13 @@ describe("npm start keeps the data however it is stopped", { timeout: 180_000 },
     expect(await earlier.exited).toBe(0);
 
     const legacy = join(temporary, "legacy.db");
-    execFileSync("sqlite3", [
+    writeSqliteFile(
       legacy,
       `CREATE TABLE rappatriements (reference TEXT, origin TEXT, destination TEXT, status TEXT, lines TEXT);
        INSERT INTO rappatriements VALUES
          ('LEGACY-1', 'LYON-01', 'PARIS-02', 'requested', '[{"sku":"PAL-EUR","quantity":4}]'),
          ('LEGACY-2', 'LILLE-03', 'PARIS-02', 'draft', '[{"sku":"CARTON","quantity":10,"unit":"carton"}]');`,
-    ]);
+    );
     const session = new NpmStart(localDir, ["--from", legacy], { terminal: true });
     const url = await session.url();
     expect(session.output).toContain(`imported 2 rapatriements from ${legacy}`);

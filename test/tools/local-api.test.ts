@@ -9,12 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
 import { matchRoute } from "../../tools/local-api/api-gateway.ts";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
+import { launchChromium } from "../support/browser.ts";
 import { openApiChecker, type RecordedResponse } from "../support/openapi.ts";
+import { requireProgram } from "../support/programs.ts";
 
 interface Answer {
   status: number;
@@ -24,8 +25,6 @@ interface Answer {
   json: any;
 }
 
-/** Debian's chromium: `.ci/run` installs it. */
-const CHROMIUM = "/usr/bin/chromium";
 const run = promisify(execFile);
 const localDir = mkdtempSync(join(tmpdir(), "rapatriements-local-"));
 const recorded: RecordedResponse[] = [];
@@ -330,6 +329,7 @@ describe("npm start", () => {
   });
 
   test("the README's curl walk-through runs twice as written and leaves its record behind", async () => {
+    requireProgram("curl", "this test runs the README's curl walk-through as written");
     const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
     const section = readme.slice(readme.indexOf("## A walk through the API"));
     const script = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
@@ -369,17 +369,13 @@ describe("npm start", () => {
   });
 
   test("GET /docs renders the reference in a real browser, with the five operations, from nothing but the local server", async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
-    });
+    const { browser, source } = await launchChromium([
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ]);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
       const requested: string[] = [];
@@ -402,7 +398,7 @@ describe("npm start", () => {
 
       const screenshot = join(localDir, "docs.png");
       await page.screenshot({ path: screenshot, fullPage: true });
-      console.log(`screenshot of ${baseUrl}/docs: ${screenshot}`);
+      console.log(`screenshot of ${baseUrl}/docs by ${source}: ${screenshot}`);
       expect(statSync(screenshot).size).toBeGreaterThan(10_000);
 
       expect(errors).toEqual([]);

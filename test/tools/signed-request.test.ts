@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
+import { requireProgram } from "../support/programs.ts";
 
 const run = promisify(execFile);
 const PYTHON = join(PROJECT_ROOT, ".venv", "bin", "python");
@@ -117,6 +118,7 @@ describe("signed requests for the deployed API (IAM auth)", () => {
   });
 
   test("curl --aws-sigv4, as the README writes it, signs the same way", async () => {
+    requireProgram("curl", "this test runs the README's curl --aws-sigv4 command as written");
     captured.length = 0;
     await run(
       "curl",

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -32,8 +33,23 @@ export interface LocalS3Options {
   verbose?: boolean;
   /** Told what is happening during the first, slow, install. */
   log?: (line: string) => void;
+  /** The Python that creates the virtualenv (default: $PYTHON, else python3). */
+  python?: string;
   /** Extra environment for the server, e.g. moto's INITIAL_NO_AUTH_ACTION_COUNT. */
   env?: Record<string, string>;
+}
+
+/**
+ * The local S3 server could not be set up: the message says, in one line,
+ * what is missing and what to install (no stack under it: there is nothing
+ * in the code to fix).
+ */
+export class LocalS3SetupError extends Error {
+  override name = "LocalS3SetupError";
+  constructor(message: string) {
+    super(message);
+    this.stack = `${this.name}: ${message}`;
+  }
 }
 
 /** Creates the virtualenv and installs moto when missing or out of date; returns its python. */
@@ -46,29 +62,53 @@ export async function ensureVenv(options: LocalS3Options = {}): Promise<string> 
     return python;
   }
   const log = options.log ?? (() => {});
-  const systemPython = process.env.PYTHON ?? "python3";
-  try {
-    if (!existsSync(python)) {
-      log(`local S3: creating the virtualenv ${venv} (first run only)`);
+  const systemPython = options.python ?? process.env.PYTHON ?? "python3";
+  if (!existsSync(python)) {
+    log(`local S3: creating the virtualenv ${venv} (first run only)`);
+    const created = !existsSync(venv);
+    try {
       await run(systemPython, ["-m", "venv", venv]);
+    } catch (error) {
+      // A half-made virtualenv (Debian's python3 without python3-venv leaves
+      // one without pip) would fail the next run in a stranger way.
+      if (created) await rm(venv, { recursive: true, force: true });
+      throw new LocalS3SetupError(
+        (error as { code?: unknown }).code === "ENOENT"
+          ? `the local S3 server needs Python 3, and ${systemPython} is not found: install Python 3 with its venv module (python3 and python3-venv on Debian), or set PYTHON to its path`
+          : `the local S3 server needs Python 3 with its venv module, and \`${systemPython} -m venv\` failed (${lastLine(error)}): install it (python3-venv on Debian)`,
+      );
     }
-    log("local S3: installing moto[server] into it (first run only, about a minute)");
+  }
+  log("local S3: installing moto[server] into it (first run only, about a minute)");
+  try {
     await run(
       python,
       ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS],
-      {
-        maxBuffer: 16 * 1024 * 1024,
-      },
+      { maxBuffer: 16 * 1024 * 1024 },
     );
   } catch (error) {
-    const detail = (error as { stderr?: string }).stderr ?? String(error);
-    throw new Error(
-      `could not set up the local S3 server in ${venv}: ${detail.trim()}\n` +
-        `It needs Python 3 with the venv module (${systemPython} -m venv) and access to the Python package index.`,
+    throw new LocalS3SetupError(
+      `could not install the local S3 server (moto, from tools/local-s3/requirements.txt) into ${venv}: ${lastLine(error)}; the first run needs access to the Python package index`,
     );
   }
   writeFileSync(stamp, wanted);
   return python;
+}
+
+/**
+ * What a failed command said, in one line: its last line (where pip and
+ * Python put the error), or Debian's case of a Python without `ensurepip`,
+ * whose explanation ends with a line that names no cause.
+ */
+function lastLine(error: unknown): string {
+  const { stderr, message } = error as { stderr?: string; message?: string };
+  const said = stderr !== undefined && stderr.trim() !== "" ? stderr : (message ?? String(error));
+  if (said.includes("ensurepip is not")) return "ensurepip is not available";
+  const lines = said
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  return lines.at(-1) ?? String(error);
 }
 
 /** Starts moto on loopback and resolves once it listens. */
