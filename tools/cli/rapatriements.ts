@@ -3,7 +3,10 @@
  * Operators' CLI: `npx rapatriements <command>`. Reads the same configuration
  * as the Lambda functions (environment, then .env at the project root).
  */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AppError } from "../../lambda/errors.ts";
 import { RecordsFileError } from "../data/records-file.ts";
@@ -11,7 +14,7 @@ import { type CliEnvironment, type Io, openContext, readConfig, UsageError } fro
 import { DeadLetterError, listDeadLetters, openDeadLetterQueue, redrive } from "./dead-letters.ts";
 import { doctor } from "./doctor.ts";
 import { frenchArgumentError, frenchError } from "./french.ts";
-import { exportFile, type ImportOptions, importFile } from "./transfer.ts";
+import { dryRunImport, exportFile, type ImportOptions, importFile } from "./transfer.ts";
 import { listVersions, restoreVersion } from "./versions.ts";
 
 export const USAGE = `usage : npx rapatriements <commande>
@@ -41,9 +44,9 @@ export const USAGE = `usage : npx rapatriements <commande>
                                       (une fois la cause corrigée, par exemple une panne)
 
 Configuration : AWS_REGION, S3_RAPPATRIMENT_FILE_PATH, S3_BUCKET_NAME, STORAGE_STRATEGY
-(environnement ou .env à la racine du projet) ; pour dead-letters et redrive, en plus,
-COMMANDS_DEAD_LETTER_QUEUE_URL (sortie CommandsDeadLetterQueueUrl de la pile) ;
-voir docs/configuration-s3.md.`;
+(environnement, puis .env du dossier courant, sinon de la racine du projet) ; pour
+dead-letters et redrive, en plus, COMMANDS_DEAD_LETTER_QUEUE_URL (sortie
+CommandsDeadLetterQueueUrl de la pile) ; voir docs/configuration-s3.md.`;
 
 type Options = {
   force?: boolean;
@@ -130,15 +133,17 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
             : { id, file: values.file },
       );
     }
-    const context = await openContext(env);
     const [argument = ""] = rest;
+    if (command === "import" && values["dry-run"] === true && !argument.startsWith("s3://")) {
+      // The file alone: no configuration needed, no S3 client, no request.
+      const target = configuredTarget(env);
+      const options = values.timezone === undefined ? {} : { timeZone: values.timezone };
+      return await dryRunImport(io, argument, options, target);
+    }
+    const context = await openContext(env);
     switch (command) {
       case "import": {
-        const options: ImportOptions = {
-          force: values.force === true,
-          yes: values.yes === true,
-          dryRun: values["dry-run"] === true,
-        };
+        const options: ImportOptions = { force: values.force === true, yes: values.yes === true };
         if (values.timezone !== undefined) options.timeZone = values.timezone;
         return await importFile(context, io, argument, options);
       }
@@ -170,6 +175,27 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
     return 1;
   }
 }
+
+/** Where the data is, when the configuration is complete; a dry run needs no more. */
+function configuredTarget(env: CliEnvironment): string | undefined {
+  try {
+    const { bucket, key } = readConfig(env);
+    return `s3://${bucket}/${key}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where `.env` is read: the operator's current folder when it has one, else
+ * the project's root, so that a CLI linked onto the PATH (npm link) and run
+ * from the folder of an old file still finds the project's configuration.
+ */
+export function envFolder(current: string): string {
+  return existsSync(join(current, ".env")) ? current : PROJECT_ROOT;
+}
+
+const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** What a command's one argument is called in the usage text. */
 const ARGUMENT_NAMES: Readonly<Record<string, string>> = {
@@ -204,7 +230,7 @@ if (
   }
   process.exitCode = await main(
     process.argv.slice(2),
-    { processEnv: process.env, cwd: process.cwd() },
+    { processEnv: process.env, cwd: envFolder(process.cwd()) },
     io,
   );
 }
