@@ -385,7 +385,10 @@ describe("export to CSV", () => {
   test("one row per rapatriement, lines flattened, UTF-8 with BOM, ';' separator, quoting of ; quotes and newlines", async () => {
     const bucket = await withRecords();
     const file = join(freshDir(), "rapatriements.csv");
-    const result = await cli(["export", file, "--separator", ";"], envFor(bucket));
+    const result = await cli(
+      ["export", file, "--separator", ";", "--style", "machine"],
+      envFor(bucket),
+    );
     expect(result.err).toBe("");
     expect(result.code).toBe(0);
     expect(result.out).toContain(`exporté 2 rapatriements dans ${file} (csv, séparateur ";"`);
@@ -412,6 +415,19 @@ describe("export to CSV", () => {
     [["export", "donnees.xlsx"], "extension inconnue « .xlsx » pour donnees.xlsx"],
     [["export", "donnees"], "donnees n'a pas d'extension"],
     [["export", "x.json", "--separator", ";"], "--separator ne s'applique qu'à un export CSV"],
+    [
+      ["export", "x.db", "--style", "fr"],
+      "--style ne s'applique qu'à un export CSV (ici : sqlite)",
+    ],
+    [["export", "x.csv", "--style", "excel"], `--style doit valoir fr ou machine (reçu : "excel")`],
+    [
+      ["export", "x.csv", "--timezone", "Europe/Paris"],
+      "--timezone ne s'applique qu'à la forme française (--style fr, ou --separator ';')",
+    ],
+    [
+      ["export", "x.csv", "--separator", ";", "--timezone", "Europe/Pariss"],
+      "fuseau horaire inconnu « Europe/Pariss »",
+    ],
     [
       ["export", "x.csv", "--separator", "|"],
       `--separator doit valoir ',', ';' ou tab (reçu : "|")`,

@@ -22,7 +22,7 @@ export const USAGE = `usage : npx rapatriements <commande>
   doctor                              vérifie la configuration, les identifiants, le bucket,
                                       les permissions, les réglages du bucket et les données
   import FICHIER [--force [--yes]] [--dry-run] [--timezone ZONE]
-                                      envoie un fichier SQLite ou JSON de rapatriements
+                                      envoie un fichier SQLite, JSON ou CSV (un export) de rapatriements
                                       (--force : remplace les données existantes ; sur un
                                       bucket non versionné, demande confirmation, ou --yes ;
                                       --dry-run : valide et montre sans rien envoyer ;
@@ -30,8 +30,12 @@ export const USAGE = `usage : npx rapatriements <commande>
   import s3://BUCKET/CLÉ              convertit sur place le fichier d'une ancienne application
                                       à l'emplacement des données (l'original est gardé)
   export FICHIER [--format sqlite|json|csv] [--separator ,|;|tab] [--force]
+         [--style fr|machine] [--timezone ZONE]
                                       télécharge les données actuelles (format selon
-                                      l'extension .db, .json ou .csv)
+                                      l'extension .db, .json ou .csv ; un CSV avec ';' est
+                                      en français : virgule décimale, statuts et colonnes
+                                      en français, dates dans ZONE, Europe/Paris par défaut ;
+                                      --style machine : la forme que l'import relit à l'identique)
   versions                            liste les versions de l'objet de données
   restore VERSION_ID [--yes]          restaure une version, après avoir montré les changements
   dead-letters                        liste les commandes refusées (file des lettres mortes) :
@@ -53,6 +57,7 @@ type Options = {
   yes?: boolean;
   format?: string;
   separator?: string;
+  style?: string;
   "dry-run"?: boolean;
   timezone?: string;
   file?: string;
@@ -70,6 +75,7 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
         yes: { type: "boolean", short: "y" },
         format: { type: "string" },
         separator: { type: "string" },
+        style: { type: "string" },
         "dry-run": { type: "boolean" },
         timezone: { type: "string" },
         file: { type: "string" },
@@ -91,7 +97,7 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
   const allowed: Record<string, { args: number; options: (keyof Options)[] }> = {
     doctor: { args: 0, options: [] },
     import: { args: 1, options: ["force", "yes", "dry-run", "timezone"] },
-    export: { args: 1, options: ["format", "separator", "force"] },
+    export: { args: 1, options: ["format", "separator", "style", "timezone", "force"] },
     versions: { args: 0, options: [] },
     restore: { args: 1, options: ["yes"] },
     "dead-letters": { args: 0, options: [] },
@@ -151,6 +157,8 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
         const options: Parameters<typeof exportFile>[3] = { force: values.force === true };
         if (values.format !== undefined) options.format = values.format;
         if (values.separator !== undefined) options.separator = values.separator;
+        if (values.style !== undefined) options.style = values.style;
+        if (values.timezone !== undefined) options.timeZone = values.timezone;
         return await exportFile(context, io, argument, options);
       }
       case "versions":

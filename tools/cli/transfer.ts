@@ -29,7 +29,8 @@ import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { createDatabase, recordCommit } from "../../lambda/storage/schema.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
-import { SEPARATORS, toCsv } from "../data/csv-export.ts";
+import { type CsvOptions, SEPARATORS, toCsv } from "../data/csv-export.ts";
+import { FRENCH_CSV_TIME_ZONE } from "../data/csv-french.ts";
 import { plural } from "../data/plural.ts";
 import {
   type ApplyImport,
@@ -422,11 +423,11 @@ export async function exportFile(
   context: Context,
   io: Io,
   file: string,
-  options: { format?: string; separator?: string; force: boolean },
+  options: ExportOptions,
 ): Promise<number> {
   const { config, s3, sql } = context;
   const format = exportFormat(file, options.format);
-  const separator = csvSeparator(format, options.separator);
+  const csv = csvOptions(format, options);
   if (existsSync(file) && !options.force) {
     throw new UsageError(
       `${file} existe déjà : choisissez un autre nom ou ajoutez --force pour l'écraser`,
@@ -452,11 +453,11 @@ export async function exportFile(
   try {
     const out =
       format === "csv"
-        ? new TextEncoder().encode(toCsv(listAll(db), separator))
+        ? new TextEncoder().encode(toCsv(listAll(db), csv))
         : codecFor(format).encode(db, rapatriementsSchema);
     await writeFile(file, out);
     io.out(
-      `exporté ${plural(count(db), "rapatriement", "rapatriements")} dans ${file} (${format}${format === "csv" ? `, séparateur ${JSON.stringify(separator)}` : ""}, ${formatBytes(out.length)})`,
+      `exporté ${plural(count(db), "rapatriement", "rapatriements")} dans ${file} (${format === "csv" ? describeCsv(csv) : format}, ${formatBytes(out.length)})`,
     );
   } finally {
     db.close();
@@ -510,14 +511,55 @@ function exportFormat(file: string, requested: string | undefined): ExportFormat
   );
 }
 
-function csvSeparator(format: ExportFormat, requested: string | undefined): string {
-  if (requested === undefined) return ",";
+export interface ExportOptions {
+  format?: string;
+  separator?: string;
+  /** `fr` or `machine`; by default French with `;`, the machine's otherwise. */
+  style?: string;
+  /** The French form's zone (FRENCH_CSV_TIME_ZONE by default). */
+  timeZone?: string;
+  force: boolean;
+}
+
+function csvOptions(format: ExportFormat, options: ExportOptions): CsvOptions {
+  const { separator: requested, style, timeZone } = options;
   if (format !== "csv") {
-    throw new UsageError(`--separator ne s'applique qu'à un export CSV (ici : ${format})`);
+    for (const [given, name] of [
+      [requested, "--separator"],
+      [style, "--style"],
+      [timeZone, "--timezone"],
+    ] as const) {
+      if (given !== undefined) {
+        throw new UsageError(`${name} ne s'applique qu'à un export CSV (ici : ${format})`);
+      }
+    }
   }
-  const separator = SEPARATORS[requested === "\t" ? "tab" : requested];
+  const separator =
+    requested === undefined ? "," : SEPARATORS[requested === "\t" ? "tab" : requested];
   if (separator === undefined) {
     throw new UsageError(`--separator doit valoir ',', ';' ou tab (reçu : "${requested}")`);
   }
-  return separator;
+  if (style !== undefined && style !== "fr" && style !== "machine") {
+    throw new UsageError(`--style doit valoir fr ou machine (reçu : "${style}")`);
+  }
+  const chosen = style ?? (separator === ";" ? "fr" : "machine");
+  if (chosen === "machine" && timeZone !== undefined) {
+    throw new UsageError(
+      "--timezone ne s'applique qu'à la forme française (--style fr, ou --separator ';'), dont il donne le fuseau des dates ; la forme machine les écrit en UTC (ISO 8601)",
+    );
+  }
+  const zone = timeZone ?? FRENCH_CSV_TIME_ZONE;
+  if (!isTimeZone(zone)) {
+    throw new UsageError(
+      `fuseau horaire inconnu « ${zone} » : donnez un nom IANA, par exemple Europe/Paris ou UTC`,
+    );
+  }
+  return { separator, style: chosen, timeZone: zone };
+}
+
+function describeCsv({ separator, style, timeZone }: CsvOptions): string {
+  const shown = separator === "\t" ? "tab" : JSON.stringify(separator);
+  return style === "fr"
+    ? `csv français, séparateur ${shown}, virgule décimale, dates en ${timeZone}`
+    : `csv, séparateur ${shown}`;
 }
