@@ -5,7 +5,7 @@
  * there with no environment variable at all — it reads and checks the file
  * alone.
  */
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { envFolder } from "../../tools/cli/rapatriements.ts";
@@ -68,11 +68,19 @@ describe("the CLI from anywhere", () => {
     expect(run.code).toBe(0);
   });
 
-  test("linked onto the PATH as npm link links it, run from another folder", async () => {
+  test("linked by npm link (into a prefix of one's own), run from another folder", async () => {
     const folder = oldFileFolder();
-    const bin = join(freshDir("rapatriements-prefix-"), "bin");
-    mkdirSync(bin);
-    symlinkSync(DOOR, join(bin, "rapatriements"));
+    const prefix = freshDir("rapatriements-prefix-");
+    // As the guide writes it for a user whose npm global folder is root's:
+    // npm_config_prefix=~/.local npm link. Nothing is fetched: a link.
+    const linked = await runIn(PROJECT_ROOT, "npm", ["link", "--no-audit", "--no-fund"], {
+      ...process.env,
+      npm_config_prefix: prefix,
+      npm_config_offline: "true",
+    });
+    expect(linked.code).toBe(0);
+    const bin = join(prefix, "bin");
+    expect(realpathSync(join(bin, "rapatriements"))).toBe(DOOR);
     // The PATH's node is this test's; the CLI runs on the project's own.
     const path = `${bin}:${join(process.execPath, "..")}:/usr/bin:/bin`;
     const help = await runIn(folder, "rapatriements", ["--help"], { PATH: path });

@@ -5,6 +5,7 @@
  * import, versions, restore) works locally — and a signal stops it.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
@@ -137,6 +138,49 @@ describe("npm run s3:local", () => {
     expect(exported.stdout).toMatch(/exporté 2 rapatriements dans /);
     const back = await typed("npx rapatriements versions");
     expect(back.stdout.split("\n").filter((line) => line.endsWith("← actuelle"))).toHaveLength(1);
+  });
+
+  test("the French guide's first steps, run as written: the block it shows, then doctor", async () => {
+    const guide = readFileSync(join(PROJECT_ROOT, "docs", "configuration-s3.md"), "utf8");
+    const start = guide.indexOf("## Premiers pas : de rien à `doctor`");
+    const section = guide.slice(start, guide.indexOf("\n## ", start + 1));
+    const blocks = [...section.matchAll(/^ {3}```(\w*)\n([\s\S]*?)^ {3}```$/gm)].map((m) => ({
+      lang: m[1],
+      lines: (m[2] ?? "")
+        .split("\n")
+        .map((line) => line.replace(/^ {3}/, "").replace(/\s+#.*$/, ""))
+        .filter((line) => line !== ""),
+    }));
+    // Every command of the section, in order. System packages, the clone and
+    // npm install are what a bare-machine run goes through; npm link is run
+    // by cli-anywhere.test.ts; the rest run here.
+    expect(blocks.filter((b) => b.lang === "bash").map((b) => b.lines)).toEqual([
+      ["sudo apt-get install nodejs npm python3 python3-venv git"],
+      ["node --version", "python3 -m venv --help"],
+      ["git clone <adresse du dépôt> rapatriements-s3", "cd rapatriements-s3"],
+      ["npm install"],
+      ["npm run s3:local"],
+      ["npx rapatriements doctor"],
+      ["npm link"],
+      ["npm_config_prefix=~/.local npm link"],
+    ]);
+    // The block the guide shows is the banner's, but for the port.
+    const shown = blocks.find((b) => b.lang === "")?.lines;
+    expect(shown).toEqual(
+      pastedBlock().map((line) => line.replace(endpoint, "http://127.0.0.1:4566")),
+    );
+    const checks = await typed("node --version && python3 -m venv --help > /dev/null");
+    expect(checks.stdout).toMatch(/^v(2\d|[3-9]\d)\./);
+    const doctor = await typed("npx rapatriements doctor");
+    expect(doctor.code).toBe(0);
+    const lines = doctor.stdout.trim().split("\n");
+    expect(lines.at(-1)).toBe(
+      "Aucun échec sur 16 vérifications, mais 1 avertissement : appliquez les corrections indiquées (voir docs/configuration-s3.md).",
+    );
+    expect(section).toContain("`ATTENTION  écriture\n   conditionnelle`");
+    expect(lines.filter((line) => /^\S/.test(line) && !line.startsWith("OK ")).slice(0, 1)).toEqual(
+      [expect.stringMatching(/^ATTENTION {2}écriture conditionnelle {2}/)],
+    );
   });
 
   test("stops on SIGTERM to npm, and its data is gone with it", async () => {
