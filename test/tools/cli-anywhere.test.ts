@@ -8,7 +8,7 @@
 import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { envFolder } from "../../tools/cli/rapatriements.ts";
+import { envFolder, main } from "../../tools/cli/rapatriements.ts";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
 import { actAsOperator, freshDir } from "../support/cli-run.ts";
 import { writeSqliteFile } from "../support/legacy-sqlite.ts";
@@ -97,6 +97,19 @@ describe("the CLI from anywhere", () => {
     const wrong = await runIn(folder, "rapatriements", ["exporter"], { PATH: path });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^rapatriements : commande inconnue « exporter »\n/);
+  });
+
+  test("a dry run of the in-place conversion (import s3://…) is refused, before anything is read", async () => {
+    const err: string[] = [];
+    const code = await main(
+      ["import", "s3://interflow-rappatriements/rapatriements/rapatriements.db", "--dry-run"],
+      { processEnv: {}, cwd: freshDir() },
+      { out: () => {}, err: (line) => err.push(line) },
+    );
+    expect(code).toBe(2);
+    expect(err.join("\n")).toMatch(
+      /^rapatriements : --dry-run lit un fichier local ; la conversion sur place d'un objet S3 n'a pas d'essai \(elle garde l'original : npx rapatriements versions\)\n\nusage : /,
+    );
   });
 
   test(".env is read in the current folder when it has one, else in the project's root", () => {

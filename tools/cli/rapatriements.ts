@@ -22,7 +22,7 @@ export const USAGE = `usage : npx rapatriements <commande>
   doctor                              vérifie la configuration, les identifiants, le bucket,
                                       les permissions, les réglages du bucket et les données
   import FICHIER [--force [--yes]] [--dry-run] [--timezone ZONE]
-                                      envoie un fichier SQLite, JSON ou CSV (un export) de rapatriements
+                                      envoie un fichier SQLite, JSON ou CSV de rapatriements
                                       (--force : remplace les données existantes ; sur un
                                       bucket non versionné, demande confirmation, ou --yes ;
                                       --dry-run : valide et montre sans rien envoyer ;
@@ -140,7 +140,13 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
       );
     }
     const [argument = ""] = rest;
-    if (command === "import" && values["dry-run"] === true && !argument.startsWith("s3://")) {
+    if (command === "import" && values["dry-run"] === true && argument.startsWith("s3://")) {
+      return usage(
+        io,
+        "--dry-run lit un fichier local ; la conversion sur place d'un objet S3 n'a pas d'essai (elle garde l'original : npx rapatriements versions)",
+      );
+    }
+    if (command === "import" && values["dry-run"] === true) {
       // The file alone: no configuration needed, no S3 client, no request.
       const target = configuredTarget(env);
       const options = values.timezone === undefined ? {} : { timeZone: values.timezone };
