@@ -29,6 +29,11 @@ import { retentionRule } from "../../infra/data-bucket-rules.ts";
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { loadSqlJs } from "../../lambda/storage/sql-js.ts";
 import { checkBucketPolicy } from "../../tools/cli/bucket-policy.ts";
+import {
+  ALL_SETTINGS,
+  type BucketSetting,
+  configureBucket,
+} from "../../tools/local-s3/stack-like-bucket.ts";
 import { type Api, apiOver } from "../support/api.ts";
 import {
   actAsOperator,
@@ -46,7 +51,6 @@ import {
   newEngine,
   sampleInput,
 } from "../support/local-s3.ts";
-import { ALL_SETTINGS, type BucketSetting, configureBucket } from "../support/stack-bucket.ts";
 
 /** The guide's second example: S3_BUCKET_NAME=interflow-rappatriements + a relative path. */
 const JSON_KEY = "rappatriements/rappatriements.json";

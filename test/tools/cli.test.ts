@@ -22,6 +22,7 @@ import { currentVersion } from "../../lambda/storage/migrations.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import type { CliEnvironment } from "../../tools/cli/context.ts";
 import { readRecordsFile } from "../../tools/data/records-file.ts";
+import { configureBucket } from "../../tools/local-s3/stack-like-bucket.ts";
 import {
   actAsOperator,
   checkNamed,
@@ -43,7 +44,6 @@ import {
   type Target,
   uniqueBucketName,
 } from "../support/local-s3.ts";
-import { configureBucket } from "../support/stack-bucket.ts";
 
 const KEY = "rapatriements/rapatriements.db";
 const STATUSES = ["draft", "requested", "in_transit", "received", "cancelled"];

@@ -6,7 +6,6 @@
  * local S3 server), bad records named by id and row, progress on a terminal
  * only, and the CSV export a spreadsheet opens.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -19,6 +18,7 @@ import { actAsOperator, freshDir } from "../support/cli-run.ts";
 import { type CountingProxy, startCountingProxy } from "../support/counting-proxy.ts";
 import { writeSqliteFile } from "../support/legacy-sqlite.ts";
 import { createBucket, localEndpoint, localS3Client, REGION } from "../support/local-s3.ts";
+import { type Finished, runProcess as run } from "../support/process-run.ts";
 
 const NODE = join(PROJECT_ROOT, "node_modules", ".bin", "node");
 const CLI = join(PROJECT_ROOT, "tools", "cli", "rapatriements.ts");
@@ -385,7 +385,10 @@ describe("export to CSV", () => {
   test("one row per rapatriement, lines flattened, UTF-8 with BOM, ';' separator, quoting of ; quotes and newlines", async () => {
     const bucket = await withRecords();
     const file = join(freshDir(), "rapatriements.csv");
-    const result = await cli(["export", file, "--separator", ";"], envFor(bucket));
+    const result = await cli(
+      ["export", file, "--separator", ";", "--style", "machine"],
+      envFor(bucket),
+    );
     expect(result.err).toBe("");
     expect(result.code).toBe(0);
     expect(result.out).toContain(`exporté 2 rapatriements dans ${file} (csv, séparateur ";"`);
@@ -413,6 +416,19 @@ describe("export to CSV", () => {
     [["export", "donnees"], "donnees n'a pas d'extension"],
     [["export", "x.json", "--separator", ";"], "--separator ne s'applique qu'à un export CSV"],
     [
+      ["export", "x.db", "--style", "fr"],
+      "--style ne s'applique qu'à un export CSV (ici : sqlite)",
+    ],
+    [["export", "x.csv", "--style", "excel"], `--style doit valoir fr ou machine (reçu : "excel")`],
+    [
+      ["export", "x.csv", "--timezone", "Europe/Paris"],
+      "--timezone ne s'applique qu'à la forme française (--style fr, ou --separator ';')",
+    ],
+    [
+      ["export", "x.csv", "--separator", ";", "--timezone", "Europe/Pariss"],
+      "fuseau horaire inconnu « Europe/Pariss »",
+    ],
+    [
       ["export", "x.csv", "--separator", "|"],
       `--separator doit valoir ',', ';' ou tab (reçu : "|")`,
     ],
@@ -429,34 +445,14 @@ describe("export to CSV", () => {
   });
 });
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** A child process with only `variables` (and PATH/HOME) in its environment, stdin closed. */
 function runProcess(
   command: string,
   args: string[],
   variables: Record<string, string>,
 ): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: freshDir(),
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...variables },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
+  return run(command, args, {
+    cwd: freshDir(),
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...variables },
   });
 }

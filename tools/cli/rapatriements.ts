@@ -3,7 +3,10 @@
  * Operators' CLI: `npx rapatriements <command>`. Reads the same configuration
  * as the Lambda functions (environment, then .env at the project root).
  */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AppError } from "../../lambda/errors.ts";
 import { RecordsFileError } from "../data/records-file.ts";
@@ -11,7 +14,7 @@ import { type CliEnvironment, type Io, openContext, readConfig, UsageError } fro
 import { DeadLetterError, listDeadLetters, openDeadLetterQueue, redrive } from "./dead-letters.ts";
 import { doctor } from "./doctor.ts";
 import { frenchArgumentError, frenchError } from "./french.ts";
-import { exportFile, type ImportOptions, importFile } from "./transfer.ts";
+import { dryRunImport, exportFile, type ImportOptions, importFile } from "./transfer.ts";
 import { listVersions, restoreVersion } from "./versions.ts";
 
 export const USAGE = `usage : npx rapatriements <commande>
@@ -19,7 +22,7 @@ export const USAGE = `usage : npx rapatriements <commande>
   doctor                              vérifie la configuration, les identifiants, le bucket,
                                       les permissions, les réglages du bucket et les données
   import FICHIER [--force [--yes]] [--dry-run] [--timezone ZONE]
-                                      envoie un fichier SQLite ou JSON de rapatriements
+                                      envoie un fichier SQLite, JSON ou CSV de rapatriements
                                       (--force : remplace les données existantes ; sur un
                                       bucket non versionné, demande confirmation, ou --yes ;
                                       --dry-run : valide et montre sans rien envoyer ;
@@ -27,8 +30,12 @@ export const USAGE = `usage : npx rapatriements <commande>
   import s3://BUCKET/CLÉ              convertit sur place le fichier d'une ancienne application
                                       à l'emplacement des données (l'original est gardé)
   export FICHIER [--format sqlite|json|csv] [--separator ,|;|tab] [--force]
+         [--style fr|machine] [--timezone ZONE]
                                       télécharge les données actuelles (format selon
-                                      l'extension .db, .json ou .csv)
+                                      l'extension .db, .json ou .csv ; un CSV avec ';' est
+                                      en français : virgule décimale, statuts et colonnes
+                                      en français, dates dans ZONE, Europe/Paris par défaut ;
+                                      --style machine : la forme que l'import relit à l'identique)
   versions                            liste les versions de l'objet de données
   restore VERSION_ID [--yes]          restaure une version, après avoir montré les changements
   dead-letters                        liste les commandes refusées (file des lettres mortes) :
@@ -41,15 +48,16 @@ export const USAGE = `usage : npx rapatriements <commande>
                                       (une fois la cause corrigée, par exemple une panne)
 
 Configuration : AWS_REGION, S3_RAPPATRIMENT_FILE_PATH, S3_BUCKET_NAME, STORAGE_STRATEGY
-(environnement ou .env à la racine du projet) ; pour dead-letters et redrive, en plus,
-COMMANDS_DEAD_LETTER_QUEUE_URL (sortie CommandsDeadLetterQueueUrl de la pile) ;
-voir docs/configuration-s3.md.`;
+(environnement, puis .env du dossier courant, sinon de la racine du projet) ; pour
+dead-letters et redrive, en plus, COMMANDS_DEAD_LETTER_QUEUE_URL (sortie
+CommandsDeadLetterQueueUrl de la pile) ; voir docs/configuration-s3.md.`;
 
 type Options = {
   force?: boolean;
   yes?: boolean;
   format?: string;
   separator?: string;
+  style?: string;
   "dry-run"?: boolean;
   timezone?: string;
   file?: string;
@@ -67,6 +75,7 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
         yes: { type: "boolean", short: "y" },
         format: { type: "string" },
         separator: { type: "string" },
+        style: { type: "string" },
         "dry-run": { type: "boolean" },
         timezone: { type: "string" },
         file: { type: "string" },
@@ -88,7 +97,7 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
   const allowed: Record<string, { args: number; options: (keyof Options)[] }> = {
     doctor: { args: 0, options: [] },
     import: { args: 1, options: ["force", "yes", "dry-run", "timezone"] },
-    export: { args: 1, options: ["format", "separator", "force"] },
+    export: { args: 1, options: ["format", "separator", "style", "timezone", "force"] },
     versions: { args: 0, options: [] },
     restore: { args: 1, options: ["yes"] },
     "dead-letters": { args: 0, options: [] },
@@ -130,15 +139,23 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
             : { id, file: values.file },
       );
     }
-    const context = await openContext(env);
     const [argument = ""] = rest;
+    if (command === "import" && values["dry-run"] === true && argument.startsWith("s3://")) {
+      return usage(
+        io,
+        "--dry-run lit un fichier local ; la conversion sur place d'un objet S3 n'a pas d'essai (elle garde l'original : npx rapatriements versions)",
+      );
+    }
+    if (command === "import" && values["dry-run"] === true) {
+      // The file alone: no configuration needed, no S3 client, no request.
+      const target = configuredTarget(env);
+      const options = values.timezone === undefined ? {} : { timeZone: values.timezone };
+      return await dryRunImport(io, argument, options, target);
+    }
+    const context = await openContext(env);
     switch (command) {
       case "import": {
-        const options: ImportOptions = {
-          force: values.force === true,
-          yes: values.yes === true,
-          dryRun: values["dry-run"] === true,
-        };
+        const options: ImportOptions = { force: values.force === true, yes: values.yes === true };
         if (values.timezone !== undefined) options.timeZone = values.timezone;
         return await importFile(context, io, argument, options);
       }
@@ -146,6 +163,8 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
         const options: Parameters<typeof exportFile>[3] = { force: values.force === true };
         if (values.format !== undefined) options.format = values.format;
         if (values.separator !== undefined) options.separator = values.separator;
+        if (values.style !== undefined) options.style = values.style;
+        if (values.timezone !== undefined) options.timeZone = values.timezone;
         return await exportFile(context, io, argument, options);
       }
       case "versions":
@@ -170,6 +189,27 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
     return 1;
   }
 }
+
+/** Where the data is, when the configuration is complete; a dry run needs no more. */
+function configuredTarget(env: CliEnvironment): string | undefined {
+  try {
+    const { bucket, key } = readConfig(env);
+    return `s3://${bucket}/${key}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where `.env` is read: the operator's current folder when it has one, else
+ * the project's root, so that a CLI linked onto the PATH (npm link) and run
+ * from the folder of an old file still finds the project's configuration.
+ */
+export function envFolder(current: string): string {
+  return existsSync(join(current, ".env")) ? current : PROJECT_ROOT;
+}
+
+const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** What a command's one argument is called in the usage text. */
 const ARGUMENT_NAMES: Readonly<Record<string, string>> = {
@@ -204,7 +244,7 @@ if (
   }
   process.exitCode = await main(
     process.argv.slice(2),
-    { processEnv: process.env, cwd: process.cwd() },
+    { processEnv: process.env, cwd: envFolder(process.cwd()) },
     io,
   );
 }

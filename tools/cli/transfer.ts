@@ -1,7 +1,7 @@
 /**
  * Operators' CLI: `import FILE` uploads an existing local file of
- * rapatriements after validating every record (`--dry-run` stops before
- * sending anything), and refuses to replace existing data unless `--force`
+ * rapatriements after validating every record (`--dry-run` reads and checks
+ * the file alone: no configuration, no request), and refuses to replace existing data unless `--force`
  * (it still writes conditionally); `import s3://bucket/key` (the data object
  * itself) converts in place a file an earlier application wrote there;
  * `export FILE` downloads the current data as SQLite, JSON or CSV. Long runs
@@ -21,15 +21,20 @@ import {
 import type { StorageStrategy } from "../../lambda/config.ts";
 import { ImportRefusedError } from "../../lambda/errors.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
+import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { createDatabase, recordCommit } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
+import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { emptyReport } from "../../lambda/storage/transaction-options.ts";
-import { SEPARATORS, toCsv } from "../data/csv-export.ts";
+import { type CsvOptions, SEPARATORS, toCsv } from "../data/csv-export.ts";
+import { FRENCH_CSV_TIME_ZONE } from "../data/csv-french.ts";
 import { plural } from "../data/plural.ts";
 import {
+  type ApplyImport,
+  type Importer,
   InvalidRecordsError,
   invalidRecordsReport,
   nameOf,
@@ -53,7 +58,6 @@ export interface ImportOptions {
   force: boolean;
   /** Replaces data that could not be restored (an unversioned bucket) without asking. */
   yes?: boolean;
-  dryRun?: boolean;
   /** IANA zone of zone-less dates; DEFAULT_TIME_ZONE when not given. */
   timeZone?: string;
 }
@@ -64,53 +68,19 @@ export async function importFile(
   file: string,
   options: ImportOptions,
 ): Promise<number> {
-  const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
-  if (!isTimeZone(timeZone)) {
-    throw new UsageError(
-      `fuseau horaire inconnu « ${timeZone} » : donnez un nom IANA, par exemple Europe/Paris ou UTC`,
-    );
-  }
+  const timeZone = checkedTimeZone(options.timeZone);
   if (file.startsWith("s3://")) return importInPlace(context, io, file, timeZone);
   const { config, service, store, sql, s3 } = context;
   const started = performance.now();
   const progress = progressOn(io);
-  io.out(`lecture de ${file}…`);
-  const read = await readRecordsFile(file, sql, {
-    timeZone,
-    onRecord: (done, total) => progress.show(`lus : ${done} / ${total}`, done === total),
-  });
-  progress.end();
-  const found = read.records.length;
-  io.out(`${plural(found, "enregistrement trouvé", "enregistrements trouvés")} (${read.source})`);
-  describeNormalisation(io, read, timeZone);
-  let apply: ReturnType<typeof prepareFileImport>;
-  try {
-    apply = prepareFileImport(service, file, read, {
-      replace: options.force,
-      onValidated: (done, total) => progress.show(`validés : ${done} / ${total}`, done === total),
-    });
-  } catch (error) {
-    if (!(error instanceof InvalidRecordsError)) throw error;
-    progress.end();
-    for (const line of invalidRecordsReport(error)) io.err(line);
-    return 1;
-  }
-  progress.end();
-  const valid = plural(found, "enregistrement valide", "enregistrements valides");
-  const target = `s3://${config.bucket}/${config.key}`;
-  if (options.dryRun === true) {
-    io.out(`validation : ${valid}`);
-    describeDryRun(io, read);
-    io.out(
-      `essai (--dry-run) : ${plural(found, "rapatriement serait importé", "rapatriements seraient importés")} dans ${target} ; rien n'a été envoyé ni lu sur S3.`,
-    );
-    io.out(
-      "relancez sans --dry-run pour importer (refusé si des données existent déjà, sauf --force).",
-    );
-    return 0;
-  }
+  const checked = await readAndCheck(io, progress, file, sql, service, timeZone, options.force);
+  if (checked === undefined) return 1;
+  const { found, apply } = checked;
   if (options.force && !(await mayReplaceForGood(context, io, options.yes === true))) return 1;
-  io.out(`validation : ${valid} ; envoi vers ${target}…`);
+  const target = `s3://${config.bucket}/${config.key}`;
+  io.out(
+    `validation : ${plural(found, "enregistrement valide", "enregistrements valides")} ; envoi vers ${target}…`,
+  );
   const report = emptyReport();
   const unwatch = watchUploads(s3, progress);
   try {
@@ -130,6 +100,100 @@ export async function importFile(
     throw error;
   } finally {
     unwatch();
+  }
+}
+
+/**
+ * `import FILE --dry-run`: reads and checks the file alone, and shows what
+ * would be imported. It needs no configuration and builds no S3 client: it
+ * sends no request at all. `target` is where the data would go, when the
+ * configuration says so.
+ */
+export async function dryRunImport(
+  io: Io,
+  file: string,
+  options: { timeZone?: string },
+  target: string | undefined,
+): Promise<number> {
+  const timeZone = checkedTimeZone(options.timeZone);
+  const sql = await loadSqlJs();
+  const checked = await readAndCheck(
+    io,
+    progressOn(io),
+    file,
+    sql,
+    new RapatriementService({ store: NO_STORAGE }),
+    timeZone,
+    false,
+  );
+  if (checked === undefined) return 1;
+  const { found, read } = checked;
+  io.out(`validation : ${plural(found, "enregistrement valide", "enregistrements valides")}`);
+  describeDryRun(io, read);
+  const would = plural(found, "rapatriement serait importé", "rapatriements seraient importés");
+  io.out(
+    target === undefined
+      ? `essai (--dry-run) : ${would} ; rien n'a été envoyé ni lu sur S3 (la configuration, absente ou incomplète, n'est pas nécessaire à un essai).`
+      : `essai (--dry-run) : ${would} dans ${target} ; rien n'a été envoyé ni lu sur S3.`,
+  );
+  io.out(
+    target === undefined
+      ? "pour importer : configurez AWS_REGION et S3_RAPPATRIMENT_FILE_PATH (npx rapatriements doctor les vérifie), puis relancez sans --dry-run."
+      : "relancez sans --dry-run pour importer (refusé si des données existent déjà, sauf --force).",
+  );
+  return 0;
+}
+
+/** A dry run's storage: never asked, since it validates without writing. */
+const NO_STORAGE = {
+  read: () => Promise.reject(new Error("a dry run reads no data")),
+  write: () => Promise.reject(new Error("a dry run writes no data")),
+};
+
+function checkedTimeZone(given: string | undefined): string {
+  const timeZone = given ?? DEFAULT_TIME_ZONE;
+  if (!isTimeZone(timeZone)) {
+    throw new UsageError(
+      `fuseau horaire inconnu « ${timeZone} » : donnez un nom IANA, par exemple Europe/Paris ou UTC`,
+    );
+  }
+  return timeZone;
+}
+
+/**
+ * Reads the file, says what was normalised, validates every record; prints
+ * the refusal and answers undefined when one is invalid.
+ */
+async function readAndCheck(
+  io: Io,
+  progress: Progress,
+  file: string,
+  sql: SqlJsStatic,
+  importer: Importer,
+  timeZone: string,
+  replace: boolean,
+): Promise<{ found: number; read: RecordsFile; apply: ApplyImport } | undefined> {
+  io.out(`lecture de ${file}…`);
+  const read = await readRecordsFile(file, sql, {
+    timeZone,
+    onRecord: (done, total) => progress.show(`lus : ${done} / ${total}`, done === total),
+  });
+  progress.end();
+  const found = read.records.length;
+  io.out(`${plural(found, "enregistrement trouvé", "enregistrements trouvés")} (${read.source})`);
+  describeNormalisation(io, read, timeZone);
+  try {
+    const apply = prepareFileImport(importer, file, read, {
+      replace,
+      onValidated: (done, total) => progress.show(`validés : ${done} / ${total}`, done === total),
+    });
+    progress.end();
+    return { found, read, apply };
+  } catch (error) {
+    if (!(error instanceof InvalidRecordsError)) throw error;
+    progress.end();
+    for (const line of invalidRecordsReport(error)) io.err(line);
+    return undefined;
   }
 }
 
@@ -359,11 +423,11 @@ export async function exportFile(
   context: Context,
   io: Io,
   file: string,
-  options: { format?: string; separator?: string; force: boolean },
+  options: ExportOptions,
 ): Promise<number> {
   const { config, s3, sql } = context;
   const format = exportFormat(file, options.format);
-  const separator = csvSeparator(format, options.separator);
+  const csv = csvOptions(format, options);
   if (existsSync(file) && !options.force) {
     throw new UsageError(
       `${file} existe déjà : choisissez un autre nom ou ajoutez --force pour l'écraser`,
@@ -389,11 +453,11 @@ export async function exportFile(
   try {
     const out =
       format === "csv"
-        ? new TextEncoder().encode(toCsv(listAll(db), separator))
+        ? new TextEncoder().encode(toCsv(listAll(db), csv))
         : codecFor(format).encode(db, rapatriementsSchema);
     await writeFile(file, out);
     io.out(
-      `exporté ${plural(count(db), "rapatriement", "rapatriements")} dans ${file} (${format}${format === "csv" ? `, séparateur ${JSON.stringify(separator)}` : ""}, ${formatBytes(out.length)})`,
+      `exporté ${plural(count(db), "rapatriement", "rapatriements")} dans ${file} (${format === "csv" ? describeCsv(csv) : format}, ${formatBytes(out.length)})`,
     );
   } finally {
     db.close();
@@ -447,14 +511,55 @@ function exportFormat(file: string, requested: string | undefined): ExportFormat
   );
 }
 
-function csvSeparator(format: ExportFormat, requested: string | undefined): string {
-  if (requested === undefined) return ",";
+export interface ExportOptions {
+  format?: string;
+  separator?: string;
+  /** `fr` or `machine`; by default French with `;`, the machine's otherwise. */
+  style?: string;
+  /** The French form's zone (FRENCH_CSV_TIME_ZONE by default). */
+  timeZone?: string;
+  force: boolean;
+}
+
+function csvOptions(format: ExportFormat, options: ExportOptions): CsvOptions {
+  const { separator: requested, style, timeZone } = options;
   if (format !== "csv") {
-    throw new UsageError(`--separator ne s'applique qu'à un export CSV (ici : ${format})`);
+    for (const [given, name] of [
+      [requested, "--separator"],
+      [style, "--style"],
+      [timeZone, "--timezone"],
+    ] as const) {
+      if (given !== undefined) {
+        throw new UsageError(`${name} ne s'applique qu'à un export CSV (ici : ${format})`);
+      }
+    }
   }
-  const separator = SEPARATORS[requested === "\t" ? "tab" : requested];
+  const separator =
+    requested === undefined ? "," : SEPARATORS[requested === "\t" ? "tab" : requested];
   if (separator === undefined) {
     throw new UsageError(`--separator doit valoir ',', ';' ou tab (reçu : "${requested}")`);
   }
-  return separator;
+  if (style !== undefined && style !== "fr" && style !== "machine") {
+    throw new UsageError(`--style doit valoir fr ou machine (reçu : "${style}")`);
+  }
+  const chosen = style ?? (separator === ";" ? "fr" : "machine");
+  if (chosen === "machine" && timeZone !== undefined) {
+    throw new UsageError(
+      "--timezone ne s'applique qu'à la forme française (--style fr, ou --separator ';'), dont il donne le fuseau des dates ; la forme machine les écrit en UTC (ISO 8601)",
+    );
+  }
+  const zone = timeZone ?? FRENCH_CSV_TIME_ZONE;
+  if (!isTimeZone(zone)) {
+    throw new UsageError(
+      `fuseau horaire inconnu « ${zone} » : donnez un nom IANA, par exemple Europe/Paris ou UTC`,
+    );
+  }
+  return { separator, style: chosen, timeZone: zone };
+}
+
+function describeCsv({ separator, style, timeZone }: CsvOptions): string {
+  const shown = separator === "\t" ? "tab" : JSON.stringify(separator);
+  return style === "fr"
+    ? `csv français, séparateur ${shown}, virgule décimale, dates en ${timeZone}`
+    : `csv, séparateur ${shown}`;
 }

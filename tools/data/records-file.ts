@@ -1,7 +1,7 @@
 /**
  * Local tools: reads the records of an existing local file — an export of
- * this product (SQLite or JSON, either format), the users' old local SQLite
- * storage, or a JSON list of records — as raw objects for the import, which
+ * this product (SQLite, JSON, or CSV in either form), the users' old local
+ * SQLite storage, or a JSON list of records — as raw objects for the import, which
  * validates every one of them. Old files are taken as they are: integer ids
  * become their text, zone-less dates are read in the operator's zone, and an
  * old table's extra columns are reported and left out.
@@ -14,6 +14,7 @@ import { JSON_FORMAT, jsonCodec } from "../../lambda/storage/json-codec.ts";
 import { readPragma } from "../../lambda/storage/migrations.ts";
 import type { Database, SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { sqliteCodec } from "../../lambda/storage/sqlite-codec.ts";
+import { CsvError, type CsvRecords, looksLikeCsv, readCsv } from "./csv-import.ts";
 import { jsonElementLines } from "./json-lines.ts";
 import { readZonelessDate } from "./time-zone.ts";
 
@@ -22,7 +23,7 @@ export class RecordsFileError extends Error {
 }
 
 export interface RecordsFile {
-  format: "sqlite" | "json";
+  format: "sqlite" | "json" | "csv";
   /** How the file was understood, for the operator. */
   source: string;
   records: unknown[];
@@ -88,9 +89,40 @@ export function readRecordsBytes(
   path: string,
   options: ReadOptions = {},
 ): RecordsFile {
-  return looksLikeSqlite(bytes)
-    ? fromSqlite(bytes, SQL, path, options)
-    : fromJson(bytes, SQL, path, options);
+  if (looksLikeSqlite(bytes)) return fromSqlite(bytes, SQL, path, options);
+  // A CSV export announces itself in its first bytes: `id,` or `Identifiant;`.
+  if (looksLikeCsv(new TextDecoder().decode(bytes.subarray(0, 16)))) {
+    return fromCsv(bytes, path, options);
+  }
+  return fromJson(bytes, SQL, path, options);
+}
+
+/** A CSV export of this product, in either form (csv-import.ts). */
+function fromCsv(bytes: Uint8Array, path: string, options: ReadOptions): RecordsFile {
+  let read: CsvRecords;
+  try {
+    read = readCsv(new TextDecoder("utf-8", { fatal: true }).decode(bytes), path);
+  } catch (error) {
+    if (error instanceof CsvError) throw new RecordsFileError(error.message, { cause: error });
+    throw new RecordsFileError(`${path} : texte UTF-8 invalide`, { cause: error });
+  }
+  const normalise = normaliser(options.timeZone);
+  const records = read.records.map((record, i) => {
+    options.onRecord?.(i + 1, read.records.length);
+    return normalise.record(record);
+  });
+  const separator = read.separator === "\t" ? "tab" : `"${read.separator}"`;
+  return {
+    format: "csv",
+    source:
+      read.style === "fr"
+        ? `csv français : séparateur ${separator}, dates en ${read.timeZone ?? ""}, à la seconde`
+        : `csv : séparateur ${separator}`,
+    records,
+    locations: read.locations,
+    ignoredColumns: read.ignoredColumns,
+    normalised: normalise.counts,
+  };
 }
 
 /** Whether the file was written by this product (in either format), not by an earlier application. */

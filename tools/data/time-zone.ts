@@ -37,12 +37,18 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
-/** How far the zone's wall clock is ahead of UTC at this instant, in ms. */
-function offsetAt(instant: number, timeZone: string): number {
+/** The zone's wall clock at this instant: year, month, day, hour, minute, second. */
+export function wallClock(instant: number, timeZone: string): Record<string, number> {
   const parts: Record<string, number> = {};
   for (const part of formatter(timeZone).formatToParts(new Date(instant))) {
     parts[part.type] = Number(part.value);
   }
+  return parts;
+}
+
+/** How far the zone's wall clock is ahead of UTC at this instant, in ms. */
+function offsetAt(instant: number, timeZone: string): number {
+  const parts = wallClock(instant, timeZone);
   const wall = Date.UTC(
     parts.year ?? 0,
     (parts.month ?? 1) - 1,

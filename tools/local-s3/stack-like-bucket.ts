@@ -1,9 +1,9 @@
 /**
- * Test support: a bucket on the local server set up as the stack sets its
- * own — default AES-256 encryption, versioning, the retention lifecycle rule,
- * all public access blocked, ACLs off (BucketOwnerEnforced), and the bucket
- * policy's statements keyed to the data key — or with some of them left out,
- * as an adopted bucket may be.
+ * Local tools: a bucket on the local server set up as the stack sets its own
+ * (for `npm run s3:local` and the tests) — default AES-256 encryption,
+ * versioning, the retention lifecycle rule, all public access blocked, ACLs
+ * off (BucketOwnerEnforced), and the bucket policy's statements keyed to the
+ * data key — or with some of them left out, as an adopted bucket may be.
  */
 import {
   PutBucketEncryptionCommand,
