@@ -60,9 +60,14 @@ export function eventBusNameProblem(name: string): string | undefined {
 /**
  * The command that turns on the bucket's notifications to EventBridge, which
  * the publisher's rule listens to (the stack sets it on its own bucket).
- * Careful: put-bucket-notification-configuration replaces the whole
- * configuration, so the team's other notifications go in the same file.
+ * put-bucket-notification-configuration replaces the whole configuration:
+ * give the bucket's current one (`aws s3api get-bucket-notification-configuration`)
+ * and the command keeps it.
  */
-export function eventBridgeNotificationsFix(bucket: string): string {
-  return `aws s3api put-bucket-notification-configuration --bucket ${bucket} --notification-configuration '{"EventBridgeConfiguration":{}}'`;
+export function eventBridgeNotificationsFix(
+  bucket: string,
+  current: Record<string, unknown> = {},
+): string {
+  const configuration = JSON.stringify({ ...current, EventBridgeConfiguration: {} });
+  return `aws s3api put-bucket-notification-configuration --bucket ${bucket} --notification-configuration '${configuration.replaceAll("'", "'\\''")}'`;
 }
