@@ -394,6 +394,10 @@ export class RapatriementsStack extends Stack {
     new CfnOutput(this, "EventBusName", { value: this.changeEvents.bus.eventBusName });
     new CfnOutput(this, "EventBusArn", { value: this.changeEvents.bus.eventBusArn });
     new CfnOutput(this, "EventArchiveName", { value: this.changeEvents.archive.archiveName });
+    // What an operator invokes to publish at once (the French guide, « Alarme PublicationLag »).
+    new CfnOutput(this, "PublisherFunctionName", {
+      value: this.changeEvents.publisher.functionName,
+    });
 
     this.acknowledgeNagFindings();
   }

@@ -74,7 +74,7 @@ function publisher(s: Synthesized): { id: string; fn: Json; roleId: string; role
 }
 
 describe("the stack's bus", () => {
-  test("named rapatriements by default, eventBusName otherwise; its name and ARN are outputs", () => {
+  test("named rapatriements by default, eventBusName otherwise; its name and ARN, and the publisher's name, are outputs", () => {
     const [busId, bus] = only(plain.template, "AWS::Events::EventBus");
     expect(bus.Properties.Name).toBe("rapatriements");
     expect(only(options.template, "AWS::Events::EventBus")[1].Properties.Name).toBe(
@@ -82,6 +82,9 @@ describe("the stack's bus", () => {
     );
     expect(plain.template.Outputs.EventBusName.Value).toEqual({ Ref: busId });
     expect(plain.template.Outputs.EventBusArn.Value).toEqual(getAtt(busId));
+    expect(plain.template.Outputs.PublisherFunctionName.Value).toEqual({
+      Ref: publisher(plain).id,
+    });
   });
 
   test("its policy: the stack's account may send anything but a change event, the publisher's role only change events, and nobody else change events", () => {
