@@ -27,6 +27,7 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { COMMANDS_DEFAULTS } from "../lambda/config.ts";
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from "../lambda/handlers/metrics.ts";
+import { PUBLICATION_METRIC, PUBLISH_SCHEDULE_MINUTES } from "./event-bus-rules.ts";
 
 /**
  * The documented ceiling of the data object: 100,000 records, about 31 MB
@@ -68,8 +69,10 @@ export const COMMANDS_OLDEST_MESSAGE_ALARM_SECONDS =
 export interface CommandsAlarmSources {
   /** The queue the EventBridge rule feeds. */
   queue: IQueue;
-  /** The EventBridge rule on the default bus. */
+  /** The EventBridge rule on the stack's bus. */
   rule: IRule;
+  /** That bus's name: a custom bus's rule metrics carry it as a dimension beside RuleName. */
+  busName: string;
   /** The rule's dead-letter queue: commands EventBridge could not put on the queue. */
   undelivered: IQueue;
 }
@@ -81,6 +84,8 @@ export interface RapatriementsAlarmsProps {
   /** Percent of the records one save may remove before the RecordCountDrop alarm fires. */
   recordDropAlarmPercent: number;
   commands: CommandsAlarmSources;
+  /** The change events' publisher, and the lag past which its alarm fires. */
+  publication: { publisher: IFunction; lagAlarmSeconds: number };
   /** Given: an SNS topic e-mails this address on every alarm and recovery. */
   alarmEmail?: string;
 }
@@ -119,6 +124,9 @@ export class RapatriementsAlarms extends Construct {
         fn.metricErrors({ statistic: "Sum", period: FIVE_MINUTES }),
         1,
       );
+      // The publisher runs one at a time by design: a notification that
+      // finds it busy waits its turn (a throttle), which is not a fault.
+      if (fn === props.publication.publisher) continue;
       this.add(
         `${name}Throttles`,
         `${name}: Lambda refused invocations for lack of concurrency: raise the account's limit or lower the load.`,
@@ -145,6 +153,19 @@ export class RapatriementsAlarms extends Construct {
       1,
     );
     this.addCommandsDelivery(props.commands);
+    this.add(
+      "PublicationLag",
+      `A change event reached the bus more than ${props.publication.lagAlarmSeconds} s after its change was saved (the publisher runs on each new version, and every ${PUBLISH_SCHEDULE_MINUTES} minutes): consumers see changes late. Check the PublishEvents function's errors and log, the PublishSchedule rule (enabled?) and, on an adopted bucket, its notifications to EventBridge (npx rapatriements doctor). Nothing is lost yet: the data object's outbox keeps each event for its window (12 hours by default) until it is published; fix the cause within it.`,
+      product(PUBLICATION_METRIC.lagMs, "Maximum"),
+      props.publication.lagAlarmSeconds * 1000,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    this.add(
+      "PublicationFailures",
+      "EventBridge refused or failed change events (PutEvents): they stay in the outbox and the next run sends them again. See the PublishEvents function's log for the error code; AccessDenied means the bus policy or the function's role changed.",
+      product(PUBLICATION_METRIC.failures, "Sum"),
+      1,
+    );
     this.add(
       "OutcomeUnknown",
       "A write's outcome could not be known (S3 lost a response): the client must retry with the same idempotency key.",
@@ -219,6 +240,13 @@ export class RapatriementsAlarms extends Construct {
             product(METRIC.batchSize, "Maximum"),
           ]),
         ],
+        [
+          graph("Change events", [
+            product(PUBLICATION_METRIC.eventsPublished, "Sum"),
+            product(PUBLICATION_METRIC.failures, "Sum"),
+          ]),
+          graph("Publication lag (ms)", [product(PUBLICATION_METRIC.lagMs, "Maximum")]),
+        ],
       ],
     });
   }
@@ -228,12 +256,12 @@ export class RapatriementsAlarms extends Construct {
    * failing to put it on the queue (into the rule's dead-letter queue, or —
    * when even that fails — nowhere), or the queue not being consumed.
    */
-  private addCommandsDelivery({ queue, rule, undelivered }: CommandsAlarmSources): void {
+  private addCommandsDelivery({ queue, rule, busName, undelivered }: CommandsAlarmSources): void {
     const ruleMetric = (metricName: string) =>
       new Metric({
         namespace: "AWS/Events",
         metricName,
-        dimensionsMap: { RuleName: rule.ruleName },
+        dimensionsMap: { EventBusName: busName, RuleName: rule.ruleName },
         statistic: "Sum",
         period: FIVE_MINUTES,
       });

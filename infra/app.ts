@@ -11,6 +11,7 @@ import { auditChoice } from "./audit.ts";
 import { parseAllowedOrigins } from "./cors.ts";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "./data-bucket-rules.ts";
 import { dataEncryptionChoice } from "./data-encryption.ts";
+import { changeEventsChoice } from "./events.ts";
 import { logRetention } from "./logs.ts";
 import {
   COMMANDS_MAX_CONCURRENCY,
@@ -131,6 +132,7 @@ function readContext(app: App): RapatriementsStackProps {
   props.dataEncryption = dataEncryptionChoice(text("encryption"), text("kmsKeyArn"));
   props.logRetention = logRetention(text("logRetentionDays"));
   props.audit = auditChoice(text("audit"));
+  Object.assign(props, changeEventsChoice(text));
   if (issuer !== undefined && audience !== undefined) {
     props.jwtIssuer = issuer;
     props.jwtAudience = audience.split(",").map((a) => a.trim());

@@ -3,7 +3,8 @@
  * handler gets the same runtime (Node.js 24, arm64), the same esbuild
  * bundling (ESM, source maps, sql.js's wasm shipped beside the bundle), a log
  * group with a retention, and a role of its own that holds the documented S3
- * policy — nothing else on the bucket — and may write only that log group.
+ * policy — nothing else on the bucket — or, for a function that needs less,
+ * exactly its own statements, and may write only that log group.
  */
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import {
@@ -30,12 +31,18 @@ export interface RapatriementsFunctionProps {
   module: string;
   description: string;
   environment: Record<string, string>;
-  /** The guide's policy: GetObject, PutObject, DeleteObject, ListBucket on the bucket. */
-  dataPolicy: IManagedPolicy;
+  /**
+   * What the function may do on the data: the guide's policy (GetObject,
+   * PutObject, DeleteObject, ListBucket on the bucket), or — for a function
+   * that needs less — exactly these statements, as an inline policy.
+   */
+  access: { dataPolicy: IManagedPolicy } | { statements: PolicyStatement[] };
   logRetention: RetentionDays;
   timeout?: Duration;
   /** Concurrent executions set aside for this function, and its ceiling; undefined: none (the account's pool). */
   reservedConcurrency?: number | undefined;
+  /** How long Lambda keeps an asynchronous invocation (an EventBridge rule's) it could not run yet. */
+  maxEventAge?: Duration;
 }
 
 /**
@@ -66,6 +73,8 @@ export const BUILTIN_ALIASES: Readonly<Record<string, string>> = {
 
 /** The role's inline policy that lets the function write its own log group, and no other. */
 export const OWN_LOG_GROUP_POLICY = "OwnLogGroup";
+/** The role's inline policy of a function given its own statements instead of the guide's policy. */
+export const OWN_ACCESS_POLICY = "OwnAccess";
 
 /** Where the bundled handler finds the wasm binary of sql.js: beside itself. */
 export const SQL_WASM_FILE = "sql-wasm.wasm";
@@ -87,9 +96,17 @@ export class RapatriementsFunction extends NodejsFunction {
     // ends in `:*`, which covers its streams and nothing else.
     const role = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: `${id}: the operator guide's data policy, and its own log group`,
-      managedPolicies: [props.dataPolicy],
+      description:
+        "dataPolicy" in props.access
+          ? `${id}: the operator guide's data policy, and its own log group`
+          : `${id}: exactly what it needs, and its own log group`,
+      ...("dataPolicy" in props.access ? { managedPolicies: [props.access.dataPolicy] } : {}),
       inlinePolicies: {
+        ...("statements" in props.access
+          ? {
+              [OWN_ACCESS_POLICY]: new PolicyDocument({ statements: props.access.statements }),
+            }
+          : {}),
         [OWN_LOG_GROUP_POLICY]: new PolicyDocument({
           statements: [
             new PolicyStatement({
@@ -114,6 +131,7 @@ export class RapatriementsFunction extends NodejsFunction {
       ...(props.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrency }),
+      ...(props.maxEventAge === undefined ? {} : { maxEventAge: props.maxEventAge }),
       logGroup,
       role,
       environment: {

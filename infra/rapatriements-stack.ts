@@ -3,8 +3,8 @@
  * data object (encrypted, versioned, private, TLS only, conditional writes
  * required and deletes refused on the data key), the operator guide's IAM
  * policy, one function for every HTTP route (a router over the routes'
- * modules) and one for commands, and the HTTP API with authorization on
- * every route.
+ * modules) and one for commands, the HTTP API with authorization on every
+ * route, and the change events' bus and publisher (events.ts).
  */
 import {
   Annotations,
@@ -30,7 +30,13 @@ import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
-import { BlockPublicAccess, Bucket, type IBucket, ObjectOwnership } from "aws-cdk-lib/aws-s3";
+import {
+  BlockPublicAccess,
+  Bucket,
+  type CfnBucket,
+  type IBucket,
+  ObjectOwnership,
+} from "aws-cdk-lib/aws-s3";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { COMMANDS_DEFAULTS, type StorageStrategy } from "../lambda/config.ts";
@@ -61,6 +67,15 @@ import {
   TLS_ONLY_SID,
 } from "./data-bucket-rules.ts";
 import { DataEncryption, type DataEncryptionChoice } from "./data-encryption.ts";
+import {
+  DEFAULT_EVENT_ARCHIVE_DAYS,
+  DEFAULT_EVENT_BUS_NAME,
+  DEFAULT_PUBLICATION_LAG_ALARM_SECONDS,
+  eventBridgeNotificationsFix,
+  eventsPositionKey,
+  PUBLISH_SCHEDULE_MINUTES,
+} from "./event-bus-rules.ts";
+import { ChangeEvents, type CommandProducer } from "./events.ts";
 import { accessLogFields, DEFAULT_LOG_RETENTION_DAYS } from "./logs.ts";
 import { RapatriementsFunction } from "./rapatriements-function.ts";
 
@@ -100,6 +115,16 @@ export interface RapatriementsStackProps extends StackProps {
   audit?: boolean;
   /** One save removing more than this percent of the records alarms; default 50. */
   recordDropAlarmPercent?: number;
+  /** The custom bus's name; default `rapatriements`. */
+  eventBusName?: string;
+  /** Days the archive keeps the change events; default 90. */
+  eventArchiveDays?: number;
+  /** Who may send commands on the bus; default the stack's own account. */
+  commandProducers?: readonly CommandProducer[];
+  /** Also forward the commands still sent to the account's default bus. */
+  forwardDefaultBusCommands?: boolean;
+  /** Publication lag, in seconds, past which the PublicationLag alarm fires; default 900. */
+  publicationLagAlarmSeconds?: number;
 }
 
 /** Deliveries of a command message before it moves to the dead-letter queue. */
@@ -164,8 +189,12 @@ export interface CommandsPath {
   /** Commands the function refused for good, or that failed their last delivery. */
   deadLetters: Queue;
   rule: Rule;
-  /** Commands EventBridge could not put on the queue. */
+  /** The bus the rule is on. */
+  busName: string;
+  /** Commands EventBridge could not put on the queue, or forward from the default bus. */
   undelivered: Queue;
+  /** With forwardDefaultBusCommands: the default bus's rule that sends commands on to ours. */
+  forwarding?: Rule;
 }
 
 /**
@@ -197,6 +226,7 @@ export class RapatriementsStack extends Stack {
   readonly api: HttpApi;
   readonly functions: RapatriementsFunction[] = [];
   readonly commandsQueue: Queue;
+  readonly changeEvents: ChangeEvents;
   readonly alarms: RapatriementsAlarms;
 
   constructor(scope: Construct, id: string, props: RapatriementsStackProps) {
@@ -222,6 +252,7 @@ export class RapatriementsStack extends Stack {
           key,
           props.noncurrentVersionDays,
           encryption.describe(),
+          props.eventBusName ?? DEFAULT_EVENT_BUS_NAME,
         ),
       );
     }
@@ -287,7 +318,7 @@ export class RapatriementsStack extends Stack {
       // The function refuses any event whose requestContext.apiId is not this
       // API's: a mistaken direct invocation writes nothing (http-router.ts).
       environment: { ...environment, HTTP_API_ID: this.api.apiId },
-      dataPolicy: this.dataPolicy,
+      access: { dataPolicy: this.dataPolicy },
       logRetention,
       reservedConcurrency: props.httpReservedConcurrency,
     });
@@ -308,7 +339,23 @@ export class RapatriementsStack extends Stack {
     }
     this.callerPolicies = jwt ? undefined : this.addCallerPolicies();
 
-    const commands = this.addCommands(environment, logRetention, props.commandsReservedConcurrency);
+    this.changeEvents = new ChangeEvents(this, "ChangeEvents", {
+      busName: props.eventBusName ?? DEFAULT_EVENT_BUS_NAME,
+      archiveDays: props.eventArchiveDays ?? DEFAULT_EVENT_ARCHIVE_DAYS,
+      commandProducers: props.commandProducers ?? [{ account: this.account }],
+      bucket: this.bucket,
+      dataKey: key,
+      positionKey: eventsPositionKey(key),
+      environment,
+      encryption,
+      logRetention,
+    });
+    this.functions.push(this.changeEvents.publisher);
+
+    const commands = this.addCommands(environment, logRetention, {
+      reservedConcurrency: props.commandsReservedConcurrency,
+      forwardDefaultBus: props.forwardDefaultBusCommands === true,
+    });
     this.commandsQueue = commands.queue;
 
     this.alarms = new RapatriementsAlarms(this, "Alarms", {
@@ -317,6 +364,10 @@ export class RapatriementsStack extends Stack {
       deadLetterQueue: commands.deadLetters,
       recordDropAlarmPercent: props.recordDropAlarmPercent ?? DEFAULT_RECORD_DROP_ALARM_PERCENT,
       commands,
+      publication: {
+        publisher: this.changeEvents.publisher,
+        lagAlarmSeconds: props.publicationLagAlarmSeconds ?? DEFAULT_PUBLICATION_LAG_ALARM_SECONDS,
+      },
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
     if (props.alarmEmail === undefined) {
@@ -341,6 +392,13 @@ export class RapatriementsStack extends Stack {
     new CfnOutput(this, "HttpFunctionName", { value: http.functionName });
     new CfnOutput(this, "DataObject", { value: `s3://${this.bucket.bucketName}/${key}` });
     new CfnOutput(this, "DataPolicyArn", { value: this.dataPolicy.managedPolicyArn });
+    new CfnOutput(this, "EventBusName", { value: this.changeEvents.bus.eventBusName });
+    new CfnOutput(this, "EventBusArn", { value: this.changeEvents.bus.eventBusArn });
+    new CfnOutput(this, "EventArchiveName", { value: this.changeEvents.archive.archiveName });
+    // What an operator invokes to publish at once (the French guide, « Alarme PublicationLag »).
+    new CfnOutput(this, "PublisherFunctionName", {
+      value: this.changeEvents.publisher.functionName,
+    });
 
     this.acknowledgeNagFindings();
   }
@@ -421,6 +479,13 @@ export class RapatriementsStack extends Stack {
         },
       ],
     });
+    // The publisher runs on each new version of the data object: S3 tells
+    // EventBridge. Set on the bucket's own resource, not through CDK's
+    // notifications custom resource (a function of its own, with
+    // s3:PutBucketNotification on every bucket).
+    (bucket.node.defaultChild as CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
     // A PUT of the data object without If-Match or If-None-Match could
     // overwrite a write it never saw: refuse it, whoever sends it.
     bucket.addToResourcePolicy(
@@ -453,7 +518,7 @@ export class RapatriementsStack extends Stack {
   }
 
   /**
-   * Commands from events: an EventBridge rule on the default bus feeds an
+   * Commands from events: an EventBridge rule on the stack's bus feeds an
    * encrypted queue; its messages reach the commands function in batches, each
    * batch one transaction on the data object. A command that can never pass,
    * or fails its last delivery, is sent by the function to the dead-letter
@@ -466,11 +531,14 @@ export class RapatriementsStack extends Stack {
    * denies): so a message's EventBridge envelope is EventBridge's, and a
    * receipt handle exists only in a delivery the event source mapping made,
    * which is what the function asks SQS to confirm before it applies a record.
+   *
+   * With `forwardDefaultBus`, a rule on the account's default bus sends the
+   * same commands on to the stack's bus, for producers not yet moved.
    */
   private addCommands(
     environment: Record<string, string>,
     logRetention: RetentionDays,
-    reservedConcurrency: number | undefined,
+    options: { reservedConcurrency: number | undefined; forwardDefaultBus: boolean },
   ): CommandsPath {
     const deadLetters = this.deadLetterQueue("CommandsDeadLetterQueue");
     // What EventBridge could not put on the queue (its policy refused, the
@@ -500,10 +568,10 @@ export class RapatriementsStack extends Stack {
         COMMANDS_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
         COMMANDS_VISIBILITY_TIMEOUT_SECONDS: String(COMMANDS_VISIBILITY_TIMEOUT_SECONDS),
       },
-      dataPolicy: this.dataPolicy,
+      access: { dataPolicy: this.dataPolicy },
       logRetention,
       timeout: Duration.seconds(COMMANDS_TIMEOUT_SECONDS),
-      reservedConcurrency,
+      reservedConcurrency: options.reservedConcurrency,
     });
     this.functions.push(fn);
     deadLetters.grantSendMessages(fn);
@@ -515,9 +583,11 @@ export class RapatriementsStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
+    const pattern = { source: [COMMAND_SOURCE], detailType: [COMMAND_DETAIL_TYPE] };
     const rule = new Rule(this, "CommandsRule", {
       description: `Rapatriement commands: source ${COMMAND_SOURCE}, detail-type ${COMMAND_DETAIL_TYPE}`,
-      eventPattern: { source: [COMMAND_SOURCE], detailType: [COMMAND_DETAIL_TYPE] },
+      eventBus: this.changeEvents.bus,
+      eventPattern: pattern,
       targets: [
         new SqsQueue(queue, {
           deadLetterQueue: undelivered,
@@ -526,13 +596,17 @@ export class RapatriementsStack extends Stack {
         }),
       ],
     });
+    const forwarding = options.forwardDefaultBus
+      ? this.changeEvents.forwardDefaultBusCommands(pattern, undelivered)
+      : undefined;
     // Whatever else IAM allows: a message there is the rule's, so an operator
     // who puts it back on the bus lends their authority to nobody else's command.
-    for (const fromRule of [queue, undelivered]) {
-      denyAllBut(fromRule, COMMANDS_FROM_RULE_ONLY_SID, "sqs:SendMessage", {
-        "aws:SourceArn": rule.ruleArn,
-      });
-    }
+    denyAllBut(queue, COMMANDS_FROM_RULE_ONLY_SID, "sqs:SendMessage", {
+      "aws:SourceArn": rule.ruleArn,
+    });
+    denyAllBut(undelivered, COMMANDS_FROM_RULE_ONLY_SID, "sqs:SendMessage", {
+      "aws:SourceArn": forwarding === undefined ? rule.ruleArn : [rule.ruleArn, forwarding.ruleArn],
+    });
     const consumer = fn.role;
     if (consumer === undefined) throw new Error("the commands function has no role");
     denyAllBut(queue, COMMANDS_READ_BY_FUNCTION_ONLY_SID, "sqs:ReceiveMessage", {
@@ -542,7 +616,14 @@ export class RapatriementsStack extends Stack {
     new CfnOutput(this, "CommandsDeadLetterQueueUrl", { value: deadLetters.queueUrl });
     new CfnOutput(this, "CommandsRuleDeadLetterQueueUrl", { value: undelivered.queueUrl });
     new CfnOutput(this, "CommandsFunctionName", { value: fn.functionName });
-    return { queue, deadLetters, rule, undelivered };
+    return {
+      queue,
+      deadLetters,
+      rule,
+      busName: this.changeEvents.bus.eventBusName,
+      undelivered,
+      ...(forwarding ? { forwarding } : {}),
+    };
   }
 
   /** A dead-letter queue: encrypted, TLS only, its messages kept 14 days (SQS's most). */
@@ -584,6 +665,7 @@ export function adoptedBucketNote(
   key: string,
   noncurrentDays: number,
   defaultEncryption = "AES256",
+  eventBusName = DEFAULT_EVENT_BUS_NAME,
 ): string {
   return [
     `Adopted bucket ${bucket}: the stack neither creates nor changes it, so its own settings stay as they are.`,
@@ -593,6 +675,7 @@ export function adoptedBucketNote(
     `the lifecycle rule ${RETENTION_RULE_ID} on ${key} (earlier versions expire after ${noncurrentDays} days, the ${KEPT_NONCURRENT_VERSIONS} newest whatever their age, expired delete markers removed, incomplete uploads aborted);`,
     `all four public access blocks on; object ownership BucketOwnerEnforced;`,
     `the bucket policy statements ${TLS_ONLY_SID} (refuses plain HTTP on ${key}*), ${CONDITIONAL_WRITES_SID} (refuses a PUT of ${key} with neither If-Match nor If-None-Match) and ${DELETE_PROTECTION_SID} (refuses s3:DeleteObject and s3:DeleteObjectVersion on ${key}: one delete would otherwise hide the data behind a delete marker).`,
+    `Notifications to EventBridge on (the change events' publisher runs on each new version of ${key}; without them only its ${PUBLISH_SCHEDULE_MINUTES}-minute schedule does, later): ${eventBridgeNotificationsFix(bucket)}, which replaces the bucket's whole notification configuration (keep the team's own in the same document). Change events go to the ${eventBusName} bus.`,
     `A data file an earlier application wrote at ${key} is refused by the functions until it is converted: npx rapatriements import s3://${bucket}/${key}.`,
   ].join(" ");
 }
@@ -601,7 +684,12 @@ export function adoptedBucketNote(
  * An explicit deny of `action` on `queue` to everyone but the ARN `only`
  * names: no IAM policy in the account can lift it.
  */
-function denyAllBut(queue: Queue, sid: string, action: string, only: Record<string, string>): void {
+function denyAllBut(
+  queue: Queue,
+  sid: string,
+  action: string,
+  only: Record<string, string | string[]>,
+): void {
   queue.addToResourcePolicy(
     new PolicyStatement({
       sid,

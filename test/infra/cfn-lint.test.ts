@@ -82,6 +82,17 @@ describe("cfn-lint", () => {
         recordDropAlarmPercent: "80",
       },
     ],
+    [
+      "every option of the change events: the forwarding rule, named producers, another bus and archive",
+      {
+        forwardDefaultBusCommands: "true",
+        commandProducers: "123456789012,arn:aws:iam::210987654321:role/wms-lyon",
+        eventBusName: "rapatriements-prod",
+        eventArchiveDays: "365",
+        publicationLagAlarmSeconds: "300",
+        encryption: "kms",
+      },
+    ],
   ])("with %s, still none", async (_label, context) => {
     const { outdir } = synthesize(context);
     const findings = await cfnLint(join(outdir, "RapatriementsStack.template.json"));

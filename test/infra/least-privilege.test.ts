@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { apiOver } from "../support/api.ts";
 import { type IamServer, startIamServer } from "../support/iam-server.ts";
 import { newEngine, REGION } from "../support/local-s3.ts";
-import { type Json, synthesize } from "../support/synth.ts";
+import { type Json, synthesize, withBucket } from "../support/synth.ts";
 
 const DATA_BUCKET = "lp-data";
 const OTHER_BUCKET = "lp-other";
@@ -28,17 +28,10 @@ function policyFor(template: Json, bucket: string): string {
   const [, policy] = Object.entries(template.Resources as Record<string, Json>).find(
     ([id, r]) => r.Type === "AWS::IAM::ManagedPolicy" && id.startsWith("DataAccessPolicy"),
   ) ?? [undefined, undefined];
-  const substitute = (value: Json): Json => {
-    if (Array.isArray(value)) return value.map(substitute);
-    if (value !== null && typeof value === "object") {
-      if ("Fn::GetAtt" in value) return `arn:aws:s3:::${bucket}`;
-      if ("Fn::Join" in value)
-        return value["Fn::Join"][1].map(substitute).join(value["Fn::Join"][0]);
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v)]));
-    }
-    return value;
-  };
-  return JSON.stringify({ Version: "2012-10-17", ...substitute(policy.Properties.PolicyDocument) });
+  return JSON.stringify({
+    Version: "2012-10-17",
+    ...withBucket(policy.Properties.PolicyDocument, bucket),
+  });
 }
 
 let iam: IamServer;

@@ -85,6 +85,7 @@ describe("log groups", () => {
       "ApiAccessLogs",
       "ApplyCommandsLogs",
       "HttpRouterLogs",
+      "PublishEventsLogs",
     ]);
     for (const [id, group] of groups) {
       expect(group.Properties.RetentionInDays, id).toBe(365);

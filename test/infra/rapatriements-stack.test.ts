@@ -15,7 +15,8 @@ import {
   RETENTION_RULE_ID,
   TLS_ONLY_SID,
 } from "../../infra/data-bucket-rules.ts";
-import { OWN_LOG_GROUP_POLICY } from "../../infra/rapatriements-function.ts";
+import { PUBLISHER_MODULE } from "../../infra/events.ts";
+import { OWN_ACCESS_POLICY, OWN_LOG_GROUP_POLICY } from "../../infra/rapatriements-function.ts";
 import {
   COMMANDS_BATCH_SIZE,
   COMMANDS_FROM_RULE_ONLY_SID,
@@ -66,6 +67,18 @@ function statementsOf(document: Json): Json[] {
   return [document?.Statement ?? []].flat();
 }
 
+function busId(t: Json): string {
+  const [id] = only(t, "AWS::Events::EventBus");
+  return id;
+}
+
+/** The commands rule (the stack has others: the publisher's, the optional forwarding rule). */
+function commandsRule(t: Json): [string, Json] {
+  const found = resources(t, "AWS::Events::Rule").filter(([id]) => id.startsWith("CommandsRule"));
+  expect(found).toHaveLength(1);
+  return found[0] as [string, Json];
+}
+
 const synthesized = synthesize();
 const { template } = synthesized;
 
@@ -81,15 +94,19 @@ describe("RapatriementsStack", () => {
     ]);
   });
 
-  test("every function's role has the data policy and no other permission on S3", () => {
+  test("the HTTP and commands functions' roles have the data policy, the publisher's only its own statements; no other permission on S3", () => {
     const [policyId] = dataPolicy(template);
     const roles = resources(template, "AWS::IAM::Role");
     const functions = resources(template, "AWS::Lambda::Function");
-    expect(functions).toHaveLength(2); // the HTTP router and the commands function
-    for (const [, fn] of functions) {
+    // The HTTP router, the commands function and the events publisher.
+    expect(functions).toHaveLength(3);
+    const publisherId = synthesized.functionsByModule.get(PUBLISHER_MODULE);
+    for (const [id, fn] of functions) {
       const roleId = fn.Properties.Role["Fn::GetAtt"][0];
-      const [, role] = roles.find(([id]) => id === roleId) ?? [];
-      expect(role.Properties.ManagedPolicyArns).toEqual([{ Ref: policyId }]);
+      const [, role] = roles.find(([roleLogicalId]) => roleLogicalId === roleId) ?? [];
+      expect(role.Properties.ManagedPolicyArns, id).toEqual(
+        id === publisherId ? undefined : [{ Ref: policyId }],
+      );
     }
     // No inline or attached policy anywhere else grants an S3 action.
     for (const [id, policy] of resources(template, "AWS::IAM::Policy")) {
@@ -105,7 +122,11 @@ describe("RapatriementsStack", () => {
     for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
       const ownGroup = fn.Properties.LoggingConfig.LogGroup.Ref;
       const role = roles.get(fn.Properties.Role["Fn::GetAtt"][0]);
-      expect(role.Properties.Policies, id).toEqual([
+      // The publisher's own statements are asserted in events.test.ts.
+      const policies = role.Properties.Policies.filter(
+        (p: Json) => p.PolicyName !== OWN_ACCESS_POLICY,
+      );
+      expect(policies, id).toEqual([
         {
           PolicyName: OWN_LOG_GROUP_POLICY,
           PolicyDocument: {
@@ -132,7 +153,7 @@ describe("RapatriementsStack", () => {
     const onLogs = everyStatement.filter((st) =>
       [st.Action].flat().some((a: string) => a.startsWith("logs:")),
     );
-    expect(onLogs).toHaveLength(2);
+    expect(onLogs).toHaveLength(3);
     expect(JSON.stringify(template)).not.toContain("AWSLambdaBasicExecutionRole");
   });
 
@@ -210,6 +231,7 @@ describe("RapatriementsStack", () => {
   test("every function runs Node.js 24 on arm64 with the data object's path and strategy, never AWS_REGION", () => {
     const [bucketId] = only(template, "AWS::S3::Bucket");
     for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
+      // The publisher's own variables (the bus, its position) are asserted in events.test.ts.
       expect(fn.Properties.Runtime, id).toBe("nodejs24.x");
       expect(fn.Properties.Architectures, id).toEqual(["arm64"]);
       expect(fn.Properties.Handler, id).toBe("index.handler");
@@ -336,7 +358,7 @@ describe("RapatriementsStack commands", () => {
   test("every queue refuses plain HTTP; the rule alone is allowed to send, to the commands queue and to its own dead-letter queue", () => {
     const [queueId] = commandsQueue();
     const [ruleDlqId] = ruleDeadLetterQueue();
-    const [ruleId] = only(template, "AWS::Events::Rule");
+    const [ruleId] = commandsRule(template);
     const policies = resources(template, "AWS::SQS::QueuePolicy");
     const statements = policies.flatMap(([, p]) => statementsOf(p.Properties.PolicyDocument));
     expect(
@@ -366,7 +388,7 @@ describe("RapatriementsStack commands", () => {
   test("what the rule cannot put on the queue goes, after an hour of retries, to its own dead-letter queue: encrypted, TLS only, kept 14 days", () => {
     const [queueId] = commandsQueue();
     const [ruleDlqId, ruleDlq] = ruleDeadLetterQueue();
-    const [, rule] = only(template, "AWS::Events::Rule");
+    const [, rule] = commandsRule(template);
     expect(rule.Properties.Targets).toEqual([
       expect.objectContaining({
         Arn: { "Fn::GetAtt": [queueId, "Arn"] },
@@ -382,9 +404,10 @@ describe("RapatriementsStack commands", () => {
     expect(template.Outputs.CommandsRuleDeadLetterQueueUrl.Value).toEqual({ Ref: ruleDlqId });
   });
 
-  test("the EventBridge rule matches the documented source and detail type and targets the queue", () => {
+  test("the EventBridge rule is on the stack's bus, matches the documented source and detail type and targets the queue", () => {
     const [queueId] = commandsQueue();
-    const [, rule] = only(template, "AWS::Events::Rule");
+    const [, rule] = commandsRule(template);
+    expect(rule.Properties.EventBusName).toEqual({ Ref: busId(template) });
     expect(rule.Properties.EventPattern).toEqual({
       source: [COMMAND_SOURCE],
       "detail-type": [COMMAND_DETAIL_TYPE],
@@ -416,7 +439,7 @@ describe("RapatriementsStack commands", () => {
   test("only the rule may send to the queue and its dead-letter queue, and only the commands function may receive from the queue, whatever else IAM allows", () => {
     const [queueId] = commandsQueue();
     const [ruleDlqId] = ruleDeadLetterQueue();
-    const [ruleId] = only(template, "AWS::Events::Rule");
+    const [ruleId] = commandsRule(template);
     const commandsFunction =
       template.Resources[synthesized.functionsByModule.get(COMMANDS_MODULE) ?? ""];
     const roleId = commandsFunction.Properties.Role["Fn::GetAtt"][0];
@@ -575,7 +598,7 @@ describe("RapatriementsStack adopting an existing bucket (existingBucketName + d
 
   test("every function reads s3://<bucket>/<dataKey>, in the format its extension names; the output says so", () => {
     const functions = resources(adopted.template, "AWS::Lambda::Function");
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const [id, fn] of functions) {
       expect(ownVariables(fn.Properties.Environment.Variables), id).toEqual({
         S3_RAPPATRIMENT_FILE_PATH:
@@ -793,9 +816,10 @@ describe("RapatriementsStack: who may read, who may write", () => {
  * queue variables and the HTTP function's API id (each tested on its own).
  */
 function ownVariables(variables: Json): Json {
+  const functionsOwn = ["HTTP_API_ID", "EVENT_BUS_NAME", "EVENTS_POSITION_KEY"];
   return Object.fromEntries(
     Object.entries(variables as Record<string, Json>).filter(
-      ([name]) => !name.startsWith("COMMANDS_") && name !== "HTTP_API_ID",
+      ([name]) => !name.startsWith("COMMANDS_") && !functionsOwn.includes(name),
     ),
   );
 }

@@ -70,3 +70,22 @@ export function resourcesOfType(template: Json, type: string): [string, Json][] 
     ([, resource]) => resource.Type === type,
   );
 }
+
+/**
+ * A piece of the template with the data bucket's ARN written in, as
+ * CloudFormation would resolve it: `Fn::GetAtt` (the bucket's Arn) becomes
+ * `arn:aws:s3:::<bucket>`, `Fn::Join` is joined.
+ */
+export function withBucket(value: Json, bucket: string): Json {
+  if (Array.isArray(value)) return value.map((v) => withBucket(v, bucket));
+  if (value !== null && typeof value === "object") {
+    if ("Fn::GetAtt" in value) return `arn:aws:s3:::${bucket}`;
+    if ("Fn::Join" in value) {
+      return value["Fn::Join"][1]
+        .map((v: Json) => withBucket(v, bucket))
+        .join(value["Fn::Join"][0]);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withBucket(v, bucket)]));
+  }
+  return value;
+}

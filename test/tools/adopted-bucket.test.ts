@@ -11,12 +11,14 @@
 import {
   DeleteObjectCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketNotificationConfigurationCommand,
   GetBucketPolicyCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketNotificationConfigurationCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
@@ -325,6 +327,14 @@ async function applyFix(s3: S3Client, fix: string | undefined): Promise<void> {
         new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: json }),
       );
       return;
+    case "put-bucket-notification-configuration":
+      await s3.send(
+        new PutBucketNotificationConfigurationCommand({
+          Bucket: bucket,
+          NotificationConfiguration: json,
+        }),
+      );
+      return;
     case "put-bucket-ownership-controls":
       await s3.send(
         new PutBucketOwnershipControlsCommand({ Bucket: bucket, OwnershipControls: json }),
@@ -341,6 +351,7 @@ const SETTING_CHECKS: Record<BucketSetting, [string, string]> = {
   lifecycle: ["cycle de vie", "aws s3api put-bucket-lifecycle-configuration --bucket "],
   publicAccess: ["accès public", "aws s3api put-public-access-block --bucket "],
   ownership: ["propriété des objets", "aws s3api put-bucket-ownership-controls --bucket "],
+  eventBridge: ["notifications S3", "aws s3api put-bucket-notification-configuration --bucket "],
   tls: ["TLS seulement", "aws s3api put-bucket-policy --bucket "],
   conditionalWrites: ["écriture conditionnelle", "aws s3api put-bucket-policy --bucket "],
   deleteProtection: ["protection suppression", "aws s3api put-bucket-policy --bucket "],
@@ -380,11 +391,11 @@ describe("doctor on an adopted bucket's own settings", () => {
       await applyFix(s3, warnings[0]?.fix);
       const fixed = await cli(["doctor"], env);
       expect(notOk(checksOf(fixed.outLines))).toEqual([]);
-      expect(fixed.outLines.at(-1)).toBe("Tout est en ordre (16 vérifications).");
+      expect(fixed.outLines.at(-1)).toBe("Tout est en ordre (17 vérifications).");
     },
   );
 
-  test("a bucket made by hand with none of them: seven warnings, exit 0, never 'Tout est en ordre'", async () => {
+  test("a bucket made by hand with none of them: eight warnings, exit 0, never 'Tout est en ordre'", async () => {
     const bucket = await createBucket(localS3Client());
     const result = await cli(["doctor"], relativeEnv(bucket));
     expect(result.code).toBe(0);
@@ -393,7 +404,7 @@ describe("doctor on an adopted bucket's own settings", () => {
       ALL_SETTINGS.map((setting) => ["warn", SETTING_CHECKS[setting][0]]),
     );
     expect(result.outLines.at(-1)).toBe(
-      "Aucun échec sur 16 vérifications, mais 7 avertissements : appliquez les corrections indiquées (voir docs/configuration-s3.md).",
+      "Aucun échec sur 17 vérifications, mais 8 avertissements : appliquez les corrections indiquées (voir docs/configuration-s3.md).",
     );
     // The two missing statements: one command, printed on each line, adds both.
     const [writes = "", deletes = ""] = warnings.slice(-2).map((c) => c.fix ?? "");
@@ -408,7 +419,7 @@ describe("doctor on an adopted bucket's own settings", () => {
     );
   });
 
-  test("the team's own lifecycle rules and policy statements are kept by the printed commands", async () => {
+  test("the team's own lifecycle rules, policy statements and notifications are kept by the printed commands", async () => {
     const s3 = localS3Client();
     const bucket = await createBucket(s3);
     await configureBucket(s3, bucket, JSON_KEY, [
@@ -443,16 +454,31 @@ describe("doctor on an adopted bucket's own settings", () => {
         Policy: JSON.stringify({ Version: "2012-10-17", Statement: [teamStatement] }),
       }),
     );
+    const teamNotification = {
+      Id: "uploads-to-queue",
+      QueueArn: "arn:aws:sqs:eu-west-1:123456789012:team-uploads",
+      Events: ["s3:ObjectCreated:*" as const],
+    };
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: { QueueConfigurations: [teamNotification] },
+      }),
+    );
     const env = relativeEnv(bucket);
     const warnings = notOk(checksOf((await cli(["doctor"], env)).outLines));
     expect(warnings.map((c) => c.name)).toEqual([
       "cycle de vie",
+      "notifications S3",
       "écriture conditionnelle",
       "protection suppression",
     ]);
     expect(warnings[0]?.fix).toContain("la commande garde votre autre règle");
-    expect(warnings[1]?.fix).toContain("la commande garde votre autre instruction");
+    expect(warnings[1]?.fix).toContain(
+      "la commande remplace toute la configuration de notifications du bucket : elle reprend les siennes, QueueConfigurations",
+    );
     expect(warnings[2]?.fix).toContain("la commande garde votre autre instruction");
+    expect(warnings[3]?.fix).toContain("la commande garde votre autre instruction");
     for (const warning of warnings) await applyFix(s3, warning.fix);
 
     expect(notOk(checksOf((await cli(["doctor"], env)).outLines))).toEqual([]);
@@ -460,6 +486,13 @@ describe("doctor on an adopted bucket's own settings", () => {
     expect(rules.Rules?.map((r) => r.ID)).toEqual(["logs-90-days", "rapatriements-retention"]);
     const policy = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
     expect(JSON.parse(policy.Policy ?? "{}").Statement[0]).toEqual(teamStatement);
+    const { $metadata: _, ...notifications } = await s3.send(
+      new GetBucketNotificationConfigurationCommand({ Bucket: bucket }),
+    );
+    expect(notifications).toEqual({
+      QueueConfigurations: [teamNotification],
+      EventBridgeConfiguration: {},
+    });
   });
 
   test("a lifecycle rule that would expire the data object itself is a failure", async () => {
@@ -781,6 +814,7 @@ describe("doctor with IAM enforced", () => {
     expect(unknown.map((c) => [c.level, c.name])).toEqual([
       ["unknown", "versionnement"],
       ["unknown", "cycle de vie"],
+      ["unknown", "notifications S3"],
       ["unknown", "écriture conditionnelle"],
       ["unknown", "protection suppression"],
       ["unknown", "données"],
@@ -788,11 +822,12 @@ describe("doctor with IAM enforced", () => {
     expect(unknown.map((c) => /accordez (\S+) sur/.exec(c.fix ?? "")?.[1])).toEqual([
       "s3:GetBucketVersioning",
       "s3:GetLifecycleConfiguration",
+      "s3:GetBucketNotification",
       "s3:GetBucketPolicy",
       "s3:GetBucketPolicy",
       "s3:ListBucketVersions",
     ]);
-    expect(result.outLines.at(-1)).toContain("mais 5 vérifications impossibles");
+    expect(result.outLines.at(-1)).toContain("mais 6 vérifications impossibles");
   }, 120_000);
 
   test("with the documented read-only extras for doctor, every check passes", async () => {
@@ -803,6 +838,7 @@ describe("doctor with IAM enforced", () => {
       "s3:GetLifecycleConfiguration",
       "s3:GetBucketPublicAccessBlock",
       "s3:GetBucketOwnershipControls",
+      "s3:GetBucketNotification",
       "s3:GetBucketPolicy",
       "s3:ListBucketVersions",
     ]);

@@ -60,6 +60,7 @@ const CHECKS = [
   "cycle de vie",
   "accès public",
   "propriété des objets",
+  "notifications S3",
   "TLS seulement",
   "écriture conditionnelle",
   "protection suppression",

@@ -3,13 +3,14 @@
  * serves SQS and EventBridge beside S3: commands are refused by the real
  * commands function (played through the queue by `drain`), then listed in
  * French without being consumed, and sent back — as they were or corrected
- * — through an EventBridge rule on the default bus to the commands queue,
+ * — through an EventBridge rule on the stack's bus to the commands queue,
  * where the function applies them. moto's EventBridge delivers PutEvents to
  * an SQS target when the rule's pattern matches, as AWS does.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  CreateEventBusCommand,
   DeleteRuleCommand,
   EventBridgeClient,
   PutEventsCommand,
@@ -53,8 +54,8 @@ let sources = 0;
 /**
  * A commands queue and its dead-letter queue, the real commands function
  * over them, and an operator whose environment names the dead-letter queue.
- * Each test's commands carry a source of their own, so that its rule on the
- * (shared) default bus sends only its own commands to its own queue.
+ * Each test has a bus of its own (EVENT_BUS_NAME, as the stack's output
+ * gives it), and its commands carry a source of their own.
  */
 async function stack(options: { maxReceiveCount?: number } = {}) {
   const target = await newTarget("sqlite");
@@ -68,8 +69,11 @@ async function stack(options: { maxReceiveCount?: number } = {}) {
   }) as (event: unknown, context: unknown) => Promise<unknown>;
   sources += 1;
   const source = `test.rapatriements.${process.pid}.${Date.now().toString(36)}.${sources}`;
+  const bus = `bus-${source.replace(/[^A-Za-z0-9-]/g, "-")}`;
+  await eventBridge().send(new CreateEventBusCommand({ Name: bus }));
   const dir = freshDir();
   const env = operatorEnv(target.bucket, target.key, {
+    EVENT_BUS_NAME: bus,
     COMMANDS_DEAD_LETTER_QUEUE_URL: queues.deadLetterUrl,
     AWS_ENDPOINT_URL_SQS: localEndpoint(),
     AWS_ENDPOINT_URL_EVENTBRIDGE: localEndpoint(),
@@ -90,6 +94,7 @@ async function stack(options: { maxReceiveCount?: number } = {}) {
     log,
     env,
     source,
+    bus,
     send,
     drain: played,
     /** `commands` sent, then refused by the function: the dead-letter queue's messages after. */
@@ -116,22 +121,27 @@ function eventBridge(): EventBridgeClient {
   });
 }
 
-/** The stack's rule, on the default bus: `source`'s commands go to the commands queue. Removed after the test. */
-async function ruleToQueue(queues: TestQueues, source: string): Promise<void> {
+/** The stack's rule, on `bus`: `source`'s commands go to the commands queue. Removed after the test. */
+async function ruleToQueue(queues: TestQueues, source: string, bus: string): Promise<void> {
   const events = eventBridge();
   const name = `commands-${source.replace(/[^A-Za-z0-9-]/g, "-")}`.slice(0, 64);
   await events.send(
     new PutRuleCommand({
       Name: name,
+      EventBusName: bus,
       EventPattern: JSON.stringify({ source: [source], "detail-type": [COMMAND_DETAIL_TYPE] }),
     }),
   );
   await events.send(
-    new PutTargetsCommand({ Rule: name, Targets: [{ Id: "queue", Arn: queues.arn }] }),
+    new PutTargetsCommand({
+      Rule: name,
+      EventBusName: bus,
+      Targets: [{ Id: "queue", Arn: queues.arn }],
+    }),
   );
   onTestFinished(async () => {
-    await events.send(new RemoveTargetsCommand({ Rule: name, Ids: ["queue"] }));
-    await events.send(new DeleteRuleCommand({ Name: name }));
+    await events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: bus, Ids: ["queue"] }));
+    await events.send(new DeleteRuleCommand({ Name: name, EventBusName: bus }));
   });
 }
 
@@ -297,10 +307,64 @@ describe("dead-letters: the refused commands, in French, none consumed", () => {
   });
 });
 
+describe("redrive: to the stack's bus that EVENT_BUS_NAME names, rapatriements by default", () => {
+  test("a command goes to that bus, not the default bus: a rule there sees nothing", async () => {
+    const s = await stack();
+    await ruleToQueue(s.queues, s.source, "default");
+    await s.send({ action: "create", data: sampleInput("bus") });
+    await neverAnswered(s.queues);
+
+    const run = await s.cli("redrive", "--all");
+
+    expect(run).toMatchObject({ code: 0, err: "" });
+    expect(await deadLetters(s.queues)).toEqual([]);
+    expect(await receive(s.queues)).toEqual([]);
+  });
+
+  test("without EVENT_BUS_NAME, the bus rapatriements (the stack's default name)", async () => {
+    const s = await stack();
+    await eventBridge()
+      .send(new CreateEventBusCommand({ Name: "rapatriements" }))
+      .catch((error: Error) => {
+        if (error.name !== "ResourceAlreadyExistsException") throw error;
+      });
+    await ruleToQueue(s.queues, s.source, "rapatriements");
+    const env = { ...s.env, processEnv: { ...s.env.processEnv } };
+    delete env.processEnv.EVENT_BUS_NAME;
+    await s.send({ action: "create", data: sampleInput("default-bus") });
+    await neverAnswered(s.queues);
+
+    const run = await cli(["redrive", "--all"], env);
+
+    expect(run).toMatchObject({ code: 0, err: "" });
+    await s.drain();
+    expect((await s.engine.service.listAll()).map((r) => r.reference)).toEqual(["RAP-default-bus"]);
+  });
+
+  test("an EVENT_BUS_NAME that is no bus name is refused before anything is read or sent", async () => {
+    const s = await stack();
+    await s.send({ action: "create", data: { reference: "RAP-kept" } });
+    await s.drain();
+    const before = await deadLetters(s.queues);
+    const env = {
+      ...s.env,
+      processEnv: { ...s.env.processEnv, EVENT_BUS_NAME: "mon bus" },
+    };
+
+    const run = await cli(["redrive", "--all"], env);
+
+    expect(run).toMatchObject({ code: 1, out: "" });
+    expect(run.err).toBe(
+      'erreur : ValueError: EVENT_BUS_NAME doit être le nom du bus de la pile (sortie EventBusName), ou son ARN ; un nom a de 1 à 256 lettres, chiffres, points, tirets, soulignés ou barres obliques (reçu "mon bus")',
+    );
+    expect(await deadLetters(s.queues)).toHaveLength(before.length);
+  });
+});
+
 describe("redrive: back through EventBridge, deleted once EventBridge accepted it", () => {
   test("a command sent back as it was, once its cause is fixed, is applied by the function as coming from its source", async () => {
     const s = await stack({ maxReceiveCount: 2 });
-    await ruleToQueue(s.queues, s.source);
+    await ruleToQueue(s.queues, s.source, s.bus);
     const record = await s.engine.service.create(sampleInput("early"));
     // Sent too early: a draft cannot go in transit. Handed back, then dead-lettered on its last delivery.
     const [original] = await s.send({
@@ -340,7 +404,7 @@ describe("redrive: back through EventBridge, deleted once EventBridge accepted i
 
   test("a command replaced by the corrected one in --file is checked, sent and applied; the refused one is gone", async () => {
     const s = await stack();
-    await ruleToQueue(s.queues, s.source);
+    await ruleToQueue(s.queues, s.source, s.bus);
     const [refused] = await s.refused({ action: "create", data: { reference: "RAP-fixed" } });
     const file = s.file("corrigee.json", { action: "create", data: sampleInput("fixed") });
 
@@ -362,7 +426,7 @@ describe("redrive: back through EventBridge, deleted once EventBridge accepted i
 
   test("a bad --file is a French error and changes nothing: nothing sent, the refused command still listed", async () => {
     const s = await stack();
-    await ruleToQueue(s.queues, s.source);
+    await ruleToQueue(s.queues, s.source, s.bus);
     const before = await s.refused({ action: "create", data: { reference: "RAP-bad" } });
     const id = before[0]?.MessageId ?? "";
     const notJson = s.file("pas-json.json", "{ action: create }");
@@ -401,7 +465,7 @@ describe("redrive: back through EventBridge, deleted once EventBridge accepted i
 
   test("an unknown id, or a command that would be refused again as it is, sends nothing and deletes nothing", async () => {
     const s = await stack();
-    await ruleToQueue(s.queues, s.source);
+    await ruleToQueue(s.queues, s.source, s.bus);
     const before = await s.refused({ action: "create", data: { reference: "RAP-invalid" } });
     const id = before[0]?.MessageId ?? "";
 
@@ -421,7 +485,7 @@ describe("redrive: back through EventBridge, deleted once EventBridge accepted i
 
   test("--all sends every command back as it was, in the order first sent, and reports each", async () => {
     const s = await stack({ maxReceiveCount: 2 });
-    await ruleToQueue(s.queues, s.source);
+    await ruleToQueue(s.queues, s.source, s.bus);
     const record = await s.engine.service.create(sampleInput("all"));
     // One the function refused on its last delivery, one it never answered for (a storage outage).
     await s.send({ action: "update", id: record.id, data: { status: "in_transit" } });
@@ -460,7 +524,7 @@ describe("redrive: back through EventBridge, deleted once EventBridge accepted i
 
   test("a command sent straight to the queue, not as an event, goes back with the commands' own source", async () => {
     const s = await stack();
-    await ruleToQueue(s.queues, COMMAND_SOURCE);
+    await ruleToQueue(s.queues, COMMAND_SOURCE, s.bus);
     const [id] = await sendMessages(s.queues, [
       JSON.stringify({ action: "create", data: { ...sampleInput("plain"), colour: "red" } }),
     ]);
@@ -501,6 +565,7 @@ describe("redrive: back through EventBridge, deleted once EventBridge accepted i
     expect(events.commandCalls(PutEventsCommand)[0]?.args[0].input).toEqual({
       Entries: [
         {
+          EventBusName: s.bus,
           Source: s.source,
           DetailType: COMMAND_DETAIL_TYPE,
           Detail: JSON.stringify({ action: "create", data: sampleInput("throttled") }),
@@ -512,7 +577,7 @@ describe("redrive: back through EventBridge, deleted once EventBridge accepted i
 
   test("sent but not deleted: the operator is told not to send it again", async () => {
     const s = await stack();
-    await ruleToQueue(s.queues, s.source);
+    await ruleToQueue(s.queues, s.source, s.bus);
     await s.send({ action: "create", data: sampleInput("twice") });
     await neverAnswered(s.queues);
     const [kept] = await deadLetters(s.queues);
@@ -536,7 +601,13 @@ describe("redrive: back through EventBridge, deleted once EventBridge accepted i
     const io: Io = { out: () => undefined, err: (line) => err.push(line) };
 
     const code = await redrive(
-      { url: s.queues.deadLetterUrl, sqs, events: eventBridge(), maxReceiveCount: MAX_RECEIVES },
+      {
+        url: s.queues.deadLetterUrl,
+        sqs,
+        events: eventBridge(),
+        busName: s.bus,
+        maxReceiveCount: MAX_RECEIVES,
+      },
       io,
       { id: kept?.MessageId ?? "" },
     );

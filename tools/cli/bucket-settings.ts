@@ -1,7 +1,8 @@
 /**
  * Operators' CLI: `doctor`'s checks of the bucket's own settings — default
  * encryption, versioning, the retention lifecycle rule, the public access
- * block, object ownership (the bucket policy's statements are in
+ * block, object ownership, notifications to EventBridge (the change events'
+ * publisher runs on them) (the bucket policy's statements are in
  * bucket-policy.ts). The stack sets them all on a bucket it creates; on an
  * adopted bucket (or one made by hand) they are the team's to set, so each
  * missing one is a warning with the exact command that sets it. Reading them
@@ -11,6 +12,7 @@
 import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketNotificationConfigurationCommand,
   GetBucketOwnershipControlsCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
@@ -19,6 +21,10 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { RETENTION_RULE_ID, retentionRule } from "../../infra/data-bucket-rules.ts";
+import {
+  eventBridgeNotificationsFix,
+  PUBLISH_SCHEDULE_MINUTES,
+} from "../../infra/event-bus-rules.ts";
 import {
   defaultEncryption,
   objectEncryption,
@@ -294,5 +300,40 @@ export async function checkObjectOwnership(s3: S3Client, { bucket }: Location): 
     level: "warn",
     detail: `${ownership ?? "aucun réglage"} : les ACL comptent encore ; une ACL pourrait donner l'objet de données à lire à un autre compte, et un objet écrit par un autre compte lui appartiendrait`,
     fix: `Désactivez les ACL (vérifiez avant qu'aucun outil ne dépend d'une ACL sur ce bucket) : ${ownershipFix(bucket)}`,
+  };
+}
+
+/**
+ * The bucket's notifications to EventBridge: S3's `Object Created` event of
+ * the data key is what runs the change events' publisher at each write.
+ * Without it the publisher still runs on its schedule: events leave late,
+ * none is lost — a warning. The command printed keeps the bucket's other
+ * notifications, since it replaces the whole configuration.
+ */
+export async function checkEventBridgeNotifications(
+  s3: S3Client,
+  { bucket, key }: Location,
+): Promise<Check> {
+  const name = "notifications S3";
+  const got = await attempt(() =>
+    s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket })),
+  );
+  if (!got.ok) return notVerifiable(name, got, "s3:GetBucketNotification", bucket);
+  const { $metadata: _, ...configuration } = got.value ?? { $metadata: {} };
+  if (configuration.EventBridgeConfiguration !== undefined) {
+    return {
+      name,
+      level: "ok",
+      detail: `envoyées à EventBridge : chaque écriture de ${key} déclenche la publication des événements de changement`,
+    };
+  }
+  const others = Object.keys(configuration).filter(
+    (field) => (configuration as Record<string, unknown[] | undefined>)[field]?.length,
+  );
+  return {
+    name,
+    level: "warn",
+    detail: `non envoyées à EventBridge : les événements de changement ne partent qu'au passage planifié du publieur (toutes les ${PUBLISH_SCHEDULE_MINUTES} minutes), pas à chaque écriture`,
+    fix: `Activez-les${others.length === 0 ? "" : ` (la commande remplace toute la configuration de notifications du bucket : elle reprend les siennes, ${others.join(", ")})`} : ${eventBridgeNotificationsFix(bucket, configuration)}`,
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Operators' CLI: the commands that the commands function could not apply.
  * `dead-letters` lists the dead-letter queue without consuming it; `redrive`
- * sends a command back, as it was or corrected, through EventBridge — the
- * commands queue takes only the EventBridge rule's messages — and removes it
- * from the dead-letter queue only once EventBridge has accepted it.
+ * sends a command back, as it was or corrected, through the stack's bus
+ * (EVENT_BUS_NAME) — the commands queue takes only its rule's messages — and
+ * removes it from the dead-letter queue only once EventBridge has accepted it.
  */
 import { readFile } from "node:fs/promises";
 import {
@@ -20,7 +20,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { DEFAULT_EVENT_BUS_NAME, EVENT_BUS_NAME_VARIABLE } from "../../infra/event-bus-rules.ts";
 import type { Config } from "../../lambda/config.ts";
+import type { Environment } from "../../lambda/environment.ts";
 import { type FieldError, ValidationError } from "../../lambda/errors.ts";
 import {
   createSqsClient,
@@ -47,12 +49,30 @@ export interface DeadLetterQueue {
   url: string;
   sqs: SQSClient;
   events: EventBridgeClient;
+  /** The bus commands go back to: the stack's, where the commands rule listens. */
+  busName: string;
   /** Deliveries of a command before SQS moves it here itself. */
   maxReceiveCount: number;
 }
 
-/** The dead-letter queue of `config` and the clients to read it and to send back to EventBridge. */
-export function openDeadLetterQueue(config: Config): DeadLetterQueue {
+/** An EventBridge bus name, or a bus's ARN (a bus of another account or region). */
+const BUS =
+  /^(?:[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
+
+/** `EVENT_BUS_NAME` (environment, then .env): the stack's bus, `rapatriements` when unset. */
+export function eventBusName(environment: Environment): string {
+  const name = environment[EVENT_BUS_NAME_VARIABLE];
+  if (name === undefined || name === "") return DEFAULT_EVENT_BUS_NAME;
+  if (!BUS.test(name)) {
+    throw new DeadLetterError(
+      `ValueError: ${EVENT_BUS_NAME_VARIABLE} doit être le nom du bus de la pile (sortie EventBusName), ou son ARN ; un nom a de 1 à 256 lettres, chiffres, points, tirets, soulignés ou barres obliques (reçu "${name}")`,
+    );
+  }
+  return name;
+}
+
+/** The dead-letter queue of `config` and the clients to read it and to send back to the bus `busName`. */
+export function openDeadLetterQueue(config: Config, busName: string): DeadLetterQueue {
   const url = config.commands.deadLetterQueueUrl;
   if (url === undefined) {
     throw new DeadLetterError(
@@ -71,6 +91,7 @@ export function openDeadLetterQueue(config: Config): DeadLetterQueue {
     url,
     sqs: createSqsClient(config),
     events: new EventBridgeClient(options),
+    busName,
     maxReceiveCount: config.commands.maxReceiveCount,
   };
 }
@@ -568,7 +589,8 @@ async function sendBack(
     answer = await queue.events.send(
       new PutEventsCommand({
         Entries: batch.map(({ letter, command }) => ({
-          // The default bus, where the stack's rule listens.
+          // The stack's bus, where its commands rule listens.
+          EventBusName: queue.busName,
           Source: letter.source ?? COMMAND_SOURCE,
           DetailType: COMMAND_DETAIL_TYPE,
           Detail: JSON.stringify(command),
@@ -580,7 +602,7 @@ async function sendBack(
       queue,
       batch.map((b) => b.letter),
     );
-    const why = eventsError(error);
+    const why = eventsError(error, queue.busName);
     for (const { letter } of batch) {
       io.err(
         `non renvoyée : ${letter.id} (${summary(letter)}) — ${why} ; elle reste dans la file des lettres mortes`,
@@ -643,10 +665,13 @@ function sqsError(error: unknown, queue: DeadLetterQueue, action: string): DeadL
   );
 }
 
-function eventsError(error: unknown): string {
+function eventsError(error: unknown, busName: string): string {
   const name = nameOf(error);
   if (/AccessDenied/i.test(name)) {
-    return `EventBridge a refusé l'envoi (${name}) : il faut events:PutEvents sur le bus default`;
+    return `EventBridge a refusé l'envoi (${name}) : il faut events:PutEvents sur le bus ${busName}, et que la politique du bus l'accepte (contexte commandProducers de la pile)`;
+  }
+  if (/ResourceNotFound/i.test(name)) {
+    return `le bus ${busName} n'existe pas (${name}) : vérifiez ${EVENT_BUS_NAME_VARIABLE} (sortie EventBusName de la pile) et AWS_REGION`;
   }
   return `EventBridge n'a pas répondu (${name})`;
 }

@@ -2,7 +2,8 @@
  * Operators' CLI: `rapatriements doctor` runs the operator guide's
  * troubleshooting in order — configuration, credentials, bucket and region,
  * each documented permission, the bucket's own settings (encryption,
- * versioning, lifecycle rule, public access block, object ownership, and the
+ * versioning, lifecycle rule, public access block, object ownership,
+ * notifications to EventBridge, and the
  * bucket policy's TLS-only, conditional-write and no-delete statements), the
  * data object — one line per
  * check with the fix to apply. Exit code 0 when nothing failed: a warning (a
@@ -27,6 +28,7 @@ import { plural } from "../data/plural.ts";
 import { checkBucketPolicy } from "./bucket-policy.ts";
 import {
   checkEncryption,
+  checkEventBridgeNotifications,
   checkLifecycle,
   checkObjectOwnership,
   checkPublicAccessBlock,
@@ -175,6 +177,7 @@ export async function doctor(env: CliEnvironment, io: Io): Promise<number> {
   report(await checkLifecycle(s3, location));
   report(await checkPublicAccessBlock(s3, location));
   report(await checkObjectOwnership(s3, location));
+  report(await checkEventBridgeNotifications(s3, location));
   for (const check of await checkBucketPolicy(s3, location, config.s3Endpoint)) report(check);
   report(await checkData(s3, config, versioning.enabled));
   return done();

@@ -8,10 +8,17 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { readEnvironment } from "../../lambda/environment.ts";
 import { AppError } from "../../lambda/errors.ts";
 import { RecordsFileError } from "../data/records-file.ts";
 import { type CliEnvironment, type Io, openContext, readConfig, UsageError } from "./context.ts";
-import { DeadLetterError, listDeadLetters, openDeadLetterQueue, redrive } from "./dead-letters.ts";
+import {
+  DeadLetterError,
+  eventBusName,
+  listDeadLetters,
+  openDeadLetterQueue,
+  redrive,
+} from "./dead-letters.ts";
 import { doctor } from "./doctor.ts";
 import { frenchArgumentError, frenchError } from "./french.ts";
 import { dryRunImport, exportFile, type ImportOptions, importFile } from "./transfer.ts";
@@ -40,7 +47,7 @@ export const USAGE = `usage : npx rapatriements <commande>
   restore VERSION_ID [--yes]          restaure une version, après avoir montré les changements
   dead-letters                        liste les commandes refusées (file des lettres mortes) :
                                       raison, auteur, dates, commande ; rien n'est retiré
-  redrive ID [--file FICHIER]         renvoie par EventBridge une commande refusée, telle quelle
+  redrive ID [--file FICHIER]         renvoie sur le bus de la pile une commande refusée, telle quelle
                                       ou remplacée par la commande JSON de FICHIER (vérifiée
                                       avant tout envoi) ; retirée de la file une fois acceptée
                                       (ID : celui de dead-letters ou du message d'origine)
@@ -50,7 +57,8 @@ export const USAGE = `usage : npx rapatriements <commande>
 Configuration : AWS_REGION, S3_RAPPATRIMENT_FILE_PATH, S3_BUCKET_NAME, STORAGE_STRATEGY
 (environnement, puis .env du dossier courant, sinon de la racine du projet) ; pour
 dead-letters et redrive, en plus, COMMANDS_DEAD_LETTER_QUEUE_URL (sortie
-CommandsDeadLetterQueueUrl de la pile) ; voir docs/configuration-s3.md.`;
+CommandsDeadLetterQueueUrl de la pile), et pour redrive EVENT_BUS_NAME (sortie
+EventBusName ; rapatriements par défaut) ; voir docs/configuration-s3.md.`;
 
 type Options = {
   force?: boolean;
@@ -126,7 +134,10 @@ export async function main(argv: string[], env: CliEnvironment, io: Io): Promise
     if (command === "doctor") return await doctor(env, io);
     if (command === "dead-letters" || command === "redrive") {
       // The dead-letter queue and EventBridge only: no S3, no storage engine.
-      const queue = openDeadLetterQueue(readConfig(env));
+      const queue = openDeadLetterQueue(
+        readConfig(env),
+        eventBusName(readEnvironment(env.processEnv, env.cwd)),
+      );
       if (command === "dead-letters") return await listDeadLetters(queue, io);
       const [id = ""] = rest;
       return await redrive(

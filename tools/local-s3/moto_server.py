@@ -85,9 +85,37 @@ def keep_newer_noncurrent_versions() -> None:
     S3Response.get_bucket_lifecycle = get_bucket_lifecycle_keeping
 
 
+def give_back_eventbridge_configuration() -> None:
+    """moto (5.2) keeps a bucket's EventBridgeConfiguration (and sends its
+    events to EventBridge) but leaves it out of
+    GetBucketNotificationConfiguration: doctor would find the notifications
+    off on a bucket that has them. Given back, as S3 does."""
+    from moto.s3.responses import S3Response
+
+    get_bucket_notification = S3Response.get_bucket_notification
+
+    def get_bucket_notification_with_eventbridge(self):
+        serialized = self.serialized
+
+        def with_eventbridge(result):
+            stored = self.backend.get_bucket_notification_configuration(self.bucket_name)
+            if stored is not None and stored.event_bridge is not None:
+                result.result["EventBridgeConfiguration"] = {}
+            return serialized(result)
+
+        self.serialized = with_eventbridge
+        try:
+            return get_bucket_notification(self)
+        finally:
+            del self.serialized
+
+    S3Response.get_bucket_notification = get_bucket_notification_with_eventbridge
+
+
 def main() -> None:
     read_retention_directly()
     keep_newer_noncurrent_versions()
+    give_back_eventbridge_configuration()
     host = os.environ.get("LOCAL_S3_HOST", "127.0.0.1")
     port = int(os.environ.get("LOCAL_S3_PORT", "0"))
     app = DomainDispatcherApplication(create_backend_app)

@@ -2,12 +2,14 @@
  * Local tools: a bucket on the local server set up as the stack sets its own
  * (for `npm run s3:local` and the tests) — default AES-256 encryption,
  * versioning, the retention lifecycle rule, all public access blocked, ACLs
- * off (BucketOwnerEnforced), and the bucket policy's statements keyed to the
- * data key — or with some of them left out, as an adopted bucket may be.
+ * off (BucketOwnerEnforced), notifications sent to EventBridge, and the
+ * bucket policy's statements keyed to the data key — or with some of them
+ * left out, as an adopted bucket may be.
  */
 import {
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketNotificationConfigurationCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
@@ -27,6 +29,7 @@ export type BucketSetting =
   | "lifecycle"
   | "publicAccess"
   | "ownership"
+  | "eventBridge"
   | "conditionalWrites"
   | "deleteProtection"
   | "tls";
@@ -44,6 +47,7 @@ export const ALL_SETTINGS: readonly BucketSetting[] = [
   "lifecycle",
   "publicAccess",
   "ownership",
+  "eventBridge",
   "conditionalWrites",
   "deleteProtection",
 ];
@@ -110,6 +114,14 @@ export async function configureBucket(
       new PutBucketOwnershipControlsCommand({
         Bucket: bucket,
         OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+      }),
+    );
+  }
+  if (settings.includes("eventBridge")) {
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: { EventBridgeConfiguration: {} },
       }),
     );
   }
