@@ -28,9 +28,10 @@ await ensureVenv({ venv: process.env.LOCAL_S3_VENV, log: (line) => console.log(l
 // MUTATE_FOLDER=storage (or rapatriements, handlers) mutates one folder and
 // keeps its results apart, in reports/mutation/<folder>/; MUTATE_FILES=
 // lambda/storage/s3-errors.ts,lambda/storage/file-codec.ts some files of one
-// folder, in reports/mutation/storage/s3-errors+file-codec/. A run that is stopped
-// loses only its own results (Stryker writes its incremental file at the end
-// of a run), so on a busy machine work in pieces that finish.
+// folder, in reports/mutation/storage/s3-errors+file-codec/. A run stopped by
+// SIGINT (Ctrl-C, `timeout -s INT`) saves a partial incremental file of what
+// it tested, and the next run of the same piece goes on from there; it writes
+// no report then, so on a busy machine still work in pieces that finish.
 // `node tools/mutation/score.ts` adds up every piece's mutation.json into each
 // folder's score (each file from the newest report that holds it).
 const FOLDERS = ["storage", "rapatriements", "handlers"];
