@@ -5,6 +5,8 @@
  * Lambda's 6 MB response.
  */
 import { AppError } from "../errors.ts";
+import type { Text } from "../messages/keys.ts";
+import { text } from "../messages/render.ts";
 import type { CommandResult } from "../rapatriements/commands.ts";
 import { MAX_PAGE_BYTES } from "../rapatriements/page-budget.ts";
 import type { Refusal } from "./commands-queue.ts";
@@ -69,12 +71,12 @@ export function summarise(error: unknown): Refusal {
   if (error instanceof AppError && error.expose) {
     const summary: Refusal = { status: error.status, code: error.code, message: error.message };
     // Stryker disable next-line ConditionalExpression: Lambda answers in JSON, where a field set to undefined is absent, as an unset one
-    if (error.errors !== undefined) summary.errors = error.errors;
+    if (error.errors !== undefined) {
+      summary.errors = error.errors.map(({ path, message }) => ({ path, message }));
+    }
     return summary;
   }
-  return {
-    status: 500,
-    code: codeOf(error),
-    message: "An internal error occurred; see the function's log.",
-  };
+  return { status: 500, code: codeOf(error), message: text("en", INTERNAL) };
 }
+
+const INTERNAL: Text = { key: "commandInternalError", params: {} };

@@ -40,7 +40,10 @@ export function problemResponse(error: unknown, requestId: string): HttpResult {
     code,
     requestId,
   };
-  if (shown?.errors !== undefined) body.errors = shown.errors;
+  // A field error carries its rule and params; the answer says its words.
+  if (shown?.errors !== undefined) {
+    body.errors = shown.errors.map(({ path, message }) => ({ path, message }));
+  }
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
   if (known instanceof RetryLaterError) headers["retry-after"] = String(known.retryAfterSeconds);
   return { statusCode: status, headers, body: JSON.stringify(body) };

@@ -111,7 +111,12 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new PayloadTooLargeError("The request is larger than API Gateway's 10 MB limit."));
+        reject(
+          new PayloadTooLargeError({
+            key: "requestTooLarge",
+            params: { mb: GATEWAY_PAYLOAD_LIMIT / 1024 / 1024 },
+          }),
+        );
         request.resume();
         return;
       }

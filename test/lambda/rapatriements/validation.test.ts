@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { ValidationError } from "../../../lambda/errors.ts";
+import { ruleText } from "../../../lambda/messages/render.ts";
 import {
   crossFieldErrors,
   LONE_SURROGATE,
@@ -16,14 +17,16 @@ import {
 } from "../../../lambda/rapatriements/validation.ts";
 import { sampleInput } from "../../support/local-s3.ts";
 
-/** The field errors `parse` throws, sorted by path. */
+/** The field errors `parse` throws, sorted by path, each as the API says it in English. */
 function errorsOf(parse: () => unknown): { path: string; message: string }[] {
   try {
     parse();
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     const errors = (error as ValidationError).errors ?? [];
-    return [...errors].sort((a, b) => a.path.localeCompare(b.path));
+    return [...errors]
+      .sort((a, b) => a.path.localeCompare(b.path))
+      .map((e) => ({ path: e.path, message: ruleText("en", e) }));
   }
   throw new Error("accepted, not refused");
 }
