@@ -22,7 +22,7 @@ import {
 import { callerOf } from "./caller.ts";
 import type { HandlerDeps, Service } from "./composition-root.ts";
 import { type HttpEvent, header } from "./http-request.ts";
-import { type HttpResult, problemResponse } from "./http-response.ts";
+import { type HttpResult, problemResponse, requestLanguage } from "./http-response.ts";
 import { jsonErrorPosition } from "./json-error.ts";
 import { codeOf, invocationLine, levelOf, outcomeOf, round } from "./log-line.ts";
 import { metricFields, type ObjectGauge } from "./metrics.ts";
@@ -182,7 +182,11 @@ function problemErrors(): Middleware {
     // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
     name: "problemErrors",
     onError: (request: HttpRequest) => {
-      request.response = problemResponse(request.error, request.context.awsRequestId);
+      request.response = problemResponse(
+        request.error,
+        request.context.awsRequestId,
+        requestLanguage(request.event.headers),
+      );
     },
   };
 }

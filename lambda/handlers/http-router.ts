@@ -22,7 +22,7 @@ import { createRapatriementHandler } from "./create-rapatriement.ts";
 import { deleteRapatriementHandler } from "./delete-rapatriement.ts";
 import { getRapatriementHandler } from "./get-rapatriement.ts";
 import type { HttpEvent } from "./http-request.ts";
-import { type HttpResult, problemResponse } from "./http-response.ts";
+import { type HttpResult, problemResponse, requestLanguage } from "./http-response.ts";
 import { listRapatriementsHandler } from "./list-rapatriements.ts";
 import { invocationLine, outcomeOf } from "./log-line.ts";
 import { HTTP_ROUTES, type HttpRoute, routeKey } from "./routes.ts";
@@ -131,7 +131,7 @@ function refused(
       closing: details,
     }),
   );
-  return problemResponse(error, context.awsRequestId);
+  return problemResponse(error, context.awsRequestId, requestLanguage(event.headers));
 }
 
 /**

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
 import { PayloadTooLargeError } from "../../lambda/errors.ts";
-import { problemResponse } from "../../lambda/handlers/http-response.ts";
+import { problemResponse, requestLanguage } from "../../lambda/handlers/http-response.ts";
 import { HTTP_FUNCTION_MODULE, HTTP_ROUTES, type HttpRoute } from "../../lambda/handlers/routes.ts";
 import { matchRoute, toApiGatewayEvent } from "./api-gateway.ts";
 import { apiReference } from "./api-reference.ts";
@@ -75,7 +75,8 @@ async function serve(
   try {
     body = await readBody(request, GATEWAY_PAYLOAD_LIMIT);
   } catch (error) {
-    return send(response, problemResponse(error, requestId));
+    const language = requestLanguage({ "accept-language": request.headers["accept-language"] });
+    return send(response, problemResponse(error, requestId, language));
   }
   const event = toApiGatewayEvent(
     { method, url: request.url ?? "/", headers: request.headers, body, requestId },
