@@ -5,11 +5,11 @@
  * Lambda's 6 MB response.
  */
 import { AppError } from "../errors.ts";
-import type { Text } from "../messages/keys.ts";
+import type { Rule, Text } from "../messages/keys.ts";
 import { text } from "../messages/render.ts";
 import type { CommandResult } from "../rapatriements/commands.ts";
 import { MAX_PAGE_BYTES } from "../rapatriements/page-budget.ts";
-import type { Refusal } from "./commands-queue.ts";
+import type { Refusal, RefusalKeys } from "./commands-queue.ts";
 import { codeOf } from "./log-line.ts";
 
 export type CommandOutcome =
@@ -80,3 +80,14 @@ export function summarise(error: unknown): Refusal {
 }
 
 const INTERNAL: Text = { key: "commandInternalError", params: {} };
+
+/** The keys of what `summarise` says of `error`. */
+export function refusalKeys(error: unknown): RefusalKeys {
+  if (error instanceof AppError && error.expose && error.text !== undefined) {
+    return {
+      text: error.text,
+      rules: (error.errors ?? []).map(({ rule, params }) => ({ rule, params }) as Rule),
+    };
+  }
+  return { text: INTERNAL, rules: [] };
+}
