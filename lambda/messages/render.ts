@@ -35,7 +35,9 @@ export function text(language: Language, message: Text): string {
  */
 export function languageOf(acceptLanguage: string | undefined): Language {
   let best: { language: Language; q: number } | undefined;
+  // Stryker disable next-line StringLiteral: any text without a served language reads as no header
   for (const part of (acceptLanguage ?? "").split(",")) {
+    // Stryker disable next-line StringLiteral: split always gives a first part; the default is for the type only
     const [range = "", ...parameters] = part.split(";").map((piece) => piece.trim());
     const language = servedLanguage(range.toLowerCase());
     if (language === undefined) continue;
@@ -54,6 +56,6 @@ function servedLanguage(range: string): Language | undefined {
 function quality(parameters: readonly string[]): number {
   const q = parameters.find((parameter) => parameter.toLowerCase().startsWith("q="));
   if (q === undefined) return 1;
-  const value = q.slice(2).trim();
+  const value = q.slice(2);
   return /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(value) ? Number(value) : 0;
 }

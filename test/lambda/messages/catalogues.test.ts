@@ -278,6 +278,61 @@ describe("the catalogues", () => {
     }
   });
 
+  test("say each case of a message in words of its own, not only in the ending the cases share", () => {
+    for (const language of LANGUAGES) {
+      for (const key of ["storageBusy", "storageOutcomeUnknown", "storageUnreadable"] as const) {
+        const said = CASES.filter((c) => c.key === key).map((c) =>
+          (catalogue(language).texts[key] as Say)(c.params),
+        );
+        // A case whose own words were lost would be only the ending the others share.
+        const bare = said.filter((words, i) =>
+          said.some((longer, j) => j !== i && longer.endsWith(words)),
+        );
+        expect(bare, `${language} ${key}`).toEqual([]);
+      }
+    }
+  });
+
+  test("say lists, plurals and the absence of an API as a reader expects", () => {
+    const allowed = ["draft", "requested", "cancelled"];
+    expect(ruleText("fr", { rule: "commaList", params: { allowed } })).toBe(
+      "doit être une liste séparée par des virgules de : draft, requested, cancelled",
+    );
+    expect(ruleText("fr", { rule: "unknownParameter", params: { allowed } })).toBe(
+      "paramètre inconnu ; possibles : draft, requested, cancelled",
+    );
+    expect(
+      text("fr", { key: "forbiddenTransition", params: { from: "a", to: "b", allowed } }),
+    ).toBe(
+      "un rapatriement au statut a ne peut pas passer à b (possibles : draft, requested, cancelled)",
+    );
+    expect(
+      text("fr", { key: "forbiddenTransition", params: { from: "a", to: "b", allowed: [] } }),
+    ).toBe("un rapatriement au statut a ne peut pas passer à b (possibles : aucun)");
+    expect(text("fr", { key: "routeNotFound", params: { route: null, routes: ["A", "B"] } })).toBe(
+      "Pas de route null dans cette API ; les routes sont : A, B.",
+    );
+    expect(
+      text("en", { key: "strategyInvalid", params: { value: "csv", allowed: ["sqlite", "json"] } }),
+    ).toBe('STORAGE_STRATEGY must be "sqlite" or "json" (got "csv")');
+    for (const language of LANGUAGES) {
+      const named = text(language, { key: "apiIdMismatch", params: { apiId: "abc123" } });
+      const none = text(language, { key: "apiIdMismatch", params: { apiId: null } });
+      expect(named).toContain('"abc123"');
+      expect(none).not.toContain("null");
+      expect(none).toContain(language === "fr" ? "aucune API" : "no API");
+      expect(none).not.toBe(named.replace('"abc123"', ""));
+    }
+    const refused = (existing: number) =>
+      text("fr", { key: "importRefused", params: { existing } });
+    expect([0, 1, 2, 3].map(refused)).toEqual([
+      "les données contiennent déjà 0 rapatriement : relancez avec --force pour les remplacer",
+      "les données contiennent déjà 1 rapatriement : relancez avec --force pour les remplacer",
+      "les données contiennent déjà 2 rapatriements : relancez avec --force pour les remplacer",
+      "les données contiennent déjà 3 rapatriements : relancez avec --force pour les remplacer",
+    ]);
+  });
+
   test("keep the operator guide's words for a missing variable", () => {
     expect(text("fr", { key: "missingVariable", params: { variable: "AWS_REGION" } })).toBe(
       "AWS_REGION est obligatoire",
@@ -371,6 +426,11 @@ describe("the language of a request", () => {
     ["fr; q=1.0", "fr"],
     ["fr;q=1.5, en;q=0.5", "en"],
     ["fr;q=abc", "en"],
+    ["en;q=0.9, fr;q=10.5", "en"],
+    ["en;q=0.5, fr;q=1", "fr"],
+    ["en;q=0.2, fr;q=0.25", "fr"],
+    ["en;q=0.9, fr;q=1.00", "fr"],
+    ["en;q=0.5, fr;q= 0.9", "en"],
     ["fr;level=1;q=0.7, en;q=0.6", "fr"],
     ["français", "en"],
     [" ,, fr ;Q=0.4 , ", "fr"],
