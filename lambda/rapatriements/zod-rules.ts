@@ -28,14 +28,14 @@ export function expected(kind: Kind) {
  * named as such — silently ignoring it would let a client believe it had set
  * who made a change. Identity comes from the authorizer's context only.
  */
-const READ_ONLY: Readonly<Record<string, Rule>> = {
-  id: { rule: "readOnly", params: {} },
-  createdAt: { rule: "readOnly", params: {} },
-  updatedAt: { rule: "readOnly", params: {} },
-  version: { rule: "readOnly", params: {} },
-  createdBy: { rule: "readOnlyIdentity", params: {} },
-  updatedBy: { rule: "readOnlyIdentity", params: {} },
-};
+const READ_ONLY: ReadonlyMap<string, Rule> = new Map([
+  ["id", { rule: "readOnly", params: {} }],
+  ["createdAt", { rule: "readOnly", params: {} }],
+  ["updatedAt", { rule: "readOnly", params: {} }],
+  ["version", { rule: "readOnly", params: {} }],
+  ["createdBy", { rule: "readOnlyIdentity", params: {} }],
+  ["updatedBy", { rule: "readOnlyIdentity", params: {} }],
+]);
 
 /**
  * The field errors of a failed parse. An unknown key is `unknownField`, or
@@ -47,7 +47,8 @@ export function toFieldErrors(error: z.ZodError, readOnly = true): FieldError[] 
     const base = formatPath(issue.path);
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
-        const broken = (readOnly && base === "" ? READ_ONLY[key] : undefined) ?? {
+        // A Map, not an object: a client's key may be "__proto__" or "constructor".
+        const broken = (readOnly && base === "" ? READ_ONLY.get(key) : undefined) ?? {
           rule: "unknownField",
           params: {},
         };

@@ -35,6 +35,16 @@ const STATUS_LIST = "draft, requested, in_transit, received, cancelled";
 const ISO_MESSAGE = "must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T08:00:00Z";
 
 describe("a create body", () => {
+  test("with a key named like an object's own property is refused as an unknown field", () => {
+    for (const key of ["__proto__", "constructor", "toString"]) {
+      const body = JSON.parse(JSON.stringify(sampleInput(1)).replace("{", `{"${key}":{"x":1},`));
+      expect(
+        errorsOf(() => parseCreate(body)),
+        key,
+      ).toEqual([{ path: key, message: "unknown field" }]);
+    }
+  });
+
   test("that is not a JSON object is refused as a whole", () => {
     for (const body of [null, [], "text", 3]) {
       expect(errorsOf(() => parseCreate(body))).toEqual([
