@@ -34,7 +34,7 @@ await ensureVenv({ venv: process.env.LOCAL_S3_VENV, log: (line) => console.log(l
 // no report then, so on a busy machine still work in pieces that finish.
 // `node tools/mutation/score.ts` adds up every piece's mutation.json into each
 // folder's score (each file from the newest report that holds it).
-const FOLDERS = ["storage", "rapatriements", "handlers"];
+const FOLDERS = ["storage", "rapatriements", "handlers", "messages"];
 const folder = process.env.MUTATE_FOLDER;
 const files = process.env.MUTATE_FILES?.split(",").filter((name) => name !== "");
 if (folder !== undefined && !FOLDERS.includes(folder)) {

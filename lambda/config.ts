@@ -6,6 +6,7 @@
  */
 import { type Environment, nearMisses, nonEmpty, readEnvironment } from "./environment.ts";
 import { MissingVariableError, ValueError } from "./errors.ts";
+import type { BucketNameRule } from "./messages/keys.ts";
 
 export type StorageStrategy = "sqlite" | "json";
 
@@ -78,7 +79,9 @@ export function loadConfig(
   processEnv: Environment = process.env,
 ): Config {
   const { config, problems } = evaluate(env, processEnv);
-  if (config === undefined) throw problems[0] ?? new ValueError("configuration invalide");
+  if (config === undefined) {
+    throw problems[0] ?? new ValueError({ key: "configurationInvalid", params: {} });
+  }
   return config;
 }
 
@@ -142,9 +145,7 @@ function checkRegion(env: Environment): string {
   const region = nonEmpty(env.AWS_REGION);
   if (region === undefined) throw missing("AWS_REGION", env);
   if (!/^[a-z]{2,}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new ValueError(
-      `AWS_REGION n'est pas une région AWS valide (reçu : "${region}", exemple : eu-west-1)`,
-    );
+    throw new ValueError({ key: "regionInvalid", params: { region } });
   }
   return region;
 }
@@ -164,16 +165,12 @@ function resolveLocation(path: string, env: Environment) {
     const key = slash === -1 ? "" : rest.slice(slash + 1);
     checkBucketName(bucket, "S3_RAPPATRIMENT_FILE_PATH");
     if (key === "") {
-      throw new ValueError(
-        `S3_RAPPATRIMENT_FILE_PATH doit nommer un fichier après le bucket (reçu : "${path}", exemple : s3://${bucket}/rappatriements.db)`,
-      );
+      throw new ValueError({ key: "pathWithoutKey", params: { path, bucket } });
     }
     return { bucket, key: checkKey(key) };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    throw new ValueError(
-      `S3_RAPPATRIMENT_FILE_PATH doit être un chemin s3://bucket/clé ou une clé relative (reçu : "${path}")`,
-    );
+    throw new ValueError({ key: "pathNotS3", params: { path } });
   }
   const bucketName = nonEmpty(env.S3_BUCKET_NAME);
   if (bucketName === undefined) throw missing("S3_BUCKET_NAME", env);
@@ -181,19 +178,17 @@ function resolveLocation(path: string, env: Environment) {
   return { bucket: bucketName, key: checkKey(path) };
 }
 
+const MAX_KEY_BYTES = 1024;
+
 function checkKey(key: string): string {
   if (key.startsWith("/")) {
-    throw new ValueError(
-      `S3_RAPPATRIMENT_FILE_PATH : la clé ne doit pas commencer par "/" (reçu : "${key}", exemple : rappatriements/rappatriements.db)`,
-    );
+    throw new ValueError({ key: "keyLeadingSlash", params: { key } });
   }
   if (key.endsWith("/")) {
-    throw new ValueError(
-      `S3_RAPPATRIMENT_FILE_PATH doit nommer un fichier, pas un dossier (reçu : "${key}")`,
-    );
+    throw new ValueError({ key: "keyTrailingSlash", params: { key } });
   }
-  if (Buffer.byteLength(key, "utf8") > 1024) {
-    throw new ValueError("S3_RAPPATRIMENT_FILE_PATH : la clé dépasse 1024 octets");
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
+    throw new ValueError({ key: "keyTooLong", params: { max: MAX_KEY_BYTES } });
   }
   return key;
 }
@@ -208,27 +203,25 @@ export function httpApiId(env: Environment = process.env): string | undefined {
   return nonEmpty(env.HTTP_API_ID);
 }
 
-/** The S3 bucket naming rules for general purpose buckets. */
-export function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return "de 3 à 63 caractères";
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
-    return "minuscules, chiffres, points et tirets, commençant et finissant par une lettre ou un chiffre";
-  }
-  if (name.includes("..")) return "pas deux points de suite";
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "pas une adresse IP";
+/** The S3 bucket naming rule for general purpose buckets that `name` breaks, if any. */
+export function bucketNameProblem(name: string): BucketNameRule | undefined {
+  if (name.length < 3 || name.length > 63) return "length";
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return "characters";
+  if (name.includes("..")) return "dots";
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "ipAddress";
   if (
     /^(xn--|sthree-|amzn-s3-demo-)/.test(name) ||
     /(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name)
   ) {
-    return "préfixe ou suffixe réservé par AWS";
+    return "reserved";
   }
   return undefined;
 }
 
 function checkBucketName(name: string, variable: string): void {
-  const problem = bucketNameProblem(name);
-  if (problem !== undefined) {
-    throw new ValueError(`${variable} : nom de bucket invalide "${name}" (${problem})`);
+  const rule = bucketNameProblem(name);
+  if (rule !== undefined) {
+    throw new ValueError({ key: "bucketNameInvalid", params: { variable, name, rule } });
   }
 }
 
@@ -237,9 +230,10 @@ function resolveStrategy(value: string | undefined, key: string): StorageStrateg
   const normalised = value.toLowerCase();
   const strategy = STORAGE_STRATEGIES.find((allowed) => allowed === normalised);
   if (strategy === undefined) {
-    throw new ValueError(
-      `STORAGE_STRATEGY doit valoir ${STORAGE_STRATEGIES.map((s) => `"${s}"`).join(" ou ")} (reçu : "${value}")`,
-    );
+    throw new ValueError({
+      key: "strategyInvalid",
+      params: { value, allowed: STORAGE_STRATEGIES },
+    });
   }
   return strategy;
 }
@@ -259,13 +253,9 @@ function checkKmsKeyId(value: string | undefined): string | undefined {
   const arn = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(.+)$/.exec(value);
   if (KMS_KEY_ID.test(arn?.[1] ?? value)) return value;
   if (/(^|:)alias\//.test(value)) {
-    throw new ValueError(
-      `S3_SSE_KMS_KEY_ID doit nommer la clé KMS elle-même, pas un alias (reçu : "${value}", exemple : ${KMS_KEY_EXAMPLE})`,
-    );
+    throw new ValueError({ key: "kmsAlias", params: { value, example: KMS_KEY_EXAMPLE } });
   }
-  throw new ValueError(
-    `S3_SSE_KMS_KEY_ID n'est ni l'ARN ni l'identifiant d'une clé KMS (reçu : "${value}", exemple : ${KMS_KEY_EXAMPLE})`,
-  );
+  throw new ValueError({ key: "kmsInvalid", params: { value, example: KMS_KEY_EXAMPLE } });
 }
 
 function commandsConfig(env: Environment): CommandsConfig {
@@ -277,7 +267,7 @@ function commandsConfig(env: Environment): CommandsConfig {
     const value = nonEmpty(env[variable]);
     if (value === undefined) return fallback;
     if (!/^[1-9]\d{0,4}$/.test(value)) {
-      throw new ValueError(`${variable} doit être un entier positif (reçu : "${value}")`);
+      throw new ValueError({ key: "positiveInteger", params: { variable, value } });
     }
     return Number(value);
   };
@@ -293,16 +283,12 @@ function commandsConfig(env: Environment): CommandsConfig {
   const queueArn = nonEmpty(env.COMMANDS_QUEUE_ARN);
   if (queueArn !== undefined) {
     if (!/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/.test(queueArn)) {
-      throw new ValueError(
-        `COMMANDS_QUEUE_ARN n'est pas l'ARN d'une file SQS (reçu : "${queueArn}", exemple : arn:aws:sqs:eu-west-1:123456789012:commandes)`,
-      );
+      throw new ValueError({ key: "queueArnInvalid", params: { value: queueArn } });
     }
     commands.queueArn = queueArn;
   }
   if ((queueUrl === undefined) !== (queueArn === undefined)) {
-    throw new ValueError(
-      "COMMANDS_QUEUE_URL et COMMANDS_QUEUE_ARN vont ensemble : donnez les deux (sorties de la pile), ou aucun",
-    );
+    throw new ValueError({ key: "queuePair", params: {} });
   }
   const deadLetterQueueUrl = url("COMMANDS_DEAD_LETTER_QUEUE_URL");
   if (deadLetterQueueUrl !== undefined) commands.deadLetterQueueUrl = deadLetterQueueUrl;
@@ -333,7 +319,7 @@ function checkEndpoint({ variable, value }: { variable: string; value: string })
   } catch {
     // fall through to the error below
   }
-  throw new ValueError(`${variable} n'est pas une URL http(s) (reçu : "${value}")`);
+  throw new ValueError({ key: "endpointInvalid", params: { variable, value } });
 }
 
 function explicitCredentials(env: Environment): StaticCredentials | undefined {

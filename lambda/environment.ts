@@ -26,7 +26,7 @@ export function readEnvironment(
   try {
     fromFile = parseEnv(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new ValueError(`le fichier ${file} est illisible`, { cause: error });
+    throw new ValueError({ key: "envFileUnreadable", params: { file } }, { cause: error });
   }
   const merged: Record<string, string | undefined> = { ...fromFile };
   for (const [name, value] of Object.entries(processEnv)) {

@@ -2,12 +2,20 @@
  * Typed errors of the whole product, each with the HTTP status it maps to and a
  * stable `code`. One place (the handlers' error middleware) turns them into
  * problem+json; an error is shown to the caller only when `expose` is true,
- * anything else becomes a generic 500 with the details in the log.
+ * anything else becomes a generic 500 with the details in the log. Each
+ * error's words come from a key and its data (`text`, and `rule` for each
+ * field), so that the edge can say them in the caller's language
+ * (lambda/messages); `message` holds them in the error's own language.
  */
+import type { Language, Place, Rule, Text } from "./messages/keys.ts";
+import { ruleText, text } from "./messages/render.ts";
 
-export interface FieldError {
-  path: string;
-  message: string;
+/** A bad field: where it is, the rule it breaks and that rule's data; `message` is its English. */
+export type FieldError = { path: string; message: string } & Rule;
+
+/** The field error at `path` for `rule` (its English message from the catalogue). */
+export function fieldError(path: string, rule: Rule): FieldError {
+  return { path, ...rule, message: ruleText("en", rule) };
 }
 
 export interface AppErrorOptions {
@@ -16,13 +24,26 @@ export interface AppErrorOptions {
 }
 
 export abstract class AppError extends Error {
+  /**
+   * The language of `message`: English for what programs read (the HTTP API,
+   * the commands' answers), French for what the operator guide promises.
+   */
+  static readonly language: Language = "en";
   abstract readonly status: number;
   abstract readonly code: string;
   readonly errors: FieldError[] | undefined;
+  /** The key and data of the message, to say it in another language; absent when given as words. */
+  readonly text: Text | undefined;
 
-  constructor(message: string, options: AppErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(message: string | Text, options: AppErrorOptions = {}) {
+    super(
+      typeof message === "string"
+        ? message
+        : text((new.target as unknown as { language: Language }).language, message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.errors = options.errors;
+    this.text = typeof message === "string" ? undefined : message;
   }
 
   /** Only client errors are shown to callers; server faults stay in the log. */
@@ -36,6 +57,7 @@ export abstract class AppError extends Error {
  * guide (`ValueError: AWS_REGION est obligatoire`), which users search for.
  */
 export class ValueError extends AppError {
+  static override readonly language: Language = "fr";
   override readonly name = "ValueError";
   readonly status = 500;
   readonly code = "CONFIGURATION_INVALID";
@@ -53,8 +75,8 @@ export class MissingVariableError extends ValueError {
   constructor(variable: string, nearMiss?: string) {
     super(
       nearMiss === undefined
-        ? `${variable} est obligatoire`
-        : `${variable} est obligatoire — ${nearMiss} est définie : vouliez-vous dire ${variable} ?`,
+        ? { key: "missingVariable", params: { variable } }
+        : { key: "missingVariableNearMiss", params: { variable, given: nearMiss } },
     );
     this.variable = variable;
     this.nearMiss = nearMiss;
@@ -66,7 +88,7 @@ export class ValidationError extends AppError {
   readonly status = 400;
   readonly code = "VALIDATION_FAILED";
 
-  constructor(errors: FieldError[], message = "The request is invalid.") {
+  constructor(errors: FieldError[], message: Text = { key: "invalidRequest", params: {} }) {
     super(message, { errors });
   }
 }
@@ -112,7 +134,7 @@ export class ForbiddenTransitionError extends AppError {
   /** The record is received or cancelled: no change can ever pass, whatever comes before it. */
   readonly final: boolean;
 
-  constructor(message: string, options: { final: boolean }) {
+  constructor(message: Text, options: { final: boolean }) {
     super(message);
     this.final = options.final;
   }
@@ -125,8 +147,8 @@ export class VersionMismatchError extends AppError {
   readonly current: number;
   readonly expected: number;
 
-  constructor(message: string, versions: { current: number; expected: number }) {
-    super(message);
+  constructor(versions: { current: number; expected: number }) {
+    super({ key: "versionMismatch", params: versions });
     this.current = versions.current;
     this.expected = versions.expected;
   }
@@ -166,7 +188,7 @@ export abstract class RetryLaterError extends AppError {
   readonly status = 503;
   readonly retryAfterSeconds: number;
 
-  constructor(message: string, retryAfterSeconds: number, options: AppErrorOptions = {}) {
+  constructor(message: string | Text, retryAfterSeconds: number, options: AppErrorOptions = {}) {
     super(message, options);
     this.retryAfterSeconds = retryAfterSeconds;
   }
@@ -194,6 +216,7 @@ export class StorageOutcomeUnknownError extends RetryLaterError {
 
 /** The stored object is not a file this code can read; it is left untouched. */
 export class StorageUnreadableError extends AppError {
+  static override readonly language: Language = "fr";
   override readonly name = "StorageUnreadableError";
   readonly status = 500;
   readonly code = "STORAGE_UNREADABLE";
@@ -206,28 +229,27 @@ export class StorageUnreadableError extends AppError {
  * records) until an operator restores a version. A 500: an operator must act.
  */
 export class DataObjectDeletedError extends AppError {
+  static override readonly language: Language = "fr";
   override readonly name = "DataObjectDeletedError";
   readonly status = 500;
   readonly code = "DATA_OBJECT_DELETED";
-  /** `s3://bucket/key (région …)`. */
-  readonly location: string;
+  /** Where the deleted object is. */
+  readonly place: Place;
 
-  constructor(location: string, options: AppErrorOptions = {}) {
-    super(
-      `DATA_OBJECT_DELETED : l'objet de données ${location} a été supprimé (sa version actuelle est un marqueur de suppression) ; rien n'a été lu ni écrit, et aucune base vide ne le remplacera. Trouvez la dernière version avec npx rapatriements versions, puis restaurez-la : npx rapatriements restore VERSION_ID`,
-      options,
-    );
-    this.location = location;
+  constructor(place: Place, options: AppErrorOptions = {}) {
+    super({ key: "dataObjectDeleted", params: { place } }, options);
+    this.place = place;
   }
 }
 
 /** S3 refused or could not be reached: credentials, permissions, region, bucket. */
 export class StorageAccessError extends AppError {
+  static override readonly language: Language = "fr";
   override readonly name = "StorageAccessError";
   readonly status = 500;
   readonly code: string;
 
-  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+  constructor(code: string, message: Text, options: AppErrorOptions = {}) {
     super(message, options);
     this.code = code;
   }
@@ -242,7 +264,7 @@ export class ImportRefusedError extends AppError {
   readonly existing: number;
 
   constructor(existing: number) {
-    super(`The data already holds ${existing} rapatriements; replace them explicitly to import.`);
+    super({ key: "importRefused", params: { existing } });
     this.existing = existing;
   }
 }

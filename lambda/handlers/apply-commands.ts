@@ -104,9 +104,10 @@ export function createCommandsHandler(deps: CommandsDeps) {
 
     // Only a direct invocation is an array.
     if (Array.isArray(event) && event.length > COMMANDS_BATCH_SIZE) {
-      const error = new TooManyCommandsError(
-        `A direct invocation takes at most ${COMMANDS_BATCH_SIZE} commands (got ${event.length}); none was applied: send them in several invocations.`,
-      );
+      const error = new TooManyCommandsError({
+        key: "tooManyCommands",
+        params: { max: COMMANDS_BATCH_SIZE, count: event.length },
+      });
       deps.log(
         invocationLine({
           level: "error",

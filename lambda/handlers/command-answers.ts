@@ -5,9 +5,11 @@
  * Lambda's 6 MB response.
  */
 import { AppError } from "../errors.ts";
+import type { Rule, Text } from "../messages/keys.ts";
+import { text } from "../messages/render.ts";
 import type { CommandResult } from "../rapatriements/commands.ts";
 import { MAX_PAGE_BYTES } from "../rapatriements/page-budget.ts";
-import type { Refusal } from "./commands-queue.ts";
+import type { Refusal, RefusalKeys } from "./commands-queue.ts";
 import { codeOf } from "./log-line.ts";
 
 export type CommandOutcome =
@@ -69,12 +71,23 @@ export function summarise(error: unknown): Refusal {
   if (error instanceof AppError && error.expose) {
     const summary: Refusal = { status: error.status, code: error.code, message: error.message };
     // Stryker disable next-line ConditionalExpression: Lambda answers in JSON, where a field set to undefined is absent, as an unset one
-    if (error.errors !== undefined) summary.errors = error.errors;
+    if (error.errors !== undefined) {
+      summary.errors = error.errors.map(({ path, message }) => ({ path, message }));
+    }
     return summary;
   }
-  return {
-    status: 500,
-    code: codeOf(error),
-    message: "An internal error occurred; see the function's log.",
-  };
+  return { status: 500, code: codeOf(error), message: text("en", INTERNAL) };
+}
+
+const INTERNAL: Text = { key: "commandInternalError", params: {} };
+
+/** The keys of what `summarise` says of `error`. */
+export function refusalKeys(error: unknown): RefusalKeys {
+  if (error instanceof AppError && error.expose && error.text !== undefined) {
+    return {
+      text: error.text,
+      rules: (error.errors ?? []).map(({ rule, params }) => ({ rule, params }) as Rule),
+    };
+  }
+  return { text: INTERNAL, rules: [] };
 }

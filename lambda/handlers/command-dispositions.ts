@@ -12,7 +12,7 @@ import {
   ValidationError,
   VersionMismatchError,
 } from "../errors.ts";
-import { type Settled, summarise } from "./command-answers.ts";
+import { refusalKeys, type Settled, summarise } from "./command-answers.ts";
 import type { Channel, Item } from "./command-items.ts";
 import type { CommandsQueue } from "./commands-queue.ts";
 
@@ -81,7 +81,14 @@ export async function deadLetter(
     if (dispositions[i] !== "dead-letter" || outcome?.ok !== false || item.record === undefined) {
       return [];
     }
-    return [{ record: item.record, author: item.actor ?? "", reason: summarise(outcome.error) }];
+    return [
+      {
+        record: item.record,
+        author: item.actor ?? "",
+        reason: summarise(outcome.error),
+        keys: refusalKeys(outcome.error),
+      },
+    ];
   });
   if (queue === undefined || letters.length === 0) return new Set();
   const remaining = context.getRemainingTimeInMillis?.() ?? 10_000;

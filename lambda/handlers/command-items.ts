@@ -5,7 +5,7 @@
  * each with its receipt key and its author, as AWS vouches for it.
  */
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
-import { UnconfirmedMessageError, ValidationError } from "../errors.ts";
+import { fieldError, UnconfirmedMessageError, ValidationError } from "../errors.ts";
 import type { Actor } from "../rapatriements/model.ts";
 import { receiptKey } from "../rapatriements/receipts.ts";
 import {
@@ -13,6 +13,7 @@ import {
   type EventBridgeEnvelope,
   isEventBridgeEnvelope,
 } from "./commands-queue.ts";
+import { jsonErrorPosition } from "./json-error.ts";
 
 /** How the commands came: an SQS batch, an EventBridge event, or a direct invocation. */
 export type Channel = "sqs" | "eventbridge" | "direct";
@@ -81,8 +82,8 @@ function fromSqsRecord(
       actor: COMMAND_ACTORS.direct,
       unusable: new UnconfirmedMessageError(
         queue === undefined
-          ? "The function has no commands queue (COMMANDS_QUEUE_URL): an SQS event cannot be confirmed, so it is not applied; invoke the function with the commands themselves."
-          : `SQS does not confirm this record as a message in flight on ${queue.arn}: it is not applied.`,
+          ? { key: "noCommandsQueue", params: {} }
+          : { key: "unconfirmedMessage", params: { queueArn: queue.arn } },
       ),
     };
   }
@@ -99,7 +100,10 @@ function fromSqsRecord(
     body = JSON.parse(record.body);
   } catch (error) {
     item.unusable = new ValidationError([
-      { path: "body", message: `the message is not JSON (${(error as Error).message})` },
+      fieldError("body", {
+        rule: "messageNotJson",
+        params: { position: jsonErrorPosition(error, record.body) },
+      }),
     ]);
     return item;
   }

@@ -17,6 +17,7 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { SQSRecord } from "aws-lambda";
 import type { Config } from "../config.ts";
+import type { Rule, Text } from "../messages/keys.ts";
 import { S3_TIMEOUTS } from "../storage/s3-client.ts";
 
 /** An EventBridge event, as the rule delivers it in a message's body (the command is its `detail`). */
@@ -51,11 +52,22 @@ export interface Refusal {
   errors?: unknown;
 }
 
+/**
+ * The keys of a refusal's words (its message and each field's rule), for a
+ * reader who says them in another language: the CLI speaks French.
+ */
+export interface RefusalKeys {
+  text: Text;
+  /** Each field error's rule, in the order of the refusal's `errors`. */
+  rules: Rule[];
+}
+
 export interface DeadLetter {
   record: SQSRecord;
   /** Who the command would have been recorded as coming from. */
   author: string;
   reason: Refusal;
+  keys?: RefusalKeys;
 }
 
 /**
@@ -67,6 +79,8 @@ export const DEAD_LETTER_ATTRIBUTES = {
   status: "rapatriements-status",
   reason: "rapatriements-reason",
   errors: "rapatriements-errors",
+  /** The reason's and the kept field errors' keys (RefusalKeys), as JSON. */
+  keys: "rapatriements-keys",
   messageId: "rapatriements-message-id",
   author: "rapatriements-author",
   sentAt: "rapatriements-sent-at",
@@ -135,13 +149,14 @@ export function sqsCommandsQueue(
       if (deadLetterQueueUrl === undefined) return kept;
       // One message each: a batch's 256 KiB would be shared by ten bodies.
       await Promise.all(
-        letters.map(async ({ record, author, reason }) => {
+        letters.map(async (letter) => {
+          const { record } = letter;
           try {
             await client.send(
               new SendMessageCommand({
                 QueueUrl: deadLetterQueueUrl,
                 MessageBody: record.body,
-                MessageAttributes: deadLetterAttributes(record, author, reason),
+                MessageAttributes: deadLetterAttributes(letter),
               }),
               abortSignal === undefined ? {} : { abortSignal },
             );
@@ -157,11 +172,12 @@ export function sqsCommandsQueue(
   };
 }
 
-function deadLetterAttributes(
-  record: SQSRecord,
-  author: string,
-  reason: Refusal,
-): Record<string, MessageAttributeValue> {
+function deadLetterAttributes({
+  record,
+  author,
+  reason,
+  keys,
+}: DeadLetter): Record<string, MessageAttributeValue> {
   const text = (value: string): MessageAttributeValue => ({
     DataType: "String",
     StringValue: value,
@@ -182,8 +198,14 @@ function deadLetterAttributes(
   };
   const sentAt = Number(record.attributes.SentTimestamp);
   if (Number.isFinite(sentAt)) attributes[names.sentAt] = text(new Date(sentAt).toISOString());
+  let kept = 0;
   if (Array.isArray(reason.errors) && reason.errors.length > 0) {
-    attributes[names.errors] = text(boundedErrors(reason.errors));
+    const errors = boundedErrors(reason.errors);
+    kept = (JSON.parse(errors) as { errors: unknown[] }).errors.length;
+    attributes[names.errors] = text(errors);
+  }
+  if (keys !== undefined) {
+    attributes[names.keys] = text(JSON.stringify({ ...keys, rules: keys.rules.slice(0, kept) }));
   }
   return attributes;
 }

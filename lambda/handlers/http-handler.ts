@@ -7,7 +7,12 @@
  */
 import middy, { type MiddlewareObj, type Request } from "@middy/core";
 import type { Context } from "aws-lambda";
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../errors.ts";
+import {
+  fieldError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from "../errors.ts";
 import { monotonicMs } from "../storage/monotonic-clock.ts";
 import {
   emptyReport,
@@ -17,7 +22,8 @@ import {
 import { callerOf } from "./caller.ts";
 import type { HandlerDeps, Service } from "./composition-root.ts";
 import { type HttpEvent, header } from "./http-request.ts";
-import { type HttpResult, problemResponse } from "./http-response.ts";
+import { type HttpResult, problemResponse, requestLanguage } from "./http-response.ts";
+import { jsonErrorPosition } from "./json-error.ts";
 import { codeOf, invocationLine, levelOf, outcomeOf, round } from "./log-line.ts";
 import { metricFields, type ObjectGauge } from "./metrics.ts";
 import { transactionOptions } from "./storage-options.ts";
@@ -123,7 +129,10 @@ function jsonBody(enabled: boolean): Middleware {
       const text = event.isBase64Encoded ? decodeUtf8(event.body) : event.body;
       // Stryker disable next-line StringLiteral: "" is Buffer.byteLength's default, UTF-8, too
       if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
-        throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
+        throw new PayloadTooLargeError({
+          key: "payloadTooLarge",
+          params: { kib: MAX_BODY_BYTES / 1024 },
+        });
       }
       const contentType = header(event, "content-type") ?? "";
       // Stryker disable next-line StringLiteral: split always gives a first part; the default is for the type only
@@ -137,15 +146,19 @@ function jsonBody(enabled: boolean): Middleware {
       const isJson =
         mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
       if (!isJson || (charset !== undefined && charset !== "utf-8")) {
-        throw new UnsupportedMediaTypeError(
-          `The body must be JSON sent with "Content-Type: application/json" (got "${contentType}").`,
-        );
+        throw new UnsupportedMediaTypeError({
+          key: "unsupportedMediaType",
+          params: { contentType },
+        });
       }
       try {
         event.jsonBody = JSON.parse(text);
       } catch (error) {
         throw new ValidationError([
-          { path: "", message: `the body is not valid JSON (${(error as Error).message})` },
+          fieldError("", {
+            rule: "bodyNotJson",
+            params: { position: jsonErrorPosition(error, text) },
+          }),
         ]);
       }
     },
@@ -160,7 +173,7 @@ function decodeUtf8(base64: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(base64, "base64"));
   } catch {
-    throw new ValidationError([{ path: "", message: "the body is not valid UTF-8" }]);
+    throw new ValidationError([fieldError("", { rule: "notUtf8", params: {} })]);
   }
 }
 
@@ -169,7 +182,11 @@ function problemErrors(): Middleware {
     // Stryker disable next-line StringLiteral: middy reads a middleware's name only in its own instrumentation hooks, which nothing here sets
     name: "problemErrors",
     onError: (request: HttpRequest) => {
-      request.response = problemResponse(request.error, request.context.awsRequestId);
+      request.response = problemResponse(
+        request.error,
+        request.context.awsRequestId,
+        requestLanguage(request.event.headers),
+      );
     },
   };
 }

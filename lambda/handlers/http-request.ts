@@ -5,7 +5,7 @@
  * version its `If-Match` names, and who asks.
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { ValidationError } from "../errors.ts";
+import { fieldError, ValidationError } from "../errors.ts";
 import type { VersionOptions } from "../rapatriements/operation.ts";
 import { callerOf } from "./caller.ts";
 
@@ -24,7 +24,7 @@ export function header(event: HttpEvent, name: string): string | undefined {
 export function pathId(event: HttpEvent): string {
   const id = event.pathParameters?.id;
   if (id === undefined || id === "") {
-    throw new ValidationError([{ path: "id", message: "is required in the path" }]);
+    throw new ValidationError([fieldError("id", { rule: "requiredInPath", params: {} })]);
   }
   return id;
 }
@@ -53,12 +53,7 @@ export function expectedVersion(event: HttpEvent): number | undefined {
   if (value === undefined || value === "" || value === "*") return undefined;
   const match = /^"([1-9]\d{0,15})"$/.exec(value);
   if (match?.[1] === undefined) {
-    throw new ValidationError([
-      {
-        path: "If-Match",
-        message: 'must be the ETag of the record as returned, e.g. "3", or *',
-      },
-    ]);
+    throw new ValidationError([fieldError("If-Match", { rule: "etag", params: {} })]);
   }
   return Number(match[1]);
 }

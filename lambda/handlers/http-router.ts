@@ -22,7 +22,7 @@ import { createRapatriementHandler } from "./create-rapatriement.ts";
 import { deleteRapatriementHandler } from "./delete-rapatriement.ts";
 import { getRapatriementHandler } from "./get-rapatriement.ts";
 import type { HttpEvent } from "./http-request.ts";
-import { type HttpResult, problemResponse } from "./http-response.ts";
+import { type HttpResult, problemResponse, requestLanguage } from "./http-response.ts";
 import { listRapatriementsHandler } from "./list-rapatriements.ts";
 import { invocationLine, outcomeOf } from "./log-line.ts";
 import { HTTP_ROUTES, type HttpRoute, routeKey } from "./routes.ts";
@@ -58,9 +58,10 @@ export function httpRouter(
   return async (event, context) => {
     const handler = byKey.get(event.routeKey);
     if (handler !== undefined) return handler(event, context);
-    const error = new RouteNotFoundError(
-      `No route ${JSON.stringify(event.routeKey ?? null)} in this API; the routes are: ${[...byKey.keys()].join(", ")}.`,
-    );
+    const error = new RouteNotFoundError({
+      key: "routeNotFound",
+      params: { route: event.routeKey ?? null, routes: [...byKey.keys()] },
+    });
     // The API and this function disagree on the routes: the operators must hear of it.
     return refused(error, event, context, log);
   };
@@ -91,9 +92,10 @@ export function deployedApiOnly(
     if (apiId === undefined) {
       return refused(new MissingVariableError("HTTP_API_ID"), given, context, log);
     }
-    const error = new ApiIdMismatchError(
-      `This function answers only requests from its own HTTP API; this event names ${typeof named === "string" ? `the API ${JSON.stringify(named)}` : "no API"}. Send the request to the API's URL (the stack's ApiUrl output) instead of invoking the function directly.`,
-    );
+    const error = new ApiIdMismatchError({
+      key: "apiIdMismatch",
+      params: { apiId: typeof named === "string" ? named : null },
+    });
     // Only a direct invocation can cause this: the operators must hear of it,
     // with what the event claimed (Lambda does not say who invoked; CloudTrail does).
     return refused(error, given, context, log, {
@@ -129,7 +131,7 @@ function refused(
       closing: details,
     }),
   );
-  return problemResponse(error, context.awsRequestId);
+  return problemResponse(error, context.awsRequestId, requestLanguage(event.headers));
 }
 
 /**

@@ -9,15 +9,32 @@
  */
 import type { Database } from "sql.js";
 import * as z from "zod";
-import { type FieldError, ValidationError } from "../errors.ts";
+import { fieldError, ValidationError } from "../errors.ts";
+import type { Text } from "../messages/keys.ts";
 import type { Actor, Rapatriement } from "./model.ts";
 import { parseOperation } from "./operation.ts";
 import { fingerprint, receiptKey, receiptWindowMs } from "./receipts.ts";
 import type { RapatriementService } from "./service.ts";
+import { MAX_ID_CHARACTERS } from "./validation.ts";
+import { expected, rule, toFieldErrors } from "./zod-rules.ts";
 
-const key = z.string().min(1).max(255);
-const id = z.string().min(1).max(128);
-const version = z.number().int().min(1);
+const INVALID_COMMAND: Text = { key: "invalidCommand", params: {} };
+
+/** A string of 1 to `max` characters, said as `broken` when it is not one. */
+function bounded(max: number, broken: Parameters<typeof rule>[0]) {
+  return z
+    .string({ error: expected("string") })
+    .min(1, { error: rule(broken) })
+    .max(max, { error: rule(broken) });
+}
+
+const key = bounded(255, { rule: "length", params: { max: 255 } });
+const id = bounded(MAX_ID_CHARACTERS, { rule: "idLength", params: { max: MAX_ID_CHARACTERS } });
+const atLeastOne = rule({ rule: "integerAtLeast", params: { min: 1 } });
+const version = z
+  .number({ error: expected("integer") })
+  .int({ error: atLeastOne })
+  .min(1, { error: atLeastOne });
 
 const commandSchema = z.discriminatedUnion(
   "action",
@@ -43,7 +60,7 @@ const commandSchema = z.discriminatedUnion(
       idempotencyKey: key.optional(),
     }),
   ],
-  { error: 'must be a command: { "action": "create" | "update" | "delete", … }' },
+  { error: rule({ rule: "command", params: {} }) },
 );
 
 export type Command = z.infer<typeof commandSchema>;
@@ -69,18 +86,13 @@ export function parseCommand(raw: unknown): Command {
   if (result.success) {
     if (result.data.action !== "delete" && result.data.data === undefined) {
       throw new ValidationError(
-        [{ path: "data", message: "is required" }],
-        "The command is invalid.",
+        [fieldError("data", { rule: "required", params: {} })],
+        INVALID_COMMAND,
       );
     }
     return result.data;
   }
-  const errors: FieldError[] = result.error.issues.flatMap((issue) =>
-    issue.code === "unrecognized_keys"
-      ? issue.keys.map((name) => ({ path: name, message: "unknown field" }))
-      : [{ path: issue.path.map(String).join("."), message: issue.message }],
-  );
-  throw new ValidationError(errors, "The command is invalid.");
+  throw new ValidationError(toFieldErrors(result.error, false), INVALID_COMMAND);
 }
 
 export class CommandProcessor<Options> {

@@ -2,7 +2,7 @@
  * Domain: the opaque list cursor. It carries the position of the last record
  * of a page; clients must treat it as an opaque string.
  */
-import { ValidationError } from "../errors.ts";
+import { fieldError, ValidationError } from "../errors.ts";
 
 const PREFIX = "r1.";
 
@@ -12,10 +12,7 @@ export function encodeCursor(seq: number): string {
 }
 
 export function decodeCursor(cursor: string): number {
-  const invalid = () =>
-    new ValidationError([
-      { path: "cursor", message: "is not a cursor returned by this API (use nextCursor as given)" },
-    ]);
+  const invalid = () => new ValidationError([fieldError("cursor", { rule: "cursor", params: {} })]);
   if (!cursor.startsWith(PREFIX)) throw invalid();
   // Stryker disable next-line ConditionalExpression,EqualityOperator: a cursor this API issues is at most 25 characters and a longer one fails the checks below anyway; this only spares decoding a long string
   if (cursor.length > 40) throw invalid();

@@ -4,7 +4,7 @@
  * what each answers, and the receipt of an HTTP write sent with an
  * `Idempotency-Key`.
  */
-import { ValidationError } from "../errors.ts";
+import { fieldError, ValidationError } from "../errors.ts";
 import type { Actor, Rapatriement } from "./model.ts";
 import {
   type Action,
@@ -100,7 +100,9 @@ export function checkId(id: unknown): string {
 function checkExpectedVersion(version: number | undefined): number | undefined {
   if (version === undefined) return undefined;
   if (!Number.isSafeInteger(version) || version < 1) {
-    throw new ValidationError([{ path: "expectedVersion", message: "must be an integer >= 1" }]);
+    throw new ValidationError([
+      fieldError("expectedVersion", { rule: "integerAtLeast", params: { min: 1 } }),
+    ]);
   }
   return version;
 }
@@ -109,7 +111,7 @@ function checkIdempotencyKey(key: string | undefined): string | undefined {
   if (key === undefined) return undefined;
   if (key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
     throw new ValidationError([
-      { path: "Idempotency-Key", message: "must be 1 to 255 printable ASCII characters" },
+      fieldError("Idempotency-Key", { rule: "idempotencyKey", params: { max: 255 } }),
     ]);
   }
   return key;

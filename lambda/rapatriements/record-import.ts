@@ -5,7 +5,7 @@
  * existing data is kept unless the import replaces it.
  */
 import type { Database } from "sql.js";
-import { type FieldError, ImportRefusedError, ValidationError } from "../errors.ts";
+import { type FieldError, fieldError, ImportRefusedError, ValidationError } from "../errors.ts";
 import * as repository from "./repository.ts";
 import { type ImportedRecord, parseImportedRecord } from "./validation.ts";
 
@@ -42,13 +42,20 @@ export function prepareRecordImport(
       if (value === undefined) continue;
       const first = seen[kind].get(value);
       if (first !== undefined) {
-        errors.push({ path: `[${index}].${kind}`, message: `repeats [${first}].${kind}` });
+        errors.push(
+          fieldError(`[${index}].${kind}`, {
+            rule: "repeats",
+            params: { index: first, field: kind },
+          }),
+        );
       } else {
         seen[kind].set(value, index);
       }
     }
   });
-  if (errors.length > 0) throw new ValidationError(errors, "The file holds invalid records.");
+  if (errors.length > 0) {
+    throw new ValidationError(errors, { key: "invalidFile", params: {} });
+  }
   return (db) => {
     const existing = repository.count(db);
     if (existing > 0 && options.replace !== true) {

@@ -113,9 +113,7 @@ export class RapatriementService<Options = unknown> {
             seen.fingerprint === keys.fingerprint ||
             seen.fingerprint === ANY_REQUEST[operation.action];
           if (!sameRequest) {
-            throw new IdempotencyKeyReuseError(
-              "This idempotency key was already used for a different request; use a new key for a new request.",
-            );
+            throw new IdempotencyKeyReuseError({ key: "idempotencyKeyReused", params: {} });
           }
           return replay(db, operation, seen);
         }
@@ -276,9 +274,10 @@ export class RapatriementService<Options = unknown> {
     actor: Actor,
   ): repository.StoredRapatriement {
     if (repository.findIdByReference(db, fields.reference) !== undefined) {
-      throw new DuplicateReferenceError(
-        `A rapatriement with reference "${fields.reference}" already exists.`,
-      );
+      throw new DuplicateReferenceError({
+        key: "duplicateReference",
+        params: { reference: fields.reference },
+      });
     }
     const at = this.now().toISOString();
     const record: Rapatriement = {
@@ -303,7 +302,7 @@ export class RapatriementService<Options = unknown> {
     const { record: current, seq } = mustFind(db, id, expectedVersion);
     if (isFinal(current.status)) {
       throw new ForbiddenTransitionError(
-        `The rapatriement is ${current.status}; a ${current.status} rapatriement cannot change.`,
+        { key: "finalStatus", params: { status: current.status } },
         { final: true },
       );
     }
@@ -311,7 +310,10 @@ export class RapatriementService<Options = unknown> {
       if (!canTransition(current.status, changes.status)) {
         const allowed = allowedTransitions(current.status);
         throw new ForbiddenTransitionError(
-          `A ${current.status} rapatriement cannot become ${changes.status}; allowed: ${allowed.join(", ")}.`,
+          {
+            key: "forbiddenTransition",
+            params: { from: current.status, to: changes.status, allowed },
+          },
           { final: false },
         );
       }
@@ -328,9 +330,10 @@ export class RapatriementService<Options = unknown> {
     if (next.reference !== current.reference) {
       const holder = repository.findIdByReference(db, next.reference);
       if (holder !== undefined && holder !== id) {
-        throw new DuplicateReferenceError(
-          `A rapatriement with reference "${next.reference}" already exists.`,
-        );
+        throw new DuplicateReferenceError({
+          key: "duplicateReference",
+          params: { reference: next.reference },
+        });
       }
     }
     next.version = current.version + 1;
@@ -347,12 +350,9 @@ function mustFind(
   expectedVersion: number | undefined,
 ): repository.StoredRapatriement {
   const found = repository.findById(db, id);
-  if (found === undefined) throw new NotFoundError(`No rapatriement has id "${id}".`);
+  if (found === undefined) throw new NotFoundError({ key: "notFound", params: { id } });
   if (expectedVersion !== undefined && found.record.version !== expectedVersion) {
-    throw new VersionMismatchError(
-      `The rapatriement is at version ${found.record.version}, not ${expectedVersion}; reload it and retry.`,
-      { current: found.record.version, expected: expectedVersion },
-    );
+    throw new VersionMismatchError({ current: found.record.version, expected: expectedVersion });
   }
   return found;
 }
@@ -381,8 +381,8 @@ function recordOf(applied: Applied): Rapatriement {
   if (applied.record === undefined) {
     throw new NotFoundError(
       applied.id === undefined
-        ? "The rapatriement this idempotency key created has since been deleted."
-        : `The rapatriement this idempotency key wrote (id "${applied.id}") has since been deleted.`,
+        ? { key: "receiptRecordDeleted", params: {} }
+        : { key: "receiptRecordDeletedId", params: { id: applied.id } },
     );
   }
   return applied.record;

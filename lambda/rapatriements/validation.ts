@@ -3,16 +3,13 @@
  * reported, with its path; unknown fields are rejected, not ignored.
  */
 import * as z from "zod";
-import { type FieldError, ValidationError } from "../errors.ts";
+import { type FieldError, fieldError, ValidationError } from "../errors.ts";
+import type { Rule } from "../messages/keys.ts";
+import { ruleText } from "../messages/render.ts";
 import { type Line, type RapatriementFields, STATUSES, type Status } from "./model.ts";
+import { expected, rule, toFieldErrors } from "./zod-rules.ts";
 
 const REFERENCE = /^[A-Za-z0-9._\-/]{1,64}$/;
-
-/** "is required" for a missing field, "must be …" for a value of the wrong type. */
-function expected(what: string) {
-  return (issue: { input: unknown }) =>
-    issue.input === undefined ? "is required" : `must be ${what}`;
-}
 
 /**
  * Characters as a person counts them, and as JSON Schema's `maxLength` does:
@@ -29,7 +26,10 @@ export function characterCount(value: string): number {
  * U+FFFD and come back other than it was sent (a 64-character sku as 192
  * bytes, two different site codes as equal ones). Refused, never repaired.
  */
-export const LONE_SURROGATE = "must be valid Unicode text (it holds a lone UTF-16 surrogate)";
+const LONE: Rule = { rule: "loneSurrogate", params: {} };
+
+/** The English of a lone surrogate's refusal. */
+export const LONE_SURROGATE = ruleText("en", LONE);
 
 /** A string of `min` to `max` characters of well-formed Unicode. */
 function text(max: number, min = 1) {
@@ -37,11 +37,14 @@ function text(max: number, min = 1) {
   // a directive from the node it leads, here the whole chain.)
   // Stryker disable BooleanLiteral: `abort: true` forced false adds issues on the same path after the first, and only a field's first issue is reported (dedupe)
   return z
-    .string({ error: expected("a string") })
-    .refine((value) => value.isWellFormed(), { error: LONE_SURROGATE, abort: true })
-    .refine((value) => characterCount(value) >= min, { error: "must not be empty", abort: true })
+    .string({ error: expected("string") })
+    .refine((value) => value.isWellFormed(), { error: rule(LONE), abort: true })
+    .refine((value) => characterCount(value) >= min, {
+      error: rule({ rule: "empty", params: {} }),
+      abort: true,
+    })
     .refine((value) => characterCount(value) <= max, {
-      error: `must be at most ${max} characters`,
+      error: rule({ rule: "maxCharacters", params: { max } }),
     });
 }
 // Stryker restore BooleanLiteral
@@ -54,38 +57,38 @@ function text(max: number, min = 1) {
  */
 function buildRules() {
   const siteCode = text(64).refine((value) => value.trim() === value, {
-    error: "must not start or end with spaces",
+    error: rule({ rule: "spaces", params: {} }),
   });
 
   const dateTime = z.iso.datetime({
     offset: true,
-    error: "must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T08:00:00Z",
+    error: rule({ rule: "dateTime", params: { example: "2026-03-01T08:00:00Z" } }),
   });
 
   const line = z.strictObject(
     {
       sku: text(64),
       quantity: z
-        .number({ error: expected("a number") })
+        .number({ error: expected("number") })
         .refine((value) => Number.isFinite(value) && value > 0, {
-          error: "must be a number greater than 0",
+          error: rule({ rule: "positive", params: {} }),
         }),
       unit: text(32).optional(),
     },
-    { error: "must be an object" },
+    { error: rule({ rule: "type", params: { kind: "object" } }) },
   );
 
   const fields = {
     reference: z
-      .string({ error: expected("a string") })
-      .regex(REFERENCE, { error: "must be 1 to 64 of A-Z a-z 0-9 . _ - /" }),
+      .string({ error: expected("string") })
+      .regex(REFERENCE, { error: rule({ rule: "reference", params: {} }) }),
     origin: siteCode,
     destination: siteCode,
     lines: z
-      .array(line, { error: expected("an array of lines") })
-      .min(1, { error: "must hold at least 1 line" })
-      .max(500, { error: "must hold at most 500 lines" }),
-    status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(", ")}` }),
+      .array(line, { error: expected("lines") })
+      .min(1, { error: rule({ rule: "noLines", params: {} }) })
+      .max(500, { error: rule({ rule: "maxLines", params: { max: 500 } }) }),
+    status: z.enum(STATUSES, { error: rule({ rule: "oneOf", params: { allowed: STATUSES } }) }),
     requestedAt: dateTime,
     expectedAt: dateTime,
     comment: text(2000, 0),
@@ -102,7 +105,7 @@ function buildRules() {
       expectedAt: fields.expectedAt.optional(),
       comment: fields.comment.optional(),
     },
-    { error: "the body must be a JSON object" },
+    { error: rule({ rule: "jsonObject", params: {} }) },
   );
 
   const patchRules = z.strictObject(
@@ -117,7 +120,7 @@ function buildRules() {
       expectedAt: fields.expectedAt.nullable().optional(),
       comment: fields.comment.nullable().optional(),
     },
-    { error: "the body must be a JSON object" },
+    { error: rule({ rule: "jsonObject", params: {} }) },
   );
 
   const storedFields = z.object({
@@ -125,9 +128,9 @@ function buildRules() {
     createdAt: dateTime.optional(),
     updatedAt: dateTime.optional(),
     version: z
-      .number({ error: expected("an integer") })
-      .int()
-      .min(1)
+      .number({ error: expected("integer") })
+      .int({ error: rule({ rule: "integerAtLeast", params: { min: 1 } }) })
+      .min(1, { error: rule({ rule: "integerAtLeast", params: { min: 1 } }) })
       .optional(),
     createdBy: text(MAX_ACTOR_CHARACTERS).nullable().optional(),
     updatedBy: text(MAX_ACTOR_CHARACTERS).nullable().optional(),
@@ -158,7 +161,7 @@ export function parsePatch(input: unknown): PatchInput {
   const result = rules().patchRules.safeParse(input);
   if (!result.success) throw new ValidationError(dedupe(toFieldErrors(result.error)));
   if (Object.keys(result.data).length === 0) {
-    throw new ValidationError([{ path: "", message: "the patch changes no field" }]);
+    throw new ValidationError([fieldError("", { rule: "noChange", params: {} })]);
   }
   return result.data;
 }
@@ -172,13 +175,15 @@ export function crossFieldErrors(record: {
 }): FieldError[] {
   const errors: FieldError[] = [];
   if (typeof record.origin === "string" && record.origin === record.destination) {
-    errors.push({ path: "destination", message: "must differ from origin" });
+    errors.push(fieldError("destination", { rule: "differs", params: { other: "origin" } }));
   }
   if (typeof record.requestedAt === "string" && typeof record.expectedAt === "string") {
     const requested = Date.parse(record.requestedAt);
     const expected = Date.parse(record.expectedAt);
     if (!Number.isNaN(requested) && !Number.isNaN(expected) && expected < requested) {
-      errors.push({ path: "expectedAt", message: "must not be before requestedAt" });
+      errors.push(
+        fieldError("expectedAt", { rule: "notBefore", params: { other: "requestedAt" } }),
+      );
     }
   }
   return errors;
@@ -201,17 +206,16 @@ export function parseListQuery(query: Readonly<Record<string, string | undefined
   const result: ListQuery = { limit: 20 };
   for (const name of Object.keys(query)) {
     if (!LIST_PARAMETERS.includes(name)) {
-      errors.push({
-        path: name,
-        message: `unknown parameter; allowed: ${LIST_PARAMETERS.join(", ")}`,
-      });
+      errors.push(
+        fieldError(name, { rule: "unknownParameter", params: { allowed: LIST_PARAMETERS } }),
+      );
     }
   }
   if (query.status !== undefined) {
     const statuses = query.status.split(",").map((s) => s.trim());
     const unknown = statuses.filter((s) => !(STATUSES as readonly string[]).includes(s));
     if (unknown.length > 0) {
-      errors.push({ path: "status", message: `must be a comma list of ${STATUSES.join(", ")}` });
+      errors.push(fieldError("status", { rule: "commaList", params: { allowed: STATUSES } }));
     } else {
       result.statuses = [...new Set(statuses as Status[])];
     }
@@ -220,9 +224,9 @@ export function parseListQuery(query: Readonly<Record<string, string | undefined
     const value = query[name];
     if (value === undefined) continue;
     if (!value.isWellFormed()) {
-      errors.push({ path: name, message: LONE_SURROGATE });
+      errors.push(fieldError(name, LONE));
     } else if (value === "" || characterCount(value) > 64) {
-      errors.push({ path: name, message: "must be 1 to 64 characters" });
+      errors.push(fieldError(name, { rule: "length", params: { max: 64 } }));
     } else {
       result[name] = value;
     }
@@ -230,7 +234,7 @@ export function parseListQuery(query: Readonly<Record<string, string | undefined
   if (query.limit !== undefined) {
     const limit = /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : Number.NaN;
     if (!(limit >= 1 && limit <= 100)) {
-      errors.push({ path: "limit", message: "must be an integer from 1 to 100" });
+      errors.push(fieldError("limit", { rule: "integerRange", params: { min: 1, max: 100 } }));
     } else {
       result.limit = limit;
     }
@@ -244,45 +248,6 @@ function cleanLine(value: { sku: string; quantity: number; unit?: string | undef
   return value.unit === undefined
     ? { sku: value.sku, quantity: value.quantity }
     : { sku: value.sku, quantity: value.quantity, unit: value.unit };
-}
-
-/**
- * What the server sets on a record: sent by a client, it is refused (400) and
- * named as such — silently ignoring it would let a client believe it had set
- * who made a change. Identity comes from the authorizer's context only.
- */
-const READ_ONLY: Readonly<Record<string, string>> = {
-  id: "is read-only: the server sets it",
-  createdAt: "is read-only: the server sets it",
-  updatedAt: "is read-only: the server sets it",
-  version: "is read-only: the server sets it",
-  createdBy: "is read-only: the server takes it from the caller's authenticated identity",
-  updatedBy: "is read-only: the server takes it from the caller's authenticated identity",
-};
-
-function toFieldErrors(error: z.ZodError): FieldError[] {
-  const errors: FieldError[] = [];
-  for (const issue of error.issues) {
-    const base = formatPath(issue.path);
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const message = (base === "" ? READ_ONLY[key] : undefined) ?? "unknown field";
-        errors.push({ path: base === "" ? key : `${base}.${key}`, message });
-      }
-    } else {
-      errors.push({ path: base, message: issue.message });
-    }
-  }
-  return errors;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else out += out === "" ? String(part) : `.${String(part)}`;
-  }
-  return out;
 }
 
 /** One message per field: the first problem found is the one to fix first. */
@@ -300,14 +265,14 @@ export const MAX_ID_CHARACTERS = 128;
 /** A record's id as a caller gives it (a path, a command). */
 export function parseId(value: unknown): string {
   if (typeof value !== "string") {
-    throw new ValidationError([{ path: "id", message: "must be a string" }]);
+    throw new ValidationError([fieldError("id", { rule: "type", params: { kind: "string" } })]);
   }
-  const message = !value.isWellFormed()
-    ? LONE_SURROGATE
+  const broken: Rule | undefined = !value.isWellFormed()
+    ? LONE
     : value === "" || characterCount(value) > MAX_ID_CHARACTERS
-      ? `must be 1 to ${MAX_ID_CHARACTERS} characters, an id as this API returned it`
+      ? { rule: "idLength", params: { max: MAX_ID_CHARACTERS } }
       : undefined;
-  if (message !== undefined) throw new ValidationError([{ path: "id", message }]);
+  if (broken !== undefined) throw new ValidationError([fieldError("id", broken)]);
   return value;
 }
 
@@ -332,7 +297,9 @@ export interface ImportedRecord {
 export function parseImportedRecord(raw: unknown, index: number): ImportedRecord {
   const prefix = (path: string) => (path === "" ? `[${index}]` : `[${index}].${path}`);
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ValidationError([{ path: prefix(""), message: "must be an object" }]);
+    throw new ValidationError([
+      fieldError(prefix(""), { rule: "type", params: { kind: "object" } }),
+    ]);
   }
   const { id, createdAt, updatedAt, version, createdBy, updatedBy, ...client } = raw as Record<
     string,

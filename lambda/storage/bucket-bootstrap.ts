@@ -52,15 +52,15 @@ export async function createBucket(
     if (name === "BucketAlreadyExists") {
       throw new StorageAccessError(
         "BUCKET_NAME_TAKEN",
-        `le bucket ${bucket} appartient à un autre compte AWS : choisissez un autre nom dans S3_RAPPATRIMENT_FILE_PATH ou S3_BUCKET_NAME`,
+        { key: "bucketNameTaken", params: { bucket } },
         { cause: error },
       );
     }
-    const explained = explainS3Error(error, target, "créer le bucket");
+    const explained = explainS3Error(error, target, "createBucket");
     if (explained?.code === "STORAGE_ACCESS_DENIED") {
       throw new StorageAccessError(
         "BUCKET_CREATION_DENIED",
-        `le bucket ${bucket} n'existe pas et la création est refusée (AccessDenied) dans la région ${region} : créez-le (aws s3 mb s3://${bucket} --region ${region}) ou accordez s3:CreateBucket`,
+        { key: "bucketCreationDenied", params: { bucket, region } },
         { cause: error },
       );
     }

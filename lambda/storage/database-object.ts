@@ -13,6 +13,7 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { StorageBusyError, StorageOutcomeUnknownError } from "../errors.ts";
+import type { GiveUpReason } from "../messages/keys.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import type { FileCodec } from "./file-codec.ts";
@@ -237,9 +238,9 @@ export class DatabaseObject {
       }
       // Not sent: no time was left for it.
       if (failure instanceof StorageBusyError)
-        throw this.giveUp(unsettled, "no time was left to save", failure);
+        throw this.giveUp(unsettled, { why: "noTimeToSave" }, failure);
       if (!isWriteConflict(failure) && !isAmbiguous(failure)) {
-        throw explainS3Error(failure, this.deps.target, "écrire") ?? failure;
+        throw explainS3Error(failure, this.deps.target, "write") ?? failure;
       }
       if (mayHaveLanded(failure)) unsettled.push({ commitId, precondition: loaded.etag });
       const attemptMs = this.deps.now() - attemptStarted;
@@ -262,16 +263,12 @@ export class DatabaseObject {
         // The window grows with lost races and, slowly, with busy looks.
         const delay = this.backoff(attempt + Math.floor(waits / 4), attemptMs);
         if (attempt >= this.retry.maxAttempts || !this.fits(round, delay + attemptMs)) {
-          throw this.giveUp(
-            unsettled,
-            `the data object kept changing or S3 did not answer after ${attempt} attempts`,
-            failure,
-          );
+          throw this.giveUp(unsettled, { why: "keptChanging", attempts: attempt }, failure);
         }
         await this.deps.sleep(delay);
         const now = await this.calls.peek(seen, round).catch((error: unknown) => {
           throw error instanceof StorageBusyError
-            ? this.giveUp(unsettled, "S3 did not answer a look at the data object", error)
+            ? this.giveUp(unsettled, { why: "noAnswerToLook" }, error)
             : error;
         });
         if (now === seen) break;
@@ -306,7 +303,7 @@ export class DatabaseObject {
   ): Promise<Loaded> {
     for (let tries = 1; ; tries++) {
       if (!this.fits(round, estimateMs)) {
-        throw this.giveUp(unsettled, "no time was left to read the data object again", cause);
+        throw this.giveUp(unsettled, { why: "noTimeToReload" }, cause);
       }
       try {
         return await this.cache.load(round);
@@ -314,11 +311,7 @@ export class DatabaseObject {
         if (!(error instanceof StorageBusyError)) throw error;
         const delay = this.backoff(tries, 0);
         if (!this.fits(round, delay + estimateMs)) {
-          throw this.giveUp(
-            unsettled,
-            "S3 did not answer when the data object was read again",
-            error,
-          );
+          throw this.giveUp(unsettled, { why: "noAnswerOnReload" }, error);
         }
         await this.deps.sleep(delay);
       }
@@ -326,16 +319,16 @@ export class DatabaseObject {
   }
 
   /** Busy when nothing can have been applied; outcome unknown while a lost PUT may land. */
-  private giveUp(unsettled: readonly Unsettled[], why: string, cause: unknown): Error {
+  private giveUp(unsettled: readonly Unsettled[], why: GiveUpReason, cause: unknown): Error {
     const retryAfter = Math.max(1, Math.ceil(this.retry.maxDelayMs / 1000));
     if (unsettled.length > 0) {
       return new StorageOutcomeUnknownError(
-        `${why}; the write may have been applied: retry only with the same idempotency key`,
+        { key: "storageOutcomeUnknown", params: why },
         retryAfter,
         { cause },
       );
     }
-    return new StorageBusyError(`${why}; nothing was applied: try again`, retryAfter, { cause });
+    return new StorageBusyError({ key: "storageBusy", params: why }, retryAfter, { cause });
   }
 
   /**

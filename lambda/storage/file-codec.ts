@@ -73,9 +73,10 @@ export function upgradeOpened(
   const current = currentVersion(schema);
   try {
     if (version > current) {
-      throw new StorageUnreadableError(
-        `le fichier ${format} est au schéma ${version}, plus récent que celui que ce code connaît (${current}) : mettez à jour l'application ; le fichier n'a pas été modifié`,
-      );
+      throw new StorageUnreadableError({
+        key: "storageUnreadable",
+        params: { problem: "newer", format, version, current },
+      });
     }
     openConnection(db);
     ensureCommitsTable(db);

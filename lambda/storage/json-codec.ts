@@ -7,6 +7,7 @@
  * form is read for any table.
  */
 import { StorageUnreadableError } from "../errors.ts";
+import type { Unreadable } from "../messages/keys.ts";
 import { type FileCodec, looksLikeSqlite, upgradeOpened } from "./file-codec.ts";
 import { createDatabase, currentVersion, readPragma } from "./migrations.ts";
 import type { Database } from "./sql-js.ts";
@@ -22,16 +23,16 @@ export const jsonCodec: FileCodec = {
   decode(bytes, SQL, schema) {
     const document = parseDocument(bytes);
     if (document.schema !== schema.name) {
-      throw unreadable(
-        `le document JSON n'est pas une base ${schema.name} (schema "${String(document.schema)}")`,
-      );
+      throw unreadable({
+        problem: "notSchema",
+        name: schema.name,
+        schema: String(document.schema),
+      });
     }
     const version = document.schemaVersion;
     const current = currentVersion(schema);
     if (version > current) {
-      throw unreadable(
-        `le document JSON est au schéma ${version}, plus récent que celui que ce code connaît (${current}) : mettez à jour l'application`,
-      );
+      throw unreadable({ problem: "jsonNewer", version, current });
     }
     const db = createDatabase(SQL, schema, version);
     try {
@@ -46,7 +47,7 @@ export const jsonCodec: FileCodec = {
       db.close();
       throw error instanceof StorageUnreadableError
         ? error
-        : unreadable("le document JSON ne correspond pas au schéma", error);
+        : unreadable({ problem: "jsonMismatch" }, error);
     }
     return upgradeOpened(db, readPragma(db, "user_version"), schema, "json");
   },
@@ -98,29 +99,27 @@ interface Document {
 
 function parseDocument(bytes: Uint8Array): Document {
   if (looksLikeSqlite(bytes)) {
-    throw unreadable(
-      "l'objet est un fichier SQLite alors que STORAGE_STRATEGY=json : corrigez STORAGE_STRATEGY ou importez le fichier",
-    );
+    throw unreadable({ problem: "sqliteInJson" });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
-    throw unreadable("l'objet n'est pas un document JSON valide", error);
+    throw unreadable({ problem: "notJson" }, error);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw unreadable("le document JSON n'est pas un objet");
+    throw unreadable({ problem: "jsonNotObject" });
   }
   const document = parsed as Record<string, unknown>;
   if (document.format !== JSON_FORMAT) {
-    throw unreadable(`le document JSON n'est pas au format ${JSON_FORMAT}`);
+    throw unreadable({ problem: "notFormat", format: JSON_FORMAT });
   }
   const { schemaVersion, tables } = document;
   if (typeof schemaVersion !== "number" || !Number.isInteger(schemaVersion) || schemaVersion < 0) {
-    throw unreadable("le document JSON n'a pas de schemaVersion entier");
+    throw unreadable({ problem: "noSchemaVersion" });
   }
   if (typeof tables !== "object" || tables === null || Array.isArray(tables)) {
-    throw unreadable("le document JSON n'a pas d'objet tables");
+    throw unreadable({ problem: "noTables" });
   }
   return { schema: document.schema, schemaVersion, tables: tables as Record<string, unknown> };
 }
@@ -140,7 +139,7 @@ function insertRows(
   content: unknown,
 ): void {
   const columns = columnNames(db, known, table);
-  if (columns === undefined) throw unreadable(`table inconnue "${table}" dans le document JSON`);
+  if (columns === undefined) throw unreadable({ problem: "unknownTable", table });
   const rows = Array.isArray(content)
     ? objectRows(table, columns, content)
     : compactRows(table, columns, content);
@@ -149,7 +148,7 @@ function insertRows(
     for (const { at, names, values } of rows) {
       values.forEach((value, i) => {
         if (value !== null && typeof value !== "string" && typeof value !== "number") {
-          throw unreadable(`${at}.${names[i]} : valeur ni texte, ni nombre, ni null`);
+          throw unreadable({ problem: "badValue", at, column: String(names[i]) });
         }
       });
       // Stryker disable next-line StringLiteral: with no separator two column lists could only read alike if their names ran together ("ab","c" and "a","bc"); no table of a schema here has such names
@@ -165,7 +164,7 @@ function insertRows(
       try {
         statement.run(values as Cell[]);
       } catch (error) {
-        throw unreadable(`${at} viole le schéma`, error);
+        throw unreadable({ problem: "violates", at }, error);
       }
     }
     // Stryker disable next-line BlockStatement: sql.js frees a statement or database only when told, and exposes no count of them: a leak no test can observe
@@ -184,11 +183,11 @@ function* objectRows(
   for (const [index, row] of rows.entries()) {
     const at = `${table}[${index}]`;
     if (typeof row !== "object" || row === null || Array.isArray(row)) {
-      throw unreadable(`${at} n'est pas un objet`);
+      throw unreadable({ problem: "rowNotObject", at });
     }
     const entries = Object.entries(row);
     for (const [column] of entries) {
-      if (!columns.has(column)) throw unreadable(`${at} : colonne inconnue "${column}"`);
+      if (!columns.has(column)) throw unreadable({ problem: "unknownColumn", at, column });
     }
     yield { at, names: entries.map(([column]) => column), values: entries.map(([, v]) => v) };
   }
@@ -201,15 +200,11 @@ function* compactRows(
   content: unknown,
 ): Generator<DocumentRow> {
   if (typeof content !== "object" || content === null) {
-    throw unreadable(
-      `la table "${table}" n'est ni une liste d'objets ni un objet {"columns": […], "rows": […]}`,
-    );
+    throw unreadable({ problem: "tableShape", table });
   }
-  const where = `la table compacte "${table}"`;
   for (const key of Object.keys(content)) {
-    if (key !== "columns" && key !== "rows") {
-      throw unreadable(`${where} : clé inconnue "${key}" (attendues : columns, rows)`);
-    }
+    if (key !== "columns" && key !== "rows")
+      throw unreadable({ problem: "compactKey", table, key });
   }
   const { columns: names, rows } = content as { columns?: unknown; rows?: unknown };
   if (
@@ -217,20 +212,22 @@ function* compactRows(
     names.length === 0 ||
     !names.every((name) => typeof name === "string")
   ) {
-    throw unreadable(`${where} : "columns" n'est pas une liste de noms de colonnes`);
+    throw unreadable({ problem: "compactColumns", table });
   }
   const seen = new Set<string>();
   for (const name of names as string[]) {
-    if (!columns.has(name)) throw unreadable(`${where} : colonne inconnue "${name}"`);
-    if (seen.has(name)) throw unreadable(`${where} : colonne "${name}" nommée deux fois`);
+    if (!columns.has(name)) {
+      throw unreadable({ problem: "compactUnknownColumn", table, column: name });
+    }
+    if (seen.has(name)) throw unreadable({ problem: "columnTwice", table, column: name });
     seen.add(name);
   }
-  if (!Array.isArray(rows)) throw unreadable(`${where} : "rows" n'est pas une liste`);
+  if (!Array.isArray(rows)) throw unreadable({ problem: "compactRows", table });
   for (const [index, row] of rows.entries()) {
     const at = `${table}.rows[${index}]`;
-    if (!Array.isArray(row)) throw unreadable(`${at} n'est pas une liste`);
+    if (!Array.isArray(row)) throw unreadable({ problem: "rowNotList", at });
     if (row.length !== names.length) {
-      throw unreadable(`${at} a ${row.length} valeurs pour ${names.length} colonnes`);
+      throw unreadable({ problem: "rowLength", at, values: row.length, columns: names.length });
     }
     yield { at, names: names as string[], values: row };
   }
@@ -279,6 +276,6 @@ function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
 }
 
-function unreadable(message: string, cause?: unknown): StorageUnreadableError {
-  return new StorageUnreadableError(`${message} ; l'objet n'a pas été modifié`, { cause });
+function unreadable(problem: Unreadable, cause?: unknown): StorageUnreadableError {
+  return new StorageUnreadableError({ key: "storageUnreadable", params: problem }, { cause });
 }

@@ -87,7 +87,15 @@ export function migrate(
     } catch (error) {
       db.run("ROLLBACK");
       throw new StorageUnreadableError(
-        `la migration ${step.version} (${step.description}) de la base ${schema.name} a échoué`,
+        {
+          key: "storageUnreadable",
+          params: {
+            problem: "migrationFailed",
+            name: schema.name,
+            version: step.version,
+            description: step.description,
+          },
+        },
         { cause: error },
       );
     }

@@ -101,7 +101,7 @@ export class ObjectCache {
           bucketMissing,
         });
       }
-      throw this.deps.calls.failure(error, "lire");
+      throw this.deps.calls.failure(error, "read");
     }
     round.cache ??= "miss";
     return this.decoded(got);
@@ -125,7 +125,7 @@ export class ObjectCache {
           : { $metadata: { httpStatusCode: httpStatusOf(settled.error) } };
       })
       .catch((error: unknown) => {
-        throw this.deps.calls.failure(error, "lire");
+        throw this.deps.calls.failure(error, "read");
       });
     if (!("body" in outcome)) return undefined;
     round.cache ??= "miss";
@@ -135,7 +135,10 @@ export class ObjectCache {
 
   private decoded(got: FetchedObject): Loaded {
     if (got.body.length === 0) {
-      throw new StorageUnreadableError("l'objet est vide ; il n'a pas été modifié");
+      throw new StorageUnreadableError({
+        key: "storageUnreadable",
+        params: { problem: "empty" },
+      });
     }
     const db = this.deps.codec.decode(got.body, this.deps.sql, this.deps.schema, {
       verified: got.verified,

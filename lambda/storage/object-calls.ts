@@ -7,6 +7,7 @@
  */
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { StorageBusyError } from "../errors.ts";
+import type { S3Action } from "../messages/keys.ts";
 import type { ObjectEncryption } from "./encryption.ts";
 import { monotonicMs } from "./monotonic-clock.ts";
 import { type FetchedObject, getObject, writtenChecksum } from "./object-fetch.ts";
@@ -68,7 +69,7 @@ export class ObjectCalls {
       const deleted = deletedObjectError(error, this.deps.target);
       if (deleted !== undefined) throw deleted;
       if (isNoSuchKey(error) || httpStatusOf(error) === 404) return null;
-      throw this.failure(error, "lire");
+      throw this.failure(error, "read");
     }
   }
 
@@ -104,7 +105,7 @@ export class ObjectCalls {
     const allowedMs = round.deadline - this.deps.answerMs - this.deps.now();
     if (allowedMs <= 0) {
       // Not sent at all, so certainly not applied.
-      throw new StorageBusyError(`no time was left to call S3 (${command})`, 1);
+      throw new StorageBusyError({ key: "noTimeToCall", params: { command } }, 1);
     }
     const started = monotonicMs();
     const controller = new AbortController();
@@ -136,12 +137,12 @@ export class ObjectCalls {
   }
 
   /** The error to show for a failed read of the object. */
-  failure(error: unknown, action: string): unknown {
+  failure(error: unknown, action: S3Action): unknown {
     if (error instanceof StorageBusyError) return error;
     const explained = explainS3Error(error, this.deps.target, action);
     if (explained !== undefined) return explained;
     if (isAmbiguous(error)) {
-      return new StorageBusyError("S3 did not answer; try again", 1, { cause: error });
+      return new StorageBusyError({ key: "noAnswer", params: {} }, 1, { cause: error });
     }
     return error;
   }

@@ -1,9 +1,11 @@
 /**
  * Storage layer: what an S3 error means for the protocol (retry, reload,
- * refuse), and the operator-facing message for the ones a person must fix.
- * The messages follow the troubleshooting section of the operator guide.
+ * refuse), and the operator-facing error for the ones a person must fix,
+ * keyed by what was being done (`S3Action`). The catalogues' words follow the
+ * troubleshooting section of the operator guide.
  */
 import { DataObjectDeletedError, StorageAccessError } from "../errors.ts";
+import type { S3Action } from "../messages/keys.ts";
 
 interface S3ErrorShape {
   name?: string;
@@ -122,18 +124,13 @@ const CREDENTIAL_ERRORS = new Set([
   "TokenRefreshRequired",
 ]);
 
-/** Where the data object is, as the operator's messages name it. */
-function whereIs(target: S3Target): string {
-  return `s3://${target.bucket}/${target.key} (région ${target.region})`;
-}
-
 /** The refusal for a read that found the data object deleted, or undefined for any other error. */
 export function deletedObjectError(
   error: unknown,
   target: S3Target,
 ): DataObjectDeletedError | undefined {
   return isDeleteMarker(error)
-    ? new DataObjectDeletedError(whereIs(target), { cause: error })
+    ? new DataObjectDeletedError(placeOf(target), { cause: error })
     : undefined;
 }
 
@@ -144,29 +141,29 @@ export function deletedObjectError(
 export function explainS3Error(
   error: unknown,
   target: S3Target,
-  action: string,
+  action: S3Action,
 ): StorageAccessError | undefined {
   const name = nameOf(error);
-  const where = whereIs(target);
+  const place = placeOf(target);
   if (CREDENTIAL_ERRORS.has(name) || /Could not load credentials/i.test(String(error))) {
     return new StorageAccessError(
       "CREDENTIALS_MISSING",
-      `NoCredentialsError: identifiants AWS absents ou invalides pour ${action} ${where} (${name}) : vérifiez AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY, ~/.aws/credentials ou le rôle IAM`,
+      { key: "credentialsMissing", params: { action, place, name } },
       { cause: error },
     );
   }
-  const key = kmsKeyTrouble(error, name);
-  if (key !== undefined) {
+  const permission = kmsKeyTrouble(error, name);
+  if (permission !== undefined) {
     return new StorageAccessError(
       "STORAGE_ACCESS_DENIED",
-      `${name}: clé KMS refusée pour ${action} ${where} (${key}) : vérifiez que l'utilisateur ou le rôle AWS a kms:GenerateDataKey et kms:Decrypt sur la clé (S3_SSE_KMS_KEY_ID, ou celle qui a chiffré l'objet) et qu'elle est activée`,
+      { key: "kmsKeyDenied", params: { action, place, name, permission } },
       { cause: error },
     );
   }
   if (name === "AccessDenied" || httpStatusOf(error) === 403) {
     return new StorageAccessError(
       "STORAGE_ACCESS_DENIED",
-      `AccessDenied: accès refusé pour ${action} ${where} : vérifiez que l'utilisateur ou le rôle AWS a s3:GetObject, s3:PutObject, s3:DeleteObject et s3:ListBucket sur arn:aws:s3:::${target.bucket} et arn:aws:s3:::${target.bucket}/*`,
+      { key: "accessDenied", params: { action, place } },
       { cause: error },
     );
   }
@@ -178,9 +175,14 @@ export function explainS3Error(
   ) {
     return new StorageAccessError(
       "BUCKET_REGION_MISMATCH",
-      `IllegalLocationConstraintException: le bucket ${target.bucket} n'est pas dans la région ${target.region} (${name}) : vérifiez AWS_REGION et que le bucket existe dans cette région`,
+      { key: "regionMismatch", params: { bucket: target.bucket, region: target.region, name } },
       { cause: error },
     );
   }
   return undefined;
+}
+
+/** The target's place alone (a target may carry more). */
+function placeOf({ bucket, key, region }: S3Target) {
+  return { bucket, key, region };
 }

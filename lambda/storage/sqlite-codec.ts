@@ -13,18 +13,20 @@ export const sqliteCodec: FileCodec = {
 
   decode(bytes, SQL, schema, options = {}) {
     if (!looksLikeSqlite(bytes)) {
-      throw new StorageUnreadableError(
-        looksLikeJson(bytes)
-          ? "l'objet est un document JSON alors que STORAGE_STRATEGY=sqlite : corrigez STORAGE_STRATEGY ou importez le fichier ; l'objet n'a pas été modifié"
-          : "l'objet n'est pas un fichier SQLite (en-tête absent) ; l'objet n'a pas été modifié",
-      );
+      throw new StorageUnreadableError({
+        key: "storageUnreadable",
+        params: { problem: looksLikeJson(bytes) ? "jsonInSqlite" : "noSqliteHeader" },
+      });
     }
     let db: Database;
     try {
       db = new SQL.Database(bytes);
       // Stryker disable BlockStatement,StringLiteral,ObjectLiteral: sql.js opens any bytes without reading them (a file that is not a database fails at its first query, the check below); kept for a sql.js that would read on open
     } catch (error) {
-      throw new StorageUnreadableError("le fichier SQLite ne s'ouvre pas", { cause: error });
+      throw new StorageUnreadableError(
+        { key: "storageUnreadable", params: { problem: "sqliteWontOpen" } },
+        { cause: error },
+      );
     }
     // Stryker restore BlockStatement,StringLiteral,ObjectLiteral
     try {
@@ -37,7 +39,7 @@ export const sqliteCodec: FileCodec = {
       // Stryker disable next-line CallExpression: the refused copy is freed; sql.js gives no count of open databases to test
       db.close();
       throw new StorageUnreadableError(
-        "le fichier SQLite est corrompu (PRAGMA quick_check) ; l'objet n'a pas été modifié",
+        { key: "storageUnreadable", params: { problem: "sqliteCorrupt" } },
         { cause: error },
       );
     }
@@ -45,9 +47,10 @@ export const sqliteCodec: FileCodec = {
     if (applicationId !== schema.applicationId) {
       // Stryker disable next-line CallExpression: as above, a leak no test can see
       db.close();
-      throw new StorageUnreadableError(
-        `ce fichier SQLite n'est pas une base ${schema.name} (application_id ${applicationId}) : importez-le plutôt que de le déposer tel quel ; l'objet n'a pas été modifié`,
-      );
+      throw new StorageUnreadableError({
+        key: "storageUnreadable",
+        params: { problem: "notApplication", name: schema.name, applicationId },
+      });
     }
     return upgradeOpened(db, readPragma(db, "user_version"), schema, "sqlite");
   },

@@ -144,3 +144,23 @@ export async function deadLetters(queues: TestQueues): Promise<Message[]> {
   await makeVisible({ sqs: queues.sqs, url: queues.deadLetterUrl }, all);
   return all;
 }
+
+/** A record shaped like SQS's, made by hand: what a direct invoker can send. */
+export function forgedRecord(id: string, body: string, arn: string, senderId = "AIDAFORGED") {
+  return {
+    messageId: id,
+    receiptHandle: `handle-${id}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "0",
+      SenderId: senderId,
+      ApproximateFirstReceiveTimestamp: "0",
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: arn,
+    awsRegion: "eu-west-1",
+  };
+}

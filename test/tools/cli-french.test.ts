@@ -1,31 +1,30 @@
 /**
  * The operators' CLI speaks French (issue: one language for operators). The
- * catalogue in tools/cli/french.ts is checked against every message the
- * domain's validation can give, and the CLI's real output — usage errors,
+ * French catalogue (lambda/messages) is checked against every rule the
+ * domain's validation gives and every refusal the commands function keeps
+ * with a dead-lettered command, and the CLI's real output — usage errors,
  * refused imports, bad files, storage errors, doctor — is checked to hold no
- * English sentence. The HTTP API stays in English; only the CLI is checked.
+ * English sentence. (The HTTP API's French: test/lambda/messages.)
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import type { FieldError } from "../../lambda/errors.ts";
 import {
   ImportRefusedError,
   StorageBusyError,
   StorageOutcomeUnknownError,
 } from "../../lambda/errors.ts";
 import { createCommandsHandler } from "../../lambda/handlers/apply-commands.ts";
-import type { CommandOutcome } from "../../lambda/handlers/command-answers.ts";
+import type { CommandsQueue, DeadLetter } from "../../lambda/handlers/commands-queue.ts";
+import { french } from "../../lambda/messages/french.ts";
+import { ruleText } from "../../lambda/messages/render.ts";
 import { parseImportedRecord } from "../../lambda/rapatriements/validation.ts";
-import {
-  frenchError,
-  frenchFieldMessage,
-  frenchRefusal,
-  inCatalogue,
-  inRefusalCatalogue,
-} from "../../tools/cli/french.ts";
+import { frenchError, frenchField, frenchRefusal } from "../../tools/cli/french.ts";
 import { plural } from "../../tools/data/plural.ts";
 import { lambdaContext } from "../../tools/local-api/api-gateway.ts";
 import { actAsOperator, cli, freshDir, operatorEnv } from "../support/cli-run.ts";
+import { forgedRecord } from "../support/commands-queue.ts";
 import {
   createBucket,
   localS3Client,
@@ -60,8 +59,8 @@ function englishIn(text: string): string[] {
     );
 }
 
-/** Bad records, one per rule of the validation, and the messages they give. */
-function everyValidationMessage(): string[] {
+/** Bad records, one per rule of the validation, and the field errors they give. */
+function everyValidationError(): FieldError[] {
   const long = (n: number) => "x".repeat(n);
   const bad: unknown[] = [
     {},
@@ -86,28 +85,56 @@ function everyValidationMessage(): string[] {
     { ...sampleInput(15), version: 1.5, id: 12 },
     "not an object",
   ];
-  const messages = new Set<string>();
+  const errors = new Map<string, FieldError>();
   bad.forEach((raw, index) => {
     try {
       parseImportedRecord(raw, index);
     } catch (error) {
-      for (const e of (error as { errors?: { message: string }[] }).errors ?? []) {
-        messages.add(e.message);
+      for (const e of (error as { errors?: FieldError[] }).errors ?? []) {
+        errors.set(JSON.stringify([e.rule, e.params]), e);
       }
     }
   });
-  return [...messages];
+  return [...errors.values()];
+}
+
+/** Whether the French catalogue has a rendering of `e`'s rule. */
+function inCatalogue(e: { rule: string }): boolean {
+  return Object.hasOwn(french.rules, e.rule);
+}
+
+/**
+ * A commands queue that confirms every record and keeps what the function
+ * dead-letters: each record is on its last delivery, so every refusal is
+ * kept with its reason and keys, as an operator would list it.
+ */
+function keepingQueue(): { queue: CommandsQueue; letters: DeadLetter[] } {
+  const letters: DeadLetter[] = [];
+  const queue: CommandsQueue = {
+    arn: "arn:aws:sqs:eu-west-1:123456789012:commandes",
+    maxReceiveCount: 1,
+    confirm: async (records) => new Set(records.map((r) => r.messageId)),
+    deadLetter: async (sent) => {
+      letters.push(...sent);
+      return new Set(sent.map((letter) => letter.record.messageId));
+    },
+  };
+  return { queue, letters };
+}
+
+function sqsBatch(arn: string, bodies: readonly string[]) {
+  return { Records: bodies.map((body, i) => forgedRecord(`m-${i}`, body, arn, "AIDAOPERATOR")) };
 }
 
 describe("the French catalogue", () => {
-  test("has every message the validation gives, and none of its French is English", () => {
-    const messages = everyValidationMessage();
+  test("has every rule the validation gives, and none of its French is English", () => {
+    const messages = everyValidationError();
     expect(messages.length).toBeGreaterThanOrEqual(15);
     const missing = messages.filter((message) => !inCatalogue(message));
     expect(missing).toEqual([]);
-    const french = messages.map(frenchFieldMessage);
-    expect(french.filter((line) => ENGLISH.test(line))).toEqual([]);
-    expect(frenchFieldMessage("must be at most 2000 characters")).toBe(
+    const said = messages.map((e) => ruleText("fr", e));
+    expect(said.filter((line) => ENGLISH.test(line))).toEqual([]);
+    expect(ruleText("fr", { rule: "maxCharacters", params: { max: 2000 } })).toBe(
       "doit faire au plus 2000 caractères",
     );
   });
@@ -126,15 +153,17 @@ describe("the French catalogue", () => {
     expect(said.flatMap(englishIn)).toEqual([]);
   });
 
-  test("has every refusal and field message a command can get from the commands function", async () => {
+  test("has every refusal and field rule a command can get from the commands function", async () => {
     const engine = await newEngine(await newTarget("sqlite"));
     const draft = await engine.service.create(sampleInput("draft"));
     const done = await engine.service.create(sampleInput("done"));
     await engine.service.update(done.id, { status: "cancelled" });
+    const { queue, letters } = keepingQueue();
     const handler = createCommandsHandler({
       dependencies: async () => ({ service: engine.service, store: engine.store }),
       log: () => undefined,
-    }) as (event: unknown, context: unknown) => Promise<CommandOutcome[]>;
+      commandsQueue: queue,
+    }) as (event: unknown, context: unknown) => Promise<unknown>;
     const update = (fields: Record<string, unknown>) => ({ action: "update", data: {}, ...fields });
     // One command per check a command goes through, and per refusal of the domain.
     const commands: unknown[] = [
@@ -166,9 +195,15 @@ describe("the French catalogue", () => {
       { action: "create", data: sampleInput("k2"), idempotencyKey: "k" },
     ];
 
-    const outcomes = await handler(commands, lambdaContext("catalogue"));
+    await handler(
+      sqsBatch(
+        queue.arn,
+        commands.map((command) => JSON.stringify(command)),
+      ),
+      lambdaContext("catalogue"),
+    );
 
-    const refusals = outcomes.flatMap((o) => (o.ok ? [] : [o.error]));
+    const refusals = letters.map((letter) => ({ ...letter.reason, keys: letter.keys }));
     expect(refusals).toHaveLength(commands.length - 1);
     expect(new Set(refusals.map((r) => r.code))).toEqual(
       new Set([
@@ -180,24 +215,26 @@ describe("the French catalogue", () => {
         "IDEMPOTENCY_KEY_REUSED",
       ]),
     );
-    const reasons = [...new Set(refusals.map((r) => r.message))];
-    expect(reasons.filter((message) => !inRefusalCatalogue(message))).toEqual([]);
-    const fieldMessages = [
-      ...new Set(
-        refusals.flatMap((r) =>
-          Array.isArray(r.errors) ? r.errors.map((e: { message: string }) => e.message) : [],
-        ),
-      ),
+    const reasons = refusals.map((r) => r.keys?.text);
+    expect(
+      reasons.filter((text) => text === undefined || !Object.hasOwn(french.texts, text.key)),
+    ).toEqual([]);
+    const fieldRules = [
+      ...new Map(
+        refusals.flatMap((r) => r.keys?.rules ?? []).map((e) => [JSON.stringify(e), e]),
+      ).values(),
     ];
-    expect(fieldMessages.length).toBeGreaterThanOrEqual(12);
-    expect(fieldMessages.filter((message) => !inCatalogue(message))).toEqual([]);
-    const french = [
-      ...refusals.map((r) => frenchRefusal(r.code, r.message)),
-      ...fieldMessages.map(frenchFieldMessage),
+    expect(fieldRules.length).toBeGreaterThanOrEqual(12);
+    expect(fieldRules.filter((rule) => !inCatalogue(rule))).toEqual([]);
+    const saidInFrench = [
+      ...refusals.map((r) => frenchRefusal(r.code, r.keys?.text)),
+      ...fieldRules.map((rule) => frenchField("", rule)),
     ];
-    expect(french.filter((line) => ENGLISH.test(line.replace(/"[^"]*"|«[^»]*»/g, "")))).toEqual([]);
+    expect(
+      saidInFrench.filter((line) => ENGLISH.test(line.replace(/"[^"]*"|«[^»]*»/g, ""))),
+    ).toEqual([]);
     const said = (code: string) =>
-      refusals.filter((r) => r.code === code).map((r) => frenchRefusal(r.code, r.message));
+      refusals.filter((r) => r.code === code).map((r) => frenchRefusal(r.code, r.keys?.text));
     expect(said("VERSION_MISMATCH")).toEqual(["le rapatriement est à la version 1, pas 7"]);
     expect(said("FORBIDDEN_TRANSITION").sort()).toEqual([
       "le rapatriement est au statut cancelled : il ne peut plus changer",
@@ -205,13 +242,13 @@ describe("the French catalogue", () => {
     ]);
     expect(said("NOT_FOUND")).toEqual(["aucun rapatriement n'a l'id « never-created »"]);
     // The storage's refusals are said by their code; an unknown one, plainly.
-    expect(frenchRefusal("STORAGE_BUSY", "S3 did not answer; try again")).toContain(
+    expect(frenchRefusal("STORAGE_BUSY", { key: "noAnswer", params: {} })).toContain(
       "rien n'a été appliqué",
     );
     expect(
-      frenchRefusal("DATA_OBJECT_DELETED", "An internal error occurred; see the function's log."),
+      frenchRefusal("DATA_OBJECT_DELETED", { key: "commandInternalError", params: {} }),
     ).toContain("restaurez-le (npx rapatriements versions, puis restore VERSION_ID)");
-    expect(frenchRefusal("SOMETHING_NEW", "Something new happened.")).toBe(
+    expect(frenchRefusal("SOMETHING_NEW", undefined)).toBe(
       "refus sans traduction : voyez le code et le journal de la fonction des commandes",
     );
   });

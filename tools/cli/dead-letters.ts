@@ -23,18 +23,20 @@ import {
 import { DEFAULT_EVENT_BUS_NAME, EVENT_BUS_NAME_VARIABLE } from "../../infra/event-bus-rules.ts";
 import type { Config } from "../../lambda/config.ts";
 import type { Environment } from "../../lambda/environment.ts";
-import { type FieldError, ValidationError } from "../../lambda/errors.ts";
+import { ValidationError } from "../../lambda/errors.ts";
 import {
   createSqsClient,
   DEAD_LETTER_ATTRIBUTES,
   isEventBridgeEnvelope,
 } from "../../lambda/handlers/commands-queue.ts";
 import { COMMAND_DETAIL_TYPE, COMMAND_SOURCE } from "../../lambda/handlers/routes.ts";
+import type { Rule, Text } from "../../lambda/messages/keys.ts";
+import { catalogue } from "../../lambda/messages/render.ts";
 import { type Command, parseCommand } from "../../lambda/rapatriements/commands.ts";
 import { parseOperation } from "../../lambda/rapatriements/operation.ts";
 import { plural } from "../data/plural.ts";
 import type { Io } from "./context.ts";
-import { frenchFieldMessage, frenchRefusal } from "./french.ts";
+import { frenchField, frenchRefusal } from "./french.ts";
 
 /** The variable, and the stack output an operator copies into it. */
 export const DEAD_LETTER_QUEUE_VARIABLE = "COMMANDS_DEAD_LETTER_QUEUE_URL";
@@ -123,8 +125,11 @@ export interface DeadLetter {
 interface Reason {
   code: string;
   status?: number;
+  /** The function's words (English), kept for whoever reads the queue without this CLI. */
   message: string;
-  errors: FieldError[];
+  /** The key and data of those words, from which the CLI says them in French. */
+  text?: Text;
+  errors: ReasonError[];
   /** Field errors the function counted but could not keep (an attribute's size is bounded). */
   moreErrors: number;
 }
@@ -250,11 +255,13 @@ function toDeadLetter(message: Message): DeadLetter {
   }
   const code = attribute(names.code);
   if (code !== undefined) {
+    const keys = reasonKeys(attribute(names.keys));
     const reason: Reason = {
       code,
       message: attribute(names.reason) ?? "",
-      ...fieldErrors(attribute(names.errors)),
+      ...fieldErrors(attribute(names.errors), keys.rules),
     };
+    if (keys.text !== undefined) reason.text = keys.text;
     const status = Number(attribute(names.status));
     if (Number.isInteger(status)) reason.status = status;
     letter.reason = reason;
@@ -292,23 +299,58 @@ function authorOf(letter: DeadLetter, message: Message): string | undefined {
   return sender === undefined || sender === "" ? undefined : `sqs:${sender}`;
 }
 
-function fieldErrors(json: string | undefined): { errors: FieldError[]; moreErrors: number } {
+/** A kept field error: its path, the function's words, and its rule when the letter has its keys. */
+interface ReasonError {
+  path: string;
+  message: string;
+  rule?: Rule;
+}
+
+function fieldErrors(
+  json: string | undefined,
+  rules: readonly (Rule | undefined)[],
+): { errors: ReasonError[]; moreErrors: number } {
   if (json === undefined) return { errors: [], moreErrors: 0 };
   try {
     const kept = JSON.parse(json) as { errors?: unknown; more?: unknown };
-    const errors = Array.isArray(kept.errors)
-      ? kept.errors.filter(
-          (e): e is FieldError =>
-            typeof e === "object" &&
-            e !== null &&
-            typeof (e as FieldError).path === "string" &&
-            typeof (e as FieldError).message === "string",
-        )
-      : [];
+    const errors = (Array.isArray(kept.errors) ? kept.errors : []).flatMap(
+      (e: unknown, i): ReasonError[] => {
+        const { path, message } = (typeof e === "object" && e !== null ? e : {}) as Record<
+          string,
+          unknown
+        >;
+        if (typeof path !== "string" || typeof message !== "string") return [];
+        const rule = rules[i];
+        return [rule === undefined ? { path, message } : { path, message, rule }];
+      },
+    );
     return { errors, moreErrors: typeof kept.more === "number" ? kept.more : 0 };
   } catch {
     return { errors: [], moreErrors: 0 };
   }
+}
+
+/**
+ * The keys the function kept with a refusal (absent from a letter of an
+ * older function); a key this CLI's catalogue does not know counts as absent.
+ */
+function reasonKeys(json: string | undefined): { text?: Text; rules: (Rule | undefined)[] } {
+  const words = catalogue("fr");
+  let kept: { text?: unknown; rules?: unknown };
+  try {
+    kept = JSON.parse(json ?? "{}") as typeof kept;
+  } catch {
+    return { rules: [] };
+  }
+  const keyed = (value: unknown, name: "key" | "rule", known: object) => {
+    if (typeof value !== "object" || value === null) return false;
+    const { params, [name]: key } = value as Record<string, unknown>;
+    return typeof key === "string" && Object.hasOwn(known, key) && typeof params === "object";
+  };
+  const rules = (Array.isArray(kept.rules) ? kept.rules : []).map((rule: unknown) =>
+    keyed(rule, "rule", words.rules) ? (rule as Rule) : undefined,
+  );
+  return keyed(kept.text, "key", words.texts) ? { text: kept.text as Text, rules } : { rules };
 }
 
 // ---------------------------------------------------------------------------
@@ -377,12 +419,9 @@ function describe(letter: DeadLetter, queue: DeadLetterQueue): string[] {
   } else {
     const status = reason.status === undefined ? "" : ` (${reason.status})`;
     lines.push(
-      row("raison", `${reason.code}${status} : ${frenchRefusal(reason.code, reason.message)}`),
+      row("raison", `${reason.code}${status} : ${frenchRefusal(reason.code, reason.text)}`),
     );
-    for (const error of reason.errors) {
-      const french = frenchFieldMessage(error.message);
-      lines.push(row("", error.path === "" ? french : `${error.path} : ${french}`));
-    }
+    for (const error of reason.errors) lines.push(row("", frenchField(error.path, error.rule)));
     if (reason.moreErrors > 0) {
       lines.push(row("", `… et ${plural(reason.moreErrors, "autre erreur", "autres erreurs")}`));
     }
@@ -571,10 +610,7 @@ function checkedCommand(raw: unknown): Command {
 
 function invalid(error: unknown): string {
   if (!(error instanceof ValidationError)) throw error;
-  const fields = (error.errors ?? []).map((e) => {
-    const french = frenchFieldMessage(e.message);
-    return e.path === "" ? french : `${e.path} : ${french}`;
-  });
+  const fields = (error.errors ?? []).map((e) => frenchField(e.path, e));
   return `commande invalide (${fields.join(" ; ")})`;
 }
 
@@ -655,7 +691,7 @@ function sqsError(error: unknown, queue: DeadLetterQueue, action: string): DeadL
       `la file ${queue.url} n'existe pas (${name}) : vérifiez ${DEAD_LETTER_QUEUE_VARIABLE} (sortie ${DEAD_LETTER_QUEUE_OUTPUT} de la pile) et AWS_REGION`,
     );
   }
-  if (/Credential/i.test(name) || /Could not load credentials/i.test(String(error))) {
+  if (/Credential/i.test(name)) {
     return new DeadLetterError(
       `NoCredentialsError: identifiants AWS absents ou invalides pour ${action} la file des lettres mortes (${name}) : vérifiez AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY, ~/.aws/credentials ou le rôle IAM`,
     );

@@ -37,6 +37,7 @@ import {
 import { attempt, type Check, LEVEL_LABELS } from "./check.ts";
 import type { CliEnvironment, Io } from "./context.ts";
 import { checkData } from "./data-check.ts";
+import { frenchError } from "./french.ts";
 
 const GUIDE = "docs/configuration-s3.md";
 
@@ -193,7 +194,12 @@ function checkConfiguration(env: CliEnvironment, report: (check: Check) => void)
   try {
     variables = readEnvironment(env.processEnv, env.cwd);
   } catch (error) {
-    report({ name: "configuration", level: "fail", detail: String(error), fix: configFix(error) });
+    report({
+      name: "configuration",
+      level: "fail",
+      detail: frenchError(error),
+      fix: configFix(error),
+    });
     return undefined;
   }
   const problems = configProblems(variables, env.processEnv);
@@ -201,7 +207,7 @@ function checkConfiguration(env: CliEnvironment, report: (check: Check) => void)
     report({
       name: "configuration",
       level: "fail",
-      detail: String(problem),
+      detail: frenchError(problem),
       fix: configFix(problem),
     });
   }

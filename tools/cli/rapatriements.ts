@@ -73,28 +73,25 @@ type Options = {
   help?: boolean;
 };
 
+const OPTIONS = {
+  force: { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
+  format: { type: "string" },
+  separator: { type: "string" },
+  style: { type: "string" },
+  "dry-run": { type: "boolean" },
+  timezone: { type: "string" },
+  file: { type: "string" },
+  all: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 export async function main(argv: string[], env: CliEnvironment, io: Io): Promise<number> {
   let parsed: { values: Options; positionals: string[] };
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        force: { type: "boolean" },
-        yes: { type: "boolean", short: "y" },
-        format: { type: "string" },
-        separator: { type: "string" },
-        style: { type: "string" },
-        "dry-run": { type: "boolean" },
-        timezone: { type: "string" },
-        file: { type: "string" },
-        all: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    return usage(io, frenchArgumentError(error));
+    return usage(io, frenchArgumentError(error, argv, OPTIONS));
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;

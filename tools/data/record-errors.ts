@@ -5,10 +5,10 @@
  * Shared by `npx rapatriements import` and `npm start -- --from`.
  */
 
-import { ValidationError } from "../../lambda/errors.ts";
+import { type FieldError, ValidationError } from "../../lambda/errors.ts";
+import { ruleText } from "../../lambda/messages/render.ts";
 import { parseImportedRecord } from "../../lambda/rapatriements/validation.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
-import { frenchFieldMessage } from "../cli/french.ts";
 import { plural } from "./plural.ts";
 import type { RecordsFile } from "./records-file.ts";
 
@@ -48,11 +48,11 @@ export function invalidRecordsReport(error: InvalidRecordsError): string[] {
 interface RecordError {
   index: number;
   field: string;
+  /** What is wrong, in French. */
   message: string;
 }
 
 const PATH = /^\[(\d+)\](?:\.(.*))?$/;
-const REPEATS = /^repeats \[(\d+)\]\.(\w+)$/;
 
 /**
  * Validates every record of `read` (the file `file`), then prepares the
@@ -74,7 +74,7 @@ export function prepareFileImport(
       validIndex.push(index);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      for (const e of error.errors ?? []) errors.push(recordError(e, (i) => i));
+      for (const e of error.errors ?? []) errors.push(recordError(e, (i) => i, ruleText("fr", e)));
     }
     options.onValidated?.(index + 1, read.records.length);
   });
@@ -86,20 +86,18 @@ export function prepareFileImport(
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     for (const e of error.errors ?? []) {
-      const found = recordError(e, (i) => validIndex[i] ?? i);
-      const repeats = REPEATS.exec(found.message);
-      if (repeats !== null) {
-        const first = validIndex[Number(repeats[1])] ?? Number(repeats[1]);
-        found.message = `même ${repeats[2] === "id" ? "id" : "référence"} que ${nameOf(read, first)}`;
-      }
-      errors.push(found);
+      // A repeat names the first record by its place in the file, not in the valid ones.
+      const said =
+        e.rule === "repeats"
+          ? `même ${e.params.field === "id" ? "id" : "référence"} que ${nameOf(read, validIndex[e.params.index] ?? e.params.index)}`
+          : ruleText("fr", e);
+      errors.push(recordError(e, (i) => validIndex[i] ?? i, said));
     }
   }
   if (errors.length > 0 || apply === undefined) {
     errors.sort((a, b) => a.index - b.index);
     const lines = errors.map(
-      (e) =>
-        `${nameOf(read, e.index)} : ${e.field === "" ? "" : `${e.field} : `}${frenchFieldMessage(e.message)}`,
+      (e) => `${nameOf(read, e.index)} : ${e.field === "" ? "" : `${e.field} : `}${e.message}`,
     );
     throw new InvalidRecordsError(file, new Set(errors.map((e) => e.index)).size, lines);
   }
@@ -107,15 +105,12 @@ export function prepareFileImport(
 }
 
 function recordError(
-  error: { path: string; message: string },
+  error: FieldError,
   toFileIndex: (index: number) => number,
+  message: string,
 ): RecordError {
   const match = PATH.exec(error.path);
-  return {
-    index: toFileIndex(Number(match?.[1] ?? 0)),
-    field: match?.[2] ?? "",
-    message: error.message,
-  };
+  return { index: toFileIndex(Number(match?.[1] ?? 0)), field: match?.[2] ?? "", message };
 }
 
 /** `id 42 (ligne 3 de la table rappatriements)`, else by reference, else by rank. */

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
 import { PayloadTooLargeError } from "../../lambda/errors.ts";
-import { problemResponse } from "../../lambda/handlers/http-response.ts";
+import { problemResponse, requestLanguage } from "../../lambda/handlers/http-response.ts";
 import { HTTP_FUNCTION_MODULE, HTTP_ROUTES, type HttpRoute } from "../../lambda/handlers/routes.ts";
 import { matchRoute, toApiGatewayEvent } from "./api-gateway.ts";
 import { apiReference } from "./api-reference.ts";
@@ -75,7 +75,8 @@ async function serve(
   try {
     body = await readBody(request, GATEWAY_PAYLOAD_LIMIT);
   } catch (error) {
-    return send(response, problemResponse(error, requestId));
+    const language = requestLanguage({ "accept-language": request.headers["accept-language"] });
+    return send(response, problemResponse(error, requestId, language));
   }
   const event = toApiGatewayEvent(
     { method, url: request.url ?? "/", headers: request.headers, body, requestId },
@@ -111,7 +112,12 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new PayloadTooLargeError("The request is larger than API Gateway's 10 MB limit."));
+        reject(
+          new PayloadTooLargeError({
+            key: "requestTooLarge",
+            params: { mb: GATEWAY_PAYLOAD_LIMIT / 1024 / 1024 },
+          }),
+        );
         request.resume();
         return;
       }

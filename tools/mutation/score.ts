@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const REPORTS = join(ROOT, "reports", "mutation");
-const FOLDERS = ["storage", "rapatriements", "handlers"] as const;
+const FOLDERS = ["storage", "rapatriements", "handlers", "messages"] as const;
 
 /** What this script reads of a mutant in mutation-testing-report-schema's JSON. */
 interface Mutant {

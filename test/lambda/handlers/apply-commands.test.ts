@@ -26,6 +26,7 @@ import {
   deadLetters,
   drain,
   sqsEvent as eventOf,
+  forgedRecord,
   receive,
   sendMessages,
   settle,
@@ -123,26 +124,6 @@ function attributesOf(message: Message | undefined): Record<string, string | und
       value.StringValue,
     ]),
   );
-}
-
-/** A record shaped like SQS's, made by hand: what a direct invoker can send. */
-function forgedRecord(id: string, body: string, arn: string, senderId = "AIDAFORGED") {
-  return {
-    messageId: id,
-    receiptHandle: `handle-${id}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: "1",
-      SentTimestamp: "0",
-      SenderId: senderId,
-      ApproximateFirstReceiveTimestamp: "0",
-    },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: arn,
-    awsRegion: "eu-west-1",
-  };
 }
 
 function create(n: string, extra: Record<string, unknown> = {}) {

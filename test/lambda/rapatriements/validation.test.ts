@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { ValidationError } from "../../../lambda/errors.ts";
+import { ruleText } from "../../../lambda/messages/render.ts";
 import {
   crossFieldErrors,
   LONE_SURROGATE,
@@ -16,14 +17,16 @@ import {
 } from "../../../lambda/rapatriements/validation.ts";
 import { sampleInput } from "../../support/local-s3.ts";
 
-/** The field errors `parse` throws, sorted by path. */
+/** The field errors `parse` throws, sorted by path, each as the API says it in English. */
 function errorsOf(parse: () => unknown): { path: string; message: string }[] {
   try {
     parse();
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     const errors = (error as ValidationError).errors ?? [];
-    return [...errors].sort((a, b) => a.path.localeCompare(b.path));
+    return [...errors]
+      .sort((a, b) => a.path.localeCompare(b.path))
+      .map((e) => ({ path: e.path, message: ruleText("en", e) }));
   }
   throw new Error("accepted, not refused");
 }
@@ -32,6 +35,16 @@ const STATUS_LIST = "draft, requested, in_transit, received, cancelled";
 const ISO_MESSAGE = "must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T08:00:00Z";
 
 describe("a create body", () => {
+  test("with a key named like an object's own property is refused as an unknown field", () => {
+    for (const key of ["__proto__", "constructor", "toString"]) {
+      const body = JSON.parse(JSON.stringify(sampleInput(1)).replace("{", `{"${key}":{"x":1},`));
+      expect(
+        errorsOf(() => parseCreate(body)),
+        key,
+      ).toEqual([{ path: key, message: "unknown field" }]);
+    }
+  });
+
   test("that is not a JSON object is refused as a whole", () => {
     for (const body of [null, [], "text", 3]) {
       expect(errorsOf(() => parseCreate(body))).toEqual([
