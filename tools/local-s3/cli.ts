@@ -54,6 +54,7 @@ await configureBucket(client, LOCAL_BUCKET, LOCAL_KEY, [
   "lifecycle",
   "publicAccess",
   "ownership",
+  "eventBridge",
   "deleteProtection",
 ]);
 client.destroy();
