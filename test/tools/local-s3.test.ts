@@ -178,7 +178,9 @@ describe("npm run s3:local", () => {
       "Aucun échec sur 17 vérifications, mais 1 avertissement : appliquez les corrections indiquées (voir docs/configuration-s3.md).",
     );
     // The guide says the same count as the last line doctor prints.
-    expect(section.replace(/\s+/g, " ")).toContain("`Aucun échec sur 17 vérifications, mais 1 avertissement`");
+    expect(section.replace(/\s+/g, " ")).toContain(
+      "`Aucun échec sur 17 vérifications, mais 1 avertissement`",
+    );
     expect(section).toContain("`ATTENTION  écriture\n   conditionnelle`");
     expect(lines.filter((line) => /^\S/.test(line) && !line.startsWith("OK ")).slice(0, 1)).toEqual(
       [expect.stringMatching(/^ATTENTION {2}écriture conditionnelle {2}/)],
