@@ -21,12 +21,14 @@ import { parseArgs } from "node:util";
 import { nearMisses, readEnvironment } from "../../lambda/environment.ts";
 import { createDependencies } from "../../lambda/handlers/composition-root.ts";
 import { createBucket } from "../../lambda/storage/bucket-bootstrap.ts";
+import { fileReport } from "../data/file-report.ts";
+import { plural } from "../data/plural.ts";
 import {
   InvalidRecordsError,
   invalidRecordsReport,
   prepareFileImport,
 } from "../data/record-errors.ts";
-import { type ReadOptions, readRecordsFile } from "../data/records-file.ts";
+import { DEFAULT_TIME_ZONE, readRecordsFile } from "../data/records-file.ts";
 import { isTimeZone } from "../data/time-zone.ts";
 import { type LocalS3, PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
 import { LOCAL_API_ID } from "./api-gateway.ts";
@@ -198,15 +200,17 @@ try {
   );
 
   if (args.from !== undefined) {
-    const options: ReadOptions = {};
-    if (args.timezone !== undefined) options.timeZone = args.timezone;
-    const file = await readRecordsFile(args.from, sql, options);
+    // Said in French, as npx rapatriements import says it: the guide sends operators here too.
+    const timeZone = args.timezone ?? DEFAULT_TIME_ZONE;
+    console.log(`lecture de ${args.from}…`);
+    const file = await readRecordsFile(args.from, sql, { timeZone });
+    for (const line of fileReport(file, timeZone)) console.log(line);
     // Validated here first, to name each bad record as the CLI does.
     prepareFileImport(service, args.from, file, { replace: true });
     const result = await service.import(file.records, { replace: true });
     await local.save();
     console.log(
-      `imported ${result.imported} rapatriements from ${args.from} (${file.source}), saved in ${local.file}`,
+      `importé ${plural(result.imported, "rapatriement")} dans le serveur S3 local ; copie sur disque : ${local.file}`,
     );
   } else {
     const saved = await local.read();
