@@ -1,7 +1,10 @@
 /**
  * What `npm start` prints in the terminal it runs in (a real pseudo-terminal,
- * as a person's): `--from FILE` says in French what `npx rapatriements
- * import` says of the file (ignored columns, the zone of zone-less dates).
+ * as a person's): one short line per request — method, path, status, time,
+ * what the storage did — where production logs a JSON line, which
+ * `--json-logs` prints instead; and `--from FILE` says in French what
+ * `npx rapatriements import` says of the file (ignored columns, the zone of
+ * zone-less dates).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -51,8 +54,90 @@ async function npmStart(name: string, args: string[]): Promise<string> {
   }
 }
 
+/** The terminal's lines once `count` lines match `pattern` (they are printed as answers go out). */
+async function linesOnceThere(pattern: RegExp, count: number): Promise<string[]> {
+  for (;;) {
+    const lines = session?.output().split("\n") ?? [];
+    if (lines.filter((l) => pattern.test(l)).length >= count) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function create(url: string, body: unknown): Promise<number> {
+  const response = await fetch(`${url}/rapatriements`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  await response.text();
+  return response.status;
+}
+
+const RECORD = {
+  reference: "TERM-1",
+  origin: "LYON-01",
+  destination: "PARIS-02",
+  lines: [{ sku: "PAL", quantity: 2 }],
+};
+
 // Each test starts npm start once: several seconds on a busy machine.
 describe("npm start's terminal", { timeout: 180_000 }, () => {
+  test("one short line per request: method, path, status, time, what the storage did", async () => {
+    const url = await npmStart("short", []);
+    expect(await create(url, RECORD)).toBe(201);
+    expect((await fetch(`${url}/rapatriements/no-such-id`)).status).toBe(404);
+    expect((await fetch(`${url}/rapatriements?limit=5`)).status).toBe(200);
+    expect(await create(url, { reference: "" })).toBe(400);
+    expect((await fetch(`${url}/no-such-route`)).status).toBe(404);
+
+    const lines = await linesOnceThere(/^\d\d:\d\d:\d\d {2}\S+ \//, 5);
+    const requests = lines.filter((l) => /^\d\d:\d\d:\d\d {2}/.test(l)).map((l) => l.slice(10));
+    const ms = "\\d+ ms";
+    expect(requests).toHaveLength(5);
+    expect(requests[0]).toMatch(
+      new RegExp(
+        `^POST /rapatriements {2}201 {2}${ms} {2}no data yet, saved · \\d+ S3 calls ${ms}$`,
+      ),
+    );
+    expect(requests[1]).toMatch(
+      new RegExp(
+        `^GET /rapatriements/no-such-id {2}404 {2}${ms} {2}cache hit · 1 S3 call ${ms} · NOT_FOUND$`,
+      ),
+    );
+    expect(requests[2]).toMatch(
+      new RegExp(`^GET /rapatriements\\?limit=5 {2}200 {2}${ms} {2}cache hit · 1 S3 call ${ms}$`),
+    );
+    expect(requests[3]).toMatch(
+      new RegExp(`^POST /rapatriements {2}400 {2}${ms} {2}VALIDATION_FAILED$`),
+    );
+    // API Gateway's own answer: no function ran, nothing more to say.
+    expect(requests[4]).toMatch(new RegExp(`^GET /no-such-route {2}404 {2}${ms}$`));
+    for (const line of requests) expect(line.length).toBeLessThan(100);
+    // No JSON line, no metrics block.
+    expect(session?.output()).not.toContain('"requestId"');
+    expect(session?.output()).not.toContain("_aws");
+    expect(session?.output()).toContain("--json-logs prints the JSON line production logs");
+  });
+
+  test("--json-logs: the JSON line of each request, as production logs it, and no short line", async () => {
+    const url = await npmStart("json", ["--json-logs"]);
+    expect(await create(url, RECORD)).toBe(201);
+
+    const lines = await linesOnceThere(/^\{.*"status":201/, 1);
+    const logged = JSON.parse(lines.find((l) => l.startsWith("{")) ?? "{}");
+    expect(logged).toMatchObject({
+      level: "info",
+      route: "POST /rapatriements",
+      path: "/rapatriements",
+      status: 201,
+      outcome: "success",
+      cache: "absent",
+      service: "rapatriements",
+    });
+    expect(logged._aws.CloudWatchMetrics[0].Namespace).toBe("Rapatriements");
+    expect(lines.filter((l) => /^\d\d:\d\d:\d\d {2}POST/.test(l))).toEqual([]);
+  });
+
   test("--from FILE says in French what npx rapatriements import says of the file", async () => {
     const file = join(temporary, "ancien.db");
     writeSqliteFile(
