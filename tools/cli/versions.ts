@@ -201,23 +201,18 @@ export async function restoreVersion(
     );
     for (const [label, refs] of changes) {
       if (refs.length === 0) continue;
+      if (label === "changent") {
+        // One line each, naming the fields that change: the list alone would not say what.
+        io.out(`  ${label} : ${refs.length}`);
+        for (const line of refs.slice(0, 10)) io.out(`    ${line}`);
+        if (refs.length > 10) io.out(`    … et ${plural(refs.length - 10, "autre", "autres")}`);
+        continue;
+      }
       io.out(
         `  ${label} : ${refs.length} — ${refs.slice(0, 10).join(", ")}${refs.length > 10 ? ", …" : ""}`,
       );
     }
-    const changed = changedRecords(current, target);
-    if (changed.length > 0) {
-      io.out(`  changent : ${changed.length}`);
-      for (const line of changed.slice(0, SHOWN_CHANGES)) io.out(`    ${line}`);
-      if (changed.length > SHOWN_CHANGES) {
-        io.out(`    … et ${plural(changed.length - SHOWN_CHANGES, "autre", "autres")}`);
-      }
-    }
-    if (
-      changed.length === 0 &&
-      changes.every(([, refs]) => refs.length === 0) &&
-      currentEtag !== null
-    ) {
+    if (changes.every(([, refs]) => refs.length === 0) && currentEtag !== null) {
       io.out("rien à restaurer : les rapatriements sont identiques.");
       return 0;
     }
@@ -264,22 +259,23 @@ export async function restoreVersion(
   }
 }
 
-/** What a restore changes, by record id: comes back, goes away. */
+/** What a restore changes, by record id: comes back, goes away, changes (each with its fields). */
 function differences(current: Rapatriement[], target: Rapatriement[]): [string, string[]][] {
-  const now = new Set(current.map((r) => r.id));
-  const then = new Set(target.map((r) => r.id));
+  const now = new Map(current.map((r) => [r.id, r]));
+  const then = new Map(target.map((r) => [r.id, r]));
   // By id, named with the reference: a record deleted then re-created under the
   // same reference is two records, one going away and one coming back.
+  const back = target.filter((r) => !now.has(r.id)).map(label);
+  const gone = current.filter((r) => !then.has(r.id)).map(label);
+  const changed = target.flatMap((r) => change(now.get(r.id), r));
   return [
-    ["reviennent", target.filter((r) => !now.has(r.id)).map(label)],
-    ["disparaissent", current.filter((r) => !then.has(r.id)).map(label)],
+    ["reviennent", back],
+    ["disparaissent", gone],
+    ["changent", changed],
   ];
 }
 
 const label = (r: Rapatriement) => `${r.reference} [${r.id}]`;
-
-/** Records shown field by field among those that change. */
-const SHOWN_CHANGES = 10;
 
 /** The fields an operator reads, in French, in the order a restore shows them. */
 const FIELD_NAMES: Readonly<Record<string, string>> = {
@@ -298,22 +294,18 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Each record kept by the restore whose fields differ, one line each: its
- * name, its version now and restored, and each field as it is now → as the
- * restore makes it (`statut : in_transit → received`).
+ * A record the restore keeps but changes, in one line: its name, its version
+ * now → restored when they differ, and each field as it is now → as the
+ * restore makes it (`statut : received → in_transit`). None when it is the same.
  */
-function changedRecords(current: Rapatriement[], target: Rapatriement[]): string[] {
-  const now = new Map(current.map((r) => [r.id, r]));
-  return target.flatMap((then) => {
-    const was = now.get(then.id);
-    if (was === undefined) return [];
-    const fields = Object.entries(FIELD_NAMES)
-      .filter(([field]) => shown(was, field) !== shown(then, field))
-      .map(([field, name]) => `${name} : ${shown(was, field)} → ${shown(then, field)}`);
-    if (fields.length === 0 && was.version === then.version) return [];
-    const named = `${label(then)}${was.version === then.version ? "" : ` (v${was.version} → v${then.version})`}`;
-    return [fields.length === 0 ? named : `${named} : ${fields.join(" ; ")}`];
-  });
+function change(was: Rapatriement | undefined, then: Rapatriement): string[] {
+  if (was === undefined) return [];
+  const fields = Object.entries(FIELD_NAMES)
+    .filter(([field]) => shown(was, field) !== shown(then, field))
+    .map(([field, name]) => `${name} : ${shown(was, field)} → ${shown(then, field)}`);
+  if (fields.length === 0 && was.version === then.version) return [];
+  const named = `${label(then)}${was.version === then.version ? "" : ` (v${was.version} → v${then.version})`}`;
+  return [fields.length === 0 ? named : `${named} : ${fields.join(" ; ")}`];
 }
 
 /** A field's value as the restore shows it: lines as in the French CSV, long text cut, none as « (vide) ». */
