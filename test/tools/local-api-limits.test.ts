@@ -90,7 +90,7 @@ describe("npm start enforces Lambda's limits", { timeout: 180_000 }, () => {
     const file = join(temporary, "largest.json");
     writeFileSync(file, JSON.stringify(Array.from({ length: 100 }, (_, n) => largest(n))));
     const url = await npmStart("large", ["--from", file]);
-    expect(output).toContain("imported 100 rapatriements");
+    expect(output).toContain("importé 100 rapatriements");
 
     const seen: string[] = [];
     let next: string | null = "";

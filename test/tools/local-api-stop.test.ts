@@ -165,7 +165,7 @@ describe("npm start keeps the data however it is stopped", { timeout: 180_000 },
     );
     const session = new NpmStart(localDir, ["--from", legacy], { terminal: true });
     const url = await session.url();
-    expect(session.output).toContain(`imported 2 rapatriements from ${legacy}`);
+    expect(session.output).toContain("importé 2 rapatriements dans le serveur S3 local");
     await create(url, "AFTER-IMPORT");
     session.type("\x03");
     expect(await session.exited).toBe(0);

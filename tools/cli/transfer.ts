@@ -31,6 +31,7 @@ import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { emptyReport } from "../../lambda/storage/transaction-options.ts";
 import { type CsvOptions, SEPARATORS, toCsv } from "../data/csv-export.ts";
 import { FRENCH_CSV_TIME_ZONE } from "../data/csv-french.ts";
+import { fileReport } from "../data/file-report.ts";
 import { plural } from "../data/plural.ts";
 import {
   type ApplyImport,
@@ -180,8 +181,7 @@ async function readAndCheck(
   });
   progress.end();
   const found = read.records.length;
-  io.out(`${plural(found, "enregistrement trouvé", "enregistrements trouvés")} (${read.source})`);
-  describeNormalisation(io, read, timeZone);
+  for (const line of fileReport(read, timeZone)) io.out(line);
   try {
     const apply = prepareFileImport(importer, file, read, {
       replace,
@@ -272,10 +272,7 @@ async function importInPlace(
     // Not this engine's file: the earlier application's, converted below.
   }
   const read = readRecordsBytes(bytes, sql, here, { timeZone });
-  io.out(
-    `${plural(read.records.length, "enregistrement trouvé", "enregistrements trouvés")} (${read.source})`,
-  );
-  describeNormalisation(io, read, timeZone);
+  for (const line of fileReport(read, timeZone)) io.out(line);
   let apply: ReturnType<typeof prepareFileImport>;
   try {
     apply = prepareFileImport(context.service, here, read, { replace: true });
@@ -339,25 +336,6 @@ async function importInPlace(
       : `l'original est conservé dans s3://${config.bucket}/${copy}`,
   );
   return 0;
-}
-
-function describeNormalisation(io: Io, read: RecordsFile, timeZone: string): void {
-  if (read.ignoredColumns.length > 0) {
-    io.out(
-      `${plural(read.ignoredColumns.length, "colonne ignorée", "colonnes ignorées")} (aucun champ de ce nom) : ${read.ignoredColumns.join(", ")}`,
-    );
-  }
-  const { integerIds, zonelessDates } = read.normalised;
-  if (integerIds > 0) {
-    io.out(
-      `${plural(integerIds, "identifiant entier conservé", "identifiants entiers conservés")} en texte (42 devient "42")`,
-    );
-  }
-  if (zonelessDates > 0) {
-    io.out(
-      `${plural(zonelessDates, "date sans fuseau lue", "dates sans fuseau lues")} dans le fuseau ${timeZone}${timeZone === DEFAULT_TIME_ZONE ? " (par défaut, celui de CURRENT_TIMESTAMP de SQLite ; --timezone Europe/Paris pour l'heure de Paris)" : ""}`,
-    );
-  }
 }
 
 /** What would be imported: the first records as they will be stored, and the count per status. */

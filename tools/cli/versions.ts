@@ -19,7 +19,10 @@ import { objectEncryption } from "../../lambda/storage/encryption.ts";
 import { recordCommit } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
+import { flattenLines } from "../data/csv-export.ts";
+import { frenchNumber } from "../data/csv-french.ts";
 import { plural } from "../data/plural.ts";
+import { readVersioning, versioningFix } from "./bucket-settings.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
 
 /** One version of the data object, or a delete marker. */
@@ -74,11 +77,39 @@ const COUNTED_VERSIONS = 20;
 
 export async function listVersions(context: Context, io: Io): Promise<number> {
   const { config, s3 } = context;
-  const versions = await listKeyVersions(s3, config.bucket, config.key);
+  const [versions, versioning] = await Promise.all([
+    listKeyVersions(s3, config.bucket, config.key),
+    readVersioning(s3, config.bucket),
+  ]);
+  // Known to be off: each write replaced the object, whose one version, "null", is the current one.
+  const off = versioning.ok && !versioning.enabled;
+  if (off) {
+    io.out(
+      `le versionnement ${versioning.value?.Status === "Suspended" ? "est suspendu" : "n'a jamais été activé"} sur le bucket ${config.bucket} : chaque écriture remplace l'objet de données sans garder l'ancien.`,
+    );
+  }
   if (versions.length === 0) {
     io.out(`aucune version de s3://${config.bucket}/${config.key}`);
-    return 0;
+  } else {
+    await listEach(context, io, versions);
   }
+  // The current object is what a restore would replace, never a version to bring back.
+  const restorable = versions.some((v) => v.size !== undefined && !v.latest);
+  if (restorable) {
+    io.out("restaurer une version : npx rapatriements restore VERSION_ID");
+  } else if (versions.length > 0) {
+    io.out("rien à restaurer : aucune version antérieure n'est gardée.");
+  }
+  if (off) {
+    io.out(
+      `pour garder les prochaines versions, activez le versionnement : ${versioningFix(config.bucket)}`,
+    );
+  }
+  return 0;
+}
+
+async function listEach(context: Context, io: Io, versions: KeyVersion[]): Promise<void> {
+  const { config } = context;
   io.out(`versions de s3://${config.bucket}/${config.key}, la plus récente d'abord :`);
   let counted = 0;
   for (const version of versions) {
@@ -95,8 +126,6 @@ export async function listVersions(context: Context, io: Io): Promise<number> {
   if (counted > COUNTED_VERSIONS) {
     io.out(`(rapatriements comptés pour les ${COUNTED_VERSIONS} versions les plus récentes)`);
   }
-  io.out("restaurer une version : npx rapatriements restore VERSION_ID");
-  return 0;
 }
 
 /** "12 rapatriements", or why that version could not be read, so an operator can pick one. */
@@ -172,6 +201,13 @@ export async function restoreVersion(
     );
     for (const [label, refs] of changes) {
       if (refs.length === 0) continue;
+      if (label === "changent") {
+        // One line each, naming the fields that change: the list alone would not say what.
+        io.out(`  ${label} : ${refs.length}`);
+        for (const line of refs.slice(0, 10)) io.out(`    ${line}`);
+        if (refs.length > 10) io.out(`    … et ${plural(refs.length - 10, "autre", "autres")}`);
+        continue;
+      }
       io.out(
         `  ${label} : ${refs.length} — ${refs.slice(0, 10).join(", ")}${refs.length > 10 ? ", …" : ""}`,
       );
@@ -182,7 +218,11 @@ export async function restoreVersion(
     }
     if (!options.yes) {
       if (io.confirm === undefined) {
-        throw new UsageError("confirmez avec --yes (aucun terminal pour le demander)");
+        // One line, not the usage: the command was right, only the answer is missing.
+        io.err(
+          "rapatriements : confirmez avec --yes (aucun terminal pour le demander) : rien n'a été restauré",
+        );
+        return 2;
       }
       if (!(await io.confirm("Restaurer cette version ?"))) {
         io.out("abandon : rien n'a été modifié.");
@@ -219,24 +259,59 @@ export async function restoreVersion(
   }
 }
 
-/** What a restore changes, by record id: comes back, goes away, changes. */
+/** What a restore changes, by record id: comes back, goes away, changes (each with its fields). */
 function differences(current: Rapatriement[], target: Rapatriement[]): [string, string[]][] {
   const now = new Map(current.map((r) => [r.id, r]));
   const then = new Map(target.map((r) => [r.id, r]));
   // By id, named with the reference: a record deleted then re-created under the
   // same reference is two records, one going away and one coming back.
-  const label = (r: Rapatriement) => `${r.reference} [${r.id}]`;
   const back = target.filter((r) => !now.has(r.id)).map(label);
   const gone = current.filter((r) => !then.has(r.id)).map(label);
-  const changed = target
-    .filter((r) => {
-      const n = now.get(r.id);
-      return n !== undefined && JSON.stringify(n) !== JSON.stringify(r);
-    })
-    .map((r) => `${label(r)} (v${now.get(r.id)?.version} → v${r.version})`);
+  const changed = target.flatMap((r) => change(now.get(r.id), r));
   return [
     ["reviennent", back],
     ["disparaissent", gone],
     ["changent", changed],
   ];
+}
+
+const label = (r: Rapatriement) => `${r.reference} [${r.id}]`;
+
+/** The fields an operator reads, in French, in the order a restore shows them. */
+const FIELD_NAMES: Readonly<Record<string, string>> = {
+  reference: "référence",
+  status: "statut",
+  origin: "origine",
+  destination: "destination",
+  lines: "lignes",
+  requestedAt: "demandé le",
+  expectedAt: "attendu le",
+  comment: "commentaire",
+  createdAt: "créé le",
+  createdBy: "créé par",
+  updatedAt: "modifié le",
+  updatedBy: "modifié par",
+};
+
+/**
+ * A record the restore keeps but changes, in one line: its name, its version
+ * now → restored when they differ, and each field as it is now → as the
+ * restore makes it (`statut : received → in_transit`). None when it is the same.
+ */
+function change(was: Rapatriement | undefined, then: Rapatriement): string[] {
+  if (was === undefined) return [];
+  const fields = Object.entries(FIELD_NAMES)
+    .filter(([field]) => shown(was, field) !== shown(then, field))
+    .map(([field, name]) => `${name} : ${shown(was, field)} → ${shown(then, field)}`);
+  if (fields.length === 0 && was.version === then.version) return [];
+  const named = `${label(then)}${was.version === then.version ? "" : ` (v${was.version} → v${then.version})`}`;
+  return [fields.length === 0 ? named : `${named} : ${fields.join(" ; ")}`];
+}
+
+/** A field's value as the restore shows it: lines as in the French CSV, long text cut, none as « (vide) ». */
+function shown(record: Rapatriement, field: string): string {
+  const value: unknown = (record as unknown as Record<string, unknown>)[field];
+  if (value === undefined || value === null || value === "") return "(vide)";
+  const text = field === "lines" ? flattenLines(record.lines, frenchNumber) : String(value);
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }

@@ -52,6 +52,8 @@ export interface LocalFunctionsOptions {
   moduleUrl?: (module: string) => string;
   /** Where the platform's own lines go (Lambda writes them to the function's log). */
   log?: (line: string) => void;
+  /** Where each line the function writes to stdout goes (default: this process's stdout, as it is). */
+  functionLog?: (line: string) => void;
 }
 
 interface Container {
@@ -63,6 +65,7 @@ export class LocalFunctions {
   private readonly timeoutMs: number;
   private readonly moduleUrl: (module: string) => string;
   private readonly log: (line: string) => void;
+  private readonly functionLog: (line: string) => void;
   private readonly idle = new Map<string, Container[]>();
   private readonly busy = new Map<string, number>();
   private readonly waiting = new Map<string, (() => void)[]>();
@@ -74,6 +77,7 @@ export class LocalFunctions {
       options.moduleUrl ??
       ((module) => new URL(`../../lambda/handlers/${module}.ts`, import.meta.url).href);
     this.log = options.log ?? ((line) => console.error(line));
+    this.functionLog = options.functionLog ?? ((line) => process.stdout.write(`${line}\n`));
   }
 
   /** Invokes the function of `module` as API Gateway does, and returns what the client gets. */
@@ -137,7 +141,7 @@ export class LocalFunctions {
         resolve({ type: "timeout" });
       }, limit);
       const onMessage = (message: WorkerMessage) => {
-        if (message.type === "ready") return;
+        if (message.type === "ready" || message.type === "log") return;
         cleanup();
         resolve(message);
       };
@@ -201,6 +205,10 @@ export class LocalFunctions {
     });
     this.all.add(worker);
     worker.once("exit", () => this.all.delete(worker));
+    // The function's lines, from its init phase on, before the answer they belong to.
+    worker.on("message", (message: WorkerMessage) => {
+      if (message.type === "log") this.functionLog(message.line);
+    });
     // A container that fails between invocations is gone; the next request starts another.
     worker.on("error", (error) => this.log(`${module}: Lambda container failed: ${String(error)}`));
     const ready = new Promise<void>((resolve, reject) => {

@@ -13,6 +13,7 @@ import { problemResponse, requestLanguage } from "../../lambda/handlers/http-res
 import { HTTP_FUNCTION_MODULE, HTTP_ROUTES, type HttpRoute } from "../../lambda/handlers/routes.ts";
 import { matchRoute, toApiGatewayEvent } from "./api-gateway.ts";
 import { apiReference } from "./api-reference.ts";
+import type { Answered } from "./terminal-lines.ts";
 
 /** API Gateway refuses payloads over 10 MB before any Lambda runs. */
 const GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024;
@@ -29,6 +30,8 @@ export interface LocalApiOptions {
    * answer goes out (npm start saves its data there).
    */
   afterWrite?: () => Promise<void>;
+  /** Called once per request when its answer has gone out (or the client left). */
+  onAnswer?: (answer: Answered & { requestId: string }) => void;
   routes?: readonly HttpRoute[];
 }
 
@@ -36,7 +39,18 @@ const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export function localApiListener(options: LocalApiOptions): RequestListener {
   return (request, response) => {
-    serve(request, response, options).catch((error: unknown) => {
+    const requestId = randomUUID();
+    const started = performance.now();
+    response.once("close", () =>
+      options.onAnswer?.({
+        requestId,
+        method: request.method ?? "GET",
+        path: request.url ?? "/",
+        status: response.statusCode,
+        ms: performance.now() - started,
+      }),
+    );
+    serve(request, response, options, requestId).catch((error: unknown) => {
       console.error("local API: unexpected failure", error);
       if (!response.headersSent) send(response, problemResponse(error, "local"));
       else response.destroy();
@@ -48,8 +62,8 @@ async function serve(
   request: IncomingMessage,
   response: ServerResponse,
   options: LocalApiOptions,
+  requestId: string,
 ): Promise<void> {
-  const requestId = randomUUID();
   const method = request.method ?? "GET";
   const url = new URL(request.url ?? "/", "http://localhost");
   const reference = await apiReference(

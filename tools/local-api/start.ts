@@ -14,6 +14,8 @@
  *   npm start -- --from FILE --timezone Europe/Paris   zone of its zone-less dates (default UTC)
  *   npm start -- --port 3001       another port (or PORT=3001)
  *   npm start -- --timeout 3       the functions' timeout in seconds (default 10, as deployed)
+ *   npm start -- --json-logs       each request's JSON log line, as production logs it,
+ *                                  instead of one short line (tools/local-api/terminal-lines.ts)
  */
 import { createServer, type RequestListener, type Server } from "node:http";
 import { basename, join } from "node:path";
@@ -21,21 +23,24 @@ import { parseArgs } from "node:util";
 import { nearMisses, readEnvironment } from "../../lambda/environment.ts";
 import { createDependencies } from "../../lambda/handlers/composition-root.ts";
 import { createBucket } from "../../lambda/storage/bucket-bootstrap.ts";
+import { fileReport } from "../data/file-report.ts";
+import { plural } from "../data/plural.ts";
 import {
   InvalidRecordsError,
   invalidRecordsReport,
   prepareFileImport,
 } from "../data/record-errors.ts";
-import { type ReadOptions, readRecordsFile } from "../data/records-file.ts";
+import { DEFAULT_TIME_ZONE, readRecordsFile } from "../data/records-file.ts";
 import { isTimeZone } from "../data/time-zone.ts";
 import { type LocalS3, PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
 import { LOCAL_API_ID } from "./api-gateway.ts";
 import { DEFAULT_FUNCTION_TIMEOUT_MS, LocalFunctions } from "./lambda-runtime.ts";
 import { LocalSnapshot } from "./local-snapshot.ts";
 import { localApiListener } from "./server.ts";
+import { parseLogLine, requestLine } from "./terminal-lines.ts";
 
 const USAGE =
-  "usage: npm start [-- --port N] [-- --from FILE [--timezone ZONE]] [-- --timeout SECONDS]";
+  "usage: npm start [-- --port N] [-- --from FILE [--timezone ZONE]] [-- --timeout SECONDS] [-- --json-logs]";
 const LOCAL_DEFAULTS: Record<string, string> = {
   AWS_REGION: "eu-west-1",
   S3_RAPPATRIMENT_FILE_PATH: "s3://rapatriements-local/rapatriements/rapatriements.db",
@@ -52,7 +57,13 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let args: { port?: string; from?: string; timezone?: string; timeout?: string };
+let args: {
+  port?: string;
+  from?: string;
+  timezone?: string;
+  timeout?: string;
+  "json-logs"?: boolean;
+};
 try {
   args = parseArgs({
     options: {
@@ -60,6 +71,7 @@ try {
       from: { type: "string" },
       timezone: { type: "string" },
       timeout: { type: "string" },
+      "json-logs": { type: "boolean" },
     },
     strict: true,
     allowPositionals: false,
@@ -198,15 +210,17 @@ try {
   );
 
   if (args.from !== undefined) {
-    const options: ReadOptions = {};
-    if (args.timezone !== undefined) options.timeZone = args.timezone;
-    const file = await readRecordsFile(args.from, sql, options);
+    // Said in French, as npx rapatriements import says it: the guide sends operators here too.
+    const timeZone = args.timezone ?? DEFAULT_TIME_ZONE;
+    console.log(`lecture de ${args.from}…`);
+    const file = await readRecordsFile(args.from, sql, { timeZone });
+    for (const line of fileReport(file, timeZone)) console.log(line);
     // Validated here first, to name each bad record as the CLI does.
     prepareFileImport(service, args.from, file, { replace: true });
     const result = await service.import(file.records, { replace: true });
     await local.save();
     console.log(
-      `imported ${result.imported} rapatriements from ${args.from} (${file.source}), saved in ${local.file}`,
+      `importé ${plural(result.imported, "rapatriement")} dans le serveur S3 local ; copie sur disque : ${local.file}`,
     );
   } else {
     const saved = await local.read();
@@ -225,7 +239,18 @@ try {
   }
   snapshot = local;
 
-  functions = new LocalFunctions({ timeoutMs: timeoutSeconds * 1000 });
+  // One short line per request, with what the function's JSON line says of
+  // the storage; or, with --json-logs, that JSON line itself.
+  const jsonLogs = args["json-logs"] === true;
+  const logged = new Map<string, Record<string, unknown>>();
+  functions = new LocalFunctions({
+    timeoutMs: timeoutSeconds * 1000,
+    functionLog: (line) => {
+      const parsed = jsonLogs ? undefined : parseLogLine(line);
+      if (typeof parsed?.requestId === "string") logged.set(parsed.requestId, parsed);
+      else console.log(line);
+    },
+  });
   const runtime = functions;
   app = localApiListener({
     invoke: (module, event, requestId) => runtime.invoke(module, event, requestId),
@@ -240,6 +265,14 @@ try {
               "Fix the cause (disk full? permissions?); the next write saves again",
           ),
         ),
+    ...(jsonLogs
+      ? {}
+      : {
+          onAnswer: (answer) => {
+            console.log(requestLine(answer, logged.get(answer.requestId)));
+            logged.delete(answer.requestId);
+          },
+        }),
   });
 
   const address = server.address();
@@ -251,6 +284,11 @@ try {
   console.log(`  Lambda's limits apply: ${timeoutSeconds} s timeout (--timeout), 6 MB responses`);
   console.log(
     `  every write is saved in ${local.file}; Ctrl-C stops both servers, the next npm start restores it`,
+  );
+  console.log(
+    jsonLogs
+      ? "  each request's log line is printed as production logs it (JSON)"
+      : "  one line per request below; --json-logs prints the JSON line production logs instead",
   );
 } catch (error) {
   if (error instanceof InvalidRecordsError) {
