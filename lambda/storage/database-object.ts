@@ -16,7 +16,7 @@ import { StorageBusyError, StorageOutcomeUnknownError } from "../errors.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import type { FileCodec } from "./file-codec.ts";
-import { type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
+import { type DatabaseSchema, findCommit, sealSave } from "./migrations.ts";
 import { type Loaded, ObjectCache } from "./object-cache.ts";
 import { ObjectCalls } from "./object-calls.ts";
 import type { Prefetch } from "./object-fetch.ts";
@@ -213,9 +213,7 @@ export class DatabaseObject {
       let failure: unknown;
       let saved = false;
       try {
-        const now = new Date(this.deps.now());
-        this.deps.schema.housekeeping?.(db, now);
-        recordCommit(db, commitId, now);
+        sealSave(db, this.deps.schema, { commitId, now: new Date(this.deps.now()) });
         const bytes = this.deps.codec.encode(db, this.deps.schema);
         if (loaded.bucketMissing) {
           const timed: S3Call = (command, call) => this.calls.timed(round, command, call);

@@ -24,7 +24,7 @@ import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
-import { createDatabase, recordCommit } from "../../lambda/storage/migrations.ts";
+import { createDatabase, sealSave } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { emptyReport } from "../../lambda/storage/transaction-options.ts";
 import { SEPARATORS, toCsv } from "../data/csv-export.ts";
@@ -225,7 +225,7 @@ async function importInPlace(
   let imported: number;
   try {
     imported = apply(db).imported;
-    recordCommit(db, `import.${randomUUID()}`, new Date());
+    sealSave(db, rapatriementsSchema, { commitId: `import.${randomUUID()}`, now: new Date() });
     converted = codec.encode(db, rapatriementsSchema);
   } finally {
     db.close();
