@@ -345,3 +345,38 @@ function explicitCredentials(env: Environment): StaticCredentials | undefined {
     ? { accessKeyId, secretAccessKey }
     : { accessKeyId, secretAccessKey, sessionToken };
 }
+
+/** The change events' settings, which only the events publisher needs (see `loadEventsConfig`). */
+export interface EventsConfig {
+  /** `EVENT_BUS_NAME`: the bus the change events go to (default `rapatriements`, the stack's). */
+  busName: string;
+  /** `EVENTS_POSITION_KEY`: the publisher's own object, beside the data (default `<data key>.events-position.json`). */
+  positionKey: string;
+}
+
+export const DEFAULT_EVENT_BUS_NAME = "rapatriements";
+
+/**
+ * Reads the events publisher's settings; the rest of its configuration is
+ * `loadConfig`'s. Throws `ValueError` naming the variable.
+ */
+export function loadEventsConfig(env: Environment, dataKey: string): EventsConfig {
+  const busName = nonEmpty(env.EVENT_BUS_NAME) ?? DEFAULT_EVENT_BUS_NAME;
+  // EventBridge's own rule for a bus name, or a bus ARN.
+  if (
+    !/^([\w.-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.-]{1,256})$/.test(
+      busName,
+    )
+  ) {
+    throw new ValueError(
+      `EVENT_BUS_NAME n'est pas un nom de bus EventBridge (reçu : "${busName}") : lettres, chiffres, . _ -, au plus 256, ou l'ARN du bus`,
+    );
+  }
+  const positionKey = nonEmpty(env.EVENTS_POSITION_KEY) ?? `${dataKey}.events-position.json`;
+  if (positionKey === dataKey) {
+    throw new ValueError(
+      "EVENTS_POSITION_KEY ne peut pas être la clé des données (S3_RAPPATRIMENT_FILE_PATH) : le publieur ne doit jamais écrire l'objet de données",
+    );
+  }
+  return { busName, positionKey };
+}

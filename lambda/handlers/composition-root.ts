@@ -8,14 +8,17 @@
  * (`createDependencies`). Tests build their own dependencies and pass them
  * to the handler factories instead.
  */
+
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Config } from "../config.ts";
+import { type Config, loadEventsConfig } from "../config.ts";
 import { type Environment, readEnvironment } from "../environment.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { rapatriementsSchema } from "../rapatriements/tables.ts";
 import { codecFor } from "../storage/codec-for-strategy.ts";
 import { DatabaseObject, type RetryPolicy } from "../storage/database-object.ts";
-import { objectEncryption } from "../storage/encryption.ts";
+import { type ObjectEncryption, objectEncryption } from "../storage/encryption.ts";
+import type { SmallObjectTarget } from "../storage/small-object.ts";
 import type { SqlJsStatic } from "../storage/sql-js.ts";
 import type { TransactionOptions } from "../storage/transaction-options.ts";
 import {
@@ -25,6 +28,7 @@ import {
   openClients,
   takeContainerStart,
 } from "./container-start.ts";
+import { createEventBridgeClient } from "./event-bus.ts";
 import type { LogLine } from "./log-line.ts";
 import { measuredCodec, type ObjectGauge } from "./metrics.ts";
 
@@ -38,6 +42,8 @@ export interface Dependencies {
   config?: Config;
   /** The data object's size and record count, for the metrics; absent in tests that skip them. */
   gauge?: ObjectGauge;
+  /** The container's S3 client; the events publisher keeps its position with it. */
+  s3?: S3Client;
 }
 
 /** What the composition root builds: a container, its clients included (the tools use them). */
@@ -53,6 +59,37 @@ export interface ContainerOptions extends ClientOptions {
   started?: ContainerStart | undefined;
   /** The storage engine's retry policy, where a tool needs its own (the bench times; it answers no caller). */
   retry?: Partial<RetryPolicy>;
+}
+
+/** What the events publisher needs besides a container: the bus, its client, its position's object. */
+export interface Publication {
+  s3: S3Client;
+  events: EventBridgeClient;
+  busName: string;
+  position: SmallObjectTarget;
+  encryption: ObjectEncryption;
+}
+
+/**
+ * The events publisher's clients and settings, on a container's S3 client
+ * and configuration (the bus and the position's key: `loadEventsConfig`).
+ */
+export function createPublication(
+  container: Dependencies,
+  env: Environment = readEnvironment(),
+): Publication {
+  const { config, s3 } = container;
+  if (config === undefined || s3 === undefined) {
+    throw new Error("internal: the events publisher needs a container built from a configuration");
+  }
+  const events = loadEventsConfig(env, config.key);
+  return {
+    s3,
+    events: createEventBridgeClient(config),
+    busName: events.busName,
+    position: { bucket: config.bucket, key: events.positionKey },
+    encryption: objectEncryption(config.sseKmsKeyId),
+  };
 }
 
 export interface HandlerDeps {
