@@ -18,12 +18,12 @@ import "./container-start.ts";
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
+import { EVENT_SOURCE } from "../rapatriements/outbox.ts";
 import {
-  EVENT_SOURCE,
   eventsAfter,
   type OutboxEvent,
   type OutboxPosition,
-} from "../rapatriements/outbox.ts";
+} from "../rapatriements/outbox-events.ts";
 import { monotonicMs } from "../storage/monotonic-clock.ts";
 import { readSmallObject, replaceSmallObject } from "../storage/small-object.ts";
 import { emptyReport } from "../storage/transaction-options.ts";

@@ -6,11 +6,14 @@
  * commit id and forgets those older than the window. The publisher
  * (lambda/handlers/publish-events.ts) reads them and never writes here.
  *
- * A row keeps what cannot be found elsewhere and no more. The event of a
- * record's latest change names the record, which the table holds at that very
- * version: no copy. Only when the record changes again, or goes, is the
- * version its event speaks of written into the row (`record`), since it can
- * no longer be read from the table.
+ * A row keeps what cannot be found elsewhere and no more: a change's fields
+ * with their old and new values, its author and time, never a copy of the
+ * record while the record can be rebuilt. The record after a record's
+ * latest change is the table's own; the one after an earlier change is the
+ * next version with that next change's fields set back to their old values
+ * (outbox-events.ts). Only a record that goes (a delete, an import, a
+ * restore) is written whole into a row (`record`), since the table no
+ * longer holds it.
  */
 import type { Database, SqlValue } from "sql.js";
 import type { SaveStamp } from "../storage/migrations.ts";
@@ -73,7 +76,6 @@ export interface Summary {
 
 /** Adds the event of a record's change; call it in the change's own savepoint. */
 export function recordChange(db: Database, change: RecordChange): void {
-  if (change.kind !== "created") keepVersion(db, change.before);
   if (change.kind === "deleted") {
     const { before, actor, at } = change;
     // A delete's version follows the last one, so a record's versions keep increasing.
@@ -82,7 +84,8 @@ export function recordChange(db: Database, change: RecordChange): void {
   }
   const { after } = change;
   const body = change.kind === "updated" ? JSON.stringify(changesOf(change.before, after)) : null;
-  addRow(db, change.kind, Date.parse(after.updatedAt), [after.id, after.version, null, body, null]);
+  const values: RowValues = [after.id, after.version, after.updatedBy, body, null];
+  addRow(db, change.kind, Date.parse(after.updatedAt), values);
 }
 
 /** Adds the one event of an import or a restore. */
@@ -98,8 +101,9 @@ export function recordSummary(
 
 /**
  * Writes into their rows the versions the table is about to lose (every
- * record's, before an import empties it or a restore replaces it): each
- * pending event of a record's latest change then keeps its record.
+ * record's, before an import empties it or a restore replaces it): the
+ * event of each record's latest change then keeps its record, and the
+ * events before it are rebuilt from it.
  */
 export function keepAllVersions(db: Database): void {
   const ids = column(
@@ -118,116 +122,7 @@ export function sealOutbox(db: Database, save: SaveStamp, windowMs = OUTBOX_WIND
   db.run("DELETE FROM outbox WHERE at < ?", [save.now.getTime() - windowMs]);
 }
 
-/** An event as a rule's target receives it, less what EventBridge adds. */
-export interface OutboxEvent {
-  seq: number;
-  commit: string;
-  /** When the change was made (epoch ms). */
-  at: number;
-  detailType: string;
-  detail: Record<string, unknown>;
-}
-
-/**
- * The saved events after outbox position `afterSeq` (all when undefined),
- * oldest first. A row whose record cannot be found (only a hand edit of the
- * file makes one) is left out and named in `unreadable`.
- */
-export function outboxEvents(
-  db: Database,
-  afterSeq?: number,
-): { events: OutboxEvent[]; unreadable: number[] } {
-  const rows = repository.all(
-    db,
-    `SELECT seq, commit_id, at, kind, record_id, version, author, body, record FROM outbox
-     WHERE commit_id IS NOT NULL AND seq > ? ORDER BY seq`,
-    [afterSeq ?? -1],
-  );
-  const events: OutboxEvent[] = [];
-  const unreadable: number[] = [];
-  for (const row of rows) {
-    const event = eventOf(db, row);
-    if (event === undefined) unreadable.push(Number(row.seq));
-    else events.push(event);
-  }
-  return { events, unreadable };
-}
-
-/** How far the publisher got: the last event it published, by position and commit. */
-export interface OutboxPosition {
-  seq: number;
-  commit: string;
-}
-
-/**
- * The events the publisher has not published, going by its `position`
- * (none: every saved event). Positions only increase in one object's life;
- * where the outbox does not follow on from the position — the object was
- * deleted and started again, or replaced by hand — the position speaks of
- * another outbox, and every event is given again (`restarted`): a duplicate
- * costs a consumer nothing, a skipped event is lost.
- */
-export function eventsAfter(
-  db: Database,
-  position: OutboxPosition | undefined,
-): { events: OutboxEvent[]; unreadable: number[]; restarted: boolean } {
-  if (position === undefined) return { ...outboxEvents(db), restarted: false };
-  const [at] = column(db, "SELECT commit_id FROM outbox WHERE seq = ?", [position.seq]);
-  const [first] = column(db, "SELECT MIN(seq) FROM outbox");
-  // Still there, or gone by age with everything before it.
-  const followsOn =
-    at === position.commit ||
-    (at === undefined && (first === null || Number(first) > position.seq));
-  if (followsOn) return { ...outboxEvents(db, position.seq), restarted: false };
-  return { ...outboxEvents(db), restarted: true };
-}
-
-function eventOf(db: Database, row: repository.Row): OutboxEvent | undefined {
-  const kind = String(row.kind) as EventKind;
-  const commit = String(row.commit_id);
-  const at = Number(row.at);
-  const time = new Date(at).toISOString();
-  const base = { seq: Number(row.seq), commit, at, detailType: DETAIL_TYPES[kind] };
-  if (kind === "imported" || kind === "restored") {
-    const summary = JSON.parse(String(row.body)) as Summary;
-    const eventId = `${kind === "imported" ? "import" : "restore"}:${commit}`;
-    const { fromVersion, ...counts } = summary;
-    const detail = { eventId, ...counts, updatedBy: row.author, time, commit };
-    return { ...base, detail: fromVersion === undefined ? detail : { ...detail, fromVersion } };
-  }
-  const id = String(row.record_id);
-  const version = Number(row.version);
-  const record = recordOf(db, row, id, version);
-  if (record === undefined) return undefined;
-  const changes = row.body === null ? {} : (JSON.parse(String(row.body)) as FieldChanges);
-  const updatedBy = kind === "deleted" ? row.author : record.updatedBy;
-  const detail = {
-    eventId: `${id}:${version}`,
-    id,
-    reference: record.reference,
-    version,
-    record,
-    changes,
-    updatedBy,
-    time,
-    commit,
-  };
-  return { ...base, detail };
-}
-
-/** The record as the event speaks of it: kept in the row, or still the table's at that version. */
-function recordOf(
-  db: Database,
-  row: repository.Row,
-  id: string,
-  version: number,
-): Rapatriement | undefined {
-  if (row.record !== null) return JSON.parse(String(row.record)) as Rapatriement;
-  const live = repository.findById(db, id)?.record;
-  return live?.version === version ? live : undefined;
-}
-
-/** Writes `record`, about to change or go, into the pending event of its current version. */
+/** Writes `record`, about to go, into the event of its current version. */
 function keepVersion(db: Database, record: Rapatriement): void {
   db.run(
     `UPDATE outbox SET record = ? WHERE record_id = ? AND version = ? AND record IS NULL

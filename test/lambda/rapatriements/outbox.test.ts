@@ -13,7 +13,7 @@ import {
   eventsAfter,
   type OutboxEvent,
   outboxEvents,
-} from "../../../lambda/rapatriements/outbox.ts";
+} from "../../../lambda/rapatriements/outbox-events.ts";
 import { createDatabase } from "../../../lambda/storage/migrations.ts";
 import type { Database } from "../../../lambda/storage/sql-js.ts";
 import { actAsOperator, cli, operatorEnv } from "../../support/cli-run.ts";
