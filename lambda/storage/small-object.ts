@@ -8,7 +8,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { StorageUnreadableError } from "../errors.ts";
 import type { ObjectEncryption } from "./encryption.ts";
-import { isNoSuchKey, isWriteConflict } from "./s3-errors.ts";
+import { isNoSuchBucket, isNoSuchKey, isWriteConflict } from "./s3-errors.ts";
 
 export interface SmallObjectTarget {
   bucket: string;
@@ -37,7 +37,8 @@ export async function readSmallObject(
       );
     }
   } catch (error) {
-    if (isNoSuchKey(error)) return { value: undefined, etag: null };
+    // No bucket yet (a first start, before any write) holds no object either.
+    if (isNoSuchKey(error) || isNoSuchBucket(error)) return { value: undefined, etag: null };
     throw error;
   }
 }

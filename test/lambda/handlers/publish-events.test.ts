@@ -223,6 +223,17 @@ describe.each(["sqlite", "json"] as StorageStrategy[])(
   },
 );
 
+test("a run before anything was written (no bucket yet) publishes nothing, and does not fail", async () => {
+  const bus = await newTestBus();
+  const data = {
+    bucket: `never-${Date.now().toString(36)}`,
+    key: "d/rapatriements.db",
+    strategy: "sqlite" as const,
+  };
+  const publisher = await newPublisher(data, publicationFor(bus, data));
+  expect(await publisher.run()).toMatchObject({ published: 0, failed: 0, position: undefined });
+});
+
 describe("a publisher that fails or dies loses nothing", () => {
   test("PutEvents failing: the run fails, counts its failures, and the next run publishes every event", async () => {
     const { data, bus, engine } = await setUp("sqlite");
