@@ -26,6 +26,7 @@ import {
 import { EVENT_SOURCE } from "../../lambda/rapatriements/outbox.ts";
 import { createBusTarget, type DeliveredEvent, drainBusTarget } from "../local-sqs/bus-target.ts";
 import { lambdaContext } from "./api-gateway.ts";
+import { coalesced } from "./coalesced.ts";
 
 export const LOCAL_EVENTS_PATH = "/_local/events";
 
@@ -71,10 +72,8 @@ export async function startLocalEvents(options: {
   }) as (event: unknown, context: Context) => Promise<PublishResult>;
 
   const received: DeliveredEvent[] = [];
-  let running: Promise<void> | undefined;
-  let again = false;
   let runs = 0;
-  const runOnce = async () => {
+  const publisher = coalesced(async () => {
     runs += 1;
     try {
       await publish({}, lambdaContext(`local-publish-${runs}`));
@@ -85,26 +84,13 @@ export async function startLocalEvents(options: {
       received.push(event);
       log(eventLine(event));
     }
-  };
-  const run = async () => {
-    do {
-      again = false;
-      await runOnce();
-    } while (again);
-    running = undefined;
-  };
+  });
 
   // Events saved before this start (the data of .local/) are published once now.
-  running = run();
+  publisher.soon();
   return {
     received,
-    publishSoon() {
-      if (running !== undefined) {
-        again = true;
-        return;
-      }
-      running = new Promise<void>((resolve) => setImmediate(resolve)).then(run);
-    },
+    publishSoon: () => publisher.soon(),
     serve(app) {
       return (request, response) => {
         if (new URL(request.url ?? "/", "http://localhost").pathname !== LOCAL_EVENTS_PATH) {
@@ -113,9 +99,7 @@ export async function startLocalEvents(options: {
         answer(request, response, received);
       };
     },
-    async close() {
-      await running;
-    },
+    close: () => publisher.settled(),
   };
 }
 
