@@ -16,8 +16,8 @@ export const EVENT_DETAIL_TYPES = [
   "Rapatriements Restored",
 ] as const;
 
-/** The custom bus the stack creates (context `eventBusName`), and the CLI's default (`EVENT_BUS_NAME`). */
-export const DEFAULT_EVENT_BUS_NAME = "rapatriements";
+/** The custom bus the stack creates (context `eventBusName`): the publisher's and the CLI's default (`EVENT_BUS_NAME`). */
+export { DEFAULT_EVENT_BUS_NAME } from "../lambda/config.ts";
 /** The variable that names the bus to the publisher and to the CLI. */
 export const EVENT_BUS_NAME_VARIABLE = "EVENT_BUS_NAME";
 /** Days the archive keeps the change events for replay (context `eventArchiveDays`). */

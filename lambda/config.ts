@@ -331,3 +331,46 @@ function explicitCredentials(env: Environment): StaticCredentials | undefined {
     ? { accessKeyId, secretAccessKey }
     : { accessKeyId, secretAccessKey, sessionToken };
 }
+
+/** The change events' settings, which only the events publisher needs (see `loadEventsConfig`). */
+export interface EventsConfig {
+  /** `EVENT_BUS_NAME`: the bus the change events go to (default `rapatriements`, the stack's). */
+  busName: string;
+  /** `EVENTS_POSITION_KEY`: the publisher's own object, beside the data (default `<data key>.events-position.json`). */
+  positionKey: string;
+}
+
+export const DEFAULT_EVENT_BUS_NAME = "rapatriements";
+
+/** EventBridge's rule for a bus name (letters, digits, . _ - /, at most 256), or a bus ARN. */
+const BUS_NAME =
+  /^(?:[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
+
+/**
+ * `EVENT_BUS_NAME`: the stack's bus, `rapatriements` when unset — read by the
+ * events publisher and by the CLI's `redrive` alike. Throws `ValueError`.
+ */
+export function readEventBusName(env: Environment): string {
+  const busName = nonEmpty(env.EVENT_BUS_NAME) ?? DEFAULT_EVENT_BUS_NAME;
+  if (!BUS_NAME.test(busName)) {
+    throw new ValueError(
+      `EVENT_BUS_NAME doit être le nom du bus de la pile (sortie EventBusName), ou son ARN ; un nom a de 1 à 256 lettres, chiffres, points, tirets, soulignés ou barres obliques (reçu "${busName}")`,
+    );
+  }
+  return busName;
+}
+
+/**
+ * Reads the events publisher's settings; the rest of its configuration is
+ * `loadConfig`'s. Throws `ValueError` naming the variable.
+ */
+export function loadEventsConfig(env: Environment, dataKey: string): EventsConfig {
+  const busName = readEventBusName(env);
+  const positionKey = nonEmpty(env.EVENTS_POSITION_KEY) ?? `${dataKey}.events-position.json`;
+  if (positionKey === dataKey) {
+    throw new ValueError(
+      "EVENTS_POSITION_KEY ne peut pas être la clé des données (S3_RAPPATRIMENT_FILE_PATH) : le publieur ne doit jamais écrire l'objet de données",
+    );
+  }
+  return { busName, positionKey };
+}

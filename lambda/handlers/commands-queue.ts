@@ -14,11 +14,10 @@ import {
   SQSClient,
   type SQSClientConfig,
 } from "@aws-sdk/client-sqs";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { SQSRecord } from "aws-lambda";
 import type { Config } from "../config.ts";
 import type { Rule, Text } from "../messages/keys.ts";
-import { S3_TIMEOUTS } from "../storage/s3-client.ts";
+import { serviceClientOptions } from "./aws-clients.ts";
 
 /** An EventBridge event, as the rule delivers it in a message's body (the command is its `detail`). */
 export interface EventBridgeEnvelope {
@@ -237,16 +236,6 @@ export function createSqsClient(
   config: Pick<Config, "region" | "credentials" | "commands">,
   overrides: SQSClientConfig = {},
 ): SQSClient {
-  const options: SQSClientConfig = {
-    region: config.region,
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: S3_TIMEOUTS.connectionMs,
-      requestTimeout: S3_TIMEOUTS.requestMs,
-      throwOnRequestTimeout: true,
-      socketTimeout: S3_TIMEOUTS.socketIdleMs,
-    }),
-  };
-  if (config.commands.sqsEndpoint !== undefined) options.endpoint = config.commands.sqsEndpoint;
-  if (config.credentials !== undefined) options.credentials = config.credentials;
+  const options = serviceClientOptions(config, config.commands.sqsEndpoint);
   return new SQSClient({ ...options, ...overrides });
 }

@@ -9,14 +9,17 @@
  * to the handler factories instead; the bench builds bare storage engines,
  * to time the engine alone.
  */
+
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Config } from "../config.ts";
+import { type Config, loadEventsConfig } from "../config.ts";
 import { type Environment, readEnvironment } from "../environment.ts";
 import { RapatriementService } from "../rapatriements/service.ts";
 import { rapatriementsSchema } from "../rapatriements/tables.ts";
 import { codecFor } from "../storage/codec-for-strategy.ts";
 import { DatabaseObject } from "../storage/database-object.ts";
-import { objectEncryption } from "../storage/encryption.ts";
+import { type ObjectEncryption, objectEncryption } from "../storage/encryption.ts";
+import type { SmallObjectTarget } from "../storage/small-object.ts";
 import type { SqlJsStatic } from "../storage/sql-js.ts";
 import type { TransactionOptions } from "../storage/transaction-options.ts";
 import {
@@ -26,6 +29,7 @@ import {
   openClients,
   takeContainerStart,
 } from "./container-start.ts";
+import { createEventBridgeClient } from "./event-bus.ts";
 import type { LogLine } from "./log-line.ts";
 import { measuredCodec, type ObjectGauge } from "./metrics.ts";
 
@@ -39,6 +43,8 @@ export interface Dependencies {
   config?: Config;
   /** The data object's size and record count, for the metrics; absent in tests that skip them. */
   gauge?: ObjectGauge;
+  /** The container's S3 client; the events publisher keeps its position with it. */
+  s3?: S3Client;
 }
 
 /** What the composition root builds: a container, its clients included (the tools use them). */
@@ -52,6 +58,37 @@ export interface Container extends Dependencies {
 export interface ContainerOptions extends ClientOptions {
   /** What the init phase opened (container-start.ts): taken over, not opened again. */
   started?: ContainerStart | undefined;
+}
+
+/** What the events publisher needs besides a container: the bus, its client, its position's object. */
+export interface Publication {
+  s3: S3Client;
+  events: EventBridgeClient;
+  busName: string;
+  position: SmallObjectTarget;
+  encryption: ObjectEncryption;
+}
+
+/**
+ * The events publisher's clients and settings, on a container's S3 client
+ * and configuration (the bus and the position's key: `loadEventsConfig`).
+ */
+export function createPublication(
+  container: Dependencies,
+  env: Environment = readEnvironment(),
+): Publication {
+  const { config, s3 } = container;
+  if (config === undefined || s3 === undefined) {
+    throw new Error("internal: the events publisher needs a container built from a configuration");
+  }
+  const events = loadEventsConfig(env, config.key);
+  return {
+    s3,
+    events: createEventBridgeClient(config),
+    busName: events.busName,
+    position: { bucket: config.bucket, key: events.positionKey },
+    encryption: objectEncryption(config.sseKmsKeyId),
+  };
 }
 
 export interface HandlerDeps {

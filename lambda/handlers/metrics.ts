@@ -38,6 +38,12 @@ export const METRIC = {
   commandsHandedBack: "CommandsHandedBack",
   /** Share of the records the invocation's save removed, of those in the object it replaced. */
   recordsRemovedPercent: "RecordsRemovedPercent",
+  /** Change events the publisher put on the bus. */
+  eventsPublished: "EventsPublished",
+  /** The longest time from a change to its publication, in one run of the publisher. */
+  publicationLagMs: "PublicationLagMs",
+  /** Events a run of the publisher could not publish (the next run sends them again). */
+  publicationFailures: "PublicationFailures",
 } as const;
 
 /**
@@ -132,11 +138,30 @@ export function metricFields(measures: InvocationMeasures): Record<string, unkno
     metrics.addMetric(METRIC.commandsDeadLettered, MetricUnit.Count, deadLettered);
     metrics.addMetric(METRIC.commandsHandedBack, MetricUnit.Count, handedBack);
   }
+  return serialized();
+}
+
+/** The metrics added so far, as EMF fields; then none are left for the next line. */
+function serialized(): Record<string, unknown> {
   try {
     return metrics.serializeMetrics() as unknown as Record<string, unknown>;
   } finally {
     metrics.clearMetrics();
   }
+}
+
+/** The events publisher's metrics: what one run published, its lag, its failures. */
+export function publicationMetricFields(run: {
+  published: number;
+  lagMs: number | undefined;
+  failures: number;
+}): Record<string, unknown> {
+  metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, run.published);
+  if (run.lagMs !== undefined) {
+    metrics.addMetric(METRIC.publicationLagMs, MetricUnit.Milliseconds, run.lagMs);
+  }
+  metrics.addMetric(METRIC.publicationFailures, MetricUnit.Count, run.failures);
+  return serialized();
 }
 
 /**

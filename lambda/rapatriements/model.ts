@@ -12,6 +12,18 @@ export interface Line {
   unit?: string;
 }
 
+/** The fields a client sets, by name. */
+export const CLIENT_FIELDS = [
+  "reference",
+  "origin",
+  "destination",
+  "lines",
+  "status",
+  "requestedAt",
+  "expectedAt",
+  "comment",
+] as const;
+
 /** The fields a client sets. */
 export interface RapatriementFields {
   reference: string;

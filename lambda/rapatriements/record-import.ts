@@ -6,6 +6,8 @@
  */
 import type { Database } from "sql.js";
 import { type FieldError, fieldError, ImportRefusedError, ValidationError } from "../errors.ts";
+import type { Actor } from "./model.ts";
+import { keepAllVersions, recordSummary } from "./outbox.ts";
 import * as repository from "./repository.ts";
 import { type ImportedRecord, parseImportedRecord } from "./validation.ts";
 
@@ -15,10 +17,17 @@ export interface ImportClock {
   newId: () => string;
 }
 
+export interface ImportOptions {
+  /** Replace the data there is (else an import is refused where records exist). */
+  replace?: boolean;
+  /** Who imports, named by the import's event. */
+  actor?: Actor;
+}
+
 /** Checks every record now; the returned function writes them inside a transaction. */
 export function prepareRecordImport(
   raws: readonly unknown[],
-  options: { replace?: boolean },
+  options: ImportOptions,
   clock: ImportClock,
 ): (db: Database) => { imported: number; replaced: number } {
   const errors: FieldError[] = [];
@@ -61,11 +70,17 @@ export function prepareRecordImport(
     if (existing > 0 && options.replace !== true) {
       throw new ImportRefusedError(existing);
     }
+    // The records' pending events keep the versions the import removes.
+    keepAllVersions(db);
+    const before = new Set(repository.all(db, "SELECT id FROM rapatriements").map((r) => r.id));
     repository.removeAll(db);
+    let updated = 0;
     for (const record of records) {
       const at = clock.now().toISOString();
+      const id = record.id ?? clock.newId();
+      if (before.has(id)) updated += 1;
       repository.insert(db, {
-        id: record.id ?? clock.newId(),
+        id,
         ...record.fields,
         createdAt: record.createdAt ?? at,
         updatedAt: record.updatedAt ?? record.createdAt ?? at,
@@ -75,6 +90,9 @@ export function prepareRecordImport(
         updatedBy: record.updatedBy ?? null,
       });
     }
+    const created = records.length - updated;
+    const summary = { count: records.length, created, updated, deleted: existing - updated };
+    recordSummary(db, "imported", clock.now(), options.actor ?? null, summary);
     return { imported: records.length, replaced: existing };
   };
 }

@@ -7,9 +7,10 @@ import type { Actor, Line, Rapatriement, RapatriementFields, Status } from "./mo
 import { fittingCount, MAX_PAGE_BYTES } from "./page-budget.ts";
 import { minuteOf, PRUNE_INTERVAL_MINUTES } from "./receipts.ts";
 
-type Row = Record<string, SqlValue>;
+export type Row = Record<string, SqlValue>;
 
-function all(db: Database, sql: string, params: SqlValue[] = []): Row[] {
+/** Every row `sql` answers, as objects keyed by column. */
+export function all(db: Database, sql: string, params: SqlValue[] = []): Row[] {
   const statement = db.prepare(sql);
   try {
     statement.bind(params);

@@ -31,6 +31,7 @@ import {
   parseOperation,
   type VersionOptions,
 } from "./operation.ts";
+import { recordChange } from "./outbox.ts";
 import {
   ANY_REQUEST,
   expiryMinute,
@@ -41,7 +42,7 @@ import {
   receiptHash,
   scopeOf,
 } from "./receipts.ts";
-import { prepareRecordImport } from "./record-import.ts";
+import { type ImportOptions, prepareRecordImport } from "./record-import.ts";
 import * as repository from "./repository.ts";
 import {
   type CreateInput,
@@ -178,7 +179,7 @@ export class RapatriementService<Options = unknown> {
    */
   prepareImport(
     raws: readonly unknown[],
-    options: { replace?: boolean } = {},
+    options: ImportOptions = {},
   ): (db: Database) => { imported: number; replaced: number } {
     return prepareRecordImport(raws, options, { now: this.now, newId: this.newId });
   }
@@ -233,11 +234,7 @@ export class RapatriementService<Options = unknown> {
   }
 
   /** Replaces or fills the data with whole records; see `prepareImport`. */
-  async import(
-    raws: readonly unknown[],
-    options: { replace?: boolean } = {},
-    storeOptions?: Options,
-  ) {
+  async import(raws: readonly unknown[], options: ImportOptions = {}, storeOptions?: Options) {
     return this.store.write(this.prepareImport(raws, options), storeOptions);
   }
 
@@ -263,6 +260,7 @@ export class RapatriementService<Options = unknown> {
       case "delete": {
         const current = mustFind(db, operation.id, operation.expectedVersion);
         repository.remove(db, operation.id);
+        recordChange(db, { kind: "deleted", before: current.record, actor, at: this.now() });
         return done(current, true);
       }
     }
@@ -289,7 +287,9 @@ export class RapatriementService<Options = unknown> {
       createdBy: actor,
       updatedBy: actor,
     };
-    return { seq: repository.insert(db, record), record };
+    const seq = repository.insert(db, record);
+    recordChange(db, { kind: "created", after: record });
+    return { seq, record };
   }
 
   private applyUpdate(
@@ -340,6 +340,7 @@ export class RapatriementService<Options = unknown> {
     next.updatedAt = this.now().toISOString();
     next.updatedBy = actor;
     repository.update(db, next, changes.lines !== undefined);
+    recordChange(db, { kind: "updated", before: current, after: next });
     return { seq, record: next };
   }
 }

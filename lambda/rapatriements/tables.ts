@@ -4,6 +4,7 @@
  */
 import type { Database } from "sql.js";
 import type { DatabaseSchema } from "../storage/migrations.ts";
+import { OUTBOX_TABLE_SQL, sealOutbox } from "./outbox.ts";
 import {
   type Action,
   ANY_REQUEST,
@@ -150,9 +151,20 @@ export const rapatriementsSchema: DatabaseSchema = {
         db.run("DROP TABLE receipts_schema4");
       },
     },
+    {
+      version: 6,
+      description: "the outbox: each change's event, saved with the change itself",
+      up(db) {
+        // Kept by age (OUTBOX_WINDOW_MS), never by traffic: see outbox.ts.
+        db.run(OUTBOX_TABLE_SQL);
+      },
+    },
   ],
-  housekeeping: (db, now) => pruneReceipts(db, now),
-  compactTables: ["receipts"],
+  housekeeping: (db, save) => {
+    pruneReceipts(db, save.now);
+    sealOutbox(db, save);
+  },
+  compactTables: ["receipts", "outbox"],
 };
 
 /**

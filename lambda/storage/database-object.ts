@@ -17,7 +17,7 @@ import type { GiveUpReason } from "../messages/keys.ts";
 import { createBucket, type S3Call } from "./bucket-bootstrap.ts";
 import { type ObjectEncryption, SSE_S3 } from "./encryption.ts";
 import type { FileCodec } from "./file-codec.ts";
-import { type DatabaseSchema, findCommit, recordCommit } from "./migrations.ts";
+import { type DatabaseSchema, findCommit, sealSave } from "./migrations.ts";
 import { type Loaded, ObjectCache } from "./object-cache.ts";
 import { ObjectCalls } from "./object-calls.ts";
 import type { Prefetch } from "./object-fetch.ts";
@@ -214,9 +214,7 @@ export class DatabaseObject {
       let failure: unknown;
       let saved = false;
       try {
-        const now = new Date(this.deps.now());
-        this.deps.schema.housekeeping?.(db, now);
-        recordCommit(db, commitId, now);
+        sealSave(db, this.deps.schema, { commitId, now: new Date(this.deps.now()) });
         const bytes = this.deps.codec.encode(db, this.deps.schema);
         if (loaded.bucketMissing) {
           const timed: S3Call = (command, call) => this.calls.timed(round, command, call);

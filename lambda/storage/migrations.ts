@@ -20,11 +20,13 @@ export interface DatabaseSchema {
   applicationId: number;
   migrations: readonly Migration[];
   /**
-   * Forgets what the data no longer needs (expired receipts, say). Run in
-   * every save, inside the round's transaction, so that what the object keeps
-   * for itself stays bounded by age, not by traffic.
+   * Run in every save, inside the round's transaction, just before it is
+   * encoded: forgets what the data no longer needs (expired receipts, say),
+   * so that what the object keeps for itself stays bounded by age, not by
+   * traffic, and stamps what the save adds with the save's commit id (the
+   * outbox's events name the commit they landed in).
    */
-  housekeeping?(db: Database, now: Date): void;
+  housekeeping?(db: Database, save: SaveStamp): void;
   /**
    * Tables the JSON codec writes as `{"columns": […], "rows": [[…], …]}`, one
    * row per line, rather than one object per row: bookkeeping of many small
@@ -32,6 +34,12 @@ export interface DatabaseSchema {
    * the values. The decoder reads either form for any table.
    */
   compactTables?: readonly string[];
+}
+
+/** The save being made: its time and its commit id. */
+export interface SaveStamp {
+  now: Date;
+  commitId: string;
 }
 
 /** Commit ids of recent saves: how a PUT whose response was lost is recognised. */
@@ -133,6 +141,16 @@ export function recordCommit(db: Database, commitId: string, at: Date): void {
     commitId,
     at.toISOString(),
   ]);
+}
+
+/**
+ * Readies a database for its save under `commitId`: the schema's
+ * housekeeping, then the commit id. Every writer of the object calls it (the
+ * engine, and the CLI's restore and conversion), so each save is stamped.
+ */
+export function sealSave(db: Database, schema: DatabaseSchema, save: SaveStamp): void {
+  schema.housekeeping?.(db, save);
+  recordCommit(db, save.commitId, save.now);
 }
 
 /** Which of `commitIds` the database holds (at most one, since they are one save's attempts). */

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { PUBLISHER_MODULE } from "../../infra/events.ts";
 import {
   COMMANDS_MODULE,
   HTTP_FUNCTION_MODULE,
@@ -34,7 +35,7 @@ const synthesized = synthesize();
 const isolatedCopy = (module: string) => isolatedCopyOf(synthesized, module);
 
 describe("synthesized bundles", () => {
-  const modules = [HTTP_FUNCTION_MODULE, COMMANDS_MODULE];
+  const modules = [HTTP_FUNCTION_MODULE, COMMANDS_MODULE, PUBLISHER_MODULE];
   const bundles = new Map(modules.map((module) => [module, isolatedCopy(module)]));
   const bundle = (module: string) => bundles.get(module) ?? "";
 
@@ -64,6 +65,10 @@ describe("synthesized bundles", () => {
     const { result, nodeVersion } = await invokeBundle(bundle(COMMANDS_MODULE), bucket, []);
     expect(result).toEqual([]);
     expect(nodeVersion).toMatch(/^v24\./);
+    // The publisher, on a bucket with no data yet: nothing to publish, nothing written.
+    const publisher = await invokeBundle(bundle(PUBLISHER_MODULE), bucket, {});
+    expect(publisher.result).toMatchObject({ published: 0 });
+    expect(publisher.nodeVersion).toMatch(/^v24\./);
   });
 
   test("the HTTP bundle serves every route, from create to delete, in a fresh Node.js process", async () => {

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { expect, inject } from "vitest";
 import type { StorageStrategy } from "../../lambda/config.ts";
+import { OUTBOX_WINDOW_MS } from "../../lambda/rapatriements/outbox.ts";
 import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
@@ -106,6 +107,32 @@ export async function newEngine(
     ...overrides,
   });
   return { store, s3, service: new RapatriementService({ store }) };
+}
+
+/**
+ * An engine and a service on one simulated clock (`clock.now`, epoch ms),
+ * for what happens by age: receipts and events expiring.
+ */
+export async function newClockedEngine(
+  target: Target,
+  start = Date.parse("2026-03-01T08:00:00.000Z"),
+) {
+  const clock = { now: start };
+  const { store, s3 } = await newEngine(target, { now: () => clock.now });
+  const service = new RapatriementService({ store, now: () => new Date(clock.now) });
+  return { clock, store, s3, service };
+}
+
+/**
+ * Moves `clock` past the change events' window and saves once more (a new
+ * record): the events that held the older changes' records are then gone.
+ */
+export async function pastEventsWindow(
+  clock: { now: number },
+  service: RapatriementService<TransactionOptions>,
+): Promise<void> {
+  clock.now += OUTBOX_WINDOW_MS + 60_000;
+  await service.create(sampleInput(`after-the-window-${clock.now}`));
 }
 
 export async function etagOf(target: Target): Promise<string | undefined> {

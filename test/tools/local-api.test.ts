@@ -3,17 +3,17 @@
  * own local S3 server, spoken to with plain HTTP. Every response is also
  * checked against docs/openapi.yaml.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { HTTP_ROUTES } from "../../lambda/handlers/routes.ts";
 import { matchRoute } from "../../tools/local-api/api-gateway.ts";
 import { PROJECT_ROOT } from "../../tools/local-s3/local-s3.ts";
 import { launchChromium } from "../support/browser.ts";
+import { startLocalApi } from "../support/local-api-process.ts";
 import { openApiChecker, type RecordedResponse } from "../support/openapi.ts";
 import { requireProgram } from "../support/programs.ts";
 
@@ -32,25 +32,12 @@ let child: ChildProcess;
 let baseUrl: string;
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ["tools/local-api/start.ts", "--port", "0"], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      RAPATRIEMENTS_LOCAL_DIR: localDir,
-      AWS_REGION: "eu-west-1",
-      S3_RAPPATRIMENT_FILE_PATH: "s3://rapatriements-e2e/rapatriements/rapatriements.db",
-      STORAGE_STRATEGY: "sqlite",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => {
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match?.[1] !== undefined) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`npm start exited with ${code}`)));
-  });
+  ({ child, baseUrl } = await startLocalApi({
+    RAPATRIEMENTS_LOCAL_DIR: localDir,
+    AWS_REGION: "eu-west-1",
+    S3_RAPPATRIMENT_FILE_PATH: "s3://rapatriements-e2e/rapatriements/rapatriements.db",
+    STORAGE_STRATEGY: "sqlite",
+  }));
 }, 180_000);
 
 afterAll(() => {

@@ -5,8 +5,9 @@
  * against a raw 304 GET plus a raw PUT of the same size, cold start (spawn to
  * answer) against a fresh process doing the raw GET, and 8 contending writers against the ideal
  * serial rate; at 10,000 records, a burst of 1,000 queued commands consumed
- * as the event source mapping would (commands-burst.ts). Prints a table and
- * writes bench-results.json.
+ * as the event source mapping would (commands-burst.ts); the change events'
+ * publication lag (publication-lag.ts). Prints a table and writes
+ * bench-results.json.
  */
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -43,6 +44,7 @@ import {
 import { type BurstResult, commandsBurst, describeBurst } from "./commands-burst.ts";
 import type { WriterInput, WriterOutput } from "./contention-worker.ts";
 import { type DecodeFigures, decodeFigures, describeDecode, warmUpdates } from "./json-at-scale.ts";
+import { describeLag, type LagResult, publicationLag } from "./publication-lag.ts";
 import { seed } from "./seed.ts";
 import { percentile, timeIt } from "./stats.ts";
 
@@ -61,7 +63,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean" },
     sizes: { type: "string" },
-    // A comma list of warm, cold, contention, commands, json: the parts to run (default all).
+    // A comma list of warm, events, cold, contention, commands, json: the parts to run (default all).
     only: { type: "string" },
     // The size of the json-at-scale part (default 100,000, in --quick too).
     "json-records": { type: "string" },
@@ -71,7 +73,9 @@ const { values } = parseArgs({
 const quick = values.quick === true;
 const sizes =
   values.sizes?.split(",").map(Number) ?? (quick ? [1000, 10000] : [1000, 10000, 100000]);
-const only = new Set(values.only?.split(",") ?? ["warm", "cold", "contention", "commands", "json"]);
+const only = new Set(
+  values.only?.split(",") ?? ["warm", "events", "cold", "contention", "commands", "json"],
+);
 const jsonRecords = Number(values["json-records"] ?? 100_000);
 const REGION = "eu-west-1";
 const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
@@ -86,6 +90,7 @@ const results: Result[] = [];
 const bursts: BurstResult[] = [];
 const breakdowns: LabelledBreakdown[] = [];
 const decodes: DecodeFigures[] = [];
+const lags: LagResult[] = [];
 
 function engine(bucket: string, format: StorageStrategy = "sqlite") {
   const store = new DatabaseObject({
@@ -299,6 +304,21 @@ async function measure(size: number, format: StorageStrategy, parts: ReadonlySet
     );
   }
 
+  if (parts.has("events")) {
+    const lag = await publicationLag({
+      endpoint: server.endpoint,
+      region: REGION,
+      bucket,
+      key: KEY,
+      records: size,
+      writes: writeIterations * 3,
+      writer: service,
+      publisher: { ...engine(bucket, format), s3: client() },
+    });
+    lags.push(lag);
+    console.error(`  events         ${describeLag(lag)}`);
+  }
+
   if (parts.has("cold")) {
     // Cold start: a new process, the deployed bundle, the first request, on
     // an object the engine wrote (as every object is once the product runs).
@@ -487,6 +507,7 @@ console.log(
 );
 for (const burst of bursts)
   console.log(`commands burst @ ${burst.records}: ${describeBurst(burst)}`);
+for (const lag of lags) console.log(`change events @ ${lag.records}: ${describeLag(lag)}`);
 if (breakdowns.length > 0) {
   console.log(
     "\ncold start, median ms (phases of the deployed bundle; steps alone, one after the other):",
@@ -501,7 +522,7 @@ console.log(
 );
 writeFileSync(
   join(PROJECT_ROOT, "bench-results.json"),
-  `${JSON.stringify({ quick, date: new Date().toISOString(), loadAverage, results, coldStartBreakdown: breakdowns, decode: decodes, coldContainers, commandsBurst: bursts }, null, 2)}\n`,
+  `${JSON.stringify({ quick, date: new Date().toISOString(), loadAverage, results, coldStartBreakdown: breakdowns, decode: decodes, coldContainers, commandsBurst: bursts, publicationLag: lags }, null, 2)}\n`,
 );
 console.log("written: bench-results.json");
 

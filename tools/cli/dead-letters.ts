@@ -20,10 +20,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { DEFAULT_EVENT_BUS_NAME, EVENT_BUS_NAME_VARIABLE } from "../../infra/event-bus-rules.ts";
-import type { Config } from "../../lambda/config.ts";
+import { type Config, readEventBusName } from "../../lambda/config.ts";
 import type { Environment } from "../../lambda/environment.ts";
-import { ValidationError } from "../../lambda/errors.ts";
+import { ValidationError, ValueError } from "../../lambda/errors.ts";
 import {
   createSqsClient,
   DEAD_LETTER_ATTRIBUTES,
@@ -58,19 +57,14 @@ export interface DeadLetterQueue {
 }
 
 /** An EventBridge bus name, or a bus's ARN (a bus of another account or region). */
-const BUS =
-  /^(?:[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
-
 /** `EVENT_BUS_NAME` (environment, then .env): the stack's bus, `rapatriements` when unset. */
 export function eventBusName(environment: Environment): string {
-  const name = environment[EVENT_BUS_NAME_VARIABLE];
-  if (name === undefined || name === "") return DEFAULT_EVENT_BUS_NAME;
-  if (!BUS.test(name)) {
-    throw new DeadLetterError(
-      `ValueError: ${EVENT_BUS_NAME_VARIABLE} doit être le nom du bus de la pile (sortie EventBusName), ou son ARN ; un nom a de 1 à 256 lettres, chiffres, points, tirets, soulignés ou barres obliques (reçu "${name}")`,
-    );
+  try {
+    return readEventBusName(environment);
+  } catch (error) {
+    if (error instanceof ValueError) throw new DeadLetterError(`ValueError: ${error.message}`);
+    throw error;
   }
-  return name;
 }
 
 /** The dead-letter queue of `config` and the clients to read it and to send back to the bus `busName`. */
@@ -707,7 +701,7 @@ function eventsError(error: unknown, busName: string): string {
     return `EventBridge a refusé l'envoi (${name}) : il faut events:PutEvents sur le bus ${busName}, et que la politique du bus l'accepte (contexte commandProducers de la pile)`;
   }
   if (/ResourceNotFound/i.test(name)) {
-    return `le bus ${busName} n'existe pas (${name}) : vérifiez ${EVENT_BUS_NAME_VARIABLE} (sortie EventBusName de la pile) et AWS_REGION`;
+    return `le bus ${busName} n'existe pas (${name}) : vérifiez EVENT_BUS_NAME (sortie EventBusName de la pile) et AWS_REGION`;
   }
   return `EventBridge n'a pas répondu (${name})`;
 }

@@ -25,7 +25,7 @@ import { RapatriementService } from "../../lambda/rapatriements/service.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
-import { createDatabase, recordCommit } from "../../lambda/storage/migrations.ts";
+import { createDatabase, sealSave } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import { loadSqlJs, type SqlJsStatic } from "../../lambda/storage/sql-js.ts";
 import { emptyReport } from "../../lambda/storage/transaction-options.ts";
@@ -286,7 +286,7 @@ async function importInPlace(
   let imported: number;
   try {
     imported = apply(db).imported;
-    recordCommit(db, `import.${randomUUID()}`, new Date());
+    sealSave(db, rapatriementsSchema, { commitId: `import.${randomUUID()}`, now: new Date() });
     converted = codec.encode(db, rapatriementsSchema);
   } finally {
     db.close();

@@ -12,15 +12,17 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
+import { carryOutbox, recordSummary } from "../../lambda/rapatriements/outbox.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
 import { objectEncryption } from "../../lambda/storage/encryption.ts";
-import { recordCommit } from "../../lambda/storage/migrations.ts";
+import { sealSave } from "../../lambda/storage/migrations.ts";
 import { isNoSuchKey, isWriteConflict } from "../../lambda/storage/s3-errors.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
 import { flattenLines } from "../data/csv-export.ts";
 import { frenchNumber } from "../data/csv-french.ts";
+import { operatorActor } from "../data/operator.ts";
 import { plural } from "../data/plural.ts";
 import { readVersioning, versioningFix } from "./bucket-settings.ts";
 import { type Context, formatBytes, type Io, UsageError } from "./context.ts";
@@ -174,6 +176,8 @@ export async function restoreVersion(
     throw error;
   }
 
+  // The current data, kept open for its outbox: the restore carries it over.
+  let currentDb: Database | undefined;
   try {
     let currentEtag: string | null = null;
     let current: Rapatriement[] = [];
@@ -182,9 +186,8 @@ export async function restoreVersion(
       currentEtag = object.ETag ?? null;
       const bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
       try {
-        const db = codec.decode(bytes, sql, rapatriementsSchema);
-        current = listAll(db);
-        db.close();
+        currentDb = codec.decode(bytes, sql, rapatriementsSchema);
+        current = listAll(currentDb);
       } catch (error) {
         io.out(
           `les données actuelles sont illisibles (${(error as Error).message}) ; la restauration les remplace, elles restent dans les versions.`,
@@ -230,8 +233,20 @@ export async function restoreVersion(
       }
     }
 
-    // Written as a new save, with its own commit id, on the version shown above only.
-    recordCommit(wanted, `restore.${randomUUID()}`, new Date());
+    // Written as a new save, with its own commit id and its event, on the
+    // version shown above only. The events not yet published are the current
+    // object's: they go on (see carryOutbox).
+    const now = new Date();
+    if (currentDb !== undefined) carryOutbox(currentDb, wanted);
+    const [back, gone, changed] = changes.map(([, refs]) => refs.length);
+    recordSummary(wanted, "restored", now, operatorActor(), {
+      count: target.length,
+      created: back ?? 0,
+      updated: changed ?? 0,
+      deleted: gone ?? 0,
+      fromVersion: versionId,
+    });
+    sealSave(wanted, rapatriementsSchema, { commitId: `restore.${randomUUID()}`, now });
     const bytes = codec.encode(wanted, rapatriementsSchema);
     try {
       const put = await s3.send(
@@ -256,6 +271,7 @@ export async function restoreVersion(
     }
   } finally {
     wanted.close();
+    currentDb?.close();
   }
 }
 

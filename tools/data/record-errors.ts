@@ -7,15 +7,17 @@
 
 import { type FieldError, ValidationError } from "../../lambda/errors.ts";
 import { ruleText } from "../../lambda/messages/render.ts";
+import type { ImportOptions } from "../../lambda/rapatriements/record-import.ts";
 import { parseImportedRecord } from "../../lambda/rapatriements/validation.ts";
 import type { Database } from "../../lambda/storage/sql-js.ts";
+import { operatorActor } from "./operator.ts";
 import { plural } from "./plural.ts";
 import type { RecordsFile } from "./records-file.ts";
 
 export type ApplyImport = (db: Database) => { imported: number; replaced: number };
 
 export interface Importer {
-  prepareImport(raws: readonly unknown[], options: { replace?: boolean }): ApplyImport;
+  prepareImport(raws: readonly unknown[], options: ImportOptions): ApplyImport;
 }
 
 /** The file holds invalid records; `lines` names each error, record by record. */
@@ -82,7 +84,7 @@ export function prepareFileImport(
   // one by one; their positions are in that list, mapped back to the file's.
   let apply: ApplyImport | undefined;
   try {
-    apply = importer.prepareImport(valid, { replace: options.replace });
+    apply = importer.prepareImport(valid, { replace: options.replace, actor: operatorActor() });
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     for (const e of error.errors ?? []) {

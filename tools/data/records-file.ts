@@ -7,6 +7,7 @@
  * old table's extra columns are reported and left out.
  */
 import { readFile } from "node:fs/promises";
+import { CLIENT_FIELDS } from "../../lambda/rapatriements/model.ts";
 import { listAll } from "../../lambda/rapatriements/repository.ts";
 import { APPLICATION_ID, rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { looksLikeSqlite } from "../../lambda/storage/file-codec.ts";
@@ -45,16 +46,9 @@ export interface ReadOptions {
 /** SQLite's CURRENT_TIMESTAMP is in UTC, so zone-less dates are UTC unless told otherwise. */
 export const DEFAULT_TIME_ZONE = "UTC";
 
-const FIELDS = new Set([
+const FIELDS = new Set<string>([
   "id",
-  "reference",
-  "origin",
-  "destination",
-  "lines",
-  "status",
-  "requestedAt",
-  "expectedAt",
-  "comment",
+  ...CLIENT_FIELDS,
   "createdAt",
   "updatedAt",
   "version",

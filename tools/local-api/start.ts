@@ -35,6 +35,7 @@ import { isTimeZone } from "../data/time-zone.ts";
 import { type LocalS3, PROJECT_ROOT, startLocalS3 } from "../local-s3/local-s3.ts";
 import { LOCAL_API_ID } from "./api-gateway.ts";
 import { DEFAULT_FUNCTION_TIMEOUT_MS, LocalFunctions } from "./lambda-runtime.ts";
+import { LOCAL_EVENTS_PATH, type LocalEvents, startLocalEvents } from "./local-events.ts";
 import { LocalSnapshot } from "./local-snapshot.ts";
 import { localApiListener } from "./server.ts";
 import { parseLogLine, requestLine } from "./terminal-lines.ts";
@@ -125,6 +126,7 @@ await new Promise<void>((resolve) => {
 
 let s3Server: LocalS3 | undefined;
 let functions: LocalFunctions | undefined;
+let events: LocalEvents | undefined;
 /** Set once the data is restored or imported: from then on, a stop saves it. */
 let snapshot: LocalSnapshot | undefined;
 let stopping = false;
@@ -149,6 +151,7 @@ async function shutdown(reason: string, code = 0): Promise<void> {
   } else {
     console.log("stopped before the data was loaded: the saved data is unchanged");
   }
+  await events?.close();
   await functions?.close();
   await s3Server?.stop();
   process.exit(code);
@@ -201,7 +204,8 @@ try {
   // One container for npm start's own work (import, snapshot, restore): the
   // composition root's, with its one S3 client. The credentials above are in
   // the process environment, which the SDK's default chain reads.
-  const { config, s3, sql, service } = await createDependencies(readEnvironment());
+  const settings = readEnvironment();
+  const { config, s3, sql, service } = await createDependencies(settings);
   const snapshotDir = process.env.RAPATRIEMENTS_LOCAL_DIR ?? join(PROJECT_ROOT, ".local");
   const local = new LocalSnapshot(
     s3,
@@ -252,7 +256,13 @@ try {
     },
   });
   const runtime = functions;
-  app = localApiListener({
+  const changeEvents = await startLocalEvents({
+    endpoint: s3Server.endpoint,
+    settings,
+    log: (line) => console.log(line),
+  });
+  events = changeEvents;
+  const api = localApiListener({
     invoke: (module, event, requestId) => runtime.invoke(module, event, requestId),
     afterWrite: () =>
       local
@@ -264,7 +274,9 @@ try {
             "The write is in the local S3 server but not on disk: a stop now would lose it. " +
               "Fix the cause (disk full? permissions?); the next write saves again",
           ),
-        ),
+        )
+        // The answer goes out first; the publisher runs after it.
+        .finally(() => changeEvents.publishSoon()),
     ...(jsonLogs
       ? {}
       : {
@@ -274,6 +286,7 @@ try {
           },
         }),
   });
+  app = changeEvents.serve(api);
 
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : port}`;
@@ -281,6 +294,7 @@ try {
   console.log(`rapatriements API listening on ${url}`);
   console.log(`  API reference: ${url}/docs`);
   console.log(`  try: curl -s ${url}/rapatriements`);
+  console.log(`  change events published so far: ${url}${LOCAL_EVENTS_PATH}`);
   console.log(`  Lambda's limits apply: ${timeoutSeconds} s timeout (--timeout), 6 MB responses`);
   console.log(
     `  every write is saved in ${local.file}; Ctrl-C stops both servers, the next npm start restores it`,

@@ -6,7 +6,15 @@
  */
 import { describe, expect, test } from "vitest";
 import * as repository from "../../../lambda/rapatriements/repository.ts";
-import { getBytes, newEngine, newTarget, sampleInput, tableRows } from "../../support/local-s3.ts";
+import {
+  getBytes,
+  newClockedEngine,
+  newEngine,
+  newTarget,
+  pastEventsWindow,
+  sampleInput,
+  tableRows,
+} from "../../support/local-s3.ts";
 
 const ZOE = "arn:aws:sts::123456789012:assumed-role/rapatriements-planners/zoe-personne";
 
@@ -52,25 +60,27 @@ describe("lists and counts", () => {
 });
 
 describe("a caller's name is personal data", () => {
-  test("deleting the last record that names a caller leaves the name nowhere in the object", async () => {
+  test("deleting the last record that names a caller leaves the name nowhere in the object, once its events expire", async () => {
     const target = await newTarget("sqlite");
-    const { service } = await newEngine(target);
+    const { service, clock } = await newClockedEngine(target);
     await service.create(sampleInput("kept"));
     const created = await service.create(sampleInput("gone"), { actor: ZOE });
 
     await service.delete(created.id);
+    await pastEventsWindow(clock, service);
 
     const bytes = await getBytes(target);
     expect(await tableRows("sqlite", bytes, "SELECT name FROM actors")).toEqual([]);
     expect(Buffer.from(bytes).toString("latin1")).not.toContain("zoe-personne");
   });
 
-  test("an import that replaces the data leaves no name of the old data", async () => {
+  test("an import that replaces the data leaves no name of the old data, once its events expire", async () => {
     const target = await newTarget("sqlite");
-    const { service } = await newEngine(target);
+    const { service, clock } = await newClockedEngine(target);
     await service.create(sampleInput("old"), { actor: ZOE });
 
     await service.import([sampleInput("new")], { replace: true });
+    await pastEventsWindow(clock, service);
 
     const bytes = await getBytes(target);
     expect(await tableRows("sqlite", bytes, "SELECT name FROM actors")).toEqual([]);

@@ -14,8 +14,10 @@ import { createDatabase, currentVersion, readPragma } from "../../../lambda/stor
 import { loadSqlJs } from "../../../lambda/storage/sql-js.ts";
 import {
   getBytes,
+  newClockedEngine,
   newEngine,
   newTarget,
+  pastEventsWindow,
   putBytes,
   sampleInput,
   tableRows,
@@ -139,9 +141,9 @@ describe.each(STRATEGIES)("callers' names with STORAGE_STRATEGY=%s", (strategy) 
     ).toEqual([[1]]);
   });
 
-  test("the name goes with the last record that names it, and stays while another does", async () => {
+  test("the name goes with the last record that names it (and its events), and stays while another does", async () => {
     const target = await newTarget(strategy);
-    const { service } = await newEngine(target);
+    const { service, clock } = await newClockedEngine(target);
     const leaving =
       "arn:aws:sts::123456789012:assumed-role/rapatriements-planners/m.dupont@exemple.fr";
     const kept = await service.create(sampleInput("kept"), { actor: PLANNER });
@@ -155,6 +157,8 @@ describe.each(STRATEGIES)("callers' names with STORAGE_STRATEGY=%s", (strategy) 
 
     // Changed by someone else: nothing names the leaving planner any more.
     await service.update(second.id, { comment: "relu 2" }, { actor: PLANNER });
+    // The events of the leaving planner's changes name them for the events window.
+    await pastEventsWindow(clock, service);
     text = new TextDecoder("latin1").decode(await getBytes(target));
     expect(text).not.toContain("m.dupont");
     expect(await tableRows(strategy, await getBytes(target), "SELECT name FROM actors")).toEqual([
