@@ -332,7 +332,26 @@ describe("npm start", () => {
       // Bodies end without a newline: a status line may follow one on the same line.
       const statuses = [...stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
       expect(statuses, `round ${round}`).toEqual([201, 200, 200, 412, 409, 204, 404]);
-      const left = JSON.parse(stdout.slice(stdout.lastIndexOf('{"id":')));
+      // Then the change events published so far (an array, pretty-printed).
+      const eventsAt = stdout.lastIndexOf("[\n  {");
+      expect(eventsAt, `round ${round}: the events follow the record`).toBeGreaterThan(0);
+      const left = JSON.parse(stdout.slice(stdout.lastIndexOf('{"id":', eventsAt), eventsAt));
+      const events = JSON.parse(stdout.slice(eventsAt)) as Array<Record<string, unknown>>;
+      for (const event of events) {
+        expect(Object.keys(event)).toEqual(["id", "source", "detail-type", "detail", "time"]);
+      }
+      // Publication follows each answer: by the second round, the first
+      // round's record has its Created and Updated events on the bus.
+      if (round === 2) {
+        const first = [...references][0];
+        const ofFirst = events.filter(
+          (event) => (event.detail as { reference?: string }).reference === first,
+        );
+        expect(ofFirst.map((event) => event["detail-type"])).toEqual([
+          "Rapatriement Created",
+          "Rapatriement Updated",
+        ]);
+      }
       expect(left).toMatchObject({
         status: "requested",
         version: 2,
