@@ -194,3 +194,36 @@ export function carryOutbox(from: Database, to: Database): void {
     [counter(from)],
   );
 }
+
+/**
+ * Gives the records a restore brings back (`to`) versions above any they had
+ * in `from`, the data it replaces (its table, and its outbox for records
+ * deleted since): per record, versions only go up, so no `eventId`
+ * (id:version) is given twice and no `If-Match` taken before the restore
+ * matches other content. A record left at the version it has now keeps it.
+ * A record deleted longer ago than the outbox's window has no version left
+ * to compare with and keeps the restored one.
+ */
+export function raiseRestoredVersions(from: Database, to: Database): void {
+  const current = new Map(
+    repository
+      .all(from, "SELECT id, version FROM rapatriements")
+      .map((row) => [String(row.id), Number(row.version)]),
+  );
+  const highest = new Map(current);
+  const outbox = repository.all(
+    from,
+    "SELECT record_id, MAX(version) AS version FROM outbox WHERE record_id IS NOT NULL GROUP BY record_id",
+  );
+  for (const row of outbox) {
+    const id = String(row.record_id);
+    highest.set(id, Math.max(highest.get(id) ?? 0, Number(row.version)));
+  }
+  for (const row of repository.all(to, "SELECT id, version FROM rapatriements")) {
+    const id = String(row.id);
+    const version = Number(row.version);
+    const above = highest.get(id);
+    if (current.get(id) === version || above === undefined || version > above) continue;
+    to.run("UPDATE rapatriements SET version = ? WHERE id = ?", [above + 1, id]);
+  }
+}

@@ -12,7 +12,11 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { Rapatriement } from "../../lambda/rapatriements/model.ts";
-import { carryOutbox, recordSummary } from "../../lambda/rapatriements/outbox.ts";
+import {
+  carryOutbox,
+  raiseRestoredVersions,
+  recordSummary,
+} from "../../lambda/rapatriements/outbox.ts";
 import { count, listAll } from "../../lambda/rapatriements/repository.ts";
 import { rapatriementsSchema } from "../../lambda/rapatriements/tables.ts";
 import { codecFor } from "../../lambda/storage/codec-for-strategy.ts";
@@ -237,7 +241,10 @@ export async function restoreVersion(
     // version shown above only. The events not yet published are the current
     // object's: they go on (see carryOutbox).
     const now = new Date();
-    if (currentDb !== undefined) carryOutbox(currentDb, wanted);
+    if (currentDb !== undefined) {
+      carryOutbox(currentDb, wanted);
+      raiseRestoredVersions(currentDb, wanted);
+    }
     const [back, gone, changed] = changes.map(([, refs]) => refs.length);
     recordSummary(wanted, "restored", now, operatorActor(), {
       count: target.length,

@@ -140,6 +140,40 @@ describe.each(["sqlite", "json"] as StorageStrategy[])(
 describe("a restore", () => {
   actAsOperator();
 
+  test("brings records back at versions above any they had: per record, versions only go up and no eventId comes twice", async () => {
+    const target = await newVersionedTarget("sqlite");
+    const engine = await newEngine(target);
+    const kept = await engine.service.create(sampleInput(1));
+    const deleted = await engine.service.create(sampleInput(2));
+    const unchanged = await engine.service.create(sampleInput(3));
+    const head = await localS3Client().send(
+      new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }),
+    );
+    const old = String(head.VersionId);
+    await engine.service.update(kept.id, { status: "requested" }); // v2
+    await engine.service.delete(deleted.id); // its event: v2
+
+    const restored = await cli(["restore", old, "--yes"], operatorEnv(target.bucket, target.key));
+    expect(restored.code).toBe(0);
+
+    const fresh = await newEngine(target);
+    // Back as they were, at the version after the highest they had.
+    expect(await fresh.service.get(kept.id)).toMatchObject({ status: "draft", version: 3 });
+    expect(await fresh.service.get(deleted.id)).toMatchObject({ status: "draft", version: 3 });
+    // A record the restore does not change keeps its version (and its ETag).
+    expect((await fresh.service.get(unchanged.id)).version).toBe(1);
+
+    await fresh.service.update(kept.id, { status: "requested" });
+    const events = (await eventsOf(await newEngine(target))).filter(
+      (e) => e.detailType !== "Rapatriements Restored",
+    );
+    const ids = events.map((e) => String(e.detail.eventId));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(events.filter((e) => e.detail.id === kept.id).map((e) => e.detail.version)).toEqual([
+      1, 2, 4,
+    ]);
+  });
+
   test("is one summary event; the events not yet published go on, at later positions", async () => {
     const target = await newVersionedTarget("sqlite");
     const engine = await newEngine(target);
