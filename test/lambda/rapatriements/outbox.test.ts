@@ -172,6 +172,19 @@ describe("a restore", () => {
     expect(events.filter((e) => e.detail.id === kept.id).map((e) => e.detail.version)).toEqual([
       1, 2, 4,
     ]);
+    // Each of them still carries its record as that version left it.
+    expect(
+      events
+        .filter((e) => e.detail.id === kept.id)
+        .map((e) => {
+          const record = e.detail.record as { version: number; status: string } | undefined;
+          return [record?.version, record?.status];
+        }),
+    ).toEqual([
+      [1, "draft"],
+      [2, "requested"],
+      [4, "requested"],
+    ]);
   });
 
   test("is one summary event; the events not yet published go on, at later positions", async () => {
