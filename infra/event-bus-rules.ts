@@ -4,17 +4,13 @@
  * the same events and the same fix as the stack sets.
  */
 
-/** The `source` of every change event; nobody but the publisher may put it on the bus. */
-export const EVENTS_SOURCE = "rapatriements";
+import { DETAIL_TYPES } from "../lambda/rapatriements/outbox.ts";
 
-/** The `detail-type` of each change event, as docs/events/ names them. */
-export const EVENT_DETAIL_TYPES = [
-  "Rapatriement Created",
-  "Rapatriement Updated",
-  "Rapatriement Deleted",
-  "Rapatriements Imported",
-  "Rapatriements Restored",
-] as const;
+/** The `source` of every change event (the outbox's); nobody but the publisher may put it on the bus. */
+export { EVENT_SOURCE as EVENTS_SOURCE } from "../lambda/rapatriements/outbox.ts";
+
+/** The `detail-type` of each change event, as the outbox names them and docs/events/ describes them. */
+export const EVENT_DETAIL_TYPES: readonly string[] = Object.values(DETAIL_TYPES);
 
 /** The custom bus the stack creates (context `eventBusName`): the publisher's and the CLI's default (`EVENT_BUS_NAME`). */
 export { DEFAULT_EVENT_BUS_NAME } from "../lambda/config.ts";
@@ -38,10 +34,8 @@ export const PUBLICATION_METRIC = {
   failures: "PublicationFailures",
 } as const;
 
-/** Where the publisher keeps its position: an object of its own beside the data object. */
-export function eventsPositionKey(dataKey: string): string {
-  return `${dataKey}.events-position.json`;
-}
+/** Where the publisher keeps its position (`EVENTS_POSITION_KEY`'s default). */
+export { eventsPositionKey } from "../lambda/config.ts";
 
 /**
  * EventBridge's rule for a bus name: 1 to 256 of letters, digits, `.`, `-`,

@@ -342,6 +342,11 @@ export interface EventsConfig {
 
 export const DEFAULT_EVENT_BUS_NAME = "rapatriements";
 
+/** Where the events publisher keeps its position: an object of its own beside the data object. */
+export function eventsPositionKey(dataKey: string): string {
+  return `${dataKey}.events-position.json`;
+}
+
 /** EventBridge's rule for a bus name (letters, digits, . _ - /, at most 256), or a bus ARN. */
 const BUS_NAME =
   /^(?:[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
@@ -366,7 +371,7 @@ export function readEventBusName(env: Environment): string {
  */
 export function loadEventsConfig(env: Environment, dataKey: string): EventsConfig {
   const busName = readEventBusName(env);
-  const positionKey = nonEmpty(env.EVENTS_POSITION_KEY) ?? `${dataKey}.events-position.json`;
+  const positionKey = nonEmpty(env.EVENTS_POSITION_KEY) ?? eventsPositionKey(dataKey);
   if (positionKey === dataKey) {
     throw new ValueError(
       "EVENTS_POSITION_KEY ne peut pas être la clé des données (S3_RAPPATRIMENT_FILE_PATH) : le publieur ne doit jamais écrire l'objet de données",

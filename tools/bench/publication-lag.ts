@@ -13,6 +13,7 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
+import { eventsPositionKey } from "../../lambda/config.ts";
 import { createSqsClient } from "../../lambda/handlers/commands-queue.ts";
 import { createEventBridgeClient } from "../../lambda/handlers/event-bus.ts";
 import {
@@ -81,7 +82,7 @@ export async function publicationLag(input: LagInput): Promise<LagResult> {
       s3: input.publisher.s3,
       events,
       busName: name,
-      position: { bucket: input.bucket, key: `${input.key}.events-position.json` },
+      position: { bucket: input.bucket, key: eventsPositionKey(input.key) },
       encryption: SSE_S3,
     },
   }) as (event: unknown, context: Context) => Promise<PublishResult>;
